@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything nobus needs to build and test on a fresh Debian bookworm machine:
+# the Debian packages of the C++ build and the npm packages of the independent-reader tests.
+# Idempotent and quick when everything is already present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debs=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libabsl-dev libzstd-dev libsnappy-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsimdjson-dev
+)
+command -v node >/dev/null 2>&1 || debs+=(nodejs)
+command -v npm >/dev/null 2>&1 || debs+=(npm)
+
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm test dependencies (independent Parquet readers), pinned by test/package-lock.json.
+if [ ! -d test/node_modules ] || [ test/package.json -nt test/node_modules/.stamp ]; then
+  echo "setup: installing npm test dependencies"
+  (cd test && npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error)
+  touch test/node_modules/.stamp
+fi
+echo "setup: ok"
