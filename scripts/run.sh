@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh release
-exec build/bin/nobus demo "$@"
+build/bin/nobus demo --out data/demo/events.parquet "$@"
+node test/show_parquet.mjs data/demo/events.parquet 10
