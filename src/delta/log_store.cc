@@ -1,0 +1,112 @@
+#include "delta/log_store.h"
+
+#include <charconv>
+#include <cstdio>
+#include <algorithm>
+#include <random>
+
+namespace nobus::delta {
+namespace {
+
+constexpr size_t kVersionDigits = 20;
+
+std::string PadVersion(int64_t version) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%020lld", static_cast<long long>(version));
+  return buf;
+}
+
+std::optional<int64_t> ParseVersion(std::string_view digits) {
+  if (digits.size() != kVersionDigits) return std::nullopt;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec != std::errc() || end != digits.data() + digits.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+absl::Status WriteSynced(env::FileSystem* fs, const std::string& path, std::string_view data) {
+  NOBUS_ASSIGN_OR_RETURN(auto file, fs->Open(path, env::OpenMode::kCreateNew));
+  NOBUS_RETURN_IF_ERROR(file->Append(data));
+  NOBUS_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
+}  // namespace
+
+std::string CommitFileName(int64_t version) { return PadVersion(version) + ".json"; }
+
+std::string CheckpointFileName(int64_t version) {
+  return PadVersion(version) + ".checkpoint.parquet";
+}
+
+std::optional<LogFileName> ParseLogFileName(std::string_view name) {
+  if (name.size() < kVersionDigits) return std::nullopt;
+  std::optional<int64_t> version = ParseVersion(name.substr(0, kVersionDigits));
+  if (!version) return std::nullopt;
+  std::string_view suffix = name.substr(kVersionDigits);
+  if (suffix == ".json") return LogFileName{LogFileName::Kind::kCommit, *version};
+  if (suffix == ".checkpoint.parquet") return LogFileName{LogFileName::Kind::kCheckpoint, *version};
+  return std::nullopt;
+}
+
+std::string NewUuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;                       // version 4
+  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);           // RFC 4122 variant
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%08llx-%04llx-%04llx-%04llx-%012llx",
+                static_cast<unsigned long long>(hi >> 32),
+                static_cast<unsigned long long>((hi >> 16) & 0xFFFF),
+                static_cast<unsigned long long>(hi & 0xFFFF),
+                static_cast<unsigned long long>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  return buf;
+}
+
+absl::StatusOr<LogListing> LogStore::List() {
+  NOBUS_ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames());
+  LogListing listing;
+  for (const std::string& name : names) {
+    std::optional<LogFileName> f = ParseLogFileName(name);
+    if (!f) continue;
+    auto& list = f->kind == LogFileName::Kind::kCommit ? listing.commits : listing.checkpoints;
+    list.push_back(f->version);
+  }
+  std::sort(listing.commits.begin(), listing.commits.end());
+  std::sort(listing.checkpoints.begin(), listing.checkpoints.end());
+  return listing;
+}
+
+LocalLogStore::LocalLogStore(env::FileSystem* fs, std::string table_root)
+    : fs_(fs), table_root_(std::move(table_root)), log_dir_(env::JoinPath(table_root_, kLogDirName)) {}
+
+absl::StatusOr<std::string> LocalLogStore::Read(std::string_view name) {
+  return env::ReadFile(fs_, env::JoinPath(log_dir_, name));
+}
+
+absl::Status LocalLogStore::PutIfAbsent(std::string_view name, std::string_view data) {
+  NOBUS_RETURN_IF_ERROR(fs_->CreateDirs(log_dir_));
+  std::string final_path = env::JoinPath(log_dir_, name);
+  std::string tmp_path = env::JoinPath(log_dir_, Cat(".", name, ".", NewUuid(), ".tmp"));
+  absl::Status s = WriteSynced(fs_, tmp_path, data);
+  if (s.ok()) s = fs_->Link(tmp_path, final_path);
+  absl::Status cleanup = fs_->Delete(tmp_path);
+  NOBUS_RETURN_IF_ERROR(s);
+  if (!cleanup.ok() && !absl::IsNotFound(cleanup)) return cleanup;
+  return fs_->SyncDir(log_dir_);
+}
+
+absl::Status LocalLogStore::Replace(std::string_view name, std::string_view data) {
+  NOBUS_RETURN_IF_ERROR(fs_->CreateDirs(log_dir_));
+  return env::ReplaceFileAtomically(fs_, env::JoinPath(log_dir_, name), data);
+}
+
+absl::StatusOr<std::vector<std::string>> LocalLogStore::ListNames() {
+  auto names = fs_->ListDir(log_dir_);
+  if (absl::IsNotFound(names.status()))
+    return absl::NotFoundError(Cat("not a Delta table: ", log_dir_, " does not exist"));
+  return names;
+}
+
+}  // namespace nobus::delta
