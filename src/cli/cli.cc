@@ -16,6 +16,8 @@ int Run(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "nobus " NOBUS_VERSION " (build " NOBUS_GIT_SHA ")");
   RegisterDemoCommand(app);
+  RegisterWalCommand(app);
+  RegisterDeltaCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,6 +12,8 @@ int Run(int argc, char** argv);
 // Subcommands (each in <name>_command.cc). A subcommand sets its callback; the callback throws
 // nothing and reports failures by setting the exit code through SetExitCode.
 void RegisterDemoCommand(CLI::App& app);
+void RegisterWalCommand(CLI::App& app);
+void RegisterDeltaCommand(CLI::App& app);
 
 void SetExitCode(int code);
 

@@ -204,6 +204,7 @@ absl::Status ColumnWriter::FlushPage(std::string_view body, bool dictionary_page
   w.EndStruct();
   out->append(header_);
   out->append(compressed_);
+  if (!dictionary_page) ++result->num_data_pages;
   result->uncompressed_size += static_cast<int64_t>(header_.size() + body.size());
   result->compressed_size += static_cast<int64_t>(header_.size() + compressed_.size());
   return absl::OkStatus();

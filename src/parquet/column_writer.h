@@ -31,6 +31,7 @@ struct ChunkRange {
 // What the footer needs about one written chunk. Offsets are absolute file offsets.
 struct ChunkResult {
   int64_t num_values = 0;          // level entries
+  int num_data_pages = 0;
   int64_t uncompressed_size = 0;   // page headers included
   int64_t compressed_size = 0;     // page headers included
   int64_t chunk_offset = 0;        // first page (dictionary page if any)

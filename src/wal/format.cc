@@ -125,6 +125,25 @@ absl::Status ForEachPayload(const RecordView& record,
   return absl::OkStatus();
 }
 
+uint64_t FindValidRecordAfter(std::string_view data, uint64_t from, Lsn min_lsn) {
+  constexpr Lsn kLsnWindow = Lsn{1} << 40;
+  for (uint64_t off = from; off + kRecordHeaderSize <= data.size(); ++off) {
+    const char* h = data.data() + off;
+    const uint8_t type = static_cast<uint8_t>(h[8]);
+    if (type != static_cast<uint8_t>(RecordType::kFull) &&
+        type != static_cast<uint8_t>(RecordType::kBatch))
+      continue;
+    const uint32_t length = DecodeFixed32(h + 4);
+    const Lsn lsn = DecodeFixed64(h + 9);
+    if (length > data.size() - off - kRecordHeaderSize || lsn < min_lsn ||
+        lsn - min_lsn > kLsnWindow)
+      continue;
+    if (crc32c::Unmask(DecodeFixed32(h)) == crc32c::Value(h + 4, kRecordHeaderSize - 4 + length))
+      return off;
+  }
+  return 0;
+}
+
 SegmentParser::SegmentParser(std::string_view data, Lsn first_lsn)
     : data_(data), offset_(kSegmentHeaderSize), next_lsn_(first_lsn) {}
 

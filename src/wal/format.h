@@ -70,6 +70,11 @@ struct RecordView {
 absl::Status ForEachPayload(const RecordView& record,
                             const std::function<absl::Status(Lsn, std::string_view)>& visit);
 
+// Looks for a well-formed record (plausible header, matching CRC, LSN >= min_lsn) starting
+// anywhere in data[from, end). Used after a bad record to tell a torn tail (nothing valid follows)
+// from corruption in the middle of the data. Returns its offset, or 0 if there is none.
+uint64_t FindValidRecordAfter(std::string_view data, uint64_t from, Lsn min_lsn);
+
 // Walks the records of one segment file's bytes (header included). Lifecycle: construct, then
 // call Next until it returns something other than kRecord. Thread-compatible; `data` must outlive
 // the parser and the RecordViews it returns.

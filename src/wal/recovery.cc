@@ -48,6 +48,8 @@ absl::StatusOr<SegmentScan> ScanSegmentBytes(std::string_view data, Lsn name_lsn
   } else {
     scan.bad_offset = parser.offset();
     scan.reason = parser.reason();
+    scan.later_valid_offset =
+        FindValidRecordAfter(data, scan.bad_offset + 1, parser.next_lsn());
   }
   return scan;
 }
@@ -107,6 +109,12 @@ absl::StatusOr<RecoveredLog> CheckLog(env::FileSystem* fs, std::string_view dir,
     if (!last && !scan.clean) return Corrupt(segment, scan);
     log.next_lsn = scan.header_ok ? scan.next_lsn : segment.first_lsn;
     if (last && !scan.header_ok && !scan.body_zero) return Corrupt(segment, scan);
+    if (last && scan.later_valid_offset != 0) {
+      return absl::DataLossError(
+          Cat("wal segment ", segment.path, " is corrupt at offset ", scan.bad_offset, ": ",
+              scan.reason, "; a valid record follows at offset ", scan.later_valid_offset,
+              ", so this is not a torn tail"));
+    }
     if (last && repair) NOBUS_RETURN_IF_ERROR(RepairTail(fs, segment, scan, &log));
     log.segments.push_back(segment);
   }

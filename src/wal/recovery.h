@@ -34,6 +34,7 @@ struct SegmentScan {
   bool clean = false;      // header ok and the walk reached a clean end
   uint64_t bad_offset = 0;
   std::string reason;      // why the header or the record at bad_offset is bad
+  uint64_t later_valid_offset = 0;  // a good record found after bad_offset (0: none)
   bool body_zero = false;  // every byte after the header position is zero (or there is none)
 };
 
@@ -59,7 +60,9 @@ using SegmentReporter =
     std::function<void(const SegmentFile&, const SegmentScan&, bool is_last)>;
 
 // Applies the recovery rules to `dir`. With `repair`, cuts a torn or corrupt tail off the last
-// segment (truncate + sync); without it, changes nothing. A last segment whose header is bad but
+// segment (truncate + sync); without it, changes nothing. A bad record in the last segment that
+// is followed by a well-formed record is corruption, not a torn tail: DataLoss (cutting there
+// could drop acknowledged records). A last segment whose header is bad but
 // whose body is all zero (creation interrupted) is accepted as empty. Corruption in any other
 // segment, or an LSN gap between segments, is DataLoss naming the file and offset. `reporter`
 // and `visitor` may be empty.

@@ -276,4 +276,10 @@ WalStats Wal::stats() const {
   return stats_;
 }
 
+absl::StatusOr<RecoveredLog> InspectLog(env::FileSystem* fs, std::string_view dir,
+                                        const SegmentReporter& reporter,
+                                        const RecordVisitor& visitor) {
+  return CheckLog(fs, dir, /*repair=*/false, reporter, visitor);
+}
+
 }  // namespace nobus::wal

@@ -161,4 +161,10 @@ class Wal {
   std::thread thread_;
 };
 
+// Offline inspection for `nobus wal dump/verify`: applies the recovery rules to `dir` without
+// changing anything (see CheckLog in wal/recovery.h); the log must not be open for writing.
+absl::StatusOr<RecoveredLog> InspectLog(env::FileSystem* fs, std::string_view dir,
+                                        const SegmentReporter& reporter,
+                                        const RecordVisitor& visitor);
+
 }  // namespace nobus::wal

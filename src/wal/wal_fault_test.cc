@@ -173,6 +173,19 @@ TEST_F(WalFaultTest, CorruptMiddleSegmentIsDataLossWithFileAndOffset) {
       << reopened.status();
 }
 
+TEST_F(WalFaultTest, CorruptionFollowedByGoodRecordsInLastSegmentIsDataLoss) {
+  auto wal = *Open();
+  AppendAcked(wal.get(), 10);
+  ASSERT_TRUE(wal->Close().ok());
+  auto segments = *ListSegments(&mem_, kDir);
+  const std::string last = segments.back().path;
+  FlipByte(last, kSegmentHeaderSize + kRecordHeaderSize);  // first of ten records
+  auto reopened = Open();
+  ASSERT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(reopened.status().message().find("not a torn tail"), std::string::npos)
+      << reopened.status();
+}
+
 TEST_F(WalFaultTest, MissingMiddleSegmentIsDataLoss) {
   WalOptions options;
   options.segment_size_bytes = 200;

@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size);
 namespace nobus::wal {
 namespace {
 
-int Run(const std::string& input) {
+int RunTarget(const std::string& input) {
   return LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
 }
 
@@ -64,7 +64,7 @@ TEST(WalReaderRegressionTest, KnownBadInputsDoNotCrash) {
     flipped[i] ^= 0x5a;
     inputs.push_back(flipped);
   }
-  for (const std::string& input : inputs) EXPECT_EQ(Run(input), 0);
+  for (const std::string& input : inputs) EXPECT_EQ(RunTarget(input), 0);
 }
 
 }  // namespace

@@ -98,7 +98,9 @@ TEST_F(WalTest, ManyThreadsGetDistinctLsnsAndEverythingIsReadable) {
       for (int i = 0; i < kPerThread; ++i) {
         auto lsn = wal->Append(Cat("t", t, "-", i));
         ASSERT_TRUE(lsn.ok()) << lsn.status();
-        if (!lsns[t].empty()) EXPECT_GT(*lsn, lsns[t].back());
+        if (!lsns[t].empty()) {
+          EXPECT_GT(*lsn, lsns[t].back());
+        }
         lsns[t].push_back(*lsn);
       }
     });
@@ -144,7 +146,9 @@ TEST_F(WalTest, SegmentsRollAtConfiguredSize) {
   for (const auto& s : *segments) {
     auto info = fs_.Stat(s.path);
     ASSERT_TRUE(info.ok());
-    if (s.first_lsn != 31) EXPECT_LE(info->size_bytes, 256u) << s.path;
+    if (s.first_lsn != 31) {
+      EXPECT_LE(info->size_bytes, 256u) << s.path;
+    }
   }
   EXPECT_EQ(ReadAll(wal.get()).size(), 31u);
   ASSERT_TRUE(wal->Close().ok());

@@ -9,28 +9,25 @@ namespace nobus::parquet::testing {
 namespace {
 
 using schema::Array;
-using schema::Field;
-using schema::Map;
 using schema::Primitive;
-using schema::Struct;
 using schema::TypeKind;
 
 schema::Schema NestedSchema() {
-  const schema::DataType inner = Struct({{"x", Primitive(TypeKind::kLong)}});
+  const schema::DataType inner = schema::Struct({{"x", Primitive(TypeKind::kLong)}});
   return {{
       {"id", Primitive(TypeKind::kInteger)},
-      {"s", Struct({{"a", Primitive(TypeKind::kInteger)},
+      {"s", schema::Struct({{"a", Primitive(TypeKind::kInteger)},
                     {"b", Primitive(TypeKind::kString)},
                     {"inner", inner}})},
       {"l", Array(Primitive(TypeKind::kInteger))},
-      {"m", Map(Primitive(TypeKind::kString), Primitive(TypeKind::kInteger))},
-      {"ls", Array(Struct({{"p", Primitive(TypeKind::kString)},
+      {"m", schema::Map(Primitive(TypeKind::kString), Primitive(TypeKind::kInteger))},
+      {"ls", Array(schema::Struct({{"p", Primitive(TypeKind::kString)},
                            {"q", Primitive(TypeKind::kDouble)}}))},
-      {"ml", Map(Primitive(TypeKind::kString), Array(Primitive(TypeKind::kLong)))},
-      {"sls", Struct({{"items", Array(Struct({{"z", Primitive(TypeKind::kDate)},
+      {"ml", schema::Map(Primitive(TypeKind::kString), Array(Primitive(TypeKind::kLong)))},
+      {"sls", schema::Struct({{"items", Array(schema::Struct({{"z", Primitive(TypeKind::kDate)},
                                               {"dec", schema::Decimal(38, 2)}}))},
                       {"tag", Primitive(TypeKind::kString)}})},
-      {"mi", Map(Primitive(TypeKind::kInteger), Primitive(TypeKind::kTimestamp))},
+      {"mi", schema::Map(Primitive(TypeKind::kInteger), Primitive(TypeKind::kTimestamp))},
   }};
 }
 
@@ -107,8 +104,8 @@ TEST(NestedReadersTest, AllNullNestedColumns) {
 TEST(NestedReadersTest, RequiredElementsAndValues) {
   const schema::Schema schema{{
       {"l", Array(Primitive(TypeKind::kString), /*contains_null=*/false)},
-      {"m", Map(Primitive(TypeKind::kString), Primitive(TypeKind::kLong), /*value_contains_null=*/false)},
-      {"s", Struct({{"req", Primitive(TypeKind::kInteger), /*nullable=*/false},
+      {"m", schema::Map(Primitive(TypeKind::kString), Primitive(TypeKind::kLong), /*value_contains_null=*/false)},
+      {"s", schema::Struct({{"req", Primitive(TypeKind::kInteger), /*nullable=*/false},
                     {"opt", Primitive(TypeKind::kInteger)}}), /*nullable=*/false},
   }};
   const std::vector<Row> rows = {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <optional>
 
 #include "random_rows.h"
 #include "reader_harness.h"
@@ -49,6 +50,16 @@ void CheckBatch(ReaderHarness* harness, const std::vector<Written>& batch) {
   }
 }
 
+std::optional<Written> WriteCase(ReaderHarness* harness, RandomCase c) {
+  SCOPED_TRACE(DescribeCase(c));
+  absl::StatusOr<WrittenFile> file = harness->Write(c.schema, c.rows, c.options);
+  if (!file.ok()) {
+    ADD_FAILURE() << "write failed: " << file.status();
+    return std::nullopt;
+  }
+  return Written{std::move(c), *std::move(file)};
+}
+
 TEST(ParquetPropertyTest, RandomSchemasDataAndOptions) {
   const uint64_t first = EnvOr("NOBUS_SEED", kDefaultSeed);
   const uint64_t iterations = EnvOr("NOBUS_ITERATIONS", kDefaultIterations);
@@ -57,14 +68,8 @@ TEST(ParquetPropertyTest, RandomSchemasDataAndOptions) {
   ReaderHarness harness;
   std::vector<Written> pending;
   for (uint64_t seed = first; seed < first + iterations; ++seed) {
-    RandomCase c = MakeRandomCase(seed);
-    SCOPED_TRACE(DescribeCase(c));
-    absl::StatusOr<WrittenFile> file = harness.Write(c.schema, c.rows, c.options);
-    if (!file.ok()) {
-      ADD_FAILURE() << "write failed: " << file.status();
-      continue;
-    }
-    pending.push_back({std::move(c), *std::move(file)});
+    std::optional<Written> w = WriteCase(&harness, MakeRandomCase(seed));
+    if (w.has_value()) pending.push_back(*std::move(w));
     if (pending.size() == kFilesPerReaderRun) {
       CheckBatch(&harness, pending);
       pending.clear();

@@ -59,7 +59,8 @@ void ExpectBound(const std::string& where, const ExpectedLeafStats& leaf, const 
                  const nlohmann::json& got, bool is_min, const nlohmann::json& exact_flag) {
   const bool bytes = leaf.type.kind == TypeKind::kString || leaf.type.kind == TypeKind::kBinary;
   if (want.is_null() || got.is_null() || !bytes || want == got) {
-    EXPECT_EQ(Dump(got), Dump(want)) << where << (is_min ? " min" : " max");
+    EXPECT_TRUE(got == want) << where << (is_min ? " min" : " max") << ": read " << Dump(got)
+                             << ", expected " << Dump(want);
     return;
   }
   const bool hex = leaf.type.kind == TypeKind::kBinary;
@@ -89,10 +90,19 @@ void ExpectReaderStats(const std::string& reader, const nlohmann::json& stats, i
       return zero_signless ? WithoutZeroSign(want[c].type, v) : v;
     };
     const nlohmann::json none;
-    ExpectBound(where, want[c], fix(want[c].min), fix(got[c]["min"]), true,
-                got[c].value("min_exact", none));
-    ExpectBound(where, want[c], fix(want[c].max), fix(got[c]["max"]), false,
-                got[c].value("max_exact", none));
+    // DuckDB hides a float bound that is infinite (hyparquet still checks it).
+    auto hidden = [&](const nlohmann::json& w, const nlohmann::json& g) {
+      return zero_signless && IsFloat(want[c].type) && g.is_null() &&
+             (w == "Infinity" || w == "-Infinity");
+    };
+    if (!hidden(want[c].min, got[c]["min"])) {
+      ExpectBound(where, want[c], fix(want[c].min), fix(got[c]["min"]), true,
+                  got[c].value("min_exact", none));
+    }
+    if (!hidden(want[c].max, got[c]["max"])) {
+      ExpectBound(where, want[c], fix(want[c].max), fix(got[c]["max"]), false,
+                  got[c].value("max_exact", none));
+    }
   }
 }
 
@@ -106,6 +116,7 @@ nlohmann::json StatToJson(const schema::DataType& type, const StatValue& v) {
     case StatValue::Kind::kInt: break;
   }
   if (type.kind == TypeKind::kDate) return DateString(v.i);
+  if (type.kind == TypeKind::kBoolean) return v.i != 0;
   if (type.kind == TypeKind::kLong || type.kind == TypeKind::kTimestamp ||
       type.kind == TypeKind::kTimestampNtz) {
     return std::to_string(v.i);
@@ -213,10 +224,12 @@ void ExpectFileResult(const FileResult& result, const schema::Schema& schema,
     const std::string where = Cat("FileResult column '", want[c].path, "'");
     EXPECT_EQ(result.leaves[c].null_count, want[c].null_count) << where;
     EXPECT_EQ(result.leaves[c].has_nan, want[c].has_nan) << where;
-    EXPECT_EQ(Dump(StatToJson(want[c].type, result.leaves[c].min)), Dump(WithoutZeroSign(want[c].type, want[c].min)))
-        << where << " min";
-    EXPECT_EQ(Dump(StatToJson(want[c].type, result.leaves[c].max)), Dump(WithoutZeroSign(want[c].type, want[c].max)))
-        << where << " max";
+    for (const bool is_min : {true, false}) {
+      const nlohmann::json got = StatToJson(want[c].type, is_min ? result.leaves[c].min : result.leaves[c].max);
+      const nlohmann::json expected = WithoutZeroSign(want[c].type, is_min ? want[c].min : want[c].max);
+      EXPECT_TRUE(got == expected) << where << (is_min ? " min" : " max") << ": writer says "
+                                   << Dump(got) << ", expected " << Dump(expected);
+    }
   }
 }
 
