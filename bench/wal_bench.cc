@@ -1,12 +1,15 @@
 // WAL throughput and ack latency on the real file system, with a same-run baseline.
 //
-// BM_WalAppend/threads/prezero: `threads` producers each append 1 KiB records with the blocking
-// Append (one outstanding append per producer, like a stream waiting for its ack) for a fixed
-// wall time. Counters: records/s, MB/s, ack latency p50/p99/p99.9 (us), payloads per fdatasync.
-// BM_RawWriteSync/threads/prezero: one thread pwrites batches of the size the WAL run with the
-// same thread count achieved (payload bytes only, no framing, no queueing) and fdatasyncs each:
-// the ceiling the WAL is compared against. prezero=1 writes zeros over the file first, which
-// measures what pre-zeroing saves on fdatasync; the WAL variant pays the zeroing inline.
+// BM_WalAppend/threads/prezero/inflight: `threads` producers append 1 KiB records for a fixed
+// wall time, each keeping `inflight` appends outstanding (1: the blocking Append, like a client
+// that waits for every ack; 16: AppendAsync with a window, like a gRPC stream whose acks arrive
+// by callback). Counters: records/s, MB/s, ack latency p50/p99/p99.9 (us, enqueue to callback),
+// payloads per fdatasync.
+// BM_RawWriteSync/threads/prezero/inflight: one thread pwrites batches of the size the matching
+// WAL run (prezero=0) achieved (payload bytes only, no framing, no queueing) and fdatasyncs each:
+// the ceiling the WAL is compared against. prezero=1 writes zeros over each file first (outside
+// the timed loop for the first file), which measures what pre-zeroing saves on fdatasync; the WAL
+// variant pays its zeroing inline on the writer thread.
 //
 // The directory is $NOBUS_WAL_BENCH_DIR, or ./wal_bench_data (run from a real disk, not tmpfs).
 #include <algorithm>
@@ -15,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <semaphore>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,9 +31,10 @@ namespace {
 
 constexpr size_t kRecordBytes = 1024;
 constexpr uint64_t kSegmentBytes = 64ull << 20;
-constexpr auto kRunTime = std::chrono::seconds(3);
+constexpr auto kRunTime = std::chrono::seconds(2);
 
-std::map<int, double> g_batch_bytes;  // threads -> payload bytes per fdatasync in the WAL run
+// (threads, inflight) -> payload bytes per fdatasync in the WAL run without pre-zeroing.
+std::map<std::pair<int64_t, int64_t>, double> g_batch_bytes;
 
 std::string BenchDir(const std::string& leaf) {
   const char* env = std::getenv("NOBUS_WAL_BENCH_DIR");
@@ -47,8 +52,46 @@ double Percentile(std::vector<int64_t>& v, double q) {
   return static_cast<double>(v[i]) / 1000.0;
 }
 
+void BlockingProducer(nobus::wal::Wal* wal, nobus::env::Clock* clock, const std::string& payload,
+                      std::atomic<bool>& stop, std::atomic<bool>& failed,
+                      std::vector<int64_t>* latencies) {
+  while (!stop.load(std::memory_order_relaxed)) {
+    const int64_t t0 = clock->MonotonicNanos();
+    if (!wal->Append(payload).ok()) {
+      failed = true;
+      return;
+    }
+    latencies->push_back(clock->MonotonicNanos() - t0);
+  }
+}
+
+// Keeps `window` appends outstanding; callbacks (on the writer thread) record the latency.
+void WindowedProducer(nobus::wal::Wal* wal, nobus::env::Clock* clock, const std::string& payload,
+                      int window, std::atomic<bool>& stop, std::atomic<bool>& failed,
+                      std::vector<int64_t>* latencies) {
+  std::counting_semaphore<1024> slots(window);
+  std::string_view p = payload;
+  while (!stop.load(std::memory_order_relaxed)) {
+    slots.acquire();
+    const int64_t t0 = clock->MonotonicNanos();
+    absl::Status st = wal->AppendAsync(
+        std::span<const std::string_view>(&p, 1), [&, t0](absl::StatusOr<nobus::wal::Lsn> lsn) {
+          if (!lsn.ok()) failed = true;
+          latencies->push_back(clock->MonotonicNanos() - t0);
+          slots.release();
+        });
+    if (!st.ok()) {
+      failed = true;
+      slots.release();
+      break;
+    }
+  }
+  for (int i = 0; i < window; ++i) slots.acquire();  // drain before the latencies are read
+}
+
 void BM_WalAppend(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
+  const int inflight = static_cast<int>(state.range(2));
   nobus::wal::WalOptions options;
   options.segment_size_bytes = kSegmentBytes;
   options.prezero_segments = state.range(1) == 1;
@@ -68,13 +111,10 @@ void BM_WalAppend(benchmark::State& state) {
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
-        while (!stop.load(std::memory_order_relaxed)) {
-          const int64_t t0 = clock->MonotonicNanos();
-          if (!(*wal)->Append(payload).ok()) {
-            failed = true;
-            return;
-          }
-          latencies[t].push_back(clock->MonotonicNanos() - t0);
+        if (inflight == 1) {
+          BlockingProducer(wal->get(), clock, payload, stop, failed, &latencies[t]);
+        } else {
+          WindowedProducer(wal->get(), clock, payload, inflight, stop, failed, &latencies[t]);
         }
       });
     }
@@ -96,17 +136,16 @@ void BM_WalAppend(benchmark::State& state) {
     state.counters["p999_us"] = Percentile(all, 0.999);
     const double per_sync = stats.syncs ? static_cast<double>(stats.payloads) / stats.syncs : 0;
     state.counters["records_per_sync"] = per_sync;
-    if (state.range(1) == 0) g_batch_bytes[threads] = per_sync * kRecordBytes;
+    if (state.range(1) == 0) g_batch_bytes[{threads, inflight}] = per_sync * kRecordBytes;
   }
   std::filesystem::remove_all(dir);
 }
 
 void BM_RawWriteSync(benchmark::State& state) {
-  const int threads = static_cast<int>(state.range(0));
+  const std::pair<int64_t, int64_t> key{state.range(0), state.range(2)};
   const bool prezero = state.range(1) == 1;
   const size_t batch = std::max<size_t>(
-      kRecordBytes, static_cast<size_t>(g_batch_bytes.count(threads) ? g_batch_bytes[threads]
-                                                                      : kRecordBytes));
+      kRecordBytes, static_cast<size_t>(g_batch_bytes.count(key) ? g_batch_bytes[key] : 0));
   const std::string dir = BenchDir("raw");
   auto* fs = nobus::env::PosixFileSystem();
   const std::string data(batch, 'r');
@@ -148,20 +187,33 @@ void BM_RawWriteSync(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 
-// Zero-filled segments paid for outside the measured loop: what pre-zeroing saves on fdatasync.
-BENCHMARK(BM_WalAppend)
-    ->ArgNames({"threads", "prezero"})
-    ->ArgsProduct({{1, 8, 64}, {0, 1}})
-    ->Iterations(1)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RawWriteSync)
-    ->ArgNames({"threads", "prezero"})
-    ->ArgsProduct({{1, 8, 64}, {0, 1}})
-    ->Iterations(1)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
+// Each raw baseline runs right after the WAL configuration it mirrors, so both see the same disk
+// conditions (other processes' fsyncs on a shared disk move these figures a lot).
+void RegisterAll() {
+  for (int64_t inflight : {1, 16}) {
+    for (int64_t threads : {1, 8, 64}) {
+      for (int64_t prezero : {0, 1}) {
+        for (auto [name, fn] : {std::pair{"BM_WalAppend", &BM_WalAppend},
+                                std::pair{"BM_RawWriteSync", &BM_RawWriteSync}}) {
+          benchmark::RegisterBenchmark(name, fn)
+              ->ArgNames({"threads", "prezero", "inflight"})
+              ->Args({threads, prezero, inflight})
+              ->Iterations(1)
+              ->UseManualTime()
+              ->Unit(benchmark::kMillisecond);
+        }
+      }
+    }
+  }
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  RegisterAll();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,7 +1,7 @@
 // The WAL's on-disk format (doc/wal.md has the byte diagrams): segment file names, the 32-byte
 // segment header, record framing (masked CRC32C, length, type, first LSN) and a parser that walks
 // the records of one segment held in memory. Used by the writer (encoding), by recovery and
-// ReadFrom (parsing) and by `nobus wal dump/verify`. Pure functions and a stateless-ish parser:
+// ReadFrom (parsing) and by `nobus wal dump/verify`. Pure functions plus a parser object:
 // thread-compatible, no I/O. The parser never trusts its input: any malformed byte sequence ends
 // the walk with kBad and a reason, never an assertion.
 #pragma once

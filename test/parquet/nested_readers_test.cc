@@ -72,7 +72,8 @@ TEST_P(NestedCodecTest, NullsAtEveryLevel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, NestedCodecTest,
-                         ::testing::Values(Codec::kUncompressed, Codec::kSnappy, Codec::kZstd));
+                         ::testing::Values(Codec::kUncompressed, Codec::kSnappy, Codec::kZstd),
+                         [](const auto& info) { return CodecName(info.param); });
 
 TEST(NestedReadersTest, ManyNestedRowsAcrossPagesAndRowGroups) {
   std::vector<Row> rows;

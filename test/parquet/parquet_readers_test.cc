@@ -93,13 +93,7 @@ TEST_P(CodecTest, ManyRowsManyPagesAndRowGroups) {
 
 INSTANTIATE_TEST_SUITE_P(Codecs, CodecTest,
                          ::testing::Values(Codec::kUncompressed, Codec::kSnappy, Codec::kZstd),
-                         [](const auto& info) {
-                           switch (info.param) {
-                             case Codec::kSnappy: return std::string("Snappy");
-                             case Codec::kZstd: return std::string("Zstd");
-                             default: return std::string("Uncompressed");
-                           }
-                         });
+                         [](const auto& info) { return CodecName(info.param); });
 
 TEST(ParquetReadersTest, DictionaryFallbackWithManyDistinctStrings) {
   const schema::Schema schema{{{"distinct", Primitive(TypeKind::kString)},

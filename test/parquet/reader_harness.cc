@@ -241,6 +241,15 @@ void ExpectFileMatches(const nlohmann::json& doc, const WrittenFile& file,
   ExpectFileResult(file.result, schema, rows);
 }
 
+std::string CodecName(Codec codec) {
+  switch (codec) {
+    case Codec::kSnappy: return "Snappy";
+    case Codec::kZstd: return "Zstd";
+    case Codec::kUncompressed: break;
+  }
+  return "Uncompressed";
+}
+
 nlohmann::json RoundTrip(ReaderHarness* harness, const schema::Schema& schema,
                          const std::vector<Row>& rows, const WriterOptions& options) {
   absl::StatusOr<WrittenFile> file = harness->Write(schema, rows, options);

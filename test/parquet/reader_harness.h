@@ -60,6 +60,9 @@ void ExpectFileResult(const FileResult& result, const schema::Schema& schema,
 void ExpectFileMatches(const nlohmann::json& doc, const WrittenFile& file,
                        const schema::Schema& schema, const std::vector<Row>& rows);
 
+// "Uncompressed", "Snappy" or "Zstd": names for codec-parameterized tests.
+std::string CodecName(Codec codec);
+
 // Writes `rows` with `options`, reads the file with every reader and checks everything; returns
 // the reader document for further checks (null on failure, which is already reported).
 nlohmann::json RoundTrip(ReaderHarness* harness, const schema::Schema& schema,
