@@ -14,4 +14,6 @@ const count = await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet($
 console.log(`DuckDB reads ${count.getRowObjectsJson()[0].n} rows from ${file}; first ${limit}:`);
 const rows = await conn.runAndReadAll(
   `SELECT * FROM read_parquet(${quoted}) LIMIT ${Number.parseInt(limit, 10)}`);
-console.table(rows.getRowObjectsJson());
+const flat = (v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
+console.table(rows.getRowObjectsJson().map(
+  (row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, flat(v)]))));

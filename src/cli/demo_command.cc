@@ -54,6 +54,7 @@ absl::Status RunDemo(const std::string& out, int64_t rows) {
   for (int64_t i = 0; i < rows; ++i) NOBUS_RETURN_IF_ERROR(AppendDemoRow(builder, i));
   env::FileSystem* fs = env::PosixFileSystem();
   NOBUS_RETURN_IF_ERROR(fs->CreateDirs(env::Dirname(out)));
+  if (fs->Exists(out)) NOBUS_RETURN_IF_ERROR(fs->Delete(out));  // the demo's own output: replace it
   NOBUS_ASSIGN_OR_RETURN(parquet::FileResult result, parquet::WriteFileAt(fs, out, *batch));
   std::printf("wrote %s: %lld rows, %llu bytes, %d row group(s)\n", out.c_str(),
               static_cast<long long>(result.num_rows),
