@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Parquet writer benchmark with its same-run DuckDB baseline, then records the figures in the
 # "## Parquet writer" section of doc/performance.md (other sections are left untouched).
-# Usage: bench/parquet_vs_duckdb.sh [BIN_DIR]   (default: $NOBUS_BIN_DIR or build/h-tests/bin)
+# Usage: bench/parquet_vs_duckdb.sh [BIN_DIR]   (default: $NOBUS_BIN_DIR or build/bin)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin_dir="${1:-${NOBUS_BIN_DIR:-build/h-tests/bin}}"
+bin_dir="${1:-${NOBUS_BIN_DIR:-build/bin}}"
 bench="$bin_dir/parquet_writer_bench"
 [[ -x "$bench" ]] || { echo "missing $bench (build target parquet_writer_bench)" >&2; exit 1; }
 work="$(mktemp -d "${TMPDIR:-/tmp}/nobus-pq-bench-XXXXXX")"
