@@ -84,6 +84,19 @@ void StatsAccumulator::AddIntRange(int64_t mn, int64_t mx) {
   if (mx > imax_) imax_ = mx;
 }
 
+template <typename T>
+void StatsAccumulator::AddIntegers(const char* data, int64_t n, bool decimal) {
+  T mn = std::numeric_limits<T>::max();
+  T mx = std::numeric_limits<T>::min();
+  MinMax<T>(data, n, &mn, &mx);
+  if (decimal) {
+    AddDecimal(mn);
+    AddDecimal(mx);
+  } else {
+    AddIntRange(mn, mx);
+  }
+}
+
 void StatsAccumulator::AddFixed(const char* data, int64_t n) {
   if (n == 0) return;
   bool decimal = leaf_.type.kind == TypeKind::kDecimal;
@@ -94,28 +107,12 @@ void StatsAccumulator::AddFixed(const char* data, int64_t n) {
       AddIntRange(mn, mx);
       return;
     }
-    case PhysicalType::kInt32: {
-      int32_t mn = INT32_MAX, mx = INT32_MIN;
-      MinMax<int32_t>(data, n, &mn, &mx);
-      if (decimal) {
-        AddDecimal(mn);
-        AddDecimal(mx);
-      } else {
-        AddIntRange(mn, mx);
-      }
+    case PhysicalType::kInt32:
+      AddIntegers<int32_t>(data, n, decimal);
       return;
-    }
-    case PhysicalType::kInt64: {
-      int64_t mn = INT64_MAX, mx = INT64_MIN;
-      MinMax<int64_t>(data, n, &mn, &mx);
-      if (decimal) {
-        AddDecimal(mn);
-        AddDecimal(mx);
-      } else {
-        AddIntRange(mn, mx);
-      }
+    case PhysicalType::kInt64:
+      AddIntegers<int64_t>(data, n, decimal);
       return;
-    }
     case PhysicalType::kFloat:
       FloatMinMax<float>(data, n, &has_value_, &dmin_, &dmax_, &nan_count_);
       return;

@@ -29,6 +29,8 @@ class StatsAccumulator {
  private:
   void AddDecimal(__int128 v);
   void AddIntRange(int64_t mn, int64_t mx);
+  template <typename T>
+  void AddIntegers(const char* data, int64_t n, bool decimal);
 
   const LeafDescriptor& leaf_;
   int64_t null_count_ = 0;
