@@ -52,6 +52,23 @@ double Percentile(std::vector<int64_t>& v, double q) {
   return static_cast<double>(v[i]) / 1000.0;
 }
 
+// Sets the throughput and latency counters; returns payloads per fdatasync.
+double SetWalCounters(benchmark::State& state, const std::vector<std::vector<int64_t>>& latencies,
+                      const nobus::wal::WalStats& stats, double seconds) {
+  std::vector<int64_t> all;
+  for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  const double records = static_cast<double>(all.size());
+  state.counters["records_per_s"] = records / seconds;
+  state.counters["MB_per_s"] = records * kRecordBytes / seconds / 1e6;
+  state.counters["p50_us"] = Percentile(all, 0.50);
+  state.counters["p99_us"] = Percentile(all, 0.99);
+  state.counters["p999_us"] = Percentile(all, 0.999);
+  const double per_sync =
+      stats.syncs ? static_cast<double>(stats.payloads) / static_cast<double>(stats.syncs) : 0;
+  state.counters["records_per_sync"] = per_sync;
+  return per_sync;
+}
+
 void BlockingProducer(nobus::wal::Wal* wal, nobus::env::Clock* clock, const std::string& payload,
                       std::atomic<bool>& stop, std::atomic<bool>& failed,
                       std::vector<int64_t>* latencies) {
@@ -126,19 +143,24 @@ void BM_WalAppend(benchmark::State& state) {
     state.SetIterationTime(seconds);
     nobus::wal::WalStats stats = (*wal)->stats();
     if (failed || !(*wal)->Close().ok()) state.SkipWithError("append failed");
-    std::vector<int64_t> all;
-    for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-    const double records = static_cast<double>(all.size());
-    state.counters["records_per_s"] = records / seconds;
-    state.counters["MB_per_s"] = records * kRecordBytes / seconds / 1e6;
-    state.counters["p50_us"] = Percentile(all, 0.50);
-    state.counters["p99_us"] = Percentile(all, 0.99);
-    state.counters["p999_us"] = Percentile(all, 0.999);
-    const double per_sync = stats.syncs ? static_cast<double>(stats.payloads) / stats.syncs : 0;
-    state.counters["records_per_sync"] = per_sync;
+    const double per_sync = SetWalCounters(state, latencies, stats, seconds);
     if (state.range(1) == 0) g_batch_bytes[{threads, inflight}] = per_sync * kRecordBytes;
   }
   std::filesystem::remove_all(dir);
+}
+
+absl::StatusOr<std::unique_ptr<nobus::env::File>> OpenRawFile(nobus::env::FileSystem* fs,
+                                                              const std::string& path,
+                                                              bool prezero) {
+  NOBUS_ASSIGN_OR_RETURN(auto file, fs->Open(path, nobus::env::OpenMode::kTruncate));
+  NOBUS_RETURN_IF_ERROR(file->Preallocate(kSegmentBytes));
+  if (prezero) {
+    const std::string zeros(1 << 20, '\0');
+    for (uint64_t off = 0; off < kSegmentBytes; off += zeros.size())
+      NOBUS_RETURN_IF_ERROR(file->WriteAt(off, zeros));
+    NOBUS_RETURN_IF_ERROR(file->Sync());
+  }
+  return file;
 }
 
 void BM_RawWriteSync(benchmark::State& state) {
@@ -154,16 +176,9 @@ void BM_RawWriteSync(benchmark::State& state) {
     int file_no = 0;
     std::unique_ptr<nobus::env::File> file;
     auto open_next = [&]() -> absl::Status {
-      NOBUS_ASSIGN_OR_RETURN(file, fs->Open(dir + "/raw" + std::to_string(file_no++),
-                                            nobus::env::OpenMode::kTruncate));
-      NOBUS_RETURN_IF_ERROR(file->Preallocate(kSegmentBytes));
-      if (prezero) {
-        const std::string zeros(1 << 20, '\0');
-        for (uint64_t off = 0; off < kSegmentBytes; off += zeros.size())
-          NOBUS_RETURN_IF_ERROR(file->WriteAt(off, zeros));
-        NOBUS_RETURN_IF_ERROR(file->Sync());
-      }
       offset = 0;
+      NOBUS_ASSIGN_OR_RETURN(file, OpenRawFile(fs, dir + "/raw" + std::to_string(file_no++),
+                                               prezero));
       return absl::OkStatus();
     };
     if (!open_next().ok()) return state.SkipWithError("open failed");

@@ -78,6 +78,14 @@ absl::StatusOr<LogListing> LogStore::List() {
   return listing;
 }
 
+absl::StatusOr<int64_t> LogStore::ModificationTimeMs(std::string_view) {
+  return absl::UnimplementedError("this log store has no modification times");
+}
+
+absl::Status LogStore::Delete(std::string_view) {
+  return absl::UnimplementedError("this log store cannot delete");
+}
+
 LocalLogStore::LocalLogStore(env::FileSystem* fs, std::string table_root)
     : fs_(fs), table_root_(std::move(table_root)), log_dir_(env::JoinPath(table_root_, kLogDirName)) {}
 
@@ -99,7 +107,16 @@ absl::Status LocalLogStore::PutIfAbsent(std::string_view name, std::string_view 
 
 absl::Status LocalLogStore::Replace(std::string_view name, std::string_view data) {
   NOBUS_RETURN_IF_ERROR(fs_->CreateDirs(log_dir_));
-  return env::ReplaceFileAtomically(fs_, env::JoinPath(log_dir_, name), data);
+  // A temporary name of our own (not env::ReplaceFileAtomically's fixed `<name>.tmp`): several
+  // writers may replace `_last_checkpoint` at once.
+  std::string tmp_path = env::JoinPath(log_dir_, Cat(".", name, ".", NewUuid(), ".tmp"));
+  absl::Status s = WriteSynced(fs_, tmp_path, data);
+  if (s.ok()) s = fs_->Rename(tmp_path, env::JoinPath(log_dir_, name));
+  if (!s.ok()) {
+    (void)fs_->Delete(tmp_path);
+    return s;
+  }
+  return fs_->SyncDir(log_dir_);
 }
 
 absl::StatusOr<std::vector<std::string>> LocalLogStore::ListNames() {
@@ -107,6 +124,15 @@ absl::StatusOr<std::vector<std::string>> LocalLogStore::ListNames() {
   if (absl::IsNotFound(names.status()))
     return absl::NotFoundError(Cat("not a Delta table: ", log_dir_, " does not exist"));
   return names;
+}
+
+absl::StatusOr<int64_t> LocalLogStore::ModificationTimeMs(std::string_view name) {
+  NOBUS_ASSIGN_OR_RETURN(env::FileInfo info, fs_->Stat(env::JoinPath(log_dir_, name)));
+  return info.mtime_ms;
+}
+
+absl::Status LocalLogStore::Delete(std::string_view name) {
+  return fs_->Delete(env::JoinPath(log_dir_, name));
 }
 
 }  // namespace nobus::delta

@@ -54,6 +54,12 @@ class LogStore {
   [[nodiscard]] virtual absl::Status Replace(std::string_view name, std::string_view data) = 0;
   // Names of the log directory's entries, sorted; NotFound if the log directory does not exist.
   [[nodiscard]] virtual absl::StatusOr<std::vector<std::string>> ListNames() = 0;
+  // Last-modification time of `name` in ms since the epoch (metadata cleanup ages files by it).
+  // The default is Unimplemented: such a store is never cleaned up.
+  [[nodiscard]] virtual absl::StatusOr<int64_t> ModificationTimeMs(std::string_view name);
+  // Deletes `name` (metadata cleanup only; never a commit newer than the newest checkpoint).
+  // The default is Unimplemented.
+  [[nodiscard]] virtual absl::Status Delete(std::string_view name);
 
   // Commits and checkpoints found by ListNames.
   [[nodiscard]] absl::StatusOr<LogListing> List();
@@ -61,7 +67,8 @@ class LogStore {
 
 // A LogStore on an env::FileSystem (a local disk or POSIX mount). PutIfAbsent writes
 // `.<name>.<uuid>.tmp`, syncs it, hard-links it to `name` (the atomic put-if-absent), deletes the
-// temporary and syncs the directory. Holds `fs` unowned; `fs` must outlive the store.
+// temporary and syncs the directory. Replace writes and syncs `.<name>.<uuid>.tmp`, renames it
+// over `name` and syncs the directory. Holds `fs` unowned; `fs` must outlive the store.
 class LocalLogStore final : public LogStore {
  public:
   LocalLogStore(env::FileSystem* fs, std::string table_root);
@@ -70,6 +77,8 @@ class LocalLogStore final : public LogStore {
   absl::Status PutIfAbsent(std::string_view name, std::string_view data) override;
   absl::Status Replace(std::string_view name, std::string_view data) override;
   absl::StatusOr<std::vector<std::string>> ListNames() override;
+  absl::StatusOr<int64_t> ModificationTimeMs(std::string_view name) override;
+  absl::Status Delete(std::string_view name) override;
 
   const std::string& table_root() const { return table_root_; }
   const std::string& log_dir() const { return log_dir_; }

@@ -126,7 +126,10 @@ absl::Status Snapshot::Apply(const CommitActions& actions, int64_t version) {
     metadata_ = *actions.metadata;
     has_metadata_ = true;
   }
-  for (const Txn& t : actions.txns) txn_versions_[t.app_id] = t.version;
+  for (const Txn& t : actions.txns) {
+    txn_versions_[t.app_id] = t.version;
+    txns_[t.app_id] = t;
+  }
   ApplyFileActions(actions);
   version_ = version;
   if (!actions.protocol && !actions.metadata) return absl::OkStatus();

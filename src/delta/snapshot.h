@@ -46,6 +46,8 @@ class Snapshot {
   const std::map<std::string, RemoveFile>& tombstones() const { return tombstones_; }
   // Latest txn version per appId.
   const std::map<std::string, int64_t>& txn_versions() const { return txn_versions_; }
+  // The latest txn action per appId (with lastUpdated), as checkpoints record them.
+  const std::map<std::string, Txn>& txns() const { return txns_; }
   std::optional<int64_t> TxnVersion(const std::string& app_id) const;
   // The checkpoint replay started from, if any.
   std::optional<int64_t> checkpoint_version() const { return checkpoint_version_; }
@@ -63,6 +65,7 @@ class Snapshot {
   std::map<std::string, AddFile> files_;
   std::map<std::string, RemoveFile> tombstones_;
   std::map<std::string, int64_t> txn_versions_;
+  std::map<std::string, Txn> txns_;
   std::optional<int64_t> checkpoint_version_;
 };
 

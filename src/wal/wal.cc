@@ -42,6 +42,7 @@ absl::Status Wal::Start(const RecoveredLog& recovered) {
   active_synced_end_ = writer_.offset();
   stats_.segments_created = 1;
   thread_ = std::thread(&Wal::WriterLoop, this);
+  completion_thread_ = std::thread(&Wal::CompletionLoop, this);
   return absl::OkStatus();
 }
 
@@ -178,12 +179,33 @@ void Wal::FinishBatch(uint64_t bytes, std::vector<Waiter>& waiters, const absl::
     }
   }
   space_cv_.notify_all();
-  for (Waiter& w : waiters) {
-    if (status.ok()) {
-      w.done(w.last_lsn);
-    } else {
-      w.done(status);
+  {
+    std::lock_guard<std::mutex> l(done_mu_);
+    done_queue_.push_back({std::move(waiters), status});
+  }
+  done_cv_.notify_one();
+  waiters.clear();
+}
+
+void Wal::CompletionLoop() {
+  std::vector<Completion> batches;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> l(done_mu_);
+      done_cv_.wait(l, [&] { return !done_queue_.empty() || writer_exited_; });
+      if (done_queue_.empty()) return;
+      batches.swap(done_queue_);
     }
+    for (Completion& batch : batches) {
+      for (Waiter& w : batch.waiters) {
+        if (batch.status.ok()) {
+          w.done(w.last_lsn);
+        } else {
+          w.done(batch.status);
+        }
+      }
+    }
+    batches.clear();
   }
 }
 
@@ -249,6 +271,12 @@ absl::Status Wal::Close() {
   work_cv_.notify_all();
   space_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> l(done_mu_);
+    writer_exited_ = true;
+  }
+  done_cv_.notify_all();
+  if (completion_thread_.joinable()) completion_thread_.join();
   absl::Status st = writer_.Close();
   std::lock_guard<std::mutex> l(mu_);
   closed_ = true;

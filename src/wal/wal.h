@@ -11,9 +11,11 @@
 // must outlive it.
 //
 // Group commit: producers frame their record into a shared queue; the single writer thread takes
-// everything queued, writes it with one write per segment touched, fdatasyncs once and completes
-// every waiter in LSN order. Completion callbacks run on the writer thread and must be quick
-// (hand off to a completion queue); they must not call Append* or Close.
+// everything queued, writes it with one write per segment touched, fdatasyncs once and hands the
+// batch's waiters to the completion thread, which calls them in LSN order while the writer already
+// writes the next batch. Callbacks run on that one completion thread: they must be quick (post to
+// a gRPC completion queue, set a promise) and must not call AppendBatch/Append (which wait on
+// callbacks) or Close; AppendAsync is allowed but may block on the byte budget.
 //
 // Failure: a failed write or fdatasync is sticky. Its batch fails with the original error, every
 // later append fails with FailedPrecondition naming it, and nothing is ever retried (after a
@@ -122,6 +124,10 @@ class Wal {
     Lsn first_lsn;
     std::string path;
   };
+  struct Completion {
+    std::vector<Waiter> waiters;
+    absl::Status status;
+  };
 
   Wal(env::FileSystem* fs, env::Clock* clock, std::string dir, WalOptions options);
   absl::Status Start(const RecoveredLog& recovered);
@@ -131,6 +137,7 @@ class Wal {
   absl::Status WriteBatch(const std::string& batch, const std::vector<Waiter>& waiters);
   absl::Status Roll(Lsn first_lsn);
   void FinishBatch(uint64_t bytes, std::vector<Waiter>& waiters, const absl::Status& status);
+  void CompletionLoop();
   absl::Status StickyError() const;  // requires mu_
 
   env::FileSystem* const fs_;
@@ -157,8 +164,15 @@ class Wal {
   std::vector<Segment> segments_;
   uint64_t active_synced_end_ = 0;
 
+  // Batches whose fate is known, waiting for their callbacks to run.
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::vector<Completion> done_queue_;
+  bool writer_exited_ = false;
+
   SegmentWriter writer_;  // writer thread only (and Start/Close before/after it runs)
   std::thread thread_;
+  std::thread completion_thread_;
 };
 
 // Offline inspection for `nobus wal dump/verify`: applies the recovery rules to `dir` without

@@ -1,0 +1,157 @@
+#include "delta/committer.h"
+
+#include <nlohmann/json.hpp>
+
+#include "delta/checkpoint_writer.h"
+#include "delta/config.h"
+#include "schema/delta_json.h"
+
+#ifndef NOBUS_VERSION
+#define NOBUS_VERSION "0"
+#endif
+
+namespace nobus::delta {
+namespace {
+
+std::string JsonList(const std::vector<std::string>& items) { return nlohmann::json(items).dump(); }
+
+}  // namespace
+
+Committer::Committer(env::FileSystem* fs, env::Clock* clock, std::string table_root, CommitterOptions options)
+    : fs_(fs), clock_(clock), table_root_(std::move(table_root)), options_(std::move(options)),
+      store_(fs, table_root_) {
+  if (options_.engine_info.empty()) options_.engine_info = Cat("nobus/", NOBUS_VERSION);
+}
+
+absl::StatusOr<std::unique_ptr<Committer>> Committer::Create(env::FileSystem* fs, env::Clock* clock,
+                                                             const std::string& table_root,
+                                                             const CreateTableOptions& table,
+                                                             const CommitterOptions& options) {
+  NOBUS_RETURN_IF_ERROR(schema::Validate(table.schema));
+  NOBUS_RETURN_IF_ERROR(PartitionedRows::Create(table.schema, table.partition_columns).status());
+  std::unique_ptr<Committer> c(new Committer(fs, clock, table_root, options));
+  CommitActions actions;
+  actions.protocol = Protocol{};
+  Metadata& m = actions.metadata.emplace();
+  m.id = NewUuid();
+  m.name = table.name;
+  m.description = table.description;
+  m.schema_string = schema::SchemaToJson(table.schema);
+  m.partition_columns = table.partition_columns;
+  m.configuration = DefaultConfiguration();
+  for (const auto& [k, v] : table.configuration) m.configuration[k] = v;
+  m.created_time_ms = clock->NowMillis();
+  CommitInfo info = c->NewCommitInfo("CREATE TABLE");
+  info.operation_parameters = {{"isManaged", "false"},
+                               {"partitionBy", JsonList(table.partition_columns)},
+                               {"properties", nlohmann::json(m.configuration).dump()}};
+  info.is_blind_append = true;
+  actions.commit_info = std::move(info);
+  NOBUS_RETURN_IF_ERROR(fs->CreateDirs(table_root));
+  absl::Status put = c->store_.PutIfAbsent(CommitFileName(0), SerializeCommit(actions));
+  if (absl::IsAlreadyExists(put))
+    return absl::AlreadyExistsError(Cat("a Delta table already exists at ", table_root));
+  NOBUS_RETURN_IF_ERROR(put);
+  NOBUS_RETURN_IF_ERROR(c->snapshot_.Apply(actions, 0));
+  return c;
+}
+
+absl::StatusOr<std::unique_ptr<Committer>> Committer::Open(env::FileSystem* fs, env::Clock* clock,
+                                                           const std::string& table_root,
+                                                           const CommitterOptions& options) {
+  std::unique_ptr<Committer> c(new Committer(fs, clock, table_root, options));
+  NOBUS_RETURN_IF_ERROR(c->Refresh());
+  return c;
+}
+
+absl::Status Committer::Refresh() {
+  NOBUS_ASSIGN_OR_RETURN(snapshot_, Snapshot::Load(&store_));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<PartitionedRows>> Committer::NewRows() const {
+  return PartitionedRows::Create(snapshot_.schema(), snapshot_.metadata().partition_columns);
+}
+
+CommitInfo Committer::NewCommitInfo(std::string operation) const {
+  CommitInfo info;
+  info.timestamp_ms = clock_->NowMillis();
+  info.operation = std::move(operation);
+  info.read_version = snapshot_.version();
+  info.engine_info = options_.engine_info;
+  info.txn_id = NewUuid();
+  return info;
+}
+
+absl::StatusOr<CommitResult> Committer::Append(const PartitionedRows& rows, std::optional<Txn> txn) {
+  NOBUS_RETURN_IF_ERROR(CheckWritable(snapshot_));
+  DataFileOptions options{options_.writer, NumIndexedCols(snapshot_.metadata())};
+  NOBUS_ASSIGN_OR_RETURN(std::vector<AddFile> adds, WriteDataFiles(fs_, clock_, table_root_, rows, options));
+  return CommitAdds(std::move(adds), std::move(txn));
+}
+
+absl::StatusOr<CommitResult> Committer::AppendOnce(const std::string& app_id, int64_t txn_version,
+                                                   const PartitionedRows& rows) {
+  std::optional<int64_t> landed = snapshot_.TxnVersion(app_id);
+  if (landed && *landed >= txn_version) {
+    CommitResult result;
+    result.version = snapshot_.version();
+    result.already_committed = true;
+    return result;
+  }
+  return Append(rows, Txn{app_id, txn_version, clock_->NowMillis()});
+}
+
+absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds, std::optional<Txn> txn) {
+  if (adds.empty() && !txn) {
+    CommitResult result;
+    result.version = snapshot_.version();
+    return result;
+  }
+  CommitActions actions;
+  CommitInfo info = NewCommitInfo(txn ? "STREAMING UPDATE" : "WRITE");
+  if (txn) {
+    info.operation_parameters = {{"outputMode", "Append"}, {"queryId", txn->app_id},
+                                 {"epochId", std::to_string(txn->version)}};
+    actions.txns.push_back(*txn);
+  } else {
+    info.operation_parameters = {{"mode", "Append"},
+                                 {"partitionBy", JsonList(snapshot_.metadata().partition_columns)}};
+  }
+  info.is_blind_append = true;
+  int64_t bytes = 0;
+  for (const AddFile& a : adds) bytes += a.size_bytes;
+  info.operation_metrics = {{"numFiles", std::to_string(adds.size())},
+                            {"numOutputBytes", std::to_string(bytes)}};
+  actions.commit_info = std::move(info);
+  actions.adds = std::move(adds);
+  return Commit(std::move(actions));
+}
+
+absl::StatusOr<CommitResult> Committer::Compact(const std::vector<std::string>& remove_paths,
+                                                std::vector<AddFile> adds) {
+  CommitActions actions;
+  int64_t now_ms = clock_->NowMillis();
+  for (const std::string& path : remove_paths) {
+    auto it = snapshot_.files().find(path);
+    if (it == snapshot_.files().end()) return absl::NotFoundError(Cat("not a live file: ", path));
+    actions.removes.push_back(RemoveFile{path, now_ms, false, true, it->second.partition_values,
+                                         it->second.size_bytes, {}});
+  }
+  for (AddFile& a : adds) a.data_change = false;
+  CommitInfo info = NewCommitInfo("OPTIMIZE");
+  info.operation_parameters = {{"predicate", "[]"}, {"zOrderBy", "[]"}, {"clusteringColumns", "[]"},
+                               {"auto", "false"}};
+  info.is_blind_append = false;
+  info.operation_metrics = {{"numRemovedFiles", std::to_string(remove_paths.size())},
+                            {"numAddedFiles", std::to_string(adds.size())}};
+  actions.commit_info = std::move(info);
+  actions.adds = std::move(adds);
+  return Commit(std::move(actions));
+}
+
+absl::StatusOr<LastCheckpoint> Committer::Checkpoint() {
+  return WriteCheckpoint(&store_, snapshot_, clock_->NowMillis());
+}
+
+}  // namespace nobus::delta

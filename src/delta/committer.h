@@ -1,0 +1,123 @@
+// The Delta committer: creates tables and lands commits with Delta's optimistic concurrency.
+// In the data path: table buffer -> data files (data_files.h) -> [Committer] -> `_delta_log/N.json`
+// (put-if-absent) -> checkpoint every delta.checkpointInterval commits.
+//
+// Every commit goes to snapshot.version + 1. When another writer already holds that version, the
+// winning commits are read and checked (protocol or metaData change: abort; a txn for our appId
+// at or past our version: the batch already landed, reported instead of committed twice; removes
+// of a file we also remove: abort) and the commit retries at the next free version with the same
+// data files, up to max_attempts. The protocol refuse rule is re-checked before every attempt.
+//
+// Exactly-once (spec section 2, txn): tag each batch txn{appId, version} with versions that only
+// grow; AppendOnce skips a batch whose version is <= txn[appId] in the snapshot. After a crash or
+// an ambiguous error, Open (or Refresh) and call AppendOnce again with the same versions.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "delta/actions.h"
+#include "delta/checkpoint.h"
+#include "delta/data_files.h"
+#include "delta/log_store.h"
+#include "delta/snapshot.h"
+#include "env/env.h"
+#include "schema/types.h"
+
+namespace nobus::delta {
+
+// OK if nobus may append to a table in this state: the protocol refuse rule
+// (CheckProtocolSupported) and no column invariants. FailedPrecondition otherwise.
+[[nodiscard]] absl::Status CheckWritable(const Snapshot& snapshot);
+
+struct CreateTableOptions {
+  schema::Schema schema;
+  std::vector<std::string> partition_columns;  // top-level primitive columns
+  StringMap configuration;                     // merged over DefaultConfiguration()
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+};
+
+struct CommitterOptions {
+  std::string engine_info;  // empty: "nobus/<version>"
+  int max_attempts = 15;
+  parquet::WriterOptions writer;
+  bool write_checkpoints = true;
+};
+
+struct CommitResult {
+  // The version holding the batch: the one we created, or (already_committed) the snapshot
+  // version at which txn[appId] showed the batch had landed.
+  int64_t version = -1;
+  bool already_committed = false;  // nothing was committed by this call
+  int attempts = 0;                // put-if-absent attempts made
+  std::optional<int64_t> checkpoint_version;
+  absl::Status checkpoint_status;  // a failed checkpoint or cleanup never fails the commit
+};
+
+// One writer of one table. Lifecycle: Create or Open, then any number of commits; each successful
+// commit advances snapshot(). Not thread-safe (one owner); several Committers, in this or other
+// processes, may write one table concurrently. Holds `fs` and `clock` unowned. A successful commit
+// call means the commit file is durable (synced, directory synced), as are the data files it names.
+class Committer {
+ public:
+  // Writes commit 0 (protocol (1,2), metaData with a new id, CREATE TABLE commitInfo).
+  // AlreadyExists if the table has a commit 0; InvalidArgument for a bad schema or partitioning.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Committer>> Create(
+      env::FileSystem* fs, env::Clock* clock, const std::string& table_root,
+      const CreateTableOptions& table, const CommitterOptions& options = {});
+  // Loads the latest snapshot of an existing table (refusing unsupported protocols).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Committer>> Open(
+      env::FileSystem* fs, env::Clock* clock, const std::string& table_root,
+      const CommitterOptions& options = {});
+
+  const Snapshot& snapshot() const { return snapshot_; }
+  LogStore* store() { return &store_; }
+  const std::string& table_root() const { return table_root_; }
+  // Reloads the latest snapshot from storage.
+  [[nodiscard]] absl::Status Refresh();
+
+  // An empty row container for the table's current schema and partition columns.
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<PartitionedRows>> NewRows() const;
+
+  // Writes `rows` as data files and commits them; with `txn`, the commit carries it. Empty rows
+  // commit only the txn (or nothing without one).
+  [[nodiscard]] absl::StatusOr<CommitResult> Append(const PartitionedRows& rows,
+                                                    std::optional<Txn> txn = std::nullopt);
+  // The exactly-once recipe: if txn[app_id] >= txn_version the batch already landed (nothing is
+  // written); else Append with txn{app_id, txn_version}.
+  [[nodiscard]] absl::StatusOr<CommitResult> AppendOnce(const std::string& app_id, int64_t txn_version,
+                                                        const PartitionedRows& rows);
+  // Commits already written, synced files (blind append).
+  [[nodiscard]] absl::StatusOr<CommitResult> CommitAdds(std::vector<AddFile> adds,
+                                                        std::optional<Txn> txn = std::nullopt);
+  // A compaction commit: removes of live files `remove_paths` and `adds`, all dataChange false
+  // (removes with extendedFileMetadata), OPTIMIZE commitInfo. NotFound when a path is not live;
+  // Aborted when a concurrent commit removed one of them first.
+  [[nodiscard]] absl::StatusOr<CommitResult> Compact(const std::vector<std::string>& remove_paths,
+                                                     std::vector<AddFile> adds);
+  // Writes a checkpoint of the current snapshot now.
+  [[nodiscard]] absl::StatusOr<LastCheckpoint> Checkpoint();
+
+ private:
+  Committer(env::FileSystem* fs, env::Clock* clock, std::string table_root, CommitterOptions options);
+  [[nodiscard]] absl::StatusOr<CommitResult> Commit(CommitActions actions);
+  [[nodiscard]] absl::StatusOr<bool> CatchUp(const CommitActions& ours, int64_t* landed_version);
+  [[nodiscard]] absl::StatusOr<bool> ResolveAmbiguous(const CommitActions& ours, int64_t version,
+                                                      const absl::Status& error);
+  void AfterCommit(CommitResult* result);
+  CommitInfo NewCommitInfo(std::string operation) const;
+
+  env::FileSystem* fs_;
+  env::Clock* clock_;
+  std::string table_root_;
+  CommitterOptions options_;
+  LocalLogStore store_;
+  Snapshot snapshot_;
+};
+
+}  // namespace nobus::delta

@@ -1,0 +1,41 @@
+// Table properties (`metaData.configuration`) that steer how nobus writes a Delta table: the
+// defaults it sets at creation and typed readers for the keys it honours (checkpoint cadence, log
+// and tombstone retention, data-skipping columns). In the data path: table creation writes
+// DefaultConfiguration(); the committer reads the rest from the snapshot before each commit.
+// Stateless functions.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/status.h"
+#include "delta/actions.h"
+
+namespace nobus::delta {
+
+inline constexpr char kLogRetentionKey[] = "delta.logRetentionDuration";
+inline constexpr char kCheckpointIntervalKey[] = "delta.checkpointInterval";
+inline constexpr char kWriteStatsAsStructKey[] = "delta.checkpoint.writeStatsAsStruct";
+inline constexpr char kDeletedFileRetentionKey[] = "delta.deletedFileRetentionDuration";
+inline constexpr char kNumIndexedColsKey[] = "delta.dataSkippingNumIndexedCols";
+inline constexpr char kEnableExpiredLogCleanupKey[] = "delta.enableExpiredLogCleanup";
+
+// What nobus writes into a new table: 2-day log retention, a checkpoint every 10 commits, JSON
+// stats only in checkpoints.
+StringMap DefaultConfiguration();
+
+// Parses Spark's interval syntax, "interval 2 days", "interval 1 week", "interval 36 hours"
+// (units: millisecond, second, minute, hour, day, week; singular or plural; "interval" optional).
+// InvalidArgument for anything else or a negative count.
+[[nodiscard]] absl::StatusOr<int64_t> ParseIntervalMs(std::string_view text);
+
+// Typed views of `configuration`, falling back to Delta's defaults (checkpoint interval 10, log
+// retention 30 days, deleted-file retention 1 week, 32 indexed columns, cleanup on) when a key is
+// absent or unparsable.
+int64_t CheckpointInterval(const Metadata& metadata);
+int64_t LogRetentionMs(const Metadata& metadata);
+int64_t DeletedFileRetentionMs(const Metadata& metadata);
+int NumIndexedCols(const Metadata& metadata);
+bool ExpiredLogCleanupEnabled(const Metadata& metadata);
+
+}  // namespace nobus::delta

@@ -1,0 +1,69 @@
+// CleanupExpiredLogs (declared in checkpoint_writer.h): deletes log files made redundant by a
+// checkpoint older than the table's log retention.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "delta/checkpoint_writer.h"
+#include "delta/config.h"
+
+namespace nobus::delta {
+namespace {
+
+constexpr int64_t kMsPerDay = 24LL * 3600 * 1000;
+
+struct AgedFile {
+  std::string name;
+  int64_t version = 0;
+  bool is_checkpoint = false;
+  int64_t mtime_ms = 0;
+};
+
+// The version of a commit, checkpoint or `<N>.crc` name.
+std::optional<std::pair<int64_t, bool>> VersionOf(const std::string& name) {
+  if (std::optional<LogFileName> f = ParseLogFileName(name))
+    return std::make_pair(f->version, f->kind == LogFileName::Kind::kCheckpoint);
+  if (name.size() == 24 && name.ends_with(".crc")) {
+    if (std::optional<LogFileName> f = ParseLogFileName(name.substr(0, 20) + ".json"))
+      return std::make_pair(f->version, false);
+  }
+  return std::nullopt;
+}
+
+int64_t MidnightUtc(int64_t ms) {
+  int64_t day = ms / kMsPerDay;
+  if (ms < 0 && ms % kMsPerDay != 0) --day;
+  return day * kMsPerDay;
+}
+
+}  // namespace
+
+absl::StatusOr<int> CleanupExpiredLogs(LogStore* store, const Metadata& metadata, int64_t now_ms) {
+  if (!ExpiredLogCleanupEnabled(metadata)) return 0;
+  int64_t cutoff_ms = MidnightUtc(now_ms - LogRetentionMs(metadata));
+  NOBUS_ASSIGN_OR_RETURN(std::vector<std::string> names, store->ListNames());
+  std::vector<AgedFile> files;
+  for (const std::string& name : names) {
+    auto v = VersionOf(name);
+    if (!v) continue;
+    absl::StatusOr<int64_t> mtime = store->ModificationTimeMs(name);
+    if (absl::IsUnimplemented(mtime.status())) return 0;
+    if (!mtime.ok()) continue;  // vanished under a concurrent cleanup
+    files.push_back(AgedFile{name, v->first, v->second, *mtime});
+  }
+  std::optional<int64_t> keep;
+  for (const AgedFile& f : files)
+    if (f.is_checkpoint && f.mtime_ms <= cutoff_ms) keep = std::max(keep.value_or(f.version), f.version);
+  if (!keep) return 0;
+  std::sort(files.begin(), files.end(), [](const AgedFile& a, const AgedFile& b) { return a.version < b.version; });
+  int deleted = 0;
+  for (const AgedFile& f : files) {
+    if (f.version >= *keep || f.mtime_ms > cutoff_ms) continue;
+    absl::Status s = store->Delete(f.name);
+    if (!s.ok() && !absl::IsNotFound(s)) return s;
+    if (s.ok()) ++deleted;
+  }
+  return deleted;
+}
+
+}  // namespace nobus::delta
