@@ -1,8 +1,9 @@
 // Parquet writer throughput on a realistic ~1 KB event row (ids, timestamps, low- and
 // mid-cardinality strings, a ~700-byte payload, coordinates, a small attribute map): 100k rows per
-// iteration through RowBuilder + WriteFile into a page-cached file (no fsync), with ZSTD and SNAPPY.
-// Counters: rows/s and MB/s of input row bytes. bench/parquet_vs_duckdb.sh compares DuckDB's
-// Parquet writer on the same rows in the same run; `--ndjson=PATH` writes those rows as NDJSON.
+// iteration through RowBuilder + WriteFile into a page-cached file (no fsync), with ZSTD and
+// SNAPPY. Counters: rows/s and MB/s of input row bytes. bench/parquet_vs_duckdb.sh compares
+// DuckDB's Parquet writer on the same rows in the same run; `--ndjson=PATH` writes those rows as
+// NDJSON.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -27,7 +28,8 @@ struct Event {
   int32_t count;
   std::vector<std::pair<std::string, std::string>> attributes;
   size_t Bytes() const {
-    size_t n = 8 * 3 + 8 * 2 + 4 + device_id.size() + type.size() + user_agent.size() + payload.size();
+    size_t n =
+        8 * 3 + 8 * 2 + 4 + device_id.size() + type.size() + user_agent.size() + payload.size();
     for (const auto& [k, v] : attributes) n += k.size() + v.size();
     return n;
   }
@@ -36,16 +38,23 @@ struct Event {
 schema::Schema EventSchema() {
   using schema::Primitive;
   using schema::TypeKind;
-  return {{{"event_id", Primitive(TypeKind::kLong)},     {"device_id", Primitive(TypeKind::kString)},
-           {"ts", Primitive(TypeKind::kTimestamp)},      {"ingest_ts", Primitive(TypeKind::kTimestamp)},
-           {"type", Primitive(TypeKind::kString)},       {"user_agent", Primitive(TypeKind::kString)},
-           {"payload", Primitive(TypeKind::kString)},    {"lat", Primitive(TypeKind::kDouble)},
-           {"lon", Primitive(TypeKind::kDouble)},        {"count", Primitive(TypeKind::kInteger)},
-           {"attributes", schema::Map(Primitive(TypeKind::kString), Primitive(TypeKind::kString))}}};
+  return {
+      {{"event_id", Primitive(TypeKind::kLong)},
+       {"device_id", Primitive(TypeKind::kString)},
+       {"ts", Primitive(TypeKind::kTimestamp)},
+       {"ingest_ts", Primitive(TypeKind::kTimestamp)},
+       {"type", Primitive(TypeKind::kString)},
+       {"user_agent", Primitive(TypeKind::kString)},
+       {"payload", Primitive(TypeKind::kString)},
+       {"lat", Primitive(TypeKind::kDouble)},
+       {"lon", Primitive(TypeKind::kDouble)},
+       {"count", Primitive(TypeKind::kInteger)},
+       {"attributes", schema::Map(Primitive(TypeKind::kString), Primitive(TypeKind::kString))}}};
 }
 
 std::string RandomAscii(std::mt19937_64* rng, size_t n) {
-  static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.:={}";
+  static const char kChars[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.:={}";
   std::string s(n, ' ');
   for (char& c : s) c = kChars[(*rng)() % (sizeof(kChars) - 1)];
   return s;
@@ -53,8 +62,8 @@ std::string RandomAscii(std::mt19937_64* rng, size_t n) {
 
 std::vector<Event> MakeEvents(int n) {
   std::mt19937_64 rng(kSeed);
-  static const char* kTypes[] = {"click", "view", "purchase", "login", "logout",
-                                 "scroll", "search", "share", "error", "heartbeat"};
+  static const char* kTypes[] = {"click",  "view",   "purchase", "login", "logout",
+                                 "scroll", "search", "share",    "error", "heartbeat"};
   static const char* kKeys[] = {"region", "app_version", "os", "experiment", "locale", "plan"};
   std::vector<Event> events(n);
   int64_t ts = 1735689600000000;  // 2025-01-01T00:00:00Z
@@ -124,8 +133,8 @@ uint64_t WriteOnce(const RowBatch& batch, Codec codec, const std::string& path) 
 void SetCounters(benchmark::State& state, uint64_t file_bytes) {
   const double rows = static_cast<double>(state.iterations()) * kRows;
   state.counters["rows/s"] = benchmark::Counter(rows, benchmark::Counter::kIsRate);
-  state.counters["MB/s"] = benchmark::Counter(rows / kRows * static_cast<double>(InputBytes()) / 1e6,
-                                              benchmark::Counter::kIsRate);
+  state.counters["MB/s"] = benchmark::Counter(
+      rows / kRows * static_cast<double>(InputBytes()) / 1e6, benchmark::Counter::kIsRate);
   state.counters["file_MB"] = static_cast<double>(file_bytes) / 1e6;
   state.SetBytesProcessed(state.iterations() * InputBytes());
 }
@@ -166,10 +175,18 @@ void BM_WriteOnly(benchmark::State& state) {
   std::remove(path.c_str());
 }
 
-BENCHMARK(BM_AppendAndWrite)->ArgName("codec")->Arg(static_cast<int>(Codec::kZstd))
-    ->Arg(static_cast<int>(Codec::kSnappy))->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_WriteOnly)->ArgName("codec")->Arg(static_cast<int>(Codec::kZstd))
-    ->Arg(static_cast<int>(Codec::kSnappy))->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AppendAndWrite)
+    ->ArgName("codec")
+    ->Arg(static_cast<int>(Codec::kZstd))
+    ->Arg(static_cast<int>(Codec::kSnappy))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_WriteOnly)
+    ->ArgName("codec")
+    ->Arg(static_cast<int>(Codec::kZstd))
+    ->Arg(static_cast<int>(Codec::kSnappy))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 std::string JsonString(const std::string& s) {
   std::string out = "\"";
@@ -187,7 +204,8 @@ int WriteNdjson(const char* path) {
   if (f == nullptr) return 1;
   for (const Event& e : Events()) {
     std::string attrs;
-    for (const auto& [k, v] : e.attributes) attrs += (attrs.empty() ? "" : ",") + JsonString(k) + ":" + JsonString(v);
+    for (const auto& [k, v] : e.attributes)
+      attrs += (attrs.empty() ? "" : ",") + JsonString(k) + ":" + JsonString(v);
     std::fprintf(f,
                  "{\"event_id\":%lld,\"device_id\":%s,\"ts\":%lld,\"ingest_ts\":%lld,\"type\":%s,"
                  "\"user_agent\":%s,\"payload\":%s,\"lat\":%.17g,\"lon\":%.17g,\"count\":%d,"
@@ -198,7 +216,8 @@ int WriteNdjson(const char* path) {
                  JsonString(e.payload).c_str(), e.lat, e.lon, e.count, attrs.c_str());
   }
   std::fclose(f);
-  std::printf("{\"rows\": %d, \"input_bytes\": %lld}\n", kRows, static_cast<long long>(InputBytes()));
+  std::printf("{\"rows\": %d, \"input_bytes\": %lld}\n", kRows,
+              static_cast<long long>(InputBytes()));
   return 0;
 }
 

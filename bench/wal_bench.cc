@@ -91,12 +91,12 @@ void WindowedProducer(nobus::wal::Wal* wal, nobus::env::Clock* clock, const std:
   while (!stop.load(std::memory_order_relaxed)) {
     slots.acquire();
     const int64_t t0 = clock->MonotonicNanos();
-    absl::Status st = wal->AppendAsync(
-        std::span<const std::string_view>(&p, 1), [&, t0](absl::StatusOr<nobus::wal::Lsn> lsn) {
-          if (!lsn.ok()) failed = true;
-          latencies->push_back(clock->MonotonicNanos() - t0);
-          slots.release();
-        });
+    absl::Status st = wal->AppendAsync(std::span<const std::string_view>(&p, 1),
+                                       [&, t0](absl::StatusOr<nobus::wal::Lsn> lsn) {
+                                         if (!lsn.ok()) failed = true;
+                                         latencies->push_back(clock->MonotonicNanos() - t0);
+                                         slots.release();
+                                       });
     if (!st.ok()) {
       failed = true;
       slots.release();
@@ -177,8 +177,8 @@ void BM_RawWriteSync(benchmark::State& state) {
     std::unique_ptr<nobus::env::File> file;
     auto open_next = [&]() -> absl::Status {
       offset = 0;
-      NOBUS_ASSIGN_OR_RETURN(file, OpenRawFile(fs, dir + "/raw" + std::to_string(file_no++),
-                                               prezero));
+      NOBUS_ASSIGN_OR_RETURN(file,
+                             OpenRawFile(fs, dir + "/raw" + std::to_string(file_no++), prezero));
       return absl::OkStatus();
     };
     if (!open_next().ok()) return state.SkipWithError("open failed");

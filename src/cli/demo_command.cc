@@ -72,7 +72,8 @@ void RegisterDemoCommand(CLI::App& app) {
   static int64_t rows = 1000;
   cmd->add_option("--out", out, "Parquet file to write (parent directories are created)")
       ->capture_default_str();
-  cmd->add_option("--rows", rows, "Number of sample rows")->check(CLI::Range(1, 100'000'000))
+  cmd->add_option("--rows", rows, "Number of sample rows")
+      ->check(CLI::Range(1, 100'000'000))
       ->capture_default_str();
   cmd->callback([] {
     absl::Status st = RunDemo(out, rows);

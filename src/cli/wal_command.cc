@@ -32,11 +32,11 @@ std::string Printable(std::string_view bytes, size_t limit) {
 }
 
 std::string SegmentLine(const wal::SegmentFile& file, const wal::SegmentScan& scan, bool last) {
-  std::string status = scan.clean ? "clean"
-                       : scan.header_ok
-                           ? Cat(last ? "torn tail" : "CORRUPT", " at offset ", scan.bad_offset,
-                                 ": ", scan.reason)
-                           : Cat(last ? "unfinished header" : "CORRUPT", ": ", scan.reason);
+  std::string status =
+      scan.clean ? "clean"
+      : scan.header_ok
+          ? Cat(last ? "torn tail" : "CORRUPT", " at offset ", scan.bad_offset, ": ", scan.reason)
+          : Cat(last ? "unfinished header" : "CORRUPT", ": ", scan.reason);
   return Cat("segment ", file.path, " first_lsn=", file.first_lsn, " size=", scan.file_size,
              " prezeroed=", (scan.header.flags & wal::kFlagPrezeroed) ? "yes" : "no",
              " records=", scan.records, " next_lsn=", scan.next_lsn, " status=", status, "\n");
@@ -76,9 +76,9 @@ int RunVerify(const std::string& dir, bool strict) {
   auto on_segment = [&](const wal::SegmentFile& f, const wal::SegmentScan& s, bool last) {
     records += s.records;
     if (last && !s.clean)
-      tail_note = Cat("last segment ", f.path, " has a torn tail at offset ",
-                      s.header_ok ? s.bad_offset : 0, " (", s.reason,
-                      "); opening the log cuts it off");
+      tail_note =
+          Cat("last segment ", f.path, " has a torn tail at offset ",
+              s.header_ok ? s.bad_offset : 0, " (", s.reason, "); opening the log cuts it off");
   };
   auto log = wal::InspectLog(env::PosixFileSystem(), dir, on_segment, {});
   if (!log.ok()) {

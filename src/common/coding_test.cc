@@ -10,7 +10,14 @@ namespace {
 
 TEST(Coding, VarintRoundTripAtBoundaries) {
   std::string buf;
-  const uint64_t values[] = {0, 1, 127, 128, 16383, 16384, UINT32_MAX, uint64_t{1} << 63,
+  const uint64_t values[] = {0,
+                             1,
+                             127,
+                             128,
+                             16383,
+                             16384,
+                             UINT32_MAX,
+                             uint64_t{1} << 63,
                              std::numeric_limits<uint64_t>::max()};
   for (uint64_t v : values) PutVarint64(&buf, v);
   std::string_view in(buf);
@@ -18,7 +25,11 @@ TEST(Coding, VarintRoundTripAtBoundaries) {
     uint64_t got;
     ASSERT_TRUE(GetVarint64(&in, &got));
     EXPECT_EQ(got, v);
-    EXPECT_EQ(VarintLength(v), [&] { std::string s; PutVarint64(&s, v); return int(s.size()); }());
+    EXPECT_EQ(VarintLength(v), [&] {
+      std::string s;
+      PutVarint64(&s, v);
+      return int(s.size());
+    }());
   }
   EXPECT_TRUE(in.empty());
 }
@@ -43,7 +54,8 @@ TEST(Coding, ZigZagMatchesThriftExamples) {
   EXPECT_EQ(ZigZagEncode64(1), 2u);
   EXPECT_EQ(ZigZagEncode64(std::numeric_limits<int64_t>::min()),
             std::numeric_limits<uint64_t>::max());
-  for (int64_t v : {int64_t{0}, int64_t{-5}, int64_t{123456789}, std::numeric_limits<int64_t>::min()})
+  for (int64_t v :
+       {int64_t{0}, int64_t{-5}, int64_t{123456789}, std::numeric_limits<int64_t>::min()})
     EXPECT_EQ(ZigZagDecode64(ZigZagEncode64(v)), v);
 }
 

@@ -30,7 +30,7 @@ constexpr Tables kTables;
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) uint32_t ExtendSse42(uint32_t init_crc, const char* data,
-                                                        size_t n) {
+                                                       size_t n) {
   uint64_t crc = ~init_crc;
   const auto* p = reinterpret_cast<const unsigned char*>(data);
   while (n >= 8) {
@@ -84,7 +84,9 @@ uint32_t ExtendPortable(uint32_t init_crc, const char* data, size_t n) {
   return ~crc;
 }
 
-uint32_t Extend(uint32_t init_crc, const char* data, size_t n) { return kExtend(init_crc, data, n); }
+uint32_t Extend(uint32_t init_crc, const char* data, size_t n) {
+  return kExtend(init_crc, data, n);
+}
 
 bool HardwareAccelerated() { return kExtend != &ExtendPortable; }
 

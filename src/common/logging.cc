@@ -5,11 +5,16 @@
 namespace nobus::logging {
 
 bool ParseLevel(std::string_view text, Level* level) {
-  if (text == "debug") *level = Level::kDebug;
-  else if (text == "info") *level = Level::kInfo;
-  else if (text == "warn") *level = Level::kWarn;
-  else if (text == "error") *level = Level::kError;
-  else return false;
+  if (text == "debug")
+    *level = Level::kDebug;
+  else if (text == "info")
+    *level = Level::kInfo;
+  else if (text == "warn")
+    *level = Level::kWarn;
+  else if (text == "error")
+    *level = Level::kError;
+  else
+    return false;
   return true;
 }
 
@@ -18,10 +23,18 @@ void Init(Level level) {
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l [%t] %v", spdlog::pattern_time_type::utc);
   switch (level) {
-    case Level::kDebug: spdlog::set_level(spdlog::level::debug); break;
-    case Level::kInfo: spdlog::set_level(spdlog::level::info); break;
-    case Level::kWarn: spdlog::set_level(spdlog::level::warn); break;
-    case Level::kError: spdlog::set_level(spdlog::level::err); break;
+    case Level::kDebug:
+      spdlog::set_level(spdlog::level::debug);
+      break;
+    case Level::kInfo:
+      spdlog::set_level(spdlog::level::info);
+      break;
+    case Level::kWarn:
+      spdlog::set_level(spdlog::level::warn);
+      break;
+    case Level::kError:
+      spdlog::set_level(spdlog::level::err);
+      break;
   }
 }
 

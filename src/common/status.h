@@ -18,10 +18,10 @@
 #define NOBUS_STATUS_CONCAT_(a, b) NOBUS_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define NOBUS_RETURN_IF_ERROR(expr)                 \
-  do {                                              \
-    ::absl::Status nobus_status_ = (expr);          \
-    if (!nobus_status_.ok()) return nobus_status_;  \
+#define NOBUS_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::absl::Status nobus_status_ = (expr);         \
+    if (!nobus_status_.ok()) return nobus_status_; \
   } while (0)
 
 // `NOBUS_ASSIGN_OR_RETURN(auto x, Foo());` assigns the value of a StatusOr or returns its error.
@@ -42,8 +42,8 @@ inline void AppendPiece(std::string* out, const char* v) { out->append(v); }
 inline void AppendPiece(std::string* out, const std::string& v) { out->append(v); }
 inline void AppendPiece(std::string* out, char v) { out->push_back(v); }
 template <typename T>
-  requires(std::integral<T> || std::floating_point<T>) && (!std::same_as<T, char>)
-void AppendPiece(std::string* out, T v) {
+requires(std::integral<T> || std::floating_point<T>) &&
+    (!std::same_as<T, char>)void AppendPiece(std::string* out, T v) {
   out->append(std::to_string(v));
 }
 }  // namespace internal

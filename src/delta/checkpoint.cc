@@ -178,8 +178,9 @@ absl::Status Load(const FileReader& r, OtherLeaves* o) {
   return absl::OkStatus();
 }
 
-absl::Status DecodedPath(const std::string& raw, std::string* out) {
-  auto decoded = UriDecodePath(raw);
+absl::Status DecodedPath(const std::optional<std::string>& raw, std::string* out) {
+  if (!raw) return absl::DataLossError("a path is not a string");
+  auto decoded = UriDecodePath(*raw);
   if (!decoded.ok()) return absl::DataLossError(decoded.status().message());
   *out = std::move(*decoded);
   return absl::OkStatus();
@@ -187,7 +188,7 @@ absl::Status DecodedPath(const std::string& raw, std::string* out) {
 
 absl::Status AddRow(const AddLeaves& l, size_t row, CommitActions* out) {
   AddFile& a = out->adds.emplace_back();
-  NOBUS_RETURN_IF_ERROR(DecodedPath(*Str(l.path, row), &a.path));
+  NOBUS_RETURN_IF_ERROR(DecodedPath(Str(l.path, row), &a.path));
   a.partition_values = MapAt(l.partition_values.keys, l.partition_values.values, row);
   a.size_bytes = Int(l.size, row).value_or(0);
   a.modification_time_ms = Int(l.mtime, row).value_or(0);
@@ -199,7 +200,7 @@ absl::Status AddRow(const AddLeaves& l, size_t row, CommitActions* out) {
 
 absl::Status RemoveRow(const RemoveLeaves& l, size_t row, CommitActions* out) {
   RemoveFile& x = out->removes.emplace_back();
-  NOBUS_RETURN_IF_ERROR(DecodedPath(*Str(l.path, row), &x.path));
+  NOBUS_RETURN_IF_ERROR(DecodedPath(Str(l.path, row), &x.path));
   x.deletion_timestamp_ms = Int(l.deletion_timestamp, row);
   x.data_change = Int(l.data_change, row).value_or(0) != 0;
   if (auto e = Int(l.extended, row)) x.extended_file_metadata = *e != 0;
@@ -209,9 +210,11 @@ absl::Status RemoveRow(const RemoveLeaves& l, size_t row, CommitActions* out) {
   return absl::OkStatus();
 }
 
-void MetadataRow(const MetadataLeaves& l, size_t row, CommitActions* out) {
+absl::Status MetadataRow(const MetadataLeaves& l, size_t row, CommitActions* out) {
+  std::optional<std::string> id = Str(l.id, row);
+  if (!id) return absl::DataLossError("metaData.id is not a string");
   Metadata& m = out->metadata.emplace();
-  m.id = *Str(l.id, row);
+  m.id = std::move(*id);
   m.name = Str(l.name, row);
   m.description = Str(l.description, row);
   m.format_provider = Str(l.provider, row).value_or("parquet");
@@ -220,15 +223,16 @@ void MetadataRow(const MetadataLeaves& l, size_t row, CommitActions* out) {
   m.partition_columns = ListAt(l.partition_columns, row);
   m.configuration = StringMapAt(l.configuration.keys, l.configuration.values, row);
   m.created_time_ms = Int(l.created_time, row);
+  return absl::OkStatus();
 }
 
 void OtherRow(const OtherLeaves& l, size_t row, CommitActions* out) {
-  if (Has(l.app_id, row)) {
-    out->txns.push_back(Txn{*Str(l.app_id, row), Int(l.txn_version, row).value_or(0), Int(l.last_updated, row)});
+  if (std::optional<std::string> app_id = Str(l.app_id, row)) {
+    out->txns.push_back(Txn{*app_id, Int(l.txn_version, row).value_or(0), Int(l.last_updated, row)});
   }
-  if (Has(l.min_reader, row)) {
+  if (std::optional<int64_t> min_reader = Int(l.min_reader, row)) {
     Protocol& p = out->protocol.emplace();
-    p.min_reader_version = static_cast<int>(*Int(l.min_reader, row));
+    p.min_reader_version = static_cast<int>(*min_reader);
     p.min_writer_version = static_cast<int>(Int(l.min_writer, row).value_or(0));
     if (l.reader_features.present && Has(l.reader_features, row)) p.reader_features = ListAt(l.reader_features, row);
     if (l.writer_features.present && Has(l.writer_features, row)) p.writer_features = ListAt(l.writer_features, row);
@@ -250,9 +254,9 @@ absl::StatusOr<CommitActions> Assemble(const FileReader& reader) {
     if (Has(remove.path, row)) NOBUS_RETURN_IF_ERROR(RemoveRow(remove, row, &out));
     if (Has(metadata.id, row)) {
       if (out.metadata) return absl::DataLossError("more than one metaData row");
-      MetadataRow(metadata, row, &out);
+      NOBUS_RETURN_IF_ERROR(MetadataRow(metadata, row, &out));
     }
-    if (Has(other.min_reader, row) && out.protocol) return absl::DataLossError("more than one protocol row");
+    if (Int(other.min_reader, row) && out.protocol) return absl::DataLossError("more than one protocol row");
     OtherRow(other, row, &out);
   }
   return out;

@@ -173,15 +173,15 @@ absl::Status FillRows(const Snapshot& snap, int64_t now_ms, bool with_features, 
   };
   NOBUS_RETURN_IF_ERROR(row([&] { ProtocolRow(b, snap.protocol(), with_features); }));
   NOBUS_RETURN_IF_ERROR(row([&] { MetadataRow(b, snap.metadata()); }));
-  for (const auto& [app, t] : snap.txns()) NOBUS_RETURN_IF_ERROR(row([&] { TxnRow(b, t); }));
-  for (const auto& [path, a] : snap.files()) {
-    NOBUS_RETURN_IF_ERROR(row([&] { AddRow(b, a); }));
+  for (const auto& entry : snap.txns()) NOBUS_RETURN_IF_ERROR(row([&] { TxnRow(b, entry.second); }));
+  for (const auto& entry : snap.files()) {
+    NOBUS_RETURN_IF_ERROR(row([&] { AddRow(b, entry.second); }));
     ++out->num_add_files;
   }
   int64_t retention_ms = DeletedFileRetentionMs(snap.metadata());
-  for (const auto& [path, r] : snap.tombstones()) {
-    if (Expired(r, now_ms, retention_ms)) continue;
-    NOBUS_RETURN_IF_ERROR(row([&] { RemoveRow(b, r); }));
+  for (const auto& entry : snap.tombstones()) {
+    if (Expired(entry.second, now_ms, retention_ms)) continue;
+    NOBUS_RETURN_IF_ERROR(row([&] { RemoveRow(b, entry.second); }));
   }
   return absl::OkStatus();
 }

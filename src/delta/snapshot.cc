@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "delta/checkpoint.h"
 #include "schema/delta_json.h"
 
@@ -156,6 +158,20 @@ absl::Status Snapshot::Finish(const std::string& where) {
   if (!schema.ok()) return absl::DataLossError(Cat(where, ": metaData.schemaString: ", schema.status().message()));
   schema_ = std::move(*schema);
   return absl::OkStatus();
+}
+
+Snapshot::RecordCount Snapshot::CountRecords() const {
+  RecordCount count;
+  for (const auto& [path, add] : files_) {
+    auto stats = nlohmann::json::parse(add.stats.value_or(""), nullptr, /*allow_exceptions=*/false);
+    auto n = stats.is_object() ? stats.find("numRecords") : stats.end();
+    if (stats.is_object() && n != stats.end() && n->is_number_integer()) {
+      count.records += n->get<int64_t>();
+    } else {
+      ++count.files_without_count;
+    }
+  }
+  return count;
 }
 
 std::optional<int64_t> Snapshot::TxnVersion(const std::string& app_id) const {

@@ -49,6 +49,13 @@ class Snapshot {
   // The latest txn action per appId (with lastUpdated), as checkpoints record them.
   const std::map<std::string, Txn>& txns() const { return txns_; }
   std::optional<int64_t> TxnVersion(const std::string& app_id) const;
+  // Rows in the live files: the sum of their stats' numRecords; files whose stats lack it are
+  // counted in files_without_count.
+  struct RecordCount {
+    int64_t records = 0;
+    int64_t files_without_count = 0;
+  };
+  RecordCount CountRecords() const;
   // The checkpoint replay started from, if any.
   std::optional<int64_t> checkpoint_version() const { return checkpoint_version_; }
 

@@ -40,11 +40,11 @@ class File {
 };
 
 enum class OpenMode {
-  kRead,           // existing file, read only
-  kReadWrite,      // existing file
-  kCreate,         // create or open existing, read-write
-  kCreateNew,      // create; AlreadyExists if present
-  kTruncate,       // create or truncate to zero, read-write
+  kRead,       // existing file, read only
+  kReadWrite,  // existing file
+  kCreate,     // create or open existing, read-write
+  kCreateNew,  // create; AlreadyExists if present
+  kTruncate,   // create or truncate to zero, read-write
 };
 
 struct FileInfo {

@@ -1,7 +1,8 @@
+#include "env/env.h"
+
 #include <cstdlib>
 #include <filesystem>
 
-#include "env/env.h"
 #include "env/mem_env.h"
 #include "gtest/gtest.h"
 

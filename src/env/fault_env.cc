@@ -120,8 +120,7 @@ int FaultFileSystem::syncs() const {
   return syncs_;
 }
 
-absl::StatusOr<std::unique_ptr<File>> FaultFileSystem::Open(std::string_view path,
-                                                            OpenMode mode) {
+absl::StatusOr<std::unique_ptr<File>> FaultFileSystem::Open(std::string_view path, OpenMode mode) {
   NOBUS_ASSIGN_OR_RETURN(auto file, base_->Open(path, mode));
   return std::unique_ptr<File>(new FaultFile(this, std::string(path), std::move(file)));
 }
@@ -134,9 +133,8 @@ FaultFileSystem::Decision FaultFileSystem::OnWrite(std::string_view path, size_t
   ++writes_;
   if (tear_write_in_ > 0 && --tear_write_in_ == 0) {
     d.keep_bytes = tear_keep_;
-    d.status = absl::UnavailableError(
-        Cat("write ", path, ": injected crash after ", std::min(tear_keep_, size), " of ", size,
-            " bytes"));
+    d.status = absl::UnavailableError(Cat("write ", path, ": injected crash after ",
+                                          std::min(tear_keep_, size), " of ", size, " bytes"));
   }
   return d;
 }

@@ -62,8 +62,8 @@ class FaultFileSystem final : public FileSystem {
 
   // What happens to one write or sync; used by the File wrapper.
   struct Decision {
-    absl::Status status;               // returned to the caller after the (partial) write
-    size_t keep_bytes = SIZE_MAX;      // bytes actually written (SIZE_MAX: all)
+    absl::Status status;           // returned to the caller after the (partial) write
+    size_t keep_bytes = SIZE_MAX;  // bytes actually written (SIZE_MAX: all)
   };
   Decision OnWrite(std::string_view path, size_t size);
   absl::Status OnSync(std::string_view path);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-
 namespace nobus::env {
 
 struct MemFileSystem::Node {
@@ -80,7 +79,10 @@ class MemFile final : public File {
 
 }  // namespace
 
-MemFileSystem::MemFileSystem() { dirs_.insert("/"); dirs_.insert("."); }
+MemFileSystem::MemFileSystem() {
+  dirs_.insert("/");
+  dirs_.insert(".");
+}
 MemFileSystem::~MemFileSystem() = default;
 
 absl::StatusOr<std::unique_ptr<File>> MemFileSystem::Open(std::string_view path, OpenMode mode) {

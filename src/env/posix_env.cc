@@ -95,11 +95,21 @@ class PosixFs final : public FileSystem {
   absl::StatusOr<std::unique_ptr<File>> Open(std::string_view path, OpenMode mode) override {
     int flags = O_CLOEXEC;
     switch (mode) {
-      case OpenMode::kRead: flags |= O_RDONLY; break;
-      case OpenMode::kReadWrite: flags |= O_RDWR; break;
-      case OpenMode::kCreate: flags |= O_RDWR | O_CREAT; break;
-      case OpenMode::kCreateNew: flags |= O_RDWR | O_CREAT | O_EXCL; break;
-      case OpenMode::kTruncate: flags |= O_RDWR | O_CREAT | O_TRUNC; break;
+      case OpenMode::kRead:
+        flags |= O_RDONLY;
+        break;
+      case OpenMode::kReadWrite:
+        flags |= O_RDWR;
+        break;
+      case OpenMode::kCreate:
+        flags |= O_RDWR | O_CREAT;
+        break;
+      case OpenMode::kCreateNew:
+        flags |= O_RDWR | O_CREAT | O_EXCL;
+        break;
+      case OpenMode::kTruncate:
+        flags |= O_RDWR | O_CREAT | O_TRUNC;
+        break;
     }
     std::string p(path);
     int fd = ::open(p.c_str(), flags, 0644);
@@ -135,7 +145,8 @@ class PosixFs final : public FileSystem {
     }
     struct stat st;
     if (::stat(p.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat", p);
-    if (!S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(p + " exists and is not a directory");
+    if (!S_ISDIR(st.st_mode))
+      return absl::FailedPreconditionError(p + " exists and is not a directory");
     return absl::OkStatus();
   }
 

@@ -22,13 +22,18 @@ constexpr int32_t kPageTypeDictionary = 2;
 
 int ValueWidth(const LeafDescriptor& leaf) {
   switch (leaf.physical) {
-    case PhysicalType::kBoolean: return 1;
+    case PhysicalType::kBoolean:
+      return 1;
     case PhysicalType::kInt32:
-    case PhysicalType::kFloat: return 4;
+    case PhysicalType::kFloat:
+      return 4;
     case PhysicalType::kInt64:
-    case PhysicalType::kDouble: return 8;
-    case PhysicalType::kFixedLenByteArray: return leaf.type_length;
-    case PhysicalType::kByteArray: return 0;
+    case PhysicalType::kDouble:
+      return 8;
+    case PhysicalType::kFixedLenByteArray:
+      return leaf.type_length;
+    case PhysicalType::kByteArray:
+      return 0;
   }
   return 0;
 }
@@ -123,7 +128,8 @@ void ColumnWriter::AccumulateStats(const LeafBuffer& buffer, const ChunkRange& r
   } else {
     const char* base = buffer.values.data();
     for (int64_t v = range.value_begin; v < range.value_end; ++v) {
-      acc.AddBytes(std::string_view(base + buffer.offsets[v], buffer.offsets[v + 1] - buffer.offsets[v]));
+      acc.AddBytes(
+          std::string_view(base + buffer.offsets[v], buffer.offsets[v + 1] - buffer.offsets[v]));
     }
   }
   *stats = acc.Finish();
@@ -211,8 +217,7 @@ absl::Status ColumnWriter::FlushPage(std::string_view body, bool dictionary_page
 }
 
 absl::Status ColumnWriter::WriteChunk(const LeafBuffer& buffer, const ChunkRange& range,
-                                      int64_t file_offset, std::string* out,
-                                      ChunkResult* result) {
+                                      int64_t file_offset, std::string* out, ChunkResult* result) {
   *result = ChunkResult{};
   const size_t start = out->size();
   auto offset_now = [&] { return file_offset + static_cast<int64_t>(out->size() - start); };

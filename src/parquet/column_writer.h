@@ -30,11 +30,11 @@ struct ChunkRange {
 
 // What the footer needs about one written chunk. Offsets are absolute file offsets.
 struct ChunkResult {
-  int64_t num_values = 0;          // level entries
+  int64_t num_values = 0;  // level entries
   int num_data_pages = 0;
-  int64_t uncompressed_size = 0;   // page headers included
-  int64_t compressed_size = 0;     // page headers included
-  int64_t chunk_offset = 0;        // first page (dictionary page if any)
+  int64_t uncompressed_size = 0;  // page headers included
+  int64_t compressed_size = 0;    // page headers included
+  int64_t chunk_offset = 0;       // first page (dictionary page if any)
   int64_t data_page_offset = 0;
   int64_t dictionary_page_offset = -1;  // -1: no dictionary page
   std::vector<Encoding> encodings;
@@ -48,8 +48,7 @@ class ColumnWriter {
   // Appends the chunk for `range` of `buffer` to `out`; `file_offset` is the file offset at which
   // `out`'s current end will be written.
   [[nodiscard]] absl::Status WriteChunk(const LeafBuffer& buffer, const ChunkRange& range,
-                                        int64_t file_offset, std::string* out,
-                                        ChunkResult* result);
+                                        int64_t file_offset, std::string* out, ChunkResult* result);
 
  private:
   bool BuildDictionary(const LeafBuffer& buffer, const ChunkRange& range);

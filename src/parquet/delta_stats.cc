@@ -147,18 +147,27 @@ std::string FormatString(std::string_view s, bool is_max, int chars) {
 std::string FormatBound(const DataType& type, const StatValue& v, bool is_max, int chars) {
   if (v.kind == StatValue::Kind::kNone) return "";
   switch (type.kind) {
-    case TypeKind::kString: return FormatString(v.bytes, is_max, chars);
+    case TypeKind::kString:
+      return FormatString(v.bytes, is_max, chars);
     case TypeKind::kLong:
     case TypeKind::kInteger:
     case TypeKind::kShort:
-    case TypeKind::kByte: return std::to_string(v.i);
-    case TypeKind::kFloat: return FormatFloating(v.d, true);
-    case TypeKind::kDouble: return FormatFloating(v.d, false);
-    case TypeKind::kDate: return FormatDate(v.i);
-    case TypeKind::kTimestamp: return FormatTimestamp(v.i, true);
-    case TypeKind::kTimestampNtz: return FormatTimestamp(v.i, false);
-    case TypeKind::kDecimal: return FormatDecimal(v.dec, type.scale);
-    default: return "";
+    case TypeKind::kByte:
+      return std::to_string(v.i);
+    case TypeKind::kFloat:
+      return FormatFloating(v.d, true);
+    case TypeKind::kDouble:
+      return FormatFloating(v.d, false);
+    case TypeKind::kDate:
+      return FormatDate(v.i);
+    case TypeKind::kTimestamp:
+      return FormatTimestamp(v.i, true);
+    case TypeKind::kTimestampNtz:
+      return FormatTimestamp(v.i, false);
+    case TypeKind::kDecimal:
+      return FormatDecimal(v.dec, type.scale);
+    default:
+      return "";
   }
 }
 

@@ -53,7 +53,8 @@ ChunkRange NextRange(const LeafDescriptor& leaf, const LeafBuffer& buf, int64_t 
 }
 
 int64_t RowsPerGroup(const RowBatch& batch, const WriterOptions& options) {
-  int64_t row_bytes = std::max<int64_t>(1, batch.ByteSize() / std::max<int64_t>(1, batch.num_rows()));
+  int64_t row_bytes =
+      std::max<int64_t>(1, batch.ByteSize() / std::max<int64_t>(1, batch.num_rows()));
   return std::max<int64_t>(1, options.row_group_size_bytes / row_bytes);
 }
 
@@ -162,7 +163,8 @@ absl::StatusOr<FileResult> WriteFile(env::File* file, const RowBatch& batch,
 
 absl::StatusOr<FileResult> WriteFileAt(env::FileSystem* fs, const std::string& path,
                                        const RowBatch& batch, const WriterOptions& options) {
-  NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<env::File> file, fs->Open(path, env::OpenMode::kCreateNew));
+  NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<env::File> file,
+                         fs->Open(path, env::OpenMode::kCreateNew));
   absl::StatusOr<FileResult> result = WriteFile(file.get(), batch, options);
   absl::Status st = result.status();
   if (st.ok()) st = file->Sync();

@@ -9,15 +9,23 @@ namespace {
 void EncodeLogical(const SchemaElementSpec& e, CompactWriter* w) {
   w->FieldStruct(10);
   switch (e.logical) {
-    case Logical::kString: w->FieldStruct(1); break;
-    case Logical::kMap: w->FieldStruct(2); break;
-    case Logical::kList: w->FieldStruct(3); break;
+    case Logical::kString:
+      w->FieldStruct(1);
+      break;
+    case Logical::kMap:
+      w->FieldStruct(2);
+      break;
+    case Logical::kList:
+      w->FieldStruct(3);
+      break;
     case Logical::kDecimal:
       w->FieldStruct(5);
       w->FieldI32(1, e.scale);
       w->FieldI32(2, e.precision);
       break;
-    case Logical::kDate: w->FieldStruct(6); break;
+    case Logical::kDate:
+      w->FieldStruct(6);
+      break;
     case Logical::kTimestamp:
       w->FieldStruct(8);
       w->FieldBool(1, e.utc);
@@ -31,7 +39,8 @@ void EncodeLogical(const SchemaElementSpec& e, CompactWriter* w) {
       w->FieldI8(1, static_cast<int8_t>(e.bit_width));
       w->FieldBool(2, true);
       break;
-    case Logical::kNone: break;
+    case Logical::kNone:
+      break;
   }
   w->EndStruct();  // the member
   w->EndStruct();  // the union

@@ -32,8 +32,8 @@ absl::Status WalkChildren(SchemaWalk& w, int num_children, std::vector<std::stri
     } else {
       if (!e.type || *e.type < 0 || *e.type > 7)
         return absl::DataLossError(Cat("Parquet leaf '", e.name, "' has no valid physical type"));
-      ColumnDescriptor c{path, static_cast<PhysicalType>(*e.type), e.type_length, d, r,
-                         e.converted_type};
+      ColumnDescriptor c{
+          path, static_cast<PhysicalType>(*e.type), e.type_length, d, r, e.converted_type};
       if (c.type == PhysicalType::kFixedLenByteArray && c.type_length <= 0)
         return absl::DataLossError(Cat("Parquet leaf '", e.name, "' has no type_length"));
       w.columns->push_back(std::move(c));
@@ -83,8 +83,8 @@ absl::Status FileReader::BuildColumns() {
     return absl::DataLossError("Parquet schema has elements outside the root's tree");
   for (const RowGroup& rg : metadata_.row_groups) {
     if (rg.columns.size() != columns_.size())
-      return absl::DataLossError(Cat("Parquet row group has ", rg.columns.size(), " column chunks for ",
-                                     columns_.size(), " leaf columns"));
+      return absl::DataLossError(Cat("Parquet row group has ", rg.columns.size(),
+                                     " column chunks for ", columns_.size(), " leaf columns"));
   }
   return absl::OkStatus();
 }

@@ -21,13 +21,20 @@
 namespace nobus::parquet {
 
 enum class PhysicalType {
-  kBoolean = 0, kInt32 = 1, kInt64 = 2, kInt96 = 3, kFloat = 4, kDouble = 5, kByteArray = 6,
+  kBoolean = 0,
+  kInt32 = 1,
+  kInt64 = 2,
+  kInt96 = 3,
+  kFloat = 4,
+  kDouble = 5,
+  kByteArray = 6,
   kFixedLenByteArray = 7,
 };
 
 // A leaf column of the file's schema.
 struct ColumnDescriptor {
-  std::vector<std::string> path;  // names below the root, e.g. {"add", "partitionValues", "key_value", "key"}
+  std::vector<std::string>
+      path;  // names below the root, e.g. {"add", "partitionValues", "key_value", "key"}
   PhysicalType type = PhysicalType::kInt32;
   int type_length = 0;
   int16_t max_def_level = 0;

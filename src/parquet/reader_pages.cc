@@ -1,9 +1,9 @@
 #include "parquet/reader_pages.h"
 
-#include <cstring>
-
 #include <snappy.h>
 #include <zstd.h>
+
+#include <cstring>
 
 namespace nobus::parquet::internal {
 namespace {
@@ -46,7 +46,8 @@ absl::StatusOr<std::string> Decompress(int codec, std::string_view in, int32_t s
       return out;
     }
     default:
-      return absl::UnimplementedError(Cat("Parquet compression codec ", codec, " is not supported"));
+      return absl::UnimplementedError(
+          Cat("Parquet compression codec ", codec, " is not supported"));
   }
 }
 
@@ -126,29 +127,52 @@ absl::Status DecodePlainFixed(std::string_view data, const ColumnDescriptor& c, 
                               ColumnValues* out) {
   size_t width = 0;
   switch (c.type) {
-    case PhysicalType::kInt32: case PhysicalType::kFloat: width = 4; break;
-    case PhysicalType::kInt64: case PhysicalType::kDouble: width = 8; break;
-    case PhysicalType::kInt96: width = 12; break;
-    default: width = static_cast<size_t>(c.type_length); break;
+    case PhysicalType::kInt32:
+    case PhysicalType::kFloat:
+      width = 4;
+      break;
+    case PhysicalType::kInt64:
+    case PhysicalType::kDouble:
+      width = 8;
+      break;
+    case PhysicalType::kInt96:
+      width = 12;
+      break;
+    default:
+      width = static_cast<size_t>(c.type_length);
+      break;
   }
-  if (width == 0 || n > data.size() / width) return Corrupt("PLAIN values past the end of the page");
+  if (width == 0 || n > data.size() / width)
+    return Corrupt("PLAIN values past the end of the page");
   for (size_t i = 0; i < n; ++i) {
     const char* p = data.data() + i * width;
     switch (c.type) {
-      case PhysicalType::kInt32: out->ints.push_back(LoadLe<int32_t>(p)); break;
-      case PhysicalType::kInt64: out->ints.push_back(LoadLe<int64_t>(p)); break;
-      case PhysicalType::kFloat: out->doubles.push_back(LoadLe<float>(p)); break;
-      case PhysicalType::kDouble: out->doubles.push_back(LoadLe<double>(p)); break;
-      default: out->bytes.emplace_back(p, width); break;
+      case PhysicalType::kInt32:
+        out->ints.push_back(LoadLe<int32_t>(p));
+        break;
+      case PhysicalType::kInt64:
+        out->ints.push_back(LoadLe<int64_t>(p));
+        break;
+      case PhysicalType::kFloat:
+        out->doubles.push_back(LoadLe<float>(p));
+        break;
+      case PhysicalType::kDouble:
+        out->doubles.push_back(LoadLe<double>(p));
+        break;
+      default:
+        out->bytes.emplace_back(p, width);
+        break;
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status DecodePlain(std::string_view data, const ColumnDescriptor& c, size_t n, ColumnValues* out) {
+absl::Status DecodePlain(std::string_view data, const ColumnDescriptor& c, size_t n,
+                         ColumnValues* out) {
   if (c.type == PhysicalType::kBoolean) {
     if ((n + 7) / 8 > data.size()) return Corrupt("PLAIN booleans past the end of the page");
-    for (size_t i = 0; i < n; ++i) out->ints.push_back((static_cast<uint8_t>(data[i / 8]) >> (i % 8)) & 1);
+    for (size_t i = 0; i < n; ++i)
+      out->ints.push_back((static_cast<uint8_t>(data[i / 8]) >> (i % 8)) & 1);
     return absl::OkStatus();
   }
   if (c.type != PhysicalType::kByteArray) return DecodePlainFixed(data, c, n, out);
@@ -168,7 +192,8 @@ absl::Status DecodeDictionaryIndices(std::string_view data, size_t n, Chunk& chu
   const ColumnValues& d = *chunk.dictionary;
   size_t dict_size = std::max({d.ints.size(), d.doubles.size(), d.bytes.size()});
   for (int32_t i : idx) {
-    if (i < 0 || static_cast<size_t>(i) >= dict_size) return Corrupt("dictionary index out of range");
+    if (i < 0 || static_cast<size_t>(i) >= dict_size)
+      return Corrupt("dictionary index out of range");
     if (!d.ints.empty()) chunk.out.ints.push_back(d.ints[i]);
     if (!d.doubles.empty()) chunk.out.doubles.push_back(d.doubles[i]);
     if (!d.bytes.empty()) chunk.out.bytes.push_back(d.bytes[i]);
@@ -178,8 +203,11 @@ absl::Status DecodeDictionaryIndices(std::string_view data, size_t n, Chunk& chu
 
 absl::Status DecodeValues(Chunk& chunk, int encoding, std::string_view data, size_t n) {
   switch (encoding) {
-    case kPlain: return DecodePlain(data, chunk.column, n, &chunk.out);
-    case kPlainDictionary: case kRleDictionary: return DecodeDictionaryIndices(data, n, chunk);
+    case kPlain:
+      return DecodePlain(data, chunk.column, n, &chunk.out);
+    case kPlainDictionary:
+    case kRleDictionary:
+      return DecodeDictionaryIndices(data, n, chunk);
     case kRle: {
       if (chunk.column.type != PhysicalType::kBoolean) break;
       NOBUS_ASSIGN_OR_RETURN(std::string_view runs, TakePrefixed(&data));
@@ -188,7 +216,8 @@ absl::Status DecodeValues(Chunk& chunk, int encoding, std::string_view data, siz
       chunk.out.ints.insert(chunk.out.ints.end(), bits.begin(), bits.end());
       return absl::OkStatus();
     }
-    default: break;
+    default:
+      break;
   }
   return absl::UnimplementedError(Cat("Parquet encoding ", encoding, " is not supported"));
 }
@@ -223,14 +252,17 @@ absl::Status DecodeDataPageV2(Chunk& chunk, const PageHeader& h, std::string_vie
   auto rep_len = static_cast<size_t>(h.repetition_levels_byte_length);
   auto def_len = static_cast<size_t>(h.definition_levels_byte_length);
   if (h.repetition_levels_byte_length < 0 || h.definition_levels_byte_length < 0 ||
-      rep_len + def_len > body.size() || static_cast<int64_t>(rep_len + def_len) > h.uncompressed_page_size)
+      rep_len + def_len > body.size() ||
+      static_cast<int64_t>(rep_len + def_len) > h.uncompressed_page_size)
     return Corrupt("v2 page level lengths out of range");
   auto n = static_cast<size_t>(h.num_values);
   const ColumnDescriptor& c = chunk.column;
   if (c.max_rep_level > 0)
-    NOBUS_RETURN_IF_ERROR(DecodeLevels(body.substr(0, rep_len), c.max_rep_level, n, &chunk.out.rep_levels));
+    NOBUS_RETURN_IF_ERROR(
+        DecodeLevels(body.substr(0, rep_len), c.max_rep_level, n, &chunk.out.rep_levels));
   if (c.max_def_level > 0)
-    NOBUS_RETURN_IF_ERROR(DecodeLevels(body.substr(rep_len, def_len), c.max_def_level, n, &chunk.out.def_levels));
+    NOBUS_RETURN_IF_ERROR(
+        DecodeLevels(body.substr(rep_len, def_len), c.max_def_level, n, &chunk.out.def_levels));
   std::string_view values = body.substr(rep_len + def_len);
   auto values_size = static_cast<int32_t>(h.uncompressed_page_size - rep_len - def_len);
   std::string decompressed;
@@ -254,22 +286,28 @@ absl::Status DecodeDictionaryPage(Chunk& chunk, const PageHeader& h, std::string
   return absl::OkStatus();
 }
 
-absl::Status DecodePage(Chunk& chunk, const PageHeader& h, std::string_view body, int64_t remaining) {
+absl::Status DecodePage(Chunk& chunk, const PageHeader& h, std::string_view body,
+                        int64_t remaining) {
   bool data_page = h.type == static_cast<int>(PageType::kDataPage) ||
                    h.type == static_cast<int>(PageType::kDataPageV2);
   if (h.num_values < 0 || (data_page && h.num_values > remaining) || h.num_values > kMaxEntries)
     return Corrupt("page value count out of range");
   switch (static_cast<PageType>(h.type)) {
-    case PageType::kDictionaryPage: return DecodeDictionaryPage(chunk, h, body);
-    case PageType::kDataPage: return DecodeDataPage(chunk, h, body);
-    case PageType::kDataPageV2: return DecodeDataPageV2(chunk, h, body);
-    default: return absl::OkStatus();  // index pages and unknown kinds carry no values
+    case PageType::kDictionaryPage:
+      return DecodeDictionaryPage(chunk, h, body);
+    case PageType::kDataPage:
+      return DecodeDataPage(chunk, h, body);
+    case PageType::kDataPageV2:
+      return DecodeDataPageV2(chunk, h, body);
+    default:
+      return absl::OkStatus();  // index pages and unknown kinds carry no values
   }
 }
 
 }  // namespace
 
-absl::Status DecodeHybrid(std::string_view data, int bit_width, size_t count, std::vector<int32_t>* out) {
+absl::Status DecodeHybrid(std::string_view data, int bit_width, size_t count,
+                          std::vector<int32_t>* out) {
   if (bit_width < 0 || bit_width > 32) return Corrupt("bit width out of range");
   size_t target = out->size() + count;
   if (bit_width == 0) {
@@ -291,7 +329,8 @@ absl::Status DecodeHybrid(std::string_view data, int bit_width, size_t count, st
       size_t value_bytes = (bit_width + 7) / 8;
       if (run == 0 || value_bytes > data.size() - pos) return Corrupt("bad RLE run");
       uint32_t v = 0;
-      for (size_t i = 0; i < value_bytes; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(data[pos + i])) << (8 * i);
+      for (size_t i = 0; i < value_bytes; ++i)
+        v |= static_cast<uint32_t>(static_cast<uint8_t>(data[pos + i])) << (8 * i);
       pos += value_bytes;
       out->insert(out->end(), std::min<uint64_t>(run, want), static_cast<int32_t>(v));
     }
@@ -302,22 +341,26 @@ absl::Status DecodeHybrid(std::string_view data, int bit_width, size_t count, st
 absl::StatusOr<ColumnValues> DecodeColumnChunk(std::string_view file, const ColumnMetaData& meta,
                                                const ColumnDescriptor& column) {
   int64_t start = meta.data_page_offset;
-  if (meta.dictionary_page_offset && *meta.dictionary_page_offset > 0 && *meta.dictionary_page_offset < start)
+  if (meta.dictionary_page_offset && *meta.dictionary_page_offset > 0 &&
+      *meta.dictionary_page_offset < start)
     start = *meta.dictionary_page_offset;
   auto file_size = static_cast<int64_t>(file.size());
   if (start < 0 || meta.total_compressed_size < 0 || start > file_size ||
-      meta.total_compressed_size > file_size - start || meta.num_values < 0 || meta.num_values > kMaxEntries)
+      meta.total_compressed_size > file_size - start || meta.num_values < 0 ||
+      meta.num_values > kMaxEntries)
     return Corrupt("column chunk offsets or sizes out of range");
   std::string_view bytes = file.substr(start, meta.total_compressed_size);
   Chunk chunk{column, meta.codec, {}, std::nullopt};
   size_t pos = 0;
   while (static_cast<int64_t>(chunk.out.num_entries) < meta.num_values) {
     if (pos >= bytes.size())
-      return Corrupt(Cat("chunk ends after ", chunk.out.num_entries, " of ", meta.num_values, " values"));
+      return Corrupt(
+          Cat("chunk ends after ", chunk.out.num_entries, " of ", meta.num_values, " values"));
     size_t header_size = 0;
     NOBUS_ASSIGN_OR_RETURN(PageHeader h, DecodePageHeader(bytes.substr(pos), &header_size));
     pos += header_size;
-    if (h.compressed_page_size < 0 || static_cast<size_t>(h.compressed_page_size) > bytes.size() - pos)
+    if (h.compressed_page_size < 0 ||
+        static_cast<size_t>(h.compressed_page_size) > bytes.size() - pos)
       return Corrupt("page extends past the column chunk");
     std::string_view body = bytes.substr(pos, h.compressed_page_size);
     pos += h.compressed_page_size;

@@ -1,9 +1,9 @@
 #include "parquet/reader.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "env/env.h"
 
@@ -20,7 +20,8 @@ std::string ReadDat(const std::string& rel) {
   return bytes.ok() ? *bytes : std::string();
 }
 
-constexpr char kCheckpoint[] = "with_checkpoint/delta/_delta_log/00000000000000000002.checkpoint.parquet";
+constexpr char kCheckpoint[] =
+    "with_checkpoint/delta/_delta_log/00000000000000000002.checkpoint.parquet";
 
 TEST(ReaderTest, OpensSparkCheckpointSchema) {
   auto r = FileReader::Open(ReadDat(kCheckpoint));
@@ -77,7 +78,8 @@ TEST(ReaderTest, ReadsDataFileOfEveryPrimitiveType) {
 
 TEST(ReaderTest, RejectsNonParquet) {
   EXPECT_EQ(FileReader::Open("hello").status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(FileReader::Open("PAR1\xff\xff\xff\x7fPAR1").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(FileReader::Open("PAR1\xff\xff\xff\x7fPAR1").status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 TEST(ReaderTest, TruncatedFileIsDataLoss) {

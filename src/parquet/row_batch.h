@@ -18,19 +18,26 @@
 
 namespace nobus::parquet {
 
-enum class PhysicalType { kBoolean = 0, kInt32 = 1, kInt64 = 2, kFloat = 4, kDouble = 5,
-                          kByteArray = 6, kFixedLenByteArray = 7 };
+enum class PhysicalType {
+  kBoolean = 0,
+  kInt32 = 1,
+  kInt64 = 2,
+  kFloat = 4,
+  kDouble = 5,
+  kByteArray = 6,
+  kFixedLenByteArray = 7
+};
 
 // One leaf column of the schema (a primitive at the end of a path through structs, lists, maps).
 struct LeafDescriptor {
-  std::vector<std::string> path;     // Parquet path_in_schema, e.g. {"tags","list","element"}
-  std::string display_path;          // user-facing column name, e.g. "tags.element"
-  schema::DataType type;             // the Delta primitive type of the values
+  std::vector<std::string> path;  // Parquet path_in_schema, e.g. {"tags","list","element"}
+  std::string display_path;       // user-facing column name, e.g. "tags.element"
+  schema::DataType type;          // the Delta primitive type of the values
   PhysicalType physical = PhysicalType::kInt64;
-  int type_length = 0;               // FIXED_LEN_BYTE_ARRAY width (decimal p > 18)
+  int type_length = 0;  // FIXED_LEN_BYTE_ARRAY width (decimal p > 18)
   int16_t max_def = 0;
   int16_t max_rep = 0;
-  bool required = false;             // value must be present whenever its parent is (nullable:false)
+  bool required = false;  // value must be present whenever its parent is (nullable:false)
   // Index of the top-level schema field this leaf belongs to, and whether it sits under an array
   // or map (such leaves get no Delta min/max statistics).
   int top_level_field = 0;
@@ -40,12 +47,12 @@ struct LeafDescriptor {
 // The values and levels of one leaf. Fixed-width values are stored little-endian in `values`
 // (booleans one byte each); byte arrays as concatenated bytes plus `offsets` (size n+1).
 struct LeafBuffer {
-  std::vector<int16_t> def_levels;  // empty when max_def == 0
-  std::vector<int16_t> rep_levels;  // empty when max_rep == 0
-  std::string values;               // non-null values only
-  std::vector<uint32_t> offsets{0}; // byte arrays: value i = values[offsets[i], offsets[i+1])
-  int64_t num_values = 0;           // non-null values stored
-  int64_t num_levels = 0;           // level entries (values + nulls + empty lists)
+  std::vector<int16_t> def_levels;   // empty when max_def == 0
+  std::vector<int16_t> rep_levels;   // empty when max_rep == 0
+  std::string values;                // non-null values only
+  std::vector<uint32_t> offsets{0};  // byte arrays: value i = values[offsets[i], offsets[i+1])
+  int64_t num_values = 0;            // non-null values stored
+  int64_t num_levels = 0;            // level entries (values + nulls + empty lists)
 };
 
 class RowBatch {

@@ -76,10 +76,14 @@ __int128 Pow10(int n) {
 
 const char* KindName(NodeKind kind) {
   switch (kind) {
-    case NodeKind::kStruct: return "struct";
-    case NodeKind::kList: return "array";
-    case NodeKind::kMap: return "map";
-    case NodeKind::kLeaf: break;
+    case NodeKind::kStruct:
+      return "struct";
+    case NodeKind::kList:
+      return "array";
+    case NodeKind::kMap:
+      return "map";
+    case NodeKind::kLeaf:
+      break;
   }
   return "value";
 }
@@ -138,7 +142,8 @@ int RowBuilder::State::Slot() {
       ++f.count;
       f.next = 1;
       return n.children[0];
-    case NodeKind::kLeaf: break;
+    case NodeKind::kLeaf:
+      break;
   }
   return -1;
 }
@@ -181,9 +186,9 @@ void RowBuilder::State::Open(NodeKind kind, const char* what) {
   if (t < 0) return;
   const ColumnNode& n = tree.nodes[t];
   if (n.kind != kind) {
-    Fail(t, Cat("expected ", n.kind == NodeKind::kLeaf
-                                 ? schema::TypeName(tree.leaves[n.leaf].type)
-                                 : std::string(KindName(n.kind)),
+    Fail(t, Cat("expected ",
+                n.kind == NodeKind::kLeaf ? schema::TypeName(tree.leaves[n.leaf].type)
+                                          : std::string(KindName(n.kind)),
                 ", got ", what));
     return;
   }
@@ -260,8 +265,8 @@ absl::Status RowBuilder::EndRow() {
   }
   if (!s.failed && s.stack[0].next != static_cast<int>(s.tree.nodes[0].children.size())) {
     int missing = s.tree.nodes[0].children[s.stack[0].next];
-    s.Fail(missing, Cat("row has ", s.stack[0].next, " of ", s.tree.nodes[0].children.size(),
-                        " fields"));
+    s.Fail(missing,
+           Cat("row has ", s.stack[0].next, " of ", s.tree.nodes[0].children.size(), " fields"));
   }
   if (s.failed) {
     std::string msg = Cat("row ", s.batch->num_rows_, ", column '",
@@ -399,8 +404,8 @@ void RowBuilder::EndStruct() {
   if (f == nullptr) return;
   const ColumnNode& n = s.tree.nodes[f->node];
   if (f->next != static_cast<int>(n.children.size())) {
-    s.Fail(n.children[f->next], Cat("struct closed after ", f->next, " of ", n.children.size(),
-                                    " fields"));
+    s.Fail(n.children[f->next],
+           Cat("struct closed after ", f->next, " of ", n.children.size(), " fields"));
     return;
   }
   s.stack.pop_back();

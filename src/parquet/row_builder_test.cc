@@ -95,8 +95,7 @@ TEST(RowBuilderTest, MapLevelsFromSpec) {
 }
 
 TEST(RowBuilderTest, NestedListRepetition) {
-  auto batch =
-      MakeBatch({Field{"n", schema::Array(schema::Array(Primitive(TypeKind::kInteger)))}});
+  auto batch = MakeBatch({Field{"n", schema::Array(schema::Array(Primitive(TypeKind::kInteger)))}});
   RowBuilder b(batch.get());
   b.BeginRow();
   b.BeginList();
@@ -155,9 +154,10 @@ class RollbackTest : public ::testing::Test {
     std::vector<std::string> out;
     for (size_t i = 0; i < batch_->leaves().size(); ++i) {
       const LeafBuffer& l = batch_->leaf(i);
-      out.push_back(std::to_string(l.def_levels.size()) + "/" + std::to_string(l.rep_levels.size()) +
-                    "/" + l.values + "/" + std::to_string(l.offsets.size()) + "/" +
-                    std::to_string(l.num_values) + "/" + std::to_string(l.num_levels));
+      out.push_back(std::to_string(l.def_levels.size()) + "/" +
+                    std::to_string(l.rep_levels.size()) + "/" + l.values + "/" +
+                    std::to_string(l.offsets.size()) + "/" + std::to_string(l.num_values) + "/" +
+                    std::to_string(l.num_levels));
     }
     return out;
   }

@@ -75,9 +75,8 @@ int TreeBuilder::AddGroup(const std::string& name, Repetition repetition, int nu
   return static_cast<int>(tree_->elements.size()) - 1;
 }
 
-int TreeBuilder::Add(const DataType& type, const std::string& name,
-                     const std::string& display_name, Repetition repetition, bool nullable,
-                     const Position& parent) {
+int TreeBuilder::Add(const DataType& type, const std::string& name, const std::string& display_name,
+                     Repetition repetition, bool nullable, const Position& parent) {
   int node = NewNode(type, repetition, nullable, parent, display_name);
   Position pos = parent;
   pos.path.push_back(name);
@@ -95,8 +94,8 @@ int TreeBuilder::Add(const DataType& type, const std::string& name,
 
 void TreeBuilder::AddChildren(const DataType& type, int node, Position pos) {
   const std::string& name = pos.path.back();
-  Repetition repetition = pos.def > tree_->nodes[node].null_def ? Repetition::kOptional
-                                                                : Repetition::kRequired;
+  Repetition repetition =
+      pos.def > tree_->nodes[node].null_def ? Repetition::kOptional : Repetition::kRequired;
   if (type.kind == TypeKind::kStruct) {
     AddGroup(name, repetition, static_cast<int>(type.fields.size()), Logical::kNone, -1);
     for (const schema::Field& f : type.fields) {
@@ -134,9 +133,15 @@ void FillLeafElement(const DataType& type, SchemaElementSpec* e, LeafDescriptor*
       e->logical = Logical::kString;
       e->converted_type = kUtf8;
       break;
-    case TypeKind::kBinary: leaf->physical = PhysicalType::kByteArray; break;
-    case TypeKind::kLong: leaf->physical = PhysicalType::kInt64; break;
-    case TypeKind::kInteger: leaf->physical = PhysicalType::kInt32; break;
+    case TypeKind::kBinary:
+      leaf->physical = PhysicalType::kByteArray;
+      break;
+    case TypeKind::kLong:
+      leaf->physical = PhysicalType::kInt64;
+      break;
+    case TypeKind::kInteger:
+      leaf->physical = PhysicalType::kInt32;
+      break;
     case TypeKind::kShort:
     case TypeKind::kByte:
       leaf->physical = PhysicalType::kInt32;
@@ -144,9 +149,15 @@ void FillLeafElement(const DataType& type, SchemaElementSpec* e, LeafDescriptor*
       e->bit_width = type.kind == TypeKind::kShort ? 16 : 8;
       e->converted_type = type.kind == TypeKind::kShort ? kInt16Ct : kInt8Ct;
       break;
-    case TypeKind::kFloat: leaf->physical = PhysicalType::kFloat; break;
-    case TypeKind::kDouble: leaf->physical = PhysicalType::kDouble; break;
-    case TypeKind::kBoolean: leaf->physical = PhysicalType::kBoolean; break;
+    case TypeKind::kFloat:
+      leaf->physical = PhysicalType::kFloat;
+      break;
+    case TypeKind::kDouble:
+      leaf->physical = PhysicalType::kDouble;
+      break;
+    case TypeKind::kBoolean:
+      leaf->physical = PhysicalType::kBoolean;
+      break;
     case TypeKind::kDate:
       leaf->physical = PhysicalType::kInt32;
       e->logical = Logical::kDate;
@@ -171,7 +182,8 @@ void FillLeafElement(const DataType& type, SchemaElementSpec* e, LeafDescriptor*
       e->scale = type.scale;
       e->precision = type.precision;
       break;
-    default: break;
+    default:
+      break;
   }
   e->type = static_cast<int>(leaf->physical);
   e->type_length = leaf->type_length;
@@ -202,7 +214,8 @@ void TreeBuilder::AddLeaf(const DataType& type, const std::string& name, Repetit
 }  // namespace
 
 int DecimalByteWidth(int precision) {
-  static constexpr int kMaxPrecision[] = {2, 4, 6, 9, 11, 14, 16, 18, 21, 23, 26, 28, 31, 33, 35, 38};
+  static constexpr int kMaxPrecision[] = {2,  4,  6,  9,  11, 14, 16, 18,
+                                          21, 23, 26, 28, 31, 33, 35, 38};
   for (int i = 0; i < 16; ++i) {
     if (precision <= kMaxPrecision[i]) return i + 1;
   }

@@ -21,12 +21,12 @@ enum class NodeKind : uint8_t { kLeaf, kStruct, kList, kMap };
 struct ColumnNode {
   NodeKind kind = NodeKind::kLeaf;
   schema::TypeKind type = schema::TypeKind::kStruct;  // the Delta type of this node
-  bool nullable = true;   // Null() is accepted here
-  int16_t def = 0;        // definition level when this node is present
-  int16_t null_def = 0;   // definition level written for its leaves when it is null
-  int16_t rep = 0;        // list/map: repetition level of the 2nd and later elements/entries
-  int leaf = -1;          // kLeaf: index into ColumnTree::leaves
-  int leaf_begin = 0;     // leaves of this subtree: [leaf_begin, leaf_end)
+  bool nullable = true;                               // Null() is accepted here
+  int16_t def = 0;                                    // definition level when this node is present
+  int16_t null_def = 0;  // definition level written for its leaves when it is null
+  int16_t rep = 0;       // list/map: repetition level of the 2nd and later elements/entries
+  int leaf = -1;         // kLeaf: index into ColumnTree::leaves
+  int leaf_begin = 0;    // leaves of this subtree: [leaf_begin, leaf_end)
   int leaf_end = 0;
   std::vector<int> children;  // struct fields; list: {element}; map: {key, value}
   std::string display_path;   // "s.tags.element"; empty for the root
@@ -39,16 +39,16 @@ enum class Logical : uint8_t { kNone, kString, kMap, kList, kDecimal, kDate, kTi
 // One footer SchemaElement, listed depth-first (root first).
 struct SchemaElementSpec {
   std::string name;
-  int type = -1;                       // PhysicalType value; -1 for groups
-  int type_length = 0;                 // FLBA width, 0 otherwise
+  int type = -1;                              // PhysicalType value; -1 for groups
+  int type_length = 0;                        // FLBA width, 0 otherwise
   Repetition repetition = Repetition::kNone;  // kNone only for the root
-  int num_children = -1;               // groups only
+  int num_children = -1;                      // groups only
   int converted_type = -1;
   int scale = -1;
   int precision = -1;
   Logical logical = Logical::kNone;
-  bool utc = false;                    // kTimestamp: isAdjustedToUTC
-  int bit_width = 0;                   // kInteger
+  bool utc = false;   // kTimestamp: isAdjustedToUTC
+  int bit_width = 0;  // kInteger
 };
 
 // An array or map field reachable from the root through structs only (Delta's stats can name it).

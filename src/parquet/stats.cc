@@ -52,11 +52,16 @@ void NormalizeZeros(LeafStats* s) {
 // Negative when a < b (both of the same kind).
 int Compare(const StatValue& a, const StatValue& b) {
   switch (a.kind) {
-    case StatValue::Kind::kInt: return a.i < b.i ? -1 : a.i > b.i;
-    case StatValue::Kind::kDouble: return a.d < b.d ? -1 : a.d > b.d;
-    case StatValue::Kind::kDecimal: return a.dec < b.dec ? -1 : a.dec > b.dec;
-    case StatValue::Kind::kBytes: return a.bytes.compare(b.bytes);
-    case StatValue::Kind::kNone: break;
+    case StatValue::Kind::kInt:
+      return a.i < b.i ? -1 : a.i > b.i;
+    case StatValue::Kind::kDouble:
+      return a.d < b.d ? -1 : a.d > b.d;
+    case StatValue::Kind::kDecimal:
+      return a.dec < b.dec ? -1 : a.dec > b.dec;
+    case StatValue::Kind::kBytes:
+      return a.bytes.compare(b.bytes);
+    case StatValue::Kind::kNone:
+      break;
   }
   return 0;
 }
@@ -121,11 +126,13 @@ void StatsAccumulator::AddFixed(const char* data, int64_t n) {
       return;
     case PhysicalType::kFixedLenByteArray:
       for (int64_t i = 0; i < n; ++i) {
-        AddDecimal(ReadBigEndian(reinterpret_cast<const unsigned char*>(data) + i * leaf_.type_length,
-                                 leaf_.type_length));
+        AddDecimal(
+            ReadBigEndian(reinterpret_cast<const unsigned char*>(data) + i * leaf_.type_length,
+                          leaf_.type_length));
       }
       return;
-    case PhysicalType::kByteArray: return;
+    case PhysicalType::kByteArray:
+      return;
   }
 }
 
@@ -184,7 +191,9 @@ std::string EncodeStatBound(const LeafDescriptor& leaf, const StatValue& v) {
   std::string out;
   bool decimal = v.kind == StatValue::Kind::kDecimal;
   switch (leaf.physical) {
-    case PhysicalType::kBoolean: out.push_back(v.i != 0 ? 1 : 0); break;
+    case PhysicalType::kBoolean:
+      out.push_back(v.i != 0 ? 1 : 0);
+      break;
     case PhysicalType::kInt32: {
       int32_t x = static_cast<int32_t>(decimal ? static_cast<int64_t>(v.dec) : v.i);
       out.append(reinterpret_cast<const char*>(&x), 4);
@@ -200,8 +209,12 @@ std::string EncodeStatBound(const LeafDescriptor& leaf, const StatValue& v) {
       out.append(reinterpret_cast<const char*>(&x), 4);
       break;
     }
-    case PhysicalType::kDouble: out.append(reinterpret_cast<const char*>(&v.d), 8); break;
-    case PhysicalType::kByteArray: out = v.bytes; break;
+    case PhysicalType::kDouble:
+      out.append(reinterpret_cast<const char*>(&v.d), 8);
+      break;
+    case PhysicalType::kByteArray:
+      out = v.bytes;
+      break;
     case PhysicalType::kFixedLenByteArray: {
       auto u = static_cast<unsigned __int128>(v.dec);
       for (int b = leaf.type_length - 1; b >= 0; --b) {

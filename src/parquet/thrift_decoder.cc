@@ -7,7 +7,9 @@ absl::Status Corrupt(std::string_view what) {
   return absl::DataLossError(Cat("corrupt Thrift data: ", what));
 }
 
-bool IsInt(CType t) { return t == CType::kByte || t == CType::kI16 || t == CType::kI32 || t == CType::kI64; }
+bool IsInt(CType t) {
+  return t == CType::kByte || t == CType::kI16 || t == CType::kI32 || t == CType::kI64;
+}
 
 // Calls on_field(id, type) for each field of a struct; on_field returns false to skip the field.
 template <typename F>
@@ -59,15 +61,24 @@ absl::StatusOr<bool> ReadList(ThriftDecoder& d, CType type, F&& read_element) {
 absl::Status ReadSchemaElement(ThriftDecoder& d, SchemaElement* e) {
   return ReadStruct(d, [&](int16_t id, CType t) -> absl::StatusOr<bool> {
     switch (id) {
-      case 1: return ReadOptIntInto(d, t, &e->type);
-      case 2: return ReadIntInto(d, t, &e->type_length);
-      case 3: return ReadOptIntInto(d, t, &e->repetition);
-      case 4: return ReadStringInto(d, t, &e->name);
-      case 5: return ReadIntInto(d, t, &e->num_children);
-      case 6: return ReadOptIntInto(d, t, &e->converted_type);
-      case 7: return ReadIntInto(d, t, &e->scale);
-      case 8: return ReadIntInto(d, t, &e->precision);
-      default: return false;
+      case 1:
+        return ReadOptIntInto(d, t, &e->type);
+      case 2:
+        return ReadIntInto(d, t, &e->type_length);
+      case 3:
+        return ReadOptIntInto(d, t, &e->repetition);
+      case 4:
+        return ReadStringInto(d, t, &e->name);
+      case 5:
+        return ReadIntInto(d, t, &e->num_children);
+      case 6:
+        return ReadOptIntInto(d, t, &e->converted_type);
+      case 7:
+        return ReadIntInto(d, t, &e->scale);
+      case 8:
+        return ReadIntInto(d, t, &e->precision);
+      default:
+        return false;
     }
   });
 }
@@ -75,7 +86,8 @@ absl::Status ReadSchemaElement(ThriftDecoder& d, SchemaElement* e) {
 absl::Status ReadColumnMetaData(ThriftDecoder& d, ColumnMetaData* m) {
   return ReadStruct(d, [&](int16_t id, CType t) -> absl::StatusOr<bool> {
     switch (id) {
-      case 1: return ReadIntInto(d, t, &m->type);
+      case 1:
+        return ReadIntInto(d, t, &m->type);
       case 3:
         return ReadList(d, t, [&](ThriftDecoder& d2, CType et) -> absl::Status {
           if (et != CType::kBinary) return Corrupt("path_in_schema element is not a string");
@@ -83,12 +95,18 @@ absl::Status ReadColumnMetaData(ThriftDecoder& d, ColumnMetaData* m) {
           m->path_in_schema.emplace_back(s);
           return absl::OkStatus();
         });
-      case 4: return ReadIntInto(d, t, &m->codec);
-      case 5: return ReadIntInto(d, t, &m->num_values);
-      case 7: return ReadIntInto(d, t, &m->total_compressed_size);
-      case 9: return ReadIntInto(d, t, &m->data_page_offset);
-      case 11: return ReadOptIntInto(d, t, &m->dictionary_page_offset);
-      default: return false;
+      case 4:
+        return ReadIntInto(d, t, &m->codec);
+      case 5:
+        return ReadIntInto(d, t, &m->num_values);
+      case 7:
+        return ReadIntInto(d, t, &m->total_compressed_size);
+      case 9:
+        return ReadIntInto(d, t, &m->data_page_offset);
+      case 11:
+        return ReadOptIntInto(d, t, &m->dictionary_page_offset);
+      default:
+        return false;
     }
   });
 }
@@ -143,16 +161,22 @@ absl::Status ReadDataPageHeader(ThriftDecoder& d, PageHeader* h) {
 absl::Status ReadDataPageHeaderV2(ThriftDecoder& d, PageHeader* h) {
   return ReadStruct(d, [&](int16_t id, CType t) -> absl::StatusOr<bool> {
     switch (id) {
-      case 1: return ReadIntInto(d, t, &h->num_values);
-      case 2: return ReadIntInto(d, t, &h->num_nulls);
-      case 4: return ReadIntInto(d, t, &h->encoding);
-      case 5: return ReadIntInto(d, t, &h->definition_levels_byte_length);
-      case 6: return ReadIntInto(d, t, &h->repetition_levels_byte_length);
+      case 1:
+        return ReadIntInto(d, t, &h->num_values);
+      case 2:
+        return ReadIntInto(d, t, &h->num_nulls);
+      case 4:
+        return ReadIntInto(d, t, &h->encoding);
+      case 5:
+        return ReadIntInto(d, t, &h->definition_levels_byte_length);
+      case 6:
+        return ReadIntInto(d, t, &h->repetition_levels_byte_length);
       case 7: {
         NOBUS_ASSIGN_OR_RETURN(h->is_compressed, d.ReadBool(t));
         return true;
       }
-      default: return false;
+      default:
+        return false;
     }
   });
 }
@@ -188,7 +212,8 @@ absl::StatusOr<bool> ThriftDecoder::NextField(int16_t* id, CType* type) {
   auto b = static_cast<uint8_t>(data_[pos_++]);
   if (b == 0) return false;
   *type = static_cast<CType>(b & 0x0F);
-  if (*type > CType::kStruct) return Corrupt(Cat("unknown field type ", static_cast<int>(b & 0x0F)));
+  if (*type > CType::kStruct)
+    return Corrupt(Cat("unknown field type ", static_cast<int>(b & 0x0F)));
   int delta = b >> 4;
   if (delta != 0) {
     *id = static_cast<int16_t>(last_field_ids_.back() + delta);
@@ -242,15 +267,22 @@ absl::Status ThriftDecoder::Skip(CType type) { return SkipDepth(type, 0); }
 absl::Status ThriftDecoder::SkipDepth(CType type, int depth) {
   if (depth > kMaxDepth) return Corrupt("values nested too deeply");
   switch (type) {
-    case CType::kTrue: case CType::kFalse: return absl::OkStatus();
-    case CType::kByte: case CType::kI16: case CType::kI32: case CType::kI64:
+    case CType::kTrue:
+    case CType::kFalse:
+      return absl::OkStatus();
+    case CType::kByte:
+    case CType::kI16:
+    case CType::kI32:
+    case CType::kI64:
       return ReadInt(type).status();
     case CType::kDouble:
       if (data_.size() - pos_ < 8) return Corrupt("truncated double");
       pos_ += 8;
       return absl::OkStatus();
-    case CType::kBinary: return ReadBinary().status();
-    case CType::kList: case CType::kSet: {
+    case CType::kBinary:
+      return ReadBinary().status();
+    case CType::kList:
+    case CType::kSet: {
       NOBUS_ASSIGN_OR_RETURN(auto header, ReadListHeader());
       for (uint32_t i = 0; i < header.second; ++i) {
         if (header.first == CType::kTrue || header.first == CType::kFalse) {
@@ -264,12 +296,15 @@ absl::Status ThriftDecoder::SkipDepth(CType type, int depth) {
     case CType::kMap: {
       NOBUS_ASSIGN_OR_RETURN(uint64_t size, ReadVarint());
       if (size == 0) return absl::OkStatus();
-      if (pos_ >= data_.size() || size > data_.size() - pos_) return Corrupt("map size past the end");
+      if (pos_ >= data_.size() || size > data_.size() - pos_)
+        return Corrupt("map size past the end");
       auto kv = static_cast<uint8_t>(data_[pos_++]);
       auto key = static_cast<CType>(kv >> 4), value = static_cast<CType>(kv & 0x0F);
       for (uint64_t i = 0; i < size; ++i) {
-        NOBUS_RETURN_IF_ERROR(SkipDepth(key == CType::kTrue || key == CType::kFalse ? CType::kByte : key, depth + 1));
-        NOBUS_RETURN_IF_ERROR(SkipDepth(value == CType::kTrue || value == CType::kFalse ? CType::kByte : value, depth + 1));
+        NOBUS_RETURN_IF_ERROR(
+            SkipDepth(key == CType::kTrue || key == CType::kFalse ? CType::kByte : key, depth + 1));
+        NOBUS_RETURN_IF_ERROR(SkipDepth(
+            value == CType::kTrue || value == CType::kFalse ? CType::kByte : value, depth + 1));
       }
       return absl::OkStatus();
     }
@@ -295,13 +330,20 @@ absl::StatusOr<FileMetaData> DecodeFileMetaData(std::string_view bytes) {
   FileMetaData md;
   NOBUS_RETURN_IF_ERROR(ReadStruct(d, [&](int16_t id, CType t) -> absl::StatusOr<bool> {
     switch (id) {
-      case 1: return ReadIntInto(d, t, &md.version);
-      case 2: return ReadList(d, t, StructElements(&md.schema, ReadSchemaElement));
-      case 3: return ReadIntInto(d, t, &md.num_rows);
-      case 4: return ReadList(d, t, StructElements(&md.row_groups, ReadRowGroup));
-      case 5: return ReadList(d, t, StructElements(&md.key_value_metadata, ReadKeyValue));
-      case 6: return ReadStringInto(d, t, &md.created_by);
-      default: return false;
+      case 1:
+        return ReadIntInto(d, t, &md.version);
+      case 2:
+        return ReadList(d, t, StructElements(&md.schema, ReadSchemaElement));
+      case 3:
+        return ReadIntInto(d, t, &md.num_rows);
+      case 4:
+        return ReadList(d, t, StructElements(&md.row_groups, ReadRowGroup));
+      case 5:
+        return ReadList(d, t, StructElements(&md.key_value_metadata, ReadKeyValue));
+      case 6:
+        return ReadStringInto(d, t, &md.created_by);
+      default:
+        return false;
     }
   }));
   return md;
@@ -312,16 +354,24 @@ absl::StatusOr<PageHeader> DecodePageHeader(std::string_view bytes, size_t* head
   PageHeader h;
   NOBUS_RETURN_IF_ERROR(ReadStruct(d, [&](int16_t id, CType t) -> absl::StatusOr<bool> {
     switch (id) {
-      case 1: return ReadIntInto(d, t, &h.type);
-      case 2: return ReadIntInto(d, t, &h.uncompressed_page_size);
-      case 3: return ReadIntInto(d, t, &h.compressed_page_size);
-      case 5: case 7: case 8: {
+      case 1:
+        return ReadIntInto(d, t, &h.type);
+      case 2:
+        return ReadIntInto(d, t, &h.uncompressed_page_size);
+      case 3:
+        return ReadIntInto(d, t, &h.compressed_page_size);
+      case 5:
+      case 7:
+      case 8: {
         if (t != CType::kStruct) return Corrupt("page sub-header is not a struct");
-        if (id == 8) NOBUS_RETURN_IF_ERROR(ReadDataPageHeaderV2(d, &h));
-        else NOBUS_RETURN_IF_ERROR(ReadDataPageHeader(d, &h));  // dictionary: same ids 1, 2
+        if (id == 8)
+          NOBUS_RETURN_IF_ERROR(ReadDataPageHeaderV2(d, &h));
+        else
+          NOBUS_RETURN_IF_ERROR(ReadDataPageHeader(d, &h));  // dictionary: same ids 1, 2
         return true;
       }
-      default: return false;
+      default:
+        return false;
     }
   }));
   *header_size = d.position();

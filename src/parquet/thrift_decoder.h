@@ -17,8 +17,19 @@ namespace nobus::parquet {
 
 // Compact-protocol type nibbles.
 enum class CType : uint8_t {
-  kStop = 0, kTrue = 1, kFalse = 2, kByte = 3, kI16 = 4, kI32 = 5, kI64 = 6, kDouble = 7,
-  kBinary = 8, kList = 9, kSet = 10, kMap = 11, kStruct = 12,
+  kStop = 0,
+  kTrue = 1,
+  kFalse = 2,
+  kByte = 3,
+  kI16 = 4,
+  kI32 = 5,
+  kI64 = 6,
+  kDouble = 7,
+  kBinary = 8,
+  kList = 9,
+  kSet = 10,
+  kMap = 11,
+  kStruct = 12,
 };
 
 // A cursor over compact-protocol bytes. Not thread-safe; borrows the bytes.
@@ -96,10 +107,10 @@ struct PageHeader {
   int32_t compressed_page_size = 0;
   int32_t num_values = 0;  // data (v1, v2) and dictionary pages
   int encoding = 0;
-  int32_t num_nulls = 0;                     // v2
+  int32_t num_nulls = 0;                      // v2
   int32_t definition_levels_byte_length = 0;  // v2
   int32_t repetition_levels_byte_length = 0;  // v2
-  bool is_compressed = true;                 // v2
+  bool is_compressed = true;                  // v2
 };
 
 [[nodiscard]] absl::StatusOr<FileMetaData> DecodeFileMetaData(std::string_view bytes);

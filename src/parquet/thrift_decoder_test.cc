@@ -31,9 +31,9 @@ TEST(ThriftDecoderTest, DecodesTheSpecPageHeader) {
 TEST(ThriftDecoderTest, SkipsUnknownFieldsOfEveryType) {
   // field 1 i32 = 0, then unknown 9: list<struct{1:bool true, 2:binary "ab"}>, 10: map<i32,double>
   // size 1, 11: set<bool> of 2, long-form id 200: i64, then long-form field 2 i32 = 7.
-  std::string b = Bytes({0x15, 0x00, 0x89, 0x1C, 0x11, 0x18, 0x02, 'a', 'b', 0x00, 0x1B, 0x01,
-                         0x57, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0x1A, 0x21, 0x01, 0x00, 0x06, 0x90,
-                         0x03, 0x04, 0x05, 0x04, 0x0E, 0x00});
+  std::string b = Bytes({0x15, 0x00, 0x89, 0x1C, 0x11, 0x18, 0x02, 'a',  'b',  0x00, 0x1B, 0x01,
+                         0x57, 0x02, 0,    0,    0,    0,    0,    0,    0,    0,    0x1A, 0x21,
+                         0x01, 0x00, 0x06, 0x90, 0x03, 0x04, 0x05, 0x04, 0x0E, 0x00});
   size_t size = 0;
   auto h = DecodePageHeader(b, &size);
   ASSERT_TRUE(h.ok()) << h.status();
@@ -72,7 +72,8 @@ TEST(HybridTest, DecodesRleRuns) {
 
 TEST(HybridTest, RunsShortOfTheCountAreDataLoss) {
   std::vector<int32_t> out;
-  EXPECT_EQ(internal::DecodeHybrid(Bytes({0x04, 0x01}), 1, 5, &out).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(internal::DecodeHybrid(Bytes({0x04, 0x01}), 1, 5, &out).code(),
+            absl::StatusCode::kDataLoss);
   EXPECT_FALSE(internal::DecodeHybrid(Bytes({0x00, 0x01}), 1, 5, &out).ok());  // zero-length run
 }
 

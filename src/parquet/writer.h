@@ -29,16 +29,16 @@ struct WriterOptions {
   int64_t page_size_bytes = 1 << 20;         // uncompressed value bytes per data page
   bool enable_dictionary = true;
   int64_t dictionary_page_size_limit_bytes = 1 << 20;  // past this, fall back to PLAIN
-  std::string created_by;  // empty: "nobus version <v> (build <sha>)"
+  std::string created_by;                              // empty: "nobus version <v> (build <sha>)"
 };
 
 // A typed bound of a leaf column, in the Delta type's terms.
 struct StatValue {
   enum class Kind { kNone, kInt, kDouble, kBytes, kDecimal } kind = Kind::kNone;
-  int64_t i = 0;       // integers, date (days), timestamps (micros)
-  double d = 0;        // float, double
-  std::string bytes;   // string, binary (full value; truncation is the consumer's job)
-  __int128 dec = 0;    // decimal unscaled
+  int64_t i = 0;      // integers, date (days), timestamps (micros)
+  double d = 0;       // float, double
+  std::string bytes;  // string, binary (full value; truncation is the consumer's job)
+  __int128 dec = 0;   // decimal unscaled
 };
 
 // Statistics of one leaf over the whole file.
@@ -58,7 +58,7 @@ struct FileResult {
   uint64_t size_bytes = 0;
   int64_t num_rows = 0;
   int num_row_groups = 0;
-  std::vector<LeafStats> leaves;            // parallel to RowBatch::leaves()
+  std::vector<LeafStats> leaves;  // parallel to RowBatch::leaves()
   std::vector<FieldNullCount> repeated_fields;
 };
 
@@ -75,7 +75,7 @@ struct FileResult {
                                                      const WriterOptions& options = {});
 
 struct DeltaStatsOptions {
-  int num_indexed_cols = 32;   // delta.dataSkippingNumIndexedCols; -1 = all, 0 = numRecords only
+  int num_indexed_cols = 32;  // delta.dataSkippingNumIndexedCols; -1 = all, 0 = numRecords only
   int string_prefix_chars = 32;
 };
 

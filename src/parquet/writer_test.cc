@@ -122,7 +122,8 @@ TEST(DecimalTest, FixedLenByteWidths) {
 TEST(DecimalTest, NegativeValuesBigEndianAndOrderedBySign) {
   auto batch = MakeBatch({Field{"d", schema::Decimal(20, 0)}});
   RowBuilder b(batch.get());
-  for (__int128 v : {static_cast<__int128>(5), static_cast<__int128>(-1), static_cast<__int128>(-300)}) {
+  for (__int128 v :
+       {static_cast<__int128>(5), static_cast<__int128>(-1), static_cast<__int128>(-300)}) {
     b.BeginRow();
     b.Decimal(v);
     ASSERT_TRUE(b.EndRow().ok());
@@ -228,19 +229,22 @@ TEST(DeltaStatsTest, NestedSchemaWithTruncation) {
   }
   FileResult result;
   ASSERT_TRUE(WriteToMemory(*batch, WriterOptions{}, &result).ok());
-  EXPECT_EQ(DeltaStatsJson(*batch, result),
-            "{\"numRecords\":2,"
-            "\"minValues\":{\"id\":-5,\"s\":{\"name\":\"" + std::string(31, 'a') + "\xC3\xA9\","
-            "\"ts\":\"2024-01-01T00:00:00.123Z\"},\"price\":-0.001},"
-            "\"maxValues\":{\"id\":9000000000,\"s\":{\"name\":\"b\","
-            "\"ts\":\"2024-01-01T00:00:00.123Z\"},\"price\":10.000},"
-            "\"nullCount\":{\"id\":0,\"s\":{\"name\":0,\"ok\":0,\"ts\":0},\"tags\":2,\"price\":0,"
-            "\"none\":2}}");
+  EXPECT_EQ(
+      DeltaStatsJson(*batch, result),
+      "{\"numRecords\":2,"
+      "\"minValues\":{\"id\":-5,\"s\":{\"name\":\"" +
+          std::string(31, 'a') +
+          "\xC3\xA9\","
+          "\"ts\":\"2024-01-01T00:00:00.123Z\"},\"price\":-0.001},"
+          "\"maxValues\":{\"id\":9000000000,\"s\":{\"name\":\"b\","
+          "\"ts\":\"2024-01-01T00:00:00.123Z\"},\"price\":10.000},"
+          "\"nullCount\":{\"id\":0,\"s\":{\"name\":0,\"ok\":0,\"ts\":0},\"tags\":2,\"price\":0,"
+          "\"none\":2}}");
   DeltaStatsOptions two;
   two.num_indexed_cols = 2;
   EXPECT_EQ(DeltaStatsJson(*batch, result, two),
-            "{\"numRecords\":2,\"minValues\":{\"id\":-5,\"s\":{\"name\":\"" +
-                std::string(31, 'a') + "\xC3\xA9\"}},\"maxValues\":{\"id\":9000000000,\"s\":{" +
+            "{\"numRecords\":2,\"minValues\":{\"id\":-5,\"s\":{\"name\":\"" + std::string(31, 'a') +
+                "\xC3\xA9\"}},\"maxValues\":{\"id\":9000000000,\"s\":{" +
                 "\"name\":\"b\"}},\"nullCount\":{\"id\":0,\"s\":{\"name\":0}}}");
   DeltaStatsOptions none;
   none.num_indexed_cols = 0;

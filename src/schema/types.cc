@@ -8,7 +8,8 @@ namespace {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -18,12 +19,16 @@ absl::Status ValidateFields(const std::vector<Field>& fields, const std::string&
   std::set<std::string> seen;
   for (const Field& f : fields) {
     std::string path = prefix.empty() ? f.name : prefix + "." + f.name;
-    if (f.name.empty()) return absl::InvalidArgumentError(Cat("empty column name in ", prefix.empty() ? "schema" : prefix));
+    if (f.name.empty())
+      return absl::InvalidArgumentError(
+          Cat("empty column name in ", prefix.empty() ? "schema" : prefix));
     if (f.name.find_first_of(" ,;{}()\n\t=") != std::string::npos)
       return absl::InvalidArgumentError(
-          Cat("column name '", path, "' contains one of the characters ' ,;{}()\\n\\t=' that Delta forbids"));
+          Cat("column name '", path,
+              "' contains one of the characters ' ,;{}()\\n\\t=' that Delta forbids"));
     if (!seen.insert(Lower(f.name)).second)
-      return absl::InvalidArgumentError(Cat("duplicate column name '", path, "' (names are case-insensitive)"));
+      return absl::InvalidArgumentError(
+          Cat("duplicate column name '", path, "' (names are case-insensitive)"));
     NOBUS_RETURN_IF_ERROR(ValidateType(f.type, path));
   }
   return absl::OkStatus();
@@ -32,21 +37,27 @@ absl::Status ValidateFields(const std::vector<Field>& fields, const std::string&
 absl::Status ValidateType(const DataType& type, const std::string& path) {
   switch (type.kind) {
     case TypeKind::kDecimal:
-      if (type.precision < 1 || type.precision > 38 || type.scale < 0 || type.scale > type.precision)
-        return absl::InvalidArgumentError(Cat("column '", path, "': invalid ", TypeName(type),
-                                              " (need 1 <= precision <= 38, 0 <= scale <= precision)"));
+      if (type.precision < 1 || type.precision > 38 || type.scale < 0 ||
+          type.scale > type.precision)
+        return absl::InvalidArgumentError(
+            Cat("column '", path, "': invalid ", TypeName(type),
+                " (need 1 <= precision <= 38, 0 <= scale <= precision)"));
       return absl::OkStatus();
     case TypeKind::kStruct:
-      if (type.fields.empty()) return absl::InvalidArgumentError(Cat("column '", path, "': struct has no fields"));
+      if (type.fields.empty())
+        return absl::InvalidArgumentError(Cat("column '", path, "': struct has no fields"));
       return ValidateFields(type.fields, path);
     case TypeKind::kArray:
-      if (!type.element) return absl::InvalidArgumentError(Cat("column '", path, "': array without element type"));
+      if (!type.element)
+        return absl::InvalidArgumentError(Cat("column '", path, "': array without element type"));
       return ValidateType(*type.element, path + ".element");
     case TypeKind::kMap:
       if (!type.element || !type.value)
-        return absl::InvalidArgumentError(Cat("column '", path, "': map without key or value type"));
+        return absl::InvalidArgumentError(
+            Cat("column '", path, "': map without key or value type"));
       if (!type.element->IsPrimitive())
-        return absl::InvalidArgumentError(Cat("column '", path, "': map key must be a primitive type, not ",
+        return absl::InvalidArgumentError(Cat("column '", path,
+                                              "': map key must be a primitive type, not ",
                                               TypeName(*type.element)));
       NOBUS_RETURN_IF_ERROR(ValidateType(*type.element, path + ".key"));
       return ValidateType(*type.value, path + ".value");
@@ -105,28 +116,43 @@ DataType Map(DataType key, DataType value, bool value_contains_null) {
 
 std::string TypeName(const DataType& t) {
   switch (t.kind) {
-    case TypeKind::kString: return "string";
-    case TypeKind::kLong: return "long";
-    case TypeKind::kInteger: return "integer";
-    case TypeKind::kShort: return "short";
-    case TypeKind::kByte: return "byte";
-    case TypeKind::kFloat: return "float";
-    case TypeKind::kDouble: return "double";
-    case TypeKind::kBoolean: return "boolean";
-    case TypeKind::kBinary: return "binary";
-    case TypeKind::kDate: return "date";
-    case TypeKind::kTimestamp: return "timestamp";
-    case TypeKind::kTimestampNtz: return "timestamp_ntz";
-    case TypeKind::kDecimal: return Cat("decimal(", t.precision, ",", t.scale, ")");
+    case TypeKind::kString:
+      return "string";
+    case TypeKind::kLong:
+      return "long";
+    case TypeKind::kInteger:
+      return "integer";
+    case TypeKind::kShort:
+      return "short";
+    case TypeKind::kByte:
+      return "byte";
+    case TypeKind::kFloat:
+      return "float";
+    case TypeKind::kDouble:
+      return "double";
+    case TypeKind::kBoolean:
+      return "boolean";
+    case TypeKind::kBinary:
+      return "binary";
+    case TypeKind::kDate:
+      return "date";
+    case TypeKind::kTimestamp:
+      return "timestamp";
+    case TypeKind::kTimestampNtz:
+      return "timestamp_ntz";
+    case TypeKind::kDecimal:
+      return Cat("decimal(", t.precision, ",", t.scale, ")");
     case TypeKind::kStruct: {
       std::string s = "struct<";
       for (size_t i = 0; i < t.fields.size(); ++i)
         s += Cat(i ? "," : "", t.fields[i].name, ":", TypeName(t.fields[i].type));
       return s + ">";
     }
-    case TypeKind::kArray: return Cat("array<", t.element ? TypeName(*t.element) : "?", ">");
+    case TypeKind::kArray:
+      return Cat("array<", t.element ? TypeName(*t.element) : "?", ">");
     case TypeKind::kMap:
-      return Cat("map<", t.element ? TypeName(*t.element) : "?", ",", t.value ? TypeName(*t.value) : "?", ">");
+      return Cat("map<", t.element ? TypeName(*t.element) : "?", ",",
+                 t.value ? TypeName(*t.value) : "?", ">");
   }
   return "?";
 }

@@ -15,23 +15,34 @@
 namespace nobus::schema {
 
 enum class TypeKind {
-  kString, kLong, kInteger, kShort, kByte, kFloat, kDouble, kBoolean, kBinary, kDate,
+  kString,
+  kLong,
+  kInteger,
+  kShort,
+  kByte,
+  kFloat,
+  kDouble,
+  kBoolean,
+  kBinary,
+  kDate,
   kTimestamp,     // microseconds since epoch, UTC-adjusted
   kTimestampNtz,  // microseconds since epoch, no time zone
   kDecimal,       // precision 1..38, scale 0..precision
-  kStruct, kArray, kMap,
+  kStruct,
+  kArray,
+  kMap,
 };
 
 struct Field;
 
 struct DataType {
   TypeKind kind = TypeKind::kString;
-  int precision = 0;                     // decimal only
-  int scale = 0;                         // decimal only
-  std::vector<Field> fields;             // struct only
+  int precision = 0;                        // decimal only
+  int scale = 0;                            // decimal only
+  std::vector<Field> fields;                // struct only
   std::shared_ptr<const DataType> element;  // array element, or map key
   std::shared_ptr<const DataType> value;    // map value
-  bool contains_null = true;             // array: containsNull; map: valueContainsNull
+  bool contains_null = true;                // array: containsNull; map: valueContainsNull
 
   bool IsPrimitive() const { return kind < TypeKind::kStruct; }
   bool operator==(const DataType& other) const;

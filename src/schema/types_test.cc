@@ -10,7 +10,8 @@ TEST(Types, TypeNamesFollowSpark) {
   EXPECT_EQ(TypeName(Struct({{"a", Primitive(TypeKind::kInteger)},
                              {"b", Array(Primitive(TypeKind::kString))}})),
             "struct<a:integer,b:array<string>>");
-  EXPECT_EQ(TypeName(Map(Primitive(TypeKind::kString), Primitive(TypeKind::kLong))), "map<string,long>");
+  EXPECT_EQ(TypeName(Map(Primitive(TypeKind::kString), Primitive(TypeKind::kLong))),
+            "map<string,long>");
 }
 
 TEST(Types, ValidateNamesTheOffendingColumn) {

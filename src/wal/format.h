@@ -60,7 +60,7 @@ struct RecordView {
   uint64_t framed_size = 0;  // header + body
   RecordType type = RecordType::kFull;
   Lsn first_lsn = 0;
-  uint32_t count = 0;        // payloads in the record; LSNs first_lsn .. first_lsn + count - 1
+  uint32_t count = 0;  // payloads in the record; LSNs first_lsn .. first_lsn + count - 1
   uint32_t masked_crc = 0;
   std::string_view body;
 };

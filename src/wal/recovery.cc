@@ -48,8 +48,7 @@ absl::StatusOr<SegmentScan> ScanSegmentBytes(std::string_view data, Lsn name_lsn
   } else {
     scan.bad_offset = parser.offset();
     scan.reason = parser.reason();
-    scan.later_valid_offset =
-        FindValidRecordAfter(data, scan.bad_offset + 1, parser.next_lsn());
+    scan.later_valid_offset = FindValidRecordAfter(data, scan.bad_offset + 1, parser.next_lsn());
   }
   return scan;
 }
@@ -102,18 +101,17 @@ absl::StatusOr<RecoveredLog> CheckLog(env::FileSystem* fs, std::string_view dir,
                                      segment.first_lsn, " but the previous segment ends before ",
                                      log.next_lsn, " (records missing)"));
     }
-    NOBUS_ASSIGN_OR_RETURN(
-        SegmentScan scan,
-        ScanSegment(fs, segment, std::numeric_limits<uint64_t>::max(), visitor));
+    NOBUS_ASSIGN_OR_RETURN(SegmentScan scan,
+                           ScanSegment(fs, segment, std::numeric_limits<uint64_t>::max(), visitor));
     if (reporter) reporter(segment, scan, last);
     if (!last && !scan.clean) return Corrupt(segment, scan);
     log.next_lsn = scan.header_ok ? scan.next_lsn : segment.first_lsn;
     if (last && !scan.header_ok && !scan.body_zero) return Corrupt(segment, scan);
     if (last && scan.later_valid_offset != 0) {
-      return absl::DataLossError(
-          Cat("wal segment ", segment.path, " is corrupt at offset ", scan.bad_offset, ": ",
-              scan.reason, "; a valid record follows at offset ", scan.later_valid_offset,
-              ", so this is not a torn tail"));
+      return absl::DataLossError(Cat("wal segment ", segment.path, " is corrupt at offset ",
+                                     scan.bad_offset, ": ", scan.reason,
+                                     "; a valid record follows at offset ", scan.later_valid_offset,
+                                     ", so this is not a torn tail"));
     }
     if (last && repair) NOBUS_RETURN_IF_ERROR(RepairTail(fs, segment, scan, &log));
     log.segments.push_back(segment);

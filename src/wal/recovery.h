@@ -33,7 +33,7 @@ struct SegmentScan {
   Lsn next_lsn = 0;        // the LSN after the last good record (first_lsn if none)
   bool clean = false;      // header ok and the walk reached a clean end
   uint64_t bad_offset = 0;
-  std::string reason;      // why the header or the record at bad_offset is bad
+  std::string reason;               // why the header or the record at bad_offset is bad
   uint64_t later_valid_offset = 0;  // a good record found after bad_offset (0: none)
   bool body_zero = false;  // every byte after the header position is zero (or there is none)
 };
@@ -56,8 +56,7 @@ struct RecoveredLog {
 };
 
 // Per-segment report for CheckLog callers (dump/verify).
-using SegmentReporter =
-    std::function<void(const SegmentFile&, const SegmentScan&, bool is_last)>;
+using SegmentReporter = std::function<void(const SegmentFile&, const SegmentScan&, bool is_last)>;
 
 // Applies the recovery rules to `dir`. With `repair`, cuts a torn or corrupt tail off the last
 // segment (truncate + sync); without it, changes nothing. A bad record in the last segment that

@@ -22,8 +22,8 @@ Wal::~Wal() {
 absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(env::FileSystem* fs, env::Clock* clock,
                                                std::string dir, WalOptions options) {
   if (options.segment_size_bytes <= kSegmentHeaderSize)
-    return absl::InvalidArgumentError(Cat("wal segment size ", options.segment_size_bytes,
-                                          " is too small"));
+    return absl::InvalidArgumentError(
+        Cat("wal segment size ", options.segment_size_bytes, " is too small"));
   NOBUS_RETURN_IF_ERROR(fs->CreateDirs(dir));
   NOBUS_ASSIGN_OR_RETURN(RecoveredLog recovered, CheckLog(fs, dir, /*repair=*/true, {}, {}));
   std::unique_ptr<Wal> wal(new Wal(fs, clock, std::move(dir), options));
@@ -47,9 +47,9 @@ absl::Status Wal::Start(const RecoveredLog& recovered) {
 }
 
 absl::Status Wal::StickyError() const {
-  return absl::FailedPreconditionError(
-      Cat("wal ", dir_, " refuses appends after an earlier I/O error (reopen to recover): ",
-          failure_.ToString()));
+  return absl::FailedPreconditionError(Cat(
+      "wal ", dir_,
+      " refuses appends after an earlier I/O error (reopen to recover): ", failure_.ToString()));
 }
 
 absl::Status Wal::Enqueue(std::span<const std::string_view> payloads, AppendCallback done,
@@ -57,20 +57,19 @@ absl::Status Wal::Enqueue(std::span<const std::string_view> payloads, AppendCall
   if (payloads.empty()) return absl::InvalidArgumentError("wal append of zero payloads");
   const uint64_t size = FramedSize(payloads);
   if (size > options_.max_record_bytes)
-    return absl::InvalidArgumentError(Cat("wal record of ", size, " bytes exceeds the limit of ",
-                                          options_.max_record_bytes));
+    return absl::InvalidArgumentError(
+        Cat("wal record of ", size, " bytes exceeds the limit of ", options_.max_record_bytes));
   std::unique_lock<std::mutex> l(mu_);
   auto has_room = [&] {
     return unsynced_bytes_ == 0 || unsynced_bytes_ + size <= options_.max_unsynced_bytes;
   };
-  if (wait_for_budget)
-    space_cv_.wait(l, [&] { return closing_ || !failure_.ok() || has_room(); });
+  if (wait_for_budget) space_cv_.wait(l, [&] { return closing_ || !failure_.ok() || has_room(); });
   if (!failure_.ok()) return StickyError();
   if (closing_) return absl::FailedPreconditionError(Cat("wal ", dir_, " is closed"));
   if (!has_room())
-    return absl::ResourceExhaustedError(
-        Cat("wal ", dir_, ": ", unsynced_bytes_, " bytes await fdatasync; budget is ",
-            options_.max_unsynced_bytes, " bytes"));
+    return absl::ResourceExhaustedError(Cat("wal ", dir_, ": ", unsynced_bytes_,
+                                            " bytes await fdatasync; budget is ",
+                                            options_.max_unsynced_bytes, " bytes"));
   const Lsn first = next_lsn_;
   next_lsn_ += payloads.size();
   AppendRecord(first, payloads, &queue_);
@@ -86,8 +85,7 @@ absl::Status Wal::AppendAsync(std::span<const std::string_view> payloads, Append
   return Enqueue(payloads, std::move(done), /*wait_for_budget=*/true);
 }
 
-absl::Status Wal::TryAppendAsync(std::span<const std::string_view> payloads,
-                                 AppendCallback done) {
+absl::Status Wal::TryAppendAsync(std::span<const std::string_view> payloads, AppendCallback done) {
   return Enqueue(payloads, std::move(done), /*wait_for_budget=*/false);
 }
 
@@ -235,9 +233,8 @@ absl::Status Wal::ReadFrom(Lsn after, const PayloadVisitor& visitor) {
     if (!active && segments[i + 1].first_lsn <= after + 1) continue;
     if (segments[i].first_lsn > durable) break;
     SegmentFile file{segments[i].path, segments[i].first_lsn};
-    NOBUS_ASSIGN_OR_RETURN(
-        SegmentScan scan,
-        ScanSegment(fs_, file, active ? active_end : UINT64_MAX, on_record));
+    NOBUS_ASSIGN_OR_RETURN(SegmentScan scan,
+                           ScanSegment(fs_, file, active ? active_end : UINT64_MAX, on_record));
     if (!scan.clean)
       return absl::DataLossError(Cat("wal segment ", file.path, " is corrupt at offset ",
                                      scan.bad_offset, ": ", scan.reason));

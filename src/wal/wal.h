@@ -154,7 +154,7 @@ class Wal {
   uint64_t unsynced_bytes_ = 0;       // queued + taken but not yet synced
   Lsn next_lsn_ = 1;
   Lsn durable_lsn_ = 0;
-  absl::Status failure_;              // first write/sync error; sticky
+  absl::Status failure_;  // first write/sync error; sticky
   bool closing_ = false;
   bool closed_ = false;
   WalStats stats_;

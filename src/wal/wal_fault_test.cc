@@ -78,10 +78,9 @@ TEST_F(WalFaultTest, EveryAckedRecordSurvivesPowerLoss) {
   std::atomic<int> unacked_ok{0}, unacked_failed{0};
   for (int i = 0; i < 5; ++i) {
     std::string_view p = "lost";
-    ASSERT_TRUE(wal->AppendAsync(std::span<const std::string_view>(&p, 1),
-                                 [&](absl::StatusOr<Lsn> lsn) {
-                                   (lsn.ok() ? unacked_ok : unacked_failed)++;
-                                 })
+    ASSERT_TRUE(wal->AppendAsync(
+                       std::span<const std::string_view>(&p, 1),
+                       [&](absl::StatusOr<Lsn> lsn) { (lsn.ok() ? unacked_ok : unacked_failed)++; })
                     .ok());
   }
   fault_.WaitForBlockedSyncs(1);
@@ -168,8 +167,7 @@ TEST_F(WalFaultTest, CorruptMiddleSegmentIsDataLossWithFileAndOffset) {
   auto reopened = Open(options);
   ASSERT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(reopened.status().message().find(victim), std::string::npos) << reopened.status();
-  EXPECT_NE(reopened.status().message().find(Cat("offset ", kSegmentHeaderSize)),
-            std::string::npos)
+  EXPECT_NE(reopened.status().message().find(Cat("offset ", kSegmentHeaderSize)), std::string::npos)
       << reopened.status();
 }
 

@@ -198,8 +198,7 @@ TEST_F(WalTest, RejectsEmptyAndOversizedAppends) {
   options.max_record_bytes = 100;
   auto wal = OpenWal(options);
   EXPECT_EQ(wal->AppendBatch({}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(wal->Append(std::string(200, 'x')).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(wal->Append(std::string(200, 'x')).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(wal->Append("small").ok());
 }
 

@@ -20,8 +20,7 @@ namespace {
 
 void Report(uint64_t lsn, uint32_t crc) {
   char line[64];
-  int n = std::snprintf(line, sizeof(line), "%llu %u\n", static_cast<unsigned long long>(lsn),
-                        crc);
+  int n = std::snprintf(line, sizeof(line), "%llu %u\n", static_cast<unsigned long long>(lsn), crc);
   if (::write(STDOUT_FILENO, line, n) != n) std::_Exit(3);
 }
 

@@ -12,8 +12,8 @@ namespace nobus::crash {
 
 inline std::string WalCrashPayload(int thread, uint64_t seq) {
   char head[64];
-  int n = std::snprintf(head, sizeof(head), "t%d:s%llu:", thread,
-                        static_cast<unsigned long long>(seq));
+  int n =
+      std::snprintf(head, sizeof(head), "t%d:s%llu:", thread, static_cast<unsigned long long>(seq));
   std::string out(head, n);
   const size_t filler = (seq * 7919 + static_cast<uint64_t>(thread) * 31) % 1500 + 10;
   for (size_t i = 0; i < filler; ++i)

@@ -103,17 +103,19 @@ TEST_F(ProcessTest, ConcurrentWritersLandEveryBatchExactlyOnce) {
 }
 
 TEST_F(ProcessTest, KilledWritersRerunWithoutDuplicates) {
-  constexpr int kBatches = 30;
+  constexpr int kBatches = 80;
   std::mt19937 rng(std::random_device{}());
-  for (int round = 0; round < 12; ++round) {
+  int killed = 0;
+  for (int round = 0; round < 15; ++round) {
     std::vector<pid_t> pids = {Spawn(root(), "wal-a", 1, kBatches), Spawn(root(), "wal-b", 1, kBatches)};
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 120));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 80));
     for (pid_t pid : pids) kill(pid, SIGKILL);
-    for (pid_t pid : pids) Wait(pid);
+    for (pid_t pid : pids) killed += Wait(pid) == 128 + SIGKILL;
     ASSERT_TRUE(Load().ok()) << "round " << round << ": " << Load().status();
   }
   std::vector<pid_t> pids = {Spawn(root(), "wal-a", 1, kBatches), Spawn(root(), "wal-b", 1, kBatches)};
   for (pid_t pid : pids) EXPECT_EQ(Wait(pid), 0);
+  RecordProperty("writers_killed", killed);
   auto snap = Load();
   ASSERT_TRUE(snap.ok()) << snap.status();
   EXPECT_EQ(snap->TxnVersion("wal-a"), kBatches);

@@ -32,13 +32,12 @@ Lsn NameLsn(std::string_view data) {
 
 void ScanBytes(std::string_view data, Lsn first) {
   Lsn expect = first;
-  auto scan = nobus::wal::ScanSegmentBytes(
-      data, first, [&](const nobus::wal::RecordView& record) {
-        return nobus::wal::ForEachPayload(record, [&](Lsn lsn, std::string_view) {
-          Check(lsn == expect++);
-          return absl::OkStatus();
-        });
-      });
+  auto scan = nobus::wal::ScanSegmentBytes(data, first, [&](const nobus::wal::RecordView& record) {
+    return nobus::wal::ForEachPayload(record, [&](Lsn lsn, std::string_view) {
+      Check(lsn == expect++);
+      return absl::OkStatus();
+    });
+  });
   Check(scan.ok());
   Check(scan->valid_end <= data.size());
 }
@@ -47,8 +46,8 @@ void OpenAndRead(std::string_view data, Lsn first, bool as_middle) {
   nobus::env::MemFileSystem fs;
   nobus::env::ManualClock clock;
   Check(fs.CreateDirs("/w").ok());
-  Check(nobus::env::WriteFileDurably(&fs, nobus::env::JoinPath("/w", nobus::wal::SegmentFileName(first)),
-                                     data)
+  Check(nobus::env::WriteFileDurably(
+            &fs, nobus::env::JoinPath("/w", nobus::wal::SegmentFileName(first)), data)
             .ok());
   if (as_middle) {
     std::string next = nobus::wal::EncodeSegmentHeader({first + 1000000, 0});

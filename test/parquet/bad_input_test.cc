@@ -17,9 +17,9 @@ using schema::TypeKind;
 struct BadCase {
   std::string name;
   schema::Schema schema;
-  std::vector<Row> good;                      // three good rows; the bad one goes after the second
-  std::function<void(RowBuilder*)> bad;       // the bad row's value calls (between Begin/EndRow)
-  std::vector<std::string> message_has;       // column naming: substrings the message must contain
+  std::vector<Row> good;                 // three good rows; the bad one goes after the second
+  std::function<void(RowBuilder*)> bad;  // the bad row's value calls (between Begin/EndRow)
+  std::vector<std::string> message_has;  // column naming: substrings the message must contain
 };
 
 schema::Schema Flat() {
@@ -41,8 +41,8 @@ std::vector<Row> FlatGood() {
 std::function<void(RowBuilder*)> FlatBad(int field, std::function<void(RowBuilder*)> bad_field) {
   return [field, bad_field](RowBuilder* b) {
     const std::vector<std::function<void(RowBuilder*)>> ok = {
-        [](RowBuilder* x) { x->Int64(9); }, [](RowBuilder* x) { x->String("bad"); },
-        [](RowBuilder* x) { x->Int32(9); }, [](RowBuilder* x) { x->Int32(9); },
+        [](RowBuilder* x) { x->Int64(9); },   [](RowBuilder* x) { x->String("bad"); },
+        [](RowBuilder* x) { x->Int32(9); },   [](RowBuilder* x) { x->Int32(9); },
         [](RowBuilder* x) { x->Decimal(9); }, [](RowBuilder* x) { x->Decimal(9); }};
     for (int i = 0; i < static_cast<int>(ok.size()); ++i) (i == field ? bad_field : ok[i])(b);
   };
@@ -65,7 +65,10 @@ std::vector<Row> NestedGood() {
 std::function<void(RowBuilder*)> NestedBad(int which) {
   return [which](RowBuilder* b) {
     b->BeginStruct();
-    if (which == 0) b->Null(); else b->Int32(5);
+    if (which == 0)
+      b->Null();
+    else
+      b->Int32(5);
     b->String("s");
     b->EndStruct();
     b->BeginList();
@@ -74,7 +77,10 @@ std::function<void(RowBuilder*)> NestedBad(int which) {
     b->EndList();
     b->BeginMap();
     b->String("k");
-    if (which == 2) b->Null(); else b->Int64(1);
+    if (which == 2)
+      b->Null();
+    else
+      b->Int64(1);
     b->EndMap();
   };
 }
@@ -83,15 +89,36 @@ std::vector<BadCase> Cases() {
   auto s = [](std::string v) { return [v](RowBuilder* b) { b->String(v); }; };
   return {
       {"WrongType", Flat(), FlatGood(), FlatBad(0, s("not a long")), {"id"}},
-      {"NullInNotNullTopLevel", Flat(), FlatGood(), FlatBad(1, [](RowBuilder* b) { b->Null(); }), {"name"}},
-      {"ShortOutOfRange", Flat(), FlatGood(), FlatBad(2, [](RowBuilder* b) { b->Int32(40000); }), {"sh"}},
-      {"ByteOutOfRange", Flat(), FlatGood(), FlatBad(3, [](RowBuilder* b) { b->Int32(200); }), {"by"}},
-      {"DecimalTooWide", Flat(), FlatGood(), FlatBad(4, [](RowBuilder* b) { b->Decimal(100000); }), {"d5"}},
-      {"Decimal38TooWide", Flat(), FlatGood(), FlatBad(5, [](RowBuilder* b) {
-         __int128 v = 1;
-         for (int i = 0; i < 38; ++i) v *= 10;
-         b->Decimal(-v);
-       }), {"d38"}},
+      {"NullInNotNullTopLevel",
+       Flat(),
+       FlatGood(),
+       FlatBad(1, [](RowBuilder* b) { b->Null(); }),
+       {"name"}},
+      {"ShortOutOfRange",
+       Flat(),
+       FlatGood(),
+       FlatBad(2, [](RowBuilder* b) { b->Int32(40000); }),
+       {"sh"}},
+      {"ByteOutOfRange",
+       Flat(),
+       FlatGood(),
+       FlatBad(3, [](RowBuilder* b) { b->Int32(200); }),
+       {"by"}},
+      {"DecimalTooWide",
+       Flat(),
+       FlatGood(),
+       FlatBad(4, [](RowBuilder* b) { b->Decimal(100000); }),
+       {"d5"}},
+      {"Decimal38TooWide",
+       Flat(),
+       FlatGood(),
+       FlatBad(5,
+               [](RowBuilder* b) {
+                 __int128 v = 1;
+                 for (int i = 0; i < 38; ++i) v *= 10;
+                 b->Decimal(-v);
+               }),
+       {"d38"}},
       {"InvalidUtf8", Flat(), FlatGood(), FlatBad(1, s("bad \xc3\x28 utf8")), {"name"}},
       {"OverlongUtf8", Flat(), FlatGood(), FlatBad(1, s("\xc0\xaf")), {"name"}},
       {"SurrogateUtf8", Flat(), FlatGood(), FlatBad(1, s("\xed\xa0\x80")), {"name"}},
@@ -119,9 +146,11 @@ TEST(BadInputTest, RejectedRowsLeaveBuilderUsableAndFileCorrect) {
     EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
     const std::string msg(st.message());
     // The header leaves the numbering base open: accept the 0-based index (2) or 1-based (3).
-    EXPECT_TRUE(std::regex_search(msg, std::regex("row [23]\\b"))) << "message should name the row: " << msg;
+    EXPECT_TRUE(std::regex_search(msg, std::regex("row [23]\\b")))
+        << "message should name the row: " << msg;
     for (const std::string& part : c.message_has) {
-      EXPECT_NE(msg.find(part), std::string::npos) << "message should name '" << part << "': " << msg;
+      EXPECT_NE(msg.find(part), std::string::npos)
+          << "message should name '" << part << "': " << msg;
     }
     EXPECT_EQ((*batch)->num_rows(), 2);
     const absl::Status third = AppendRow(c.schema, c.good[2], &builder);

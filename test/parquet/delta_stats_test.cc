@@ -20,15 +20,17 @@ constexpr size_t kPrefixChars = 32;
 
 std::string TimestampMillisString(int64_t micros) {
   using namespace std::chrono;
-  const sys_time<milliseconds> t{milliseconds{micros >= 0 ? micros / 1000 : -((-micros + 999) / 1000)}};
+  const sys_time<milliseconds> t{
+      milliseconds{micros >= 0 ? micros / 1000 : -((-micros + 999) / 1000)}};
   const sys_days day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<milliseconds> hms{t - day};
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                static_cast<int>(hms.subseconds().count()));
   return buf;
 }
 
@@ -50,16 +52,24 @@ std::string Prefix(const std::string& s, size_t chars) {
 nlohmann::json DeltaBound(const DataType& t, const Value& v, bool is_max) {
   switch (t.kind) {
     case TypeKind::kBoolean:
-    case TypeKind::kBinary: return nullptr;
+    case TypeKind::kBinary:
+      return nullptr;
     case TypeKind::kString:
       if (CodePointStarts(v.s).size() <= kPrefixChars) return v.s;
-      return is_max ? nlohmann::json{{"truncated_max", v.s}} : nlohmann::json(Prefix(v.s, kPrefixChars));
-    case TypeKind::kDate: return DateString(v.i);
-    case TypeKind::kTimestamp: return TimestampMillisString(v.i);
-    case TypeKind::kFloat: return static_cast<float>(v.f);
-    case TypeKind::kDouble: return v.f;
-    case TypeKind::kDecimal: return std::stod(DecimalString(v.dec, t.scale));
-    default: return v.i;
+      return is_max ? nlohmann::json{{"truncated_max", v.s}}
+                    : nlohmann::json(Prefix(v.s, kPrefixChars));
+    case TypeKind::kDate:
+      return DateString(v.i);
+    case TypeKind::kTimestamp:
+      return TimestampMillisString(v.i);
+    case TypeKind::kFloat:
+      return static_cast<float>(v.f);
+    case TypeKind::kDouble:
+      return v.f;
+    case TypeKind::kDecimal:
+      return std::stod(DecimalString(v.dec, t.scale));
+    default:
+      return v.i;
   }
 }
 
@@ -114,11 +124,14 @@ nlohmann::json ExpectedDeltaStats(const schema::Schema& schema, const std::vecto
     for (const Row& r : rows) column.push_back(&r[i]);
     FieldStats(schema.fields[i], column, &acc);
   }
-  return {{"numRecords", rows.size()}, {"minValues", acc.min}, {"maxValues", acc.max},
+  return {{"numRecords", rows.size()},
+          {"minValues", acc.min},
+          {"maxValues", acc.max},
           {"nullCount", acc.nulls}};
 }
 
-void ExpectTruncatedMax(const std::string& path, const std::string& original, const nlohmann::json& got) {
+void ExpectTruncatedMax(const std::string& path, const std::string& original,
+                        const nlohmann::json& got) {
   ASSERT_TRUE(got.is_string()) << path;
   const std::string g = got.get<std::string>();
   const auto starts = CodePointStarts(g);
@@ -141,7 +154,8 @@ void ExpectTree(const std::string& path, const nlohmann::json& want, const nlohm
     }
     for (auto it = got.begin(); it != got.end(); ++it) {
       const bool empty_struct = it.value().is_object() && it.value().empty();
-      EXPECT_TRUE(want.contains(it.key()) || empty_struct) << path << "." << it.key() << " unexpected";
+      EXPECT_TRUE(want.contains(it.key()) || empty_struct)
+          << path << "." << it.key() << " unexpected";
     }
     return;
   }
@@ -168,8 +182,8 @@ void CheckDeltaStats(const schema::Schema& schema, const std::vector<Row>& rows)
 
   DeltaStatsOptions none;
   none.num_indexed_cols = 0;
-  const nlohmann::json only_count = nlohmann::json::parse(DeltaStatsJson(**batch, file->result, none),
-                                                          nullptr, false);
+  const nlohmann::json only_count =
+      nlohmann::json::parse(DeltaStatsJson(**batch, file->result, none), nullptr, false);
   EXPECT_EQ(only_count.value("numRecords", -1), static_cast<int64_t>(rows.size()));
   EXPECT_FALSE(only_count.contains("minValues") && !only_count["minValues"].empty());
 }
@@ -179,19 +193,25 @@ const std::string kLongUnicode = "äöü😀日本語テキストabcdefghijklmno
 
 TEST(DeltaStatsTest, FlatSchema) {
   const schema::Schema schema{{
-      {"id", Primitive(TypeKind::kLong)},      {"n", Primitive(TypeKind::kInteger)},
-      {"sh", Primitive(TypeKind::kShort)},     {"s", Primitive(TypeKind::kString)},
-      {"f", Primitive(TypeKind::kFloat)},      {"d", Primitive(TypeKind::kDouble)},
-      {"dn", Primitive(TypeKind::kDouble)},    {"b", Primitive(TypeKind::kBoolean)},
-      {"bin", Primitive(TypeKind::kBinary)},   {"dt", Primitive(TypeKind::kDate)},
-      {"ts", Primitive(TypeKind::kTimestamp)}, {"dec", schema::Decimal(10, 3)},
+      {"id", Primitive(TypeKind::kLong)},
+      {"n", Primitive(TypeKind::kInteger)},
+      {"sh", Primitive(TypeKind::kShort)},
+      {"s", Primitive(TypeKind::kString)},
+      {"f", Primitive(TypeKind::kFloat)},
+      {"d", Primitive(TypeKind::kDouble)},
+      {"dn", Primitive(TypeKind::kDouble)},
+      {"b", Primitive(TypeKind::kBoolean)},
+      {"bin", Primitive(TypeKind::kBinary)},
+      {"dt", Primitive(TypeKind::kDate)},
+      {"ts", Primitive(TypeKind::kTimestamp)},
+      {"dec", schema::Decimal(10, 3)},
       {"allnull", Primitive(TypeKind::kString)},
   }};
   const std::vector<Row> rows = {
       {Int(5), Int(-3), Int(7), Bytes(kLongAscii), Real(1.25), Real(-2.5), Real(1), Bool(true),
        Bytes("\x01"), Int(-1), Int(-1500), Dec(-12345), Null()},
-      {Int(-9), Null(), Int(-7), Bytes(kLongUnicode), Real(-0.5), Real(1e300), Real(NAN), Bool(false),
-       Bytes("\xff"), Int(19000), Int(1577836800123456), Dec(99999), Null()},
+      {Int(-9), Null(), Int(-7), Bytes(kLongUnicode), Real(-0.5), Real(1e300), Real(NAN),
+       Bool(false), Bytes("\xff"), Int(19000), Int(1577836800123456), Dec(99999), Null()},
       {Null(), Int(42), Null(), Bytes("b"), Null(), Null(), Real(2), Null(), Null(), Null(), Null(),
        Null(), Null()},
   };

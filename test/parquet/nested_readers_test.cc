@@ -17,16 +17,16 @@ schema::Schema NestedSchema() {
   return {{
       {"id", Primitive(TypeKind::kInteger)},
       {"s", schema::Struct({{"a", Primitive(TypeKind::kInteger)},
-                    {"b", Primitive(TypeKind::kString)},
-                    {"inner", inner}})},
+                            {"b", Primitive(TypeKind::kString)},
+                            {"inner", inner}})},
       {"l", Array(Primitive(TypeKind::kInteger))},
       {"m", schema::Map(Primitive(TypeKind::kString), Primitive(TypeKind::kInteger))},
-      {"ls", Array(schema::Struct({{"p", Primitive(TypeKind::kString)},
-                           {"q", Primitive(TypeKind::kDouble)}}))},
+      {"ls", Array(schema::Struct(
+                 {{"p", Primitive(TypeKind::kString)}, {"q", Primitive(TypeKind::kDouble)}}))},
       {"ml", schema::Map(Primitive(TypeKind::kString), Array(Primitive(TypeKind::kLong)))},
       {"sls", schema::Struct({{"items", Array(schema::Struct({{"z", Primitive(TypeKind::kDate)},
-                                              {"dec", schema::Decimal(38, 2)}}))},
-                      {"tag", Primitive(TypeKind::kString)}})},
+                                                              {"dec", schema::Decimal(38, 2)}}))},
+                              {"tag", Primitive(TypeKind::kString)}})},
       {"mi", schema::Map(Primitive(TypeKind::kInteger), Primitive(TypeKind::kTimestamp))},
   }};
 }
@@ -105,9 +105,12 @@ TEST(NestedReadersTest, AllNullNestedColumns) {
 TEST(NestedReadersTest, RequiredElementsAndValues) {
   const schema::Schema schema{{
       {"l", Array(Primitive(TypeKind::kString), /*contains_null=*/false)},
-      {"m", schema::Map(Primitive(TypeKind::kString), Primitive(TypeKind::kLong), /*value_contains_null=*/false)},
-      {"s", schema::Struct({{"req", Primitive(TypeKind::kInteger), /*nullable=*/false},
-                    {"opt", Primitive(TypeKind::kInteger)}}), /*nullable=*/false},
+      {"m", schema::Map(Primitive(TypeKind::kString), Primitive(TypeKind::kLong),
+                        /*value_contains_null=*/false)},
+      {"s",
+       schema::Struct({{"req", Primitive(TypeKind::kInteger), /*nullable=*/false},
+                       {"opt", Primitive(TypeKind::kInteger)}}),
+       /*nullable=*/false},
   }};
   const std::vector<Row> rows = {
       {List({Bytes("a"), Bytes("")}), Map({{Bytes("k"), Int(1)}}), Struct({Int(1), Null()})},

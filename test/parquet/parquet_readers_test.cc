@@ -23,19 +23,26 @@ __int128 Pow10(int n) {
 
 schema::Schema AllPrimitivesSchema() {
   return {{
-      {"s", Primitive(TypeKind::kString)},         {"l", Primitive(TypeKind::kLong)},
-      {"i", Primitive(TypeKind::kInteger)},        {"sh", Primitive(TypeKind::kShort)},
-      {"by", Primitive(TypeKind::kByte)},          {"f", Primitive(TypeKind::kFloat)},
-      {"d", Primitive(TypeKind::kDouble)},         {"b", Primitive(TypeKind::kBoolean)},
-      {"bin", Primitive(TypeKind::kBinary)},       {"dt", Primitive(TypeKind::kDate)},
-      {"ts", Primitive(TypeKind::kTimestamp)},     {"ntz", Primitive(TypeKind::kTimestampNtz)},
-      {"d5", schema::Decimal(5, 2)},               {"d18", schema::Decimal(18, 4)},
+      {"s", Primitive(TypeKind::kString)},
+      {"l", Primitive(TypeKind::kLong)},
+      {"i", Primitive(TypeKind::kInteger)},
+      {"sh", Primitive(TypeKind::kShort)},
+      {"by", Primitive(TypeKind::kByte)},
+      {"f", Primitive(TypeKind::kFloat)},
+      {"d", Primitive(TypeKind::kDouble)},
+      {"b", Primitive(TypeKind::kBoolean)},
+      {"bin", Primitive(TypeKind::kBinary)},
+      {"dt", Primitive(TypeKind::kDate)},
+      {"ts", Primitive(TypeKind::kTimestamp)},
+      {"ntz", Primitive(TypeKind::kTimestampNtz)},
+      {"d5", schema::Decimal(5, 2)},
+      {"d18", schema::Decimal(18, 4)},
       {"d38", schema::Decimal(38, 10)},
   }};
 }
 
-constexpr int64_t kYear1Micros = -62135596800000000;      // 0001-01-01T00:00:00Z
-constexpr int64_t kYear9999Micros = 253402300799999999;   // 9999-12-31T23:59:59.999999Z
+constexpr int64_t kYear1Micros = -62135596800000000;     // 0001-01-01T00:00:00Z
+constexpr int64_t kYear9999Micros = 253402300799999999;  // 9999-12-31T23:59:59.999999Z
 
 std::vector<Row> AllPrimitivesRows() {
   const double inf = std::numeric_limits<double>::infinity();
@@ -52,8 +59,8 @@ std::vector<Row> AllPrimitivesRows() {
        Dec(Pow10(5) - 1), Dec(Pow10(18) - 1), Dec(Pow10(38) - 1)},
       {Bytes("a"), Int(0), Int(0), Int(0), Int(0), Real(-0.0), Real(-0.0), Bool(true),
        Bytes("\x01"), Int(-1), Int(-1500), Int(-1500), Dec(-1), Dec(-5), Dec(-1234567)},
-      {Null(), Null(), Null(), Null(), Null(), Null(), Null(), Null(), Null(), Null(), Null(), Null(),
-       Null(), Null(), Null()},
+      {Null(), Null(), Null(), Null(), Null(), Null(), Null(), Null(), Null(), Null(), Null(),
+       Null(), Null(), Null(), Null()},
       {Bytes("z\x7f"), Int(42), Int(-7), Int(12), Int(-3), Real(1.1), Real(nan), Bool(false),
        Bytes("abc"), Int(-25567), Int(1577836800123456), Int(-315619199500000), Dec(1234),
        Dec(123456789012345678), Dec(Pow10(30) + 7)},
@@ -78,9 +85,10 @@ TEST_P(CodecTest, ManyRowsManyPagesAndRowGroups) {
                                {"flag", Primitive(TypeKind::kBoolean)}}};
   std::vector<Row> rows;
   for (int64_t i = 0; i < 20000; ++i) {
-    rows.push_back({Int(i * 7919 % 20011 - 10000),
-                    i % 13 == 0 ? Null() : Bytes(Cat("name-", i % 97, i % 5 == 0 ? "-long-suffix" : "")),
-                    i % 11 == 0 ? Null() : Real(static_cast<double>(i) / 3.0), Bool(i % 3 == 0)});
+    rows.push_back(
+        {Int(i * 7919 % 20011 - 10000),
+         i % 13 == 0 ? Null() : Bytes(Cat("name-", i % 97, i % 5 == 0 ? "-long-suffix" : "")),
+         i % 11 == 0 ? Null() : Real(static_cast<double>(i) / 3.0), Bool(i % 3 == 0)});
   }
   ReaderHarness harness;
   WriterOptions options;
@@ -88,7 +96,8 @@ TEST_P(CodecTest, ManyRowsManyPagesAndRowGroups) {
   options.row_group_size_bytes = 64 << 10;
   options.page_size_bytes = 4 << 10;
   const nlohmann::json doc = RoundTrip(&harness, schema, rows, options);
-  if (!doc.is_null()) EXPECT_GT(doc["duckdb"]["row_groups"].size(), 1u) << "expected several row groups";
+  if (!doc.is_null())
+    EXPECT_GT(doc["duckdb"]["row_groups"].size(), 1u) << "expected several row groups";
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, CodecTest,

@@ -10,19 +10,23 @@ using schema::DataType;
 using schema::TypeKind;
 
 constexpr int kMaxDepth = 3;
-constexpr int64_t kMinDay = -719162;                    // 0001-01-01
-constexpr int64_t kMaxDay = 2932896;                    // 9999-12-31
-constexpr int64_t kMinMicros = -62135596800000000;      // 0001-01-01T00:00:00Z
-constexpr int64_t kMaxMicros = 253402300799999999;      // 9999-12-31T23:59:59.999999Z
+constexpr int64_t kMinDay = -719162;                // 0001-01-01
+constexpr int64_t kMaxDay = 2932896;                // 9999-12-31
+constexpr int64_t kMinMicros = -62135596800000000;  // 0001-01-01T00:00:00Z
+constexpr int64_t kMaxMicros = 253402300799999999;  // 9999-12-31T23:59:59.999999Z
 
 class Gen {
  public:
   explicit Gen(uint64_t seed) : rng_(seed) {}
 
   bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
-  int64_t Range(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  int64_t Range(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+  }
   template <typename T>
-  const T& Pick(const std::vector<T>& v) { return v[Range(0, static_cast<int64_t>(v.size()) - 1)]; }
+  const T& Pick(const std::vector<T>& v) {
+    return v[Range(0, static_cast<int64_t>(v.size()) - 1)];
+  }
 
   DataType Type(int depth);
   Value Of(const DataType& t, bool nullable);
@@ -38,9 +42,10 @@ class Gen {
 
 DataType Gen::Primitive() {
   static const std::vector<TypeKind> kinds = {
-      TypeKind::kString, TypeKind::kLong, TypeKind::kInteger, TypeKind::kShort, TypeKind::kByte,
-      TypeKind::kFloat, TypeKind::kDouble, TypeKind::kBoolean, TypeKind::kBinary, TypeKind::kDate,
-      TypeKind::kTimestamp, TypeKind::kTimestampNtz, TypeKind::kDecimal};
+      TypeKind::kString, TypeKind::kLong,  TypeKind::kInteger,   TypeKind::kShort,
+      TypeKind::kByte,   TypeKind::kFloat, TypeKind::kDouble,    TypeKind::kBoolean,
+      TypeKind::kBinary, TypeKind::kDate,  TypeKind::kTimestamp, TypeKind::kTimestampNtz,
+      TypeKind::kDecimal};
   const TypeKind k = Pick(kinds);
   if (k != TypeKind::kDecimal) return schema::Primitive(k);
   const int precision = static_cast<int>(Pick(std::vector<int64_t>{1, 5, 9, 10, 18, 19, 25, 38}));
@@ -68,8 +73,8 @@ int64_t Gen::Integer(int64_t lo, int64_t hi) {
 }
 
 std::string Gen::Text() {
-  static const std::vector<std::string> pieces = {"a", "Z", "0", " ", "-", "é", "ß", "日本", "😀",
-                                                  "\t", "\"", "\\", "\x7f", "ѧ", "xyz"};
+  static const std::vector<std::string> pieces = {"a", "Z",  "0",  " ",  "-",    "é", "ß",  "日本",
+                                                  "😀", "\t", "\"", "\\", "\x7f", "ѧ", "xyz"};
   if (Chance(0.15)) return "";
   const int64_t n = Chance(0.1) ? Range(30, 60) : Range(1, 8);
   std::string s;
@@ -89,29 +94,41 @@ Value Gen::DecimalValue(int precision) {
 
 Value Gen::Primitive(const DataType& t) {
   using L = std::numeric_limits<int64_t>;
-  static const std::vector<double> specials = {0.0, -0.0, std::numeric_limits<double>::infinity(),
+  static const std::vector<double> specials = {0.0,
+                                               -0.0,
+                                               std::numeric_limits<double>::infinity(),
                                                -std::numeric_limits<double>::infinity(),
-                                               std::numeric_limits<double>::quiet_NaN(), 1e-310};
+                                               std::numeric_limits<double>::quiet_NaN(),
+                                               1e-310};
   switch (t.kind) {
-    case TypeKind::kString: return Bytes(Text());
+    case TypeKind::kString:
+      return Bytes(Text());
     case TypeKind::kBinary: {
       std::string b(static_cast<size_t>(Range(0, 12)), '\0');
       for (char& c : b) c = static_cast<char>(Range(0, 255));
       return Bytes(b);
     }
-    case TypeKind::kLong: return Int(Integer(L::min(), L::max()));
-    case TypeKind::kInteger: return Int(Integer(INT32_MIN, INT32_MAX));
-    case TypeKind::kShort: return Int(Integer(INT16_MIN, INT16_MAX));
-    case TypeKind::kByte: return Int(Integer(INT8_MIN, INT8_MAX));
+    case TypeKind::kLong:
+      return Int(Integer(L::min(), L::max()));
+    case TypeKind::kInteger:
+      return Int(Integer(INT32_MIN, INT32_MAX));
+    case TypeKind::kShort:
+      return Int(Integer(INT16_MIN, INT16_MAX));
+    case TypeKind::kByte:
+      return Int(Integer(INT8_MIN, INT8_MAX));
     case TypeKind::kFloat:
     case TypeKind::kDouble:
       if (Chance(0.1)) return Real(Pick(specials));
       return Real(std::uniform_real_distribution<double>(-1e6, 1e6)(rng_));
-    case TypeKind::kBoolean: return Bool(Chance(0.5));
-    case TypeKind::kDate: return Int(Integer(kMinDay, kMaxDay));
+    case TypeKind::kBoolean:
+      return Bool(Chance(0.5));
+    case TypeKind::kDate:
+      return Int(Integer(kMinDay, kMaxDay));
     case TypeKind::kTimestamp:
-    case TypeKind::kTimestampNtz: return Int(Integer(kMinMicros, kMaxMicros));
-    default: return DecimalValue(t.precision);
+    case TypeKind::kTimestampNtz:
+      return Int(Integer(kMinMicros, kMaxMicros));
+    default:
+      return DecimalValue(t.precision);
   }
 }
 
@@ -125,7 +142,8 @@ Value Gen::Of(const DataType& t, bool nullable) {
     }
     case TypeKind::kArray: {
       std::vector<Value> items;
-      for (int64_t n = Chance(0.2) ? 0 : Range(1, 4); n > 0; --n) items.push_back(Of(*t.element, t.contains_null));
+      for (int64_t n = Chance(0.2) ? 0 : Range(1, 4); n > 0; --n)
+        items.push_back(Of(*t.element, t.contains_null));
       return List(std::move(items));
     }
     case TypeKind::kMap: {
@@ -174,11 +192,11 @@ RandomCase MakeRandomCase(uint64_t seed) {
 }
 
 std::string DescribeCase(const RandomCase& c) {
-  std::string out = Cat("seed ", c.seed, " (rerun: NOBUS_SEED=", c.seed, " NOBUS_ITERATIONS=1), ",
-                        c.rows.size(), " rows, codec ", static_cast<int>(c.options.codec),
-                        ", page ", c.options.page_size_bytes, ", row group ",
-                        c.options.row_group_size_bytes, ", dictionary ",
-                        c.options.enable_dictionary ? "on" : "off", ", schema:");
+  std::string out =
+      Cat("seed ", c.seed, " (rerun: NOBUS_SEED=", c.seed, " NOBUS_ITERATIONS=1), ", c.rows.size(),
+          " rows, codec ", static_cast<int>(c.options.codec), ", page ", c.options.page_size_bytes,
+          ", row group ", c.options.row_group_size_bytes, ", dictionary ",
+          c.options.enable_dictionary ? "on" : "off", ", schema:");
   for (const schema::Field& f : c.schema.fields) {
     out += Cat("\n  ", f.name, " ", schema::TypeName(f.type), f.nullable ? "" : " not null");
   }

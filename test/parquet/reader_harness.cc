@@ -55,8 +55,9 @@ std::string Unhex(const std::string& hex) {
 
 // Compares one footer bound. Strings and binary may be truncated: then min must not exceed the
 // true minimum and max must not be below the true maximum, and neither may claim to be exact.
-void ExpectBound(const std::string& where, const ExpectedLeafStats& leaf, const nlohmann::json& want,
-                 const nlohmann::json& got, bool is_min, const nlohmann::json& exact_flag) {
+void ExpectBound(const std::string& where, const ExpectedLeafStats& leaf,
+                 const nlohmann::json& want, const nlohmann::json& got, bool is_min,
+                 const nlohmann::json& exact_flag) {
   const bool bytes = leaf.type.kind == TypeKind::kString || leaf.type.kind == TypeKind::kBinary;
   if (want.is_null() || got.is_null() || !bytes || want == got) {
     EXPECT_TRUE(got == want) << where << (is_min ? " min" : " max") << ": read " << Dump(got)
@@ -108,12 +109,17 @@ void ExpectReaderStats(const std::string& reader, const nlohmann::json& stats, i
 
 nlohmann::json StatToJson(const schema::DataType& type, const StatValue& v) {
   switch (v.kind) {
-    case StatValue::Kind::kNone: return nullptr;
-    case StatValue::Kind::kDouble: return WithoutZeroSign(type, CanonicalFloat(v.d));
-    case StatValue::Kind::kDecimal: return DecimalString(v.dec, type.scale);
+    case StatValue::Kind::kNone:
+      return nullptr;
+    case StatValue::Kind::kDouble:
+      return WithoutZeroSign(type, CanonicalFloat(v.d));
+    case StatValue::Kind::kDecimal:
+      return DecimalString(v.dec, type.scale);
     case StatValue::Kind::kBytes:
-      return type.kind == TypeKind::kBinary ? nlohmann::json(Hex(v.bytes)) : nlohmann::json(v.bytes);
-    case StatValue::Kind::kInt: break;
+      return type.kind == TypeKind::kBinary ? nlohmann::json(Hex(v.bytes))
+                                            : nlohmann::json(v.bytes);
+    case StatValue::Kind::kInt:
+      break;
   }
   if (type.kind == TypeKind::kDate) return DateString(v.i);
   if (type.kind == TypeKind::kBoolean) return v.i != 0;
@@ -172,8 +178,8 @@ absl::StatusOr<std::vector<nlohmann::json>> ReaderHarness::Read(
   for (size_t n; (n = fread(buf, 1, sizeof(buf), pipe)) > 0;) out.append(buf, n);
   const int status = pclose(pipe);
   if (status != 0) {
-    return absl::InternalError(Cat("independent reader failed (exit ", WEXITSTATUS(status),
-                                   "): ", ReadWhole(err_path)));
+    return absl::InternalError(
+        Cat("independent reader failed (exit ", WEXITSTATUS(status), "): ", ReadWhole(err_path)));
   }
   nlohmann::json doc = nlohmann::json::parse(out, nullptr, false);
   if (doc.is_discarded() || !doc.is_array() || doc.size() != paths.size()) {
@@ -182,7 +188,8 @@ absl::StatusOr<std::vector<nlohmann::json>> ReaderHarness::Read(
   return std::vector<nlohmann::json>(doc.begin(), doc.end());
 }
 
-void ExpectRows(const nlohmann::json& doc, const schema::Schema& schema, const std::vector<Row>& rows) {
+void ExpectRows(const nlohmann::json& doc, const schema::Schema& schema,
+                const std::vector<Row>& rows) {
   for (const char* reader : {"duckdb", "parquet_wasm", "hyparquet"}) {
     const nlohmann::json& got = doc[reader]["rows"];
     ASSERT_TRUE(got.is_array()) << reader;
@@ -225,8 +232,10 @@ void ExpectFileResult(const FileResult& result, const schema::Schema& schema,
     EXPECT_EQ(result.leaves[c].null_count, want[c].null_count) << where;
     EXPECT_EQ(result.leaves[c].has_nan, want[c].has_nan) << where;
     for (const bool is_min : {true, false}) {
-      const nlohmann::json got = StatToJson(want[c].type, is_min ? result.leaves[c].min : result.leaves[c].max);
-      const nlohmann::json expected = WithoutZeroSign(want[c].type, is_min ? want[c].min : want[c].max);
+      const nlohmann::json got =
+          StatToJson(want[c].type, is_min ? result.leaves[c].min : result.leaves[c].max);
+      const nlohmann::json expected =
+          WithoutZeroSign(want[c].type, is_min ? want[c].min : want[c].max);
       EXPECT_TRUE(got == expected) << where << (is_min ? " min" : " max") << ": writer says "
                                    << Dump(got) << ", expected " << Dump(expected);
     }
@@ -243,9 +252,12 @@ void ExpectFileMatches(const nlohmann::json& doc, const WrittenFile& file,
 
 std::string CodecName(Codec codec) {
   switch (codec) {
-    case Codec::kSnappy: return "Snappy";
-    case Codec::kZstd: return "Zstd";
-    case Codec::kUncompressed: break;
+    case Codec::kSnappy:
+      return "Snappy";
+    case Codec::kZstd:
+      return "Zstd";
+    case Codec::kUncompressed:
+      break;
   }
   return "Uncompressed";
 }

@@ -6,10 +6,9 @@
 // the values. See test/README.md.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "parquet/writer.h"
@@ -47,7 +46,8 @@ class ReaderHarness {
 };
 
 // Every reader returned exactly `rows` (canonical form, order preserved).
-void ExpectRows(const nlohmann::json& doc, const schema::Schema& schema, const std::vector<Row>& rows);
+void ExpectRows(const nlohmann::json& doc, const schema::Schema& schema,
+                const std::vector<Row>& rows);
 // Footer statistics seen by DuckDB and hyparquet equal, per row group and leaf, the statistics
 // recomputed from `rows`: null_count exactly, min/max exactly (strings and binary may be
 // truncated, but then must still bound the values).

@@ -16,12 +16,24 @@ bool IsInt64Kind(TypeKind k) {
 
 void AppendPrimitive(const DataType& t, const Value& v, RowBuilder* b) {
   switch (t.kind) {
-    case TypeKind::kString: b->String(v.s); break;
-    case TypeKind::kBinary: b->Binary(v.s); break;
-    case TypeKind::kFloat: b->Float(static_cast<float>(v.f)); break;
-    case TypeKind::kDouble: b->Double(v.f); break;
-    case TypeKind::kBoolean: b->Bool(v.b); break;
-    case TypeKind::kDecimal: b->Decimal(v.dec); break;
+    case TypeKind::kString:
+      b->String(v.s);
+      break;
+    case TypeKind::kBinary:
+      b->Binary(v.s);
+      break;
+    case TypeKind::kFloat:
+      b->Float(static_cast<float>(v.f));
+      break;
+    case TypeKind::kDouble:
+      b->Double(v.f);
+      break;
+    case TypeKind::kBoolean:
+      b->Bool(v.b);
+      break;
+    case TypeKind::kDecimal:
+      b->Decimal(v.dec);
+      break;
     default:
       if (IsInt64Kind(t.kind)) {
         b->Int64(v.i);
@@ -56,13 +68,20 @@ void AppendValue(const DataType& t, const Value& v, RowBuilder* b) {
 
 nlohmann::json CanonicalPrimitive(const DataType& t, const Value& v) {
   switch (t.kind) {
-    case TypeKind::kString: return v.s;
-    case TypeKind::kBinary: return Hex(v.s);
-    case TypeKind::kFloat: return CanonicalFloat(static_cast<float>(v.f));
-    case TypeKind::kDouble: return CanonicalFloat(v.f);
-    case TypeKind::kBoolean: return v.b;
-    case TypeKind::kDecimal: return DecimalString(v.dec, t.scale);
-    case TypeKind::kDate: return DateString(v.i);
+    case TypeKind::kString:
+      return v.s;
+    case TypeKind::kBinary:
+      return Hex(v.s);
+    case TypeKind::kFloat:
+      return CanonicalFloat(static_cast<float>(v.f));
+    case TypeKind::kDouble:
+      return CanonicalFloat(v.f);
+    case TypeKind::kBoolean:
+      return v.b;
+    case TypeKind::kDecimal:
+      return DecimalString(v.dec, t.scale);
+    case TypeKind::kDate:
+      return DateString(v.i);
     default:
       if (IsInt64Kind(t.kind)) return std::to_string(v.i);
       return v.i;
@@ -74,12 +93,18 @@ nlohmann::json CanonicalPrimitive(const DataType& t, const Value& v) {
 bool Less(const DataType& t, const Value& a, const Value& b) {
   switch (t.kind) {
     case TypeKind::kString:
-    case TypeKind::kBinary: return a.s < b.s;  // char_traits<char> compares as unsigned char
-    case TypeKind::kFloat: return static_cast<float>(a.f) < static_cast<float>(b.f);
-    case TypeKind::kDouble: return a.f < b.f;
-    case TypeKind::kBoolean: return a.b < b.b;
-    case TypeKind::kDecimal: return a.dec < b.dec;
-    default: return a.i < b.i;
+    case TypeKind::kBinary:
+      return a.s < b.s;  // char_traits<char> compares as unsigned char
+    case TypeKind::kFloat:
+      return static_cast<float>(a.f) < static_cast<float>(b.f);
+    case TypeKind::kDouble:
+      return a.f < b.f;
+    case TypeKind::kBoolean:
+      return a.b < b.b;
+    case TypeKind::kDecimal:
+      return a.dec < b.dec;
+    default:
+      return a.i < b.i;
   }
 }
 
@@ -156,11 +181,36 @@ void Collect(const DataType& t, const Value* v, size_t* leaf, std::vector<LeafAc
 }  // namespace
 
 Value Null() { return Value{}; }
-Value Bool(bool v) { Value x; x.kind = Value::Kind::kBool; x.b = v; return x; }
-Value Int(int64_t v) { Value x; x.kind = Value::Kind::kInt; x.i = v; return x; }
-Value Real(double v) { Value x; x.kind = Value::Kind::kReal; x.f = v; return x; }
-Value Bytes(std::string v) { Value x; x.kind = Value::Kind::kBytes; x.s = std::move(v); return x; }
-Value Dec(__int128 unscaled) { Value x; x.kind = Value::Kind::kDecimal; x.dec = unscaled; return x; }
+Value Bool(bool v) {
+  Value x;
+  x.kind = Value::Kind::kBool;
+  x.b = v;
+  return x;
+}
+Value Int(int64_t v) {
+  Value x;
+  x.kind = Value::Kind::kInt;
+  x.i = v;
+  return x;
+}
+Value Real(double v) {
+  Value x;
+  x.kind = Value::Kind::kReal;
+  x.f = v;
+  return x;
+}
+Value Bytes(std::string v) {
+  Value x;
+  x.kind = Value::Kind::kBytes;
+  x.s = std::move(v);
+  return x;
+}
+Value Dec(__int128 unscaled) {
+  Value x;
+  x.kind = Value::Kind::kDecimal;
+  x.dec = unscaled;
+  return x;
+}
 Value List(std::vector<Value> items) {
   Value x;
   x.kind = Value::Kind::kList;
@@ -270,7 +320,8 @@ std::vector<ExpectedLeafStats> ComputeLeafStats(const schema::Schema& schema,
   for (const schema::Field& f : schema.fields) ListLeaves(f.type, f.name, &accs);
   for (const Row& row : rows) {
     size_t leaf = 0;
-    for (size_t i = 0; i < schema.fields.size(); ++i) Collect(schema.fields[i].type, &row[i], &leaf, &accs);
+    for (size_t i = 0; i < schema.fields.size(); ++i)
+      Collect(schema.fields[i].type, &row[i], &leaf, &accs);
   }
   std::vector<ExpectedLeafStats> out;
   for (LeafAccumulator& acc : accs) {

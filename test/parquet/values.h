@@ -5,11 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "parquet/row_batch.h"
 #include "schema/types.h"
@@ -42,7 +41,8 @@ Value List(std::vector<Value> items);
 Value Struct(std::vector<Value> fields);
 Value Map(std::vector<std::pair<Value, Value>> entries);
 
-// Appends `row` through the public RowBuilder API (BeginRow ... EndRow) and returns EndRow's status.
+// Appends `row` through the public RowBuilder API (BeginRow ... EndRow) and returns EndRow's
+// status.
 [[nodiscard]] absl::Status AppendRow(const schema::Schema& schema, const Row& row,
                                      RowBuilder* builder);
 
@@ -56,10 +56,10 @@ std::string Hex(std::string_view bytes);
 
 // Statistics of one leaf column recomputed from the values, in canonical form.
 struct ExpectedLeafStats {
-  std::string path;              // Parquet path_in_schema joined with '.'
-  schema::DataType type;         // the leaf's primitive type
-  int64_t null_count = 0;        // level entries with no value (null at any depth, empty lists)
-  nlohmann::json min, max;       // null when the leaf has no non-null, non-NaN value
+  std::string path;         // Parquet path_in_schema joined with '.'
+  schema::DataType type;    // the leaf's primitive type
+  int64_t null_count = 0;   // level entries with no value (null at any depth, empty lists)
+  nlohmann::json min, max;  // null when the leaf has no non-null, non-NaN value
   bool has_nan = false;
 };
 
