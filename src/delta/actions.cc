@@ -204,7 +204,9 @@ void ParseCommitInfo(const Json& j, CommitInfo* c) {
 absl::Status ParseAction(const Json& line, CommitActions* out) {
   if (!line.is_object() || line.size() != 1)
     return absl::DataLossError("a line must be an object with exactly one action");
-  const auto& [kind, body] = *line.items().begin();
+  auto first = line.begin();  // iterators into `line` itself; items() proxies are temporaries
+  const std::string& kind = first.key();
+  const Json& body = first.value();
   if (!body.is_object()) return absl::DataLossError(Cat("action '", kind, "' is not an object"));
   if (kind == "add") return ParseAdd(body, &out->adds.emplace_back());
   if (kind == "remove") return ParseRemove(body, &out->removes.emplace_back());
