@@ -32,11 +32,16 @@ class JsonOnlyStore final : public delta::LogStore {
     if (name == delta::kLastCheckpointName) return absl::NotFoundError("hidden");
     return base_->Read(name);
   }
-  absl::Status PutIfAbsent(std::string_view, std::string_view) override { return absl::UnimplementedError(""); }
-  absl::Status Replace(std::string_view, std::string_view) override { return absl::UnimplementedError(""); }
+  absl::Status PutIfAbsent(std::string_view, std::string_view) override {
+    return absl::UnimplementedError("");
+  }
+  absl::Status Replace(std::string_view, std::string_view) override {
+    return absl::UnimplementedError("");
+  }
   absl::StatusOr<std::vector<std::string>> ListNames() override {
     NOBUS_ASSIGN_OR_RETURN(auto names, base_->ListNames());
-    std::erase_if(names, [](const std::string& n) { return n.find(".checkpoint.") != std::string::npos; });
+    std::erase_if(names,
+                  [](const std::string& n) { return n.find(".checkpoint.") != std::string::npos; });
     return names;
   }
 
@@ -46,19 +51,24 @@ class JsonOnlyStore final : public delta::LogStore {
 
 delta::CommitActions AppendCommit(int64_t v) {
   delta::CommitActions a;
-  a.commit_info = delta::CommitInfo{.timestamp_ms = 1'735'689'600'000 + v, .operation = "STREAMING UPDATE",
-                                    .operation_parameters = {{"outputMode", "Append"}, {"queryId", "wal-1"},
+  a.commit_info = delta::CommitInfo{.timestamp_ms = 1'735'689'600'000 + v,
+                                    .operation = "STREAMING UPDATE",
+                                    .operation_parameters = {{"outputMode", "Append"},
+                                                             {"queryId", "wal-1"},
                                                              {"epochId", std::to_string(v)}},
-                                    .read_version = v - 1, .is_blind_append = true,
-                                    .engine_info = "nobus/bench", .txn_id = delta::NewUuid()};
+                                    .read_version = v - 1,
+                                    .is_blind_append = true,
+                                    .operation_metrics = {},
+                                    .engine_info = "nobus/bench",
+                                    .txn_id = delta::NewUuid()};
   a.txns.push_back(delta::Txn{"wal-1", v * 1000, 1'735'689'600'000 + v});
   delta::AddFile add;
   add.path = Cat("part-00000-", delta::NewUuid(), "-c000.zstd.parquet");
   add.size_bytes = 841'454 + v;
   add.modification_time_ms = 1'735'689'600'000 + v;
-  add.stats = Cat(R"({"numRecords":5000,"minValues":{"id":)", v * 5000, R"(,"ts":"2025-01-01T00:00:00.000Z"},)",
-                  R"("maxValues":{"id":)", v * 5000 + 4999, R"(,"ts":"2025-01-01T00:00:04.999Z"},)",
-                  R"("nullCount":{"id":0,"ts":3}})");
+  add.stats = Cat(R"({"numRecords":5000,"minValues":{"id":)", v * 5000,
+                  R"(,"ts":"2025-01-01T00:00:00.000Z"},)", R"("maxValues":{"id":)", v * 5000 + 4999,
+                  R"(,"ts":"2025-01-01T00:00:04.999Z"},)", R"("nullCount":{"id":0,"ts":3}})");
   a.adds.push_back(std::move(add));
   return a;
 }
@@ -81,7 +91,8 @@ struct BenchLog {
     std::string log = Cat(root, "/_delta_log/");
     for (int64_t v = 1; v <= kCommits; ++v) {
       auto file = fs->Open(log + delta::CommitFileName(v), nobus::env::OpenMode::kTruncate);
-      if (!file.ok() || !(*file)->Append(delta::SerializeCommit(AppendCommit(v))).ok()) std::abort();
+      if (!file.ok() || !(*file)->Append(delta::SerializeCommit(AppendCommit(v))).ok())
+        std::abort();
       (void)(*file)->Close();
     }
     auto at = delta::Snapshot::Load(store.get(), kCheckpointAt);
@@ -109,7 +120,8 @@ void BM_ReplayJsonOnly(benchmark::State& state) {
 void BM_ReplayFromCheckpoint(benchmark::State& state) {
   for (auto _ : state) {
     auto snap = delta::Snapshot::Load(Log().store.get());
-    if (!snap.ok() || snap->checkpoint_version() != kCheckpointAt) state.SkipWithError("replay failed");
+    if (!snap.ok() || snap->checkpoint_version() != kCheckpointAt)
+      state.SkipWithError("replay failed");
   }
   auto size = nobus::env::PosixFileSystem()->Stat(
       Cat(Log().root, "/_delta_log/", delta::CheckpointFileName(kCheckpointAt)));

@@ -5,10 +5,9 @@
 #include <cstdio>
 #include <optional>
 #include <string>
-
-#include "cli/cli.h"
 #include <vector>
 
+#include "cli/cli.h"
 #include "delta/log_store.h"
 #include "delta/snapshot.h"
 #include "delta/table.h"
@@ -22,24 +21,28 @@ namespace {
 void PrintSnapshot(const delta::Snapshot& snap) {
   std::printf("version: %lld\n", static_cast<long long>(snap.version()));
   if (snap.checkpoint_version())
-    std::printf("replayed from checkpoint: %lld\n", static_cast<long long>(*snap.checkpoint_version()));
+    std::printf("replayed from checkpoint: %lld\n",
+                static_cast<long long>(*snap.checkpoint_version()));
   std::printf("protocol: reader %d, writer %d\n", snap.protocol().min_reader_version,
               snap.protocol().min_writer_version);
   std::printf("table id: %s\n", snap.metadata().id.c_str());
   std::printf("schema:\n");
   for (const schema::Field& f : snap.schema().fields)
-    std::printf("  %s %s%s\n", f.name.c_str(), schema::TypeName(f.type).c_str(), f.nullable ? "" : " NOT NULL");
+    std::printf("  %s %s%s\n", f.name.c_str(), schema::TypeName(f.type).c_str(),
+                f.nullable ? "" : " NOT NULL");
   std::printf("partition columns:");
   for (const std::string& c : snap.metadata().partition_columns) std::printf(" %s", c.c_str());
   std::printf("\nconfiguration:\n");
-  for (const auto& [k, v] : snap.metadata().configuration) std::printf("  %s = %s\n", k.c_str(), v.c_str());
+  for (const auto& [k, v] : snap.metadata().configuration)
+    std::printf("  %s = %s\n", k.c_str(), v.c_str());
   std::printf("txn versions:\n");
   for (const auto& [app, v] : snap.txn_versions())
     std::printf("  %s = %lld\n", app.c_str(), static_cast<long long>(v));
   delta::Snapshot::RecordCount rows = snap.CountRecords();
   std::printf("rows: %lld", static_cast<long long>(rows.records));
   if (rows.files_without_count > 0)
-    std::printf(" (plus %lld files without a record count)", static_cast<long long>(rows.files_without_count));
+    std::printf(" (plus %lld files without a record count)",
+                static_cast<long long>(rows.files_without_count));
   std::printf("\n");
   int64_t total = 0;
   for (const auto& [path, add] : snap.files()) total += add.size_bytes;
@@ -62,9 +65,11 @@ absl::Status RunCreate(const std::string& path, const std::string& schema_json,
   delta::CreateTableOptions options;
   options.schema = std::move(schema);
   options.partition_columns = partition_by;
-  NOBUS_ASSIGN_OR_RETURN(auto committer, delta::Committer::Create(env::PosixFileSystem(), env::SystemClock(),
-                                                                  path, options));
-  std::printf("created %s (table id %s)\n", path.c_str(), committer->snapshot().metadata().id.c_str());
+  NOBUS_ASSIGN_OR_RETURN(
+      auto committer,
+      delta::Committer::Create(env::PosixFileSystem(), env::SystemClock(), path, options));
+  std::printf("created %s (table id %s)\n", path.c_str(),
+              committer->snapshot().metadata().id.c_str());
   return absl::OkStatus();
 }
 

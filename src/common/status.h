@@ -25,6 +25,7 @@
   } while (0)
 
 // `NOBUS_ASSIGN_OR_RETURN(auto x, Foo());` assigns the value of a StatusOr or returns its error.
+// It expands to several statements: inside an `if`, use braces.
 #define NOBUS_ASSIGN_OR_RETURN(lhs, expr) \
   NOBUS_ASSIGN_OR_RETURN_IMPL_(NOBUS_STATUS_CONCAT_(nobus_statusor_, __LINE__), lhs, expr)
 

@@ -32,7 +32,8 @@ absl::StatusOr<Leaf> LoadLeafAt(const FileReader& reader, int column) {
   }
   leaf.row_begin.push_back(v.num_entries);
   if (static_cast<int64_t>(leaf.row_begin.size()) != reader.num_rows() + 1)
-    return absl::DataLossError(Cat("column ", desc.path.back(), " has a row count unlike the file's"));
+    return absl::DataLossError(
+        Cat("column ", desc.path.back(), " has a row count unlike the file's"));
   return leaf;
 }
 
@@ -44,7 +45,8 @@ absl::StatusOr<Leaf> LoadLeaf(const FileReader& reader, const Path& path) {
 
 // The leaf under a map or list field (`prefix` + repeated group + `last`), whatever the repeated
 // group is called (Spark: key_value / list; legacy writers: map / bag).
-absl::StatusOr<Leaf> LoadNestedLeaf(const FileReader& reader, const Path& prefix, std::string_view last) {
+absl::StatusOr<Leaf> LoadNestedLeaf(const FileReader& reader, const Path& prefix,
+                                    std::string_view last) {
   for (size_t i = 0; i < reader.columns().size(); ++i) {
     const Path& p = reader.columns()[i].path;
     if (p.size() == prefix.size() + 2 && std::equal(prefix.begin(), prefix.end(), p.begin()) &&
@@ -98,7 +100,8 @@ std::vector<std::string> ListAt(const Leaf& elements, size_t row) {
   if (!elements.present) return out;
   for (size_t e = elements.row_begin[row]; e < elements.row_begin[row + 1]; ++e) {
     int64_t i = elements.value_of[e];
-    if (i >= 0 && static_cast<size_t>(i) < elements.values.bytes.size()) out.push_back(elements.values.bytes[i]);
+    if (i >= 0 && static_cast<size_t>(i) < elements.values.bytes.size())
+      out.push_back(elements.values.bytes[i]);
   }
   return out;
 }
@@ -160,7 +163,8 @@ absl::Status Load(const FileReader& r, MetadataLeaves* m) {
   NOBUS_ASSIGN_OR_RETURN(m->description, LoadLeaf(r, {"metaData", "description"}));
   NOBUS_ASSIGN_OR_RETURN(m->provider, LoadLeaf(r, {"metaData", "format", "provider"}));
   NOBUS_ASSIGN_OR_RETURN(m->schema_string, LoadLeaf(r, {"metaData", "schemaString"}));
-  NOBUS_ASSIGN_OR_RETURN(m->partition_columns, LoadNestedLeaf(r, {"metaData", "partitionColumns"}, ""));
+  NOBUS_ASSIGN_OR_RETURN(m->partition_columns,
+                         LoadNestedLeaf(r, {"metaData", "partitionColumns"}, ""));
   NOBUS_ASSIGN_OR_RETURN(m->created_time, LoadLeaf(r, {"metaData", "createdTime"}));
   NOBUS_ASSIGN_OR_RETURN(m->options, LoadMap(r, {"metaData", "format", "options"}));
   NOBUS_ASSIGN_OR_RETURN(m->configuration, LoadMap(r, {"metaData", "configuration"}));
@@ -228,14 +232,17 @@ absl::Status MetadataRow(const MetadataLeaves& l, size_t row, CommitActions* out
 
 void OtherRow(const OtherLeaves& l, size_t row, CommitActions* out) {
   if (std::optional<std::string> app_id = Str(l.app_id, row)) {
-    out->txns.push_back(Txn{*app_id, Int(l.txn_version, row).value_or(0), Int(l.last_updated, row)});
+    out->txns.push_back(
+        Txn{*app_id, Int(l.txn_version, row).value_or(0), Int(l.last_updated, row)});
   }
   if (std::optional<int64_t> min_reader = Int(l.min_reader, row)) {
     Protocol& p = out->protocol.emplace();
     p.min_reader_version = static_cast<int>(*min_reader);
     p.min_writer_version = static_cast<int>(Int(l.min_writer, row).value_or(0));
-    if (l.reader_features.present && Has(l.reader_features, row)) p.reader_features = ListAt(l.reader_features, row);
-    if (l.writer_features.present && Has(l.writer_features, row)) p.writer_features = ListAt(l.writer_features, row);
+    if (l.reader_features.present && Has(l.reader_features, row))
+      p.reader_features = ListAt(l.reader_features, row);
+    if (l.writer_features.present && Has(l.writer_features, row))
+      p.writer_features = ListAt(l.writer_features, row);
   }
 }
 
@@ -256,7 +263,8 @@ absl::StatusOr<CommitActions> Assemble(const FileReader& reader) {
       if (out.metadata) return absl::DataLossError("more than one metaData row");
       NOBUS_RETURN_IF_ERROR(MetadataRow(metadata, row, &out));
     }
-    if (Int(other.min_reader, row) && out.protocol) return absl::DataLossError("more than one protocol row");
+    if (Int(other.min_reader, row) && out.protocol)
+      return absl::DataLossError("more than one protocol row");
     OtherRow(other, row, &out);
   }
   return out;

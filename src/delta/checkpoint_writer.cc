@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "delta/config.h"
@@ -48,7 +47,9 @@ class StringFile final : public env::File {
   std::string* out_;
 };
 
-schema::Field F(std::string name, schema::DataType type) { return {std::move(name), std::move(type), true}; }
+schema::Field F(std::string name, schema::DataType type) {
+  return {std::move(name), std::move(type), true};
+}
 schema::DataType Str() { return schema::Primitive(TypeKind::kString); }
 schema::DataType Long() { return schema::Primitive(TypeKind::kLong); }
 schema::DataType Bool() { return schema::Primitive(TypeKind::kBoolean); }
@@ -56,11 +57,17 @@ schema::DataType StrMap() { return schema::Map(Str(), Str(), true); }
 schema::DataType StrList() { return schema::Array(Str(), true); }
 
 void OptString(RowBuilder& b, const std::optional<std::string>& s) {
-  if (s) b.String(*s); else b.Null();
+  if (s)
+    b.String(*s);
+  else
+    b.Null();
 }
 
 void OptLong(RowBuilder& b, const std::optional<int64_t>& v) {
-  if (v) b.Int64(*v); else b.Null();
+  if (v)
+    b.Int64(*v);
+  else
+    b.Null();
 }
 
 void StringMapValue(RowBuilder& b, const StringMap& m) {
@@ -108,7 +115,10 @@ void AddRow(RowBuilder& b, const AddFile& a) {
   b.Int64(a.size_bytes);
   b.Int64(a.modification_time_ms);
   b.Bool(false);
-  if (a.tags.empty()) b.Null(); else StringMapValue(b, a.tags);
+  if (a.tags.empty())
+    b.Null();
+  else
+    StringMapValue(b, a.tags);
   OptString(b, a.stats);
   b.EndStruct();
   Nulls(b, 3);
@@ -120,8 +130,14 @@ void RemoveRow(RowBuilder& b, const RemoveFile& r) {
   b.String(UriEncodePath(r.path));
   OptLong(b, r.deletion_timestamp_ms);
   b.Bool(false);
-  if (r.extended_file_metadata) b.Bool(*r.extended_file_metadata); else b.Null();
-  if (r.partition_values) PartitionMapValue(b, *r.partition_values); else b.Null();
+  if (r.extended_file_metadata)
+    b.Bool(*r.extended_file_metadata);
+  else
+    b.Null();
+  if (r.partition_values)
+    PartitionMapValue(b, *r.partition_values);
+  else
+    b.Null();
   OptLong(b, r.size_bytes);
   b.Null();
   b.EndStruct();
@@ -152,8 +168,14 @@ void ProtocolRow(RowBuilder& b, const Protocol& p, bool with_features) {
   b.Int32(p.min_reader_version);
   b.Int32(p.min_writer_version);
   if (with_features) {
-    if (p.reader_features) ListValue(b, *p.reader_features); else b.Null();
-    if (p.writer_features) ListValue(b, *p.writer_features); else b.Null();
+    if (p.reader_features)
+      ListValue(b, *p.reader_features);
+    else
+      b.Null();
+    if (p.writer_features)
+      ListValue(b, *p.writer_features);
+    else
+      b.Null();
   }
   b.EndStruct();
 }
@@ -173,7 +195,8 @@ absl::Status FillRows(const Snapshot& snap, int64_t now_ms, bool with_features, 
   };
   NOBUS_RETURN_IF_ERROR(row([&] { ProtocolRow(b, snap.protocol(), with_features); }));
   NOBUS_RETURN_IF_ERROR(row([&] { MetadataRow(b, snap.metadata()); }));
-  for (const auto& entry : snap.txns()) NOBUS_RETURN_IF_ERROR(row([&] { TxnRow(b, entry.second); }));
+  for (const auto& entry : snap.txns())
+    NOBUS_RETURN_IF_ERROR(row([&] { TxnRow(b, entry.second); }));
   for (const auto& entry : snap.files()) {
     NOBUS_RETURN_IF_ERROR(row([&] { AddRow(b, entry.second); }));
     ++out->num_add_files;
@@ -190,21 +213,26 @@ absl::Status FillRows(const Snapshot& snap, int64_t now_ms, bool with_features, 
 
 schema::Schema CheckpointSchema(bool with_features) {
   schema::Schema s;
-  s.fields.push_back(F("txn", schema::Struct({F("appId", Str()), F("version", Long()), F("lastUpdated", Long())})));
-  s.fields.push_back(F("add", schema::Struct({F("path", Str()), F("partitionValues", StrMap()), F("size", Long()),
-                                              F("modificationTime", Long()), F("dataChange", Bool()),
-                                              F("tags", StrMap()), F("stats", Str())})));
-  s.fields.push_back(F("remove", schema::Struct({F("path", Str()), F("deletionTimestamp", Long()),
-                                                 F("dataChange", Bool()), F("extendedFileMetadata", Bool()),
-                                                 F("partitionValues", StrMap()), F("size", Long()),
-                                                 F("tags", StrMap())})));
+  s.fields.push_back(F(
+      "txn", schema::Struct({F("appId", Str()), F("version", Long()), F("lastUpdated", Long())})));
+  s.fields.push_back(
+      F("add", schema::Struct({F("path", Str()), F("partitionValues", StrMap()), F("size", Long()),
+                               F("modificationTime", Long()), F("dataChange", Bool()),
+                               F("tags", StrMap()), F("stats", Str())})));
+  s.fields.push_back(
+      F("remove",
+        schema::Struct({F("path", Str()), F("deletionTimestamp", Long()), F("dataChange", Bool()),
+                        F("extendedFileMetadata", Bool()), F("partitionValues", StrMap()),
+                        F("size", Long()), F("tags", StrMap())})));
   schema::DataType format = schema::Struct({F("provider", Str()), F("options", StrMap())});
-  s.fields.push_back(F("metaData", schema::Struct({F("id", Str()), F("name", Str()), F("description", Str()),
-                                                   F("format", format), F("schemaString", Str()),
-                                                   F("partitionColumns", StrList()),
-                                                   F("configuration", StrMap()), F("createdTime", Long())})));
-  std::vector<schema::Field> protocol = {F("minReaderVersion", schema::Primitive(TypeKind::kInteger)),
-                                         F("minWriterVersion", schema::Primitive(TypeKind::kInteger))};
+  s.fields.push_back(
+      F("metaData", schema::Struct({F("id", Str()), F("name", Str()), F("description", Str()),
+                                    F("format", format), F("schemaString", Str()),
+                                    F("partitionColumns", StrList()), F("configuration", StrMap()),
+                                    F("createdTime", Long())})));
+  std::vector<schema::Field> protocol = {
+      F("minReaderVersion", schema::Primitive(TypeKind::kInteger)),
+      F("minWriterVersion", schema::Primitive(TypeKind::kInteger))};
   if (with_features) {
     protocol.push_back(F("readerFeatures", StrList()));
     protocol.push_back(F("writerFeatures", StrList()));
@@ -237,11 +265,12 @@ std::string SerializeLastCheckpoint(const LastCheckpoint& info) {
   return j.dump();
 }
 
-absl::StatusOr<LastCheckpoint> WriteCheckpoint(LogStore* store, const Snapshot& snapshot, int64_t now_ms) {
+absl::StatusOr<LastCheckpoint> WriteCheckpoint(LogStore* store, const Snapshot& snapshot,
+                                               int64_t now_ms) {
   NOBUS_ASSIGN_OR_RETURN(EncodedCheckpoint encoded, EncodeCheckpoint(snapshot, now_ms));
   NOBUS_RETURN_IF_ERROR(store->Replace(CheckpointFileName(snapshot.version()), encoded.bytes));
-  LastCheckpoint info{snapshot.version(), encoded.num_rows, static_cast<int64_t>(encoded.bytes.size()),
-                      encoded.num_add_files};
+  LastCheckpoint info{snapshot.version(), encoded.num_rows,
+                      static_cast<int64_t>(encoded.bytes.size()), encoded.num_add_files};
   NOBUS_RETURN_IF_ERROR(store->Replace(kLastCheckpointName, SerializeLastCheckpoint(info)));
   return info;
 }

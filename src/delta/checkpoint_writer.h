@@ -25,13 +25,14 @@ namespace nobus::delta {
 schema::Schema CheckpointSchema(bool with_features);
 
 struct EncodedCheckpoint {
-  std::string bytes;        // the whole Parquet file
-  int64_t num_rows = 0;     // actions written
+  std::string bytes;     // the whole Parquet file
+  int64_t num_rows = 0;  // actions written
   int64_t num_add_files = 0;
 };
 
 // Encodes the checkpoint of `snapshot` at `now_ms` (tombstones expire relative to it), in memory.
-[[nodiscard]] absl::StatusOr<EncodedCheckpoint> EncodeCheckpoint(const Snapshot& snapshot, int64_t now_ms);
+[[nodiscard]] absl::StatusOr<EncodedCheckpoint> EncodeCheckpoint(const Snapshot& snapshot,
+                                                                 int64_t now_ms);
 
 // `{"version":N,"size":rows,"sizeInBytes":B,"numOfAddFiles":K}` (never "parts").
 std::string SerializeLastCheckpoint(const LastCheckpoint& info);
@@ -40,7 +41,8 @@ std::string SerializeLastCheckpoint(const LastCheckpoint& info);
 // `<N>.checkpoint.parquet` atomically (temp + rename: readers never see half a file), then
 // `_last_checkpoint`. OK = both are durable. A same-version race with another writer is harmless:
 // both write the same state.
-[[nodiscard]] absl::StatusOr<LastCheckpoint> WriteCheckpoint(LogStore* store, const Snapshot& snapshot,
+[[nodiscard]] absl::StatusOr<LastCheckpoint> WriteCheckpoint(LogStore* store,
+                                                             const Snapshot& snapshot,
                                                              int64_t now_ms);
 
 // Metadata cleanup (delta.enableExpiredLogCleanup, default on): cutoff = midnight UTC of now_ms -

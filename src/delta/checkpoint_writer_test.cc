@@ -1,6 +1,7 @@
 #include "delta/checkpoint_writer.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "delta/test_tables.h"
@@ -22,11 +23,16 @@ class JsonOnlyStore final : public LogStore {
     if (name == kLastCheckpointName) return absl::NotFoundError("hidden");
     return base_->Read(name);
   }
-  absl::Status PutIfAbsent(std::string_view, std::string_view) override { return absl::UnimplementedError(""); }
-  absl::Status Replace(std::string_view, std::string_view) override { return absl::UnimplementedError(""); }
+  absl::Status PutIfAbsent(std::string_view, std::string_view) override {
+    return absl::UnimplementedError("");
+  }
+  absl::Status Replace(std::string_view, std::string_view) override {
+    return absl::UnimplementedError("");
+  }
   absl::StatusOr<std::vector<std::string>> ListNames() override {
     NOBUS_ASSIGN_OR_RETURN(auto names, base_->ListNames());
-    std::erase_if(names, [](const std::string& n) { return n.find(".checkpoint.") != std::string::npos; });
+    std::erase_if(names,
+                  [](const std::string& n) { return n.find(".checkpoint.") != std::string::npos; });
     return names;
   }
 
@@ -43,7 +49,8 @@ class CheckpointWriterTest : public ::testing::Test {
   }
   void Append(Committer& c, int n) {
     for (int i = 0; i < n; ++i) {
-      auto r = c.AppendOnce("wal-1", c.snapshot().version() + 100, *Rows(c, i * 10, 2, i % 2 ? "a" : std::optional<std::string>()));
+      auto r = c.AppendOnce("wal-1", c.snapshot().version() + 100,
+                            *Rows(c, i * 10, 2, i % 2 ? "a" : std::optional<std::string>()));
       ASSERT_TRUE(r.ok()) << r.status();
       ASSERT_TRUE(r->checkpoint_status.ok()) << r->checkpoint_status;
     }
@@ -88,7 +95,8 @@ TEST_F(CheckpointWriterTest, CheckpointFollowsTheCommitAtTheInterval) {
 }
 
 TEST_F(CheckpointWriterTest, CheckpointReplayEqualsJsonReplay) {
-  auto c = Create(true, {{"delta.checkpointInterval", "3"}, {"delta.enableExpiredLogCleanup", "false"}});
+  auto c =
+      Create(true, {{"delta.checkpointInterval", "3"}, {"delta.enableExpiredLogCleanup", "false"}});
   Append(*c, 2);
   std::vector<std::string> two;
   for (const auto& [path, add] : c->snapshot().files()) two.push_back(path);
@@ -148,6 +156,17 @@ TEST_F(CheckpointWriterTest, CleanupKeepsLogsNewerThanTheRetention) {
   auto listing = store_.List();
   ASSERT_TRUE(listing.ok());
   EXPECT_EQ(listing->commits.size(), 5u);
+}
+
+TEST_F(CheckpointWriterTest, AStaleHintNamingADeletedCheckpointIsIgnored) {
+  auto c = Create(false,
+                  {{"delta.checkpointInterval", "2"}, {"delta.enableExpiredLogCleanup", "false"}});
+  Append(*c, 4);
+  ASSERT_TRUE(store_.Replace(kLastCheckpointName, SerializeLastCheckpoint(LastCheckpoint{2, {}, {}, {}})).ok());
+  ASSERT_TRUE(store_.Delete(CheckpointFileName(2)).ok());
+  auto snap = Snapshot::Load(&store_);
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  EXPECT_EQ(snap->checkpoint_version(), std::optional<int64_t>(4));
 }
 
 TEST(ConfigTest, ParsesSparkIntervals) {

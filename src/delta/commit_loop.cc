@@ -9,24 +9,28 @@ namespace {
 
 enum class Verdict { kRetry, kAlreadyLanded };
 
-absl::StatusOr<Verdict> CheckWinner(const CommitActions& winner, int64_t version, const CommitActions& ours) {
+absl::StatusOr<Verdict> CheckWinner(const CommitActions& winner, int64_t version,
+                                    const CommitActions& ours) {
   if (winner.protocol)
-    return absl::FailedPreconditionError(Cat("concurrent commit ", version, " changed the table protocol"));
-  if (winner.metadata)
     return absl::FailedPreconditionError(
-        Cat("MetadataChanged: concurrent commit ", version, " changed the table metadata; rebuild the batch"));
+        Cat("concurrent commit ", version, " changed the table protocol"));
+  if (winner.metadata)
+    return absl::FailedPreconditionError(Cat("MetadataChanged: concurrent commit ", version,
+                                             " changed the table metadata; rebuild the batch"));
   for (const Txn& ours_txn : ours.txns) {
     for (const Txn& t : winner.txns) {
       if (t.app_id != ours_txn.app_id) continue;
       if (t.version >= ours_txn.version) return Verdict::kAlreadyLanded;
-      return absl::AbortedError(Cat("ConcurrentTransaction: commit ", version, " carries txn for appId '",
-                                    t.app_id, "' at version ", t.version, " while we commit ", ours_txn.version));
+      return absl::AbortedError(Cat("ConcurrentTransaction: commit ", version,
+                                    " carries txn for appId '", t.app_id, "' at version ",
+                                    t.version, " while we commit ", ours_txn.version));
     }
   }
   for (const RemoveFile& r : winner.removes)
     for (const RemoveFile& mine : ours.removes)
       if (mine.path == r.path)
-        return absl::AbortedError(Cat("ConcurrentDeleteDelete: commit ", version, " already removed ", r.path));
+        return absl::AbortedError(
+            Cat("ConcurrentDeleteDelete: commit ", version, " already removed ", r.path));
   return Verdict::kRetry;
 }
 
@@ -101,7 +105,8 @@ absl::StatusOr<CommitResult> Committer::Commit(CommitActions actions) {
 
 void Committer::AfterCommit(CommitResult* result) {
   int64_t interval = CheckpointInterval(snapshot_.metadata());
-  if (!options_.write_checkpoints || result->version == 0 || result->version % interval != 0) return;
+  if (!options_.write_checkpoints || result->version == 0 || result->version % interval != 0)
+    return;
   int64_t now_ms = clock_->NowMillis();
   absl::StatusOr<LastCheckpoint> written = WriteCheckpoint(&store_, snapshot_, now_ms);
   if (!written.ok()) {

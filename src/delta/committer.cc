@@ -17,8 +17,12 @@ std::string JsonList(const std::vector<std::string>& items) { return nlohmann::j
 
 }  // namespace
 
-Committer::Committer(env::FileSystem* fs, env::Clock* clock, std::string table_root, CommitterOptions options)
-    : fs_(fs), clock_(clock), table_root_(std::move(table_root)), options_(std::move(options)),
+Committer::Committer(env::FileSystem* fs, env::Clock* clock, std::string table_root,
+                     CommitterOptions options)
+    : fs_(fs),
+      clock_(clock),
+      table_root_(std::move(table_root)),
+      options_(std::move(options)),
       store_(fs, table_root_) {
   if (options_.engine_info.empty()) options_.engine_info = Cat("nobus/", NOBUS_VERSION);
 }
@@ -83,10 +87,12 @@ CommitInfo Committer::NewCommitInfo(std::string operation) const {
   return info;
 }
 
-absl::StatusOr<CommitResult> Committer::Append(const PartitionedRows& rows, std::optional<Txn> txn) {
+absl::StatusOr<CommitResult> Committer::Append(const PartitionedRows& rows,
+                                               std::optional<Txn> txn) {
   NOBUS_RETURN_IF_ERROR(CheckWritable(snapshot_));
   DataFileOptions options{options_.writer, NumIndexedCols(snapshot_.metadata())};
-  NOBUS_ASSIGN_OR_RETURN(std::vector<AddFile> adds, WriteDataFiles(fs_, clock_, table_root_, rows, options));
+  NOBUS_ASSIGN_OR_RETURN(std::vector<AddFile> adds,
+                         WriteDataFiles(fs_, clock_, table_root_, rows, options));
   return CommitAdds(std::move(adds), std::move(txn));
 }
 
@@ -102,7 +108,8 @@ absl::StatusOr<CommitResult> Committer::AppendOnce(const std::string& app_id, in
   return Append(rows, Txn{app_id, txn_version, clock_->NowMillis()});
 }
 
-absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds, std::optional<Txn> txn) {
+absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds,
+                                                   std::optional<Txn> txn) {
   if (adds.empty() && !txn) {
     CommitResult result;
     result.version = snapshot_.version();
@@ -111,7 +118,8 @@ absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds, st
   CommitActions actions;
   CommitInfo info = NewCommitInfo(txn ? "STREAMING UPDATE" : "WRITE");
   if (txn) {
-    info.operation_parameters = {{"outputMode", "Append"}, {"queryId", txn->app_id},
+    info.operation_parameters = {{"outputMode", "Append"},
+                                 {"queryId", txn->app_id},
                                  {"epochId", std::to_string(txn->version)}};
     actions.txns.push_back(*txn);
   } else {
@@ -135,13 +143,13 @@ absl::StatusOr<CommitResult> Committer::Compact(const std::vector<std::string>& 
   for (const std::string& path : remove_paths) {
     auto it = snapshot_.files().find(path);
     if (it == snapshot_.files().end()) return absl::NotFoundError(Cat("not a live file: ", path));
-    actions.removes.push_back(RemoveFile{path, now_ms, false, true, it->second.partition_values,
-                                         it->second.size_bytes, {}});
+    actions.removes.push_back(RemoveFile{
+        path, now_ms, false, true, it->second.partition_values, it->second.size_bytes, {}});
   }
   for (AddFile& a : adds) a.data_change = false;
   CommitInfo info = NewCommitInfo("OPTIMIZE");
-  info.operation_parameters = {{"predicate", "[]"}, {"zOrderBy", "[]"}, {"clusteringColumns", "[]"},
-                               {"auto", "false"}};
+  info.operation_parameters = {
+      {"predicate", "[]"}, {"zOrderBy", "[]"}, {"clusteringColumns", "[]"}, {"auto", "false"}};
   info.is_blind_append = false;
   info.operation_metrics = {{"numRemovedFiles", std::to_string(remove_paths.size())},
                             {"numAddedFiles", std::to_string(adds.size())}};

@@ -90,7 +90,8 @@ class Committer {
                                                     std::optional<Txn> txn = std::nullopt);
   // The exactly-once recipe: if txn[app_id] >= txn_version the batch already landed (nothing is
   // written); else Append with txn{app_id, txn_version}.
-  [[nodiscard]] absl::StatusOr<CommitResult> AppendOnce(const std::string& app_id, int64_t txn_version,
+  [[nodiscard]] absl::StatusOr<CommitResult> AppendOnce(const std::string& app_id,
+                                                        int64_t txn_version,
                                                         const PartitionedRows& rows);
   // Commits already written, synced files (blind append).
   [[nodiscard]] absl::StatusOr<CommitResult> CommitAdds(std::vector<AddFile> adds,
@@ -104,7 +105,8 @@ class Committer {
   [[nodiscard]] absl::StatusOr<LastCheckpoint> Checkpoint();
 
  private:
-  Committer(env::FileSystem* fs, env::Clock* clock, std::string table_root, CommitterOptions options);
+  Committer(env::FileSystem* fs, env::Clock* clock, std::string table_root,
+            CommitterOptions options);
   [[nodiscard]] absl::StatusOr<CommitResult> Commit(CommitActions actions);
   [[nodiscard]] absl::StatusOr<bool> CatchUp(const CommitActions& ours, int64_t* landed_version);
   [[nodiscard]] absl::StatusOr<bool> ResolveAmbiguous(const CommitActions& ours, int64_t version,

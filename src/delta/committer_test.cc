@@ -1,6 +1,7 @@
 #include "delta/committer.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "delta/test_tables.h"
@@ -74,7 +75,8 @@ TEST_F(CommitterTest, AppendCommitsAnAddWithExactSizeStatsAndTxn) {
   CommitActions v1 = ReadCommit(1);
   ASSERT_EQ(v1.adds.size(), 1u);
   const AddFile& add = v1.adds[0];
-  EXPECT_TRUE(add.path.starts_with("part-00000-") && add.path.ends_with("-c000.zstd.parquet")) << add.path;
+  EXPECT_TRUE(add.path.starts_with("part-00000-") && add.path.ends_with("-c000.zstd.parquet"))
+      << add.path;
   EXPECT_EQ(static_cast<int64_t>(fs_.Stat("/t/" + add.path)->size_bytes), add.size_bytes);
   EXPECT_TRUE(add.data_change);
   auto stats = nlohmann::json::parse(add.stats.value_or("{}"));
@@ -102,7 +104,8 @@ TEST_F(CommitterTest, PartitionedAppendWritesOneFilePerPartitionInHiveDirectorie
   CommitActions v1 = ReadCommit(1);
   ASSERT_EQ(v1.adds.size(), 2u);
   std::map<std::optional<std::string>, std::string> dirs;
-  for (const AddFile& a : v1.adds) dirs[a.partition_values.at("day")] = a.path.substr(0, a.path.find('/'));
+  for (const AddFile& a : v1.adds)
+    dirs[a.partition_values.at("day")] = a.path.substr(0, a.path.find('/'));
   EXPECT_EQ(dirs[std::optional<std::string>("2025-01-01")], "day=2025-01-01");
   EXPECT_EQ(dirs[std::nullopt], "day=__HIVE_DEFAULT_PARTITION__");
   auto stats = nlohmann::json::parse(v1.adds[0].stats.value_or("{}"));
@@ -128,6 +131,41 @@ TEST_F(CommitterTest, AppendOnceSkipsABatchThatAlreadyLanded) {
   EXPECT_TRUE(again->already_committed);
   EXPECT_EQ(reopened->snapshot().version(), 1);
   EXPECT_EQ(reopened->snapshot().files().size(), 1u);
+}
+
+TEST_F(CommitterTest, ARerunWithTheSameTxnVersionsAddsOnlyTheMissingBatches) {
+  auto first = Create(false);
+  for (int64_t v = 1; v <= 5; ++v)
+    ASSERT_TRUE(first->AppendOnce("wal-1", v, *Rows(*first, v * 10, 2)).ok());
+  first.reset();  // the writer "crashes"; a new one replays batches 1..8
+  auto rerun = Open();
+  int skipped = 0;
+  for (int64_t v = 1; v <= 8; ++v) {
+    auto result = rerun->AppendOnce("wal-1", v, *Rows(*rerun, v * 10, 2));
+    ASSERT_TRUE(result.ok()) << result.status();
+    skipped += result->already_committed;
+  }
+  EXPECT_EQ(skipped, 5);
+  EXPECT_EQ(rerun->snapshot().version(), 8);
+  EXPECT_EQ(rerun->snapshot().files().size(), 8u);
+  EXPECT_EQ(rerun->snapshot().CountRecords().records, 16);
+}
+
+TEST_F(CommitterTest, CommittedBatchesSurvivePowerLossWithTheirFiles) {
+  auto c = Create(true);
+  for (int64_t v = 1; v <= 3; ++v)
+    ASSERT_TRUE(
+        c->AppendOnce("wal-1", v, *Rows(*c, v, 1, v % 2 ? "a" : std::optional<std::string>()))
+            .ok());
+  fs_.SimulatePowerLoss();
+  auto reopened = Open();
+  ASSERT_EQ(reopened->snapshot().version(), 3);
+  EXPECT_EQ(reopened->snapshot().TxnVersion("wal-1"), 3);
+  for (const auto& [path, add] : reopened->snapshot().files()) {
+    auto info = fs_.Stat("/t/" + path);
+    ASSERT_TRUE(info.ok()) << path;
+    EXPECT_EQ(static_cast<int64_t>(info->size_bytes), add.size_bytes);
+  }
 }
 
 TEST_F(CommitterTest, LosingTheRaceRetriesAtTheNextVersion) {

@@ -28,8 +28,8 @@ std::optional<int64_t> UnitMs(std::string_view unit) {
   for (char c : unit) u.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (u.size() > 1 && u.back() == 's') u.pop_back();
   static const std::pair<const char*, int64_t> kUnits[] = {
-      {"millisecond", 1},          {"second", 1000},          {"minute", 60'000},
-      {"hour", 3'600'000},         {"day", kMsPerDay},        {"week", 7 * kMsPerDay}};
+      {"millisecond", 1},  {"second", 1000},   {"minute", 60'000},
+      {"hour", 3'600'000}, {"day", kMsPerDay}, {"week", 7 * kMsPerDay}};
   for (const auto& [name, ms] : kUnits)
     if (u == name) return ms;
   return std::nullopt;
@@ -64,9 +64,9 @@ StringMap DefaultConfiguration() {
 
 absl::StatusOr<int64_t> ParseIntervalMs(std::string_view text) {
   std::vector<std::string_view> words = Words(text);
-  if (!words.empty() && (words[0] == "interval" || words[0] == "INTERVAL")) words.erase(words.begin());
-  if (words.size() != 2)
-    return absl::InvalidArgumentError(Cat("not an interval: '", text, "'"));
+  if (!words.empty() && (words[0] == "interval" || words[0] == "INTERVAL"))
+    words.erase(words.begin());
+  if (words.size() != 2) return absl::InvalidArgumentError(Cat("not an interval: '", text, "'"));
   std::optional<int64_t> count = ParseInt(words[0]);
   std::optional<int64_t> unit = UnitMs(words[1]);
   if (!count || !unit || *count < 0 || *count > INT64_MAX / *unit)
@@ -80,7 +80,9 @@ int64_t CheckpointInterval(const Metadata& m) {
   return v && *v > 0 ? *v : 10;
 }
 
-int64_t LogRetentionMs(const Metadata& m) { return IntervalOr(m, kLogRetentionKey, 30 * kMsPerDay); }
+int64_t LogRetentionMs(const Metadata& m) {
+  return IntervalOr(m, kLogRetentionKey, 30 * kMsPerDay);
+}
 
 int64_t DeletedFileRetentionMs(const Metadata& m) {
   return IntervalOr(m, kDeletedFileRetentionKey, 7 * kMsPerDay);

@@ -8,9 +8,7 @@
 namespace nobus::delta {
 namespace {
 
-bool SafeByte(unsigned char c) {
-  return std::isalnum(c) || c == '.' || c == '_' || c == '-';
-}
+bool SafeByte(unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; }
 
 std::string EscapeDirValue(const std::string& value) {
   static const char kHex[] = "0123456789ABCDEF";
@@ -28,7 +26,8 @@ std::string EscapeDirValue(const std::string& value) {
 }
 
 // Creates `dir` (relative, maybe nested) below `root`, syncing each parent whose entries changed.
-absl::Status CreateDirDurably(env::FileSystem* fs, const std::string& root, const std::string& dir) {
+absl::Status CreateDirDurably(env::FileSystem* fs, const std::string& root,
+                              const std::string& dir) {
   std::string parent = root;
   size_t start = 0;
   while (start < dir.size()) {
@@ -63,7 +62,8 @@ absl::StatusOr<std::unique_ptr<PartitionedRows>> PartitionedRows::Create(
     wanted.erase(f.name);
   }
   if (!wanted.empty())
-    return absl::InvalidArgumentError(Cat("partition column '", *wanted.begin(), "' is not in the schema"));
+    return absl::InvalidArgumentError(
+        Cat("partition column '", *wanted.begin(), "' is not in the schema"));
   if (rows->data_schema_.fields.empty())
     return absl::InvalidArgumentError("every column is a partition column");
   NOBUS_RETURN_IF_ERROR(schema::Validate(rows->data_schema_));
@@ -75,9 +75,11 @@ absl::StatusOr<parquet::RowBuilder*> PartitionedRows::Builder(const PartitionVal
   auto it = groups_.find(values);
   if (it != groups_.end()) return it->second.builder.get();
   if (values.size() != partition_columns_.size())
-    return absl::InvalidArgumentError(Cat("expected ", partition_columns_.size(), " partition values, got ", values.size()));
+    return absl::InvalidArgumentError(
+        Cat("expected ", partition_columns_.size(), " partition values, got ", values.size()));
   for (const std::string& c : partition_columns_)
-    if (!values.contains(c)) return absl::InvalidArgumentError(Cat("no value for partition column '", c, "'"));
+    if (!values.contains(c))
+      return absl::InvalidArgumentError(Cat("no value for partition column '", c, "'"));
   Group group;
   group.values = values;
   NOBUS_ASSIGN_OR_RETURN(group.batch, parquet::RowBatch::Create(data_schema_));
@@ -93,13 +95,15 @@ int64_t PartitionedRows::num_rows() const {
   return n;
 }
 
-std::string PartitionDir(const std::vector<std::string>& partition_columns, const PartitionValues& values) {
+std::string PartitionDir(const std::vector<std::string>& partition_columns,
+                         const PartitionValues& values) {
   std::string dir;
   for (const std::string& c : partition_columns) {
     auto it = values.find(c);
     bool null = it == values.end() || !it->second;
     if (!dir.empty()) dir += '/';
-    dir += Cat(EscapeDirValue(c), "=", null ? std::string(kHiveDefaultPartition) : EscapeDirValue(*it->second));
+    dir += Cat(EscapeDirValue(c), "=",
+               null ? std::string(kHiveDefaultPartition) : EscapeDirValue(*it->second));
   }
   return dir;
 }
@@ -113,12 +117,15 @@ absl::StatusOr<std::optional<AddFile>> WriteDataFile(env::FileSystem* fs, env::C
   if (batch.num_rows() == 0) return std::optional<AddFile>();
   NOBUS_RETURN_IF_ERROR(CreateDirDurably(fs, table_root, partition_dir));
   std::string name = Cat("part-00000-", NewUuid(), "-c000.",
-                         options.writer.codec == parquet::Codec::kZstd ? "zstd." :
-                         options.writer.codec == parquet::Codec::kSnappy ? "snappy." : "", "parquet");
+                         options.writer.codec == parquet::Codec::kZstd     ? "zstd."
+                         : options.writer.codec == parquet::Codec::kSnappy ? "snappy."
+                                                                           : "",
+                         "parquet");
   std::string rel = partition_dir.empty() ? name : Cat(partition_dir, "/", name);
   std::string dir = partition_dir.empty() ? table_root : env::JoinPath(table_root, partition_dir);
   std::string full = env::JoinPath(table_root, rel);
-  NOBUS_ASSIGN_OR_RETURN(parquet::FileResult result, parquet::WriteFileAt(fs, full, batch, options.writer));
+  NOBUS_ASSIGN_OR_RETURN(parquet::FileResult result,
+                         parquet::WriteFileAt(fs, full, batch, options.writer));
   absl::Status synced = fs->SyncDir(dir);
   if (!synced.ok()) {
     (void)fs->Delete(full);
@@ -130,7 +137,8 @@ absl::StatusOr<std::optional<AddFile>> WriteDataFile(env::FileSystem* fs, env::C
   add.size_bytes = static_cast<int64_t>(result.size_bytes);
   add.modification_time_ms = clock->NowMillis();
   add.data_change = true;
-  add.stats = parquet::DeltaStatsJson(batch, result, {.num_indexed_cols = options.num_indexed_cols});
+  add.stats =
+      parquet::DeltaStatsJson(batch, result, {.num_indexed_cols = options.num_indexed_cols});
   return std::optional<AddFile>(std::move(add));
 }
 
@@ -141,8 +149,9 @@ absl::StatusOr<std::vector<AddFile>> WriteDataFiles(env::FileSystem* fs, env::Cl
   std::vector<AddFile> adds;
   for (const auto& [values, group] : rows.groups()) {
     std::string dir = PartitionDir(rows.partition_columns(), values);
-    NOBUS_ASSIGN_OR_RETURN(std::optional<AddFile> add,
-                           WriteDataFile(fs, clock, table_root, dir, values, *group.batch, options));
+    NOBUS_ASSIGN_OR_RETURN(
+        std::optional<AddFile> add,
+        WriteDataFile(fs, clock, table_root, dir, values, *group.batch, options));
     if (add) adds.push_back(std::move(*add));
   }
   return adds;

@@ -71,8 +71,8 @@ struct DataFileOptions {
 // written: 0-row files are never committed). On error the file is deleted.
 [[nodiscard]] absl::StatusOr<std::optional<AddFile>> WriteDataFile(
     env::FileSystem* fs, env::Clock* clock, const std::string& table_root,
-    const std::string& partition_dir, const PartitionValues& values,
-    const parquet::RowBatch& batch, const DataFileOptions& options = {});
+    const std::string& partition_dir, const PartitionValues& values, const parquet::RowBatch& batch,
+    const DataFileOptions& options = {});
 
 // WriteDataFile for every non-empty partition of `rows`; the adds in partition order.
 [[nodiscard]] absl::StatusOr<std::vector<AddFile>> WriteDataFiles(

@@ -53,9 +53,11 @@ absl::StatusOr<int> CleanupExpiredLogs(LogStore* store, const Metadata& metadata
   }
   std::optional<int64_t> keep;
   for (const AgedFile& f : files)
-    if (f.is_checkpoint && f.mtime_ms <= cutoff_ms) keep = std::max(keep.value_or(f.version), f.version);
+    if (f.is_checkpoint && f.mtime_ms <= cutoff_ms)
+      keep = std::max(keep.value_or(f.version), f.version);
   if (!keep) return 0;
-  std::sort(files.begin(), files.end(), [](const AgedFile& a, const AgedFile& b) { return a.version < b.version; });
+  std::sort(files.begin(), files.end(),
+            [](const AgedFile& a, const AgedFile& b) { return a.version < b.version; });
   int deleted = 0;
   for (const AgedFile& f : files) {
     if (f.version >= *keep || f.mtime_ms > cutoff_ms) continue;

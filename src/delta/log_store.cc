@@ -1,8 +1,8 @@
 #include "delta/log_store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <algorithm>
 #include <random>
 
 namespace nobus::delta {
@@ -52,8 +52,8 @@ std::optional<LogFileName> ParseLogFileName(std::string_view name) {
 std::string NewUuid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   uint64_t hi = rng(), lo = rng();
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;                       // version 4
-  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);           // RFC 4122 variant
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;              // version 4
+  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
   char buf[40];
   std::snprintf(buf, sizeof(buf), "%08llx-%04llx-%04llx-%04llx-%012llx",
                 static_cast<unsigned long long>(hi >> 32),
@@ -87,7 +87,9 @@ absl::Status LogStore::Delete(std::string_view) {
 }
 
 LocalLogStore::LocalLogStore(env::FileSystem* fs, std::string table_root)
-    : fs_(fs), table_root_(std::move(table_root)), log_dir_(env::JoinPath(table_root_, kLogDirName)) {}
+    : fs_(fs),
+      table_root_(std::move(table_root)),
+      log_dir_(env::JoinPath(table_root_, kLogDirName)) {}
 
 absl::StatusOr<std::string> LocalLogStore::Read(std::string_view name) {
   return env::ReadFile(fs_, env::JoinPath(log_dir_, name));

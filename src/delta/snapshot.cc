@@ -1,9 +1,8 @@
 #include "delta/snapshot.h"
 
 #include <algorithm>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "delta/checkpoint.h"
 #include "schema/delta_json.h"
@@ -45,7 +44,12 @@ absl::StatusOr<std::optional<int64_t>> ChooseCheckpoint(LogStore* store, const L
   }
   std::optional<LastCheckpoint> hint = ParseLastCheckpoint(*hint_text);
   if (!hint || hint->version > target) return best;
-  if (!std::binary_search(listing.checkpoints.begin(), listing.checkpoints.end(), hint->version))
+  bool listed =
+      std::binary_search(listing.checkpoints.begin(), listing.checkpoints.end(), hint->version);
+  // A stale hint (a concurrent writer's older one, whose checkpoint cleanup has since deleted)
+  // is harmless while a newer checkpoint exists.
+  if (!listed && best && *best > hint->version) return best;
+  if (!listed)
     return absl::DataLossError(Cat(kLastCheckpointName, " names checkpoint ",
                                    CheckpointFileName(hint->version), ", which is missing"));
   return std::max(best.value_or(hint->version), hint->version);
@@ -55,7 +59,8 @@ absl::Status CheckContiguous(const LogListing& listing, int64_t first, int64_t l
   auto it = std::lower_bound(listing.commits.begin(), listing.commits.end(), first);
   for (int64_t v = first; v <= last; ++v, ++it) {
     if (it == listing.commits.end() || *it != v)
-      return absl::DataLossError(Cat("the Delta log has a gap: ", CommitFileName(v), " is missing"));
+      return absl::DataLossError(
+          Cat("the Delta log has a gap: ", CommitFileName(v), " is missing"));
   }
   return absl::OkStatus();
 }
@@ -67,7 +72,8 @@ absl::StatusOr<int64_t> ChooseTarget(const LogListing& listing, std::optional<in
   if (latest < 0) return absl::NotFoundError("the Delta log holds no commits");
   if (!version) return latest;
   if (*version < 0 || *version > latest)
-    return absl::NotFoundError(Cat("version ", *version, " does not exist (latest is ", latest, ")"));
+    return absl::NotFoundError(
+        Cat("version ", *version, " does not exist (latest is ", latest, ")"));
   return *version;
 }
 
@@ -91,7 +97,8 @@ absl::Status CheckProtocolSupported(const Protocol& p) {
 absl::StatusOr<Snapshot> Snapshot::Load(LogStore* store, std::optional<int64_t> version) {
   NOBUS_ASSIGN_OR_RETURN(LogListing listing, store->List());
   NOBUS_ASSIGN_OR_RETURN(int64_t target, ChooseTarget(listing, version));
-  NOBUS_ASSIGN_OR_RETURN(std::optional<int64_t> checkpoint, ChooseCheckpoint(store, listing, target));
+  NOBUS_ASSIGN_OR_RETURN(std::optional<int64_t> checkpoint,
+                         ChooseCheckpoint(store, listing, target));
   Snapshot snap;
   if (checkpoint) {
     std::string name = CheckpointFileName(*checkpoint);
@@ -119,7 +126,8 @@ absl::StatusOr<Snapshot> Snapshot::Load(LogStore* store, std::optional<int64_t> 
 
 absl::Status Snapshot::Apply(const CommitActions& actions, int64_t version) {
   if (version != version_ + 1)
-    return absl::InvalidArgumentError(Cat("cannot apply version ", version, " to snapshot at ", version_));
+    return absl::InvalidArgumentError(
+        Cat("cannot apply version ", version, " to snapshot at ", version_));
   if (actions.protocol) {
     protocol_ = *actions.protocol;
     has_protocol_ = true;
@@ -151,11 +159,13 @@ void Snapshot::ApplyFileActions(const CommitActions& actions) {
 
 absl::Status Snapshot::Finish(const std::string& where) {
   if (!has_protocol_ || !has_metadata_)
-    return absl::DataLossError(Cat(where, ": the table has no ", has_protocol_ ? "metaData" : "protocol",
+    return absl::DataLossError(Cat(where, ": the table has no ",
+                                   has_protocol_ ? "metaData" : "protocol",
                                    " action at or before this version"));
   NOBUS_RETURN_IF_ERROR(CheckProtocolSupported(protocol_));
   auto schema = schema::ParseSchemaJson(metadata_.schema_string);
-  if (!schema.ok()) return absl::DataLossError(Cat(where, ": metaData.schemaString: ", schema.status().message()));
+  if (!schema.ok())
+    return absl::DataLossError(Cat(where, ": metaData.schemaString: ", schema.status().message()));
   schema_ = std::move(*schema);
   return absl::OkStatus();
 }

@@ -5,7 +5,8 @@
 //
 // Refusal: Load fails with FailedPrecondition for any table whose protocol we cannot honour
 // (CheckProtocolSupported), DataLoss for a corrupt or incomplete log (bad JSON, a version gap, a
-// checkpoint named by `_last_checkpoint` that is missing), each message naming the file.
+// checkpoint named by `_last_checkpoint` that is missing while no newer one is listed), each
+// message naming the file.
 #pragma once
 
 #include <cstdint>

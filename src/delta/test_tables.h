@@ -2,10 +2,10 @@
 // Test-only; not part of nobus_delta.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "delta/table.h"
 

@@ -1,9 +1,9 @@
 // DAT rows check: for every DAT case, the live files of our snapshot, read by DuckDB with the
 // partition columns injected from the log, hold exactly the expected rows (as a multiset).
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdlib>
-
-#include <gtest/gtest.h>
 
 #include "delta/log_store.h"
 #include "delta/snapshot.h"
@@ -40,10 +40,11 @@ TEST_P(DatRowsTest, LiveFilesHoldTheExpectedRows) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, DatRowsTest,
-                         ::testing::Values("all_primitive_types", "basic_append", "basic_partitioned",
-                                           "multi_partitioned", "multi_partitioned_2", "nested_types",
-                                           "no_replay", "no_stats", "stats_as_struct",
-                                           "with_checkpoint", "with_schema_change"));
+                         ::testing::Values("all_primitive_types", "basic_append",
+                                           "basic_partitioned", "multi_partitioned",
+                                           "multi_partitioned_2", "nested_types", "no_replay",
+                                           "no_stats", "stats_as_struct", "with_checkpoint",
+                                           "with_schema_change"));
 
 }  // namespace
 }  // namespace nobus::delta

@@ -2,9 +2,9 @@
 // must replay to the expected version, protocol and properties, with every live file present on
 // disk at the size the log records. Data lives in ../shared/testdata/dat (NOBUS_SHARED_DIR
 // overrides ../shared).
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "delta/log_store.h"
@@ -102,7 +102,8 @@ class JsonOnlyStore final : public LogStore {
   }
   absl::StatusOr<std::vector<std::string>> ListNames() override {
     NOBUS_ASSIGN_OR_RETURN(auto names, base_->ListNames());
-    std::erase_if(names, [](const std::string& n) { return n.find(".checkpoint.") != std::string::npos; });
+    std::erase_if(names,
+                  [](const std::string& n) { return n.find(".checkpoint.") != std::string::npos; });
     return names;
   }
 
@@ -129,7 +130,9 @@ TEST_P(DatCheckpointTest, CheckpointReplayEqualsJsonReplay) {
     ASSERT_NE(it, from_checkpoint->files().end()) << path;
     EXPECT_EQ(it->second.size_bytes, add.size_bytes);
     EXPECT_EQ(it->second.partition_values, add.partition_values);
-    if (it->second.stats) EXPECT_EQ(it->second.stats, add.stats);
+    if (it->second.stats) {
+      EXPECT_EQ(it->second.stats, add.stats);
+    }
   }
   std::vector<std::string> a, b;
   for (const auto& [p, r] : from_checkpoint->tombstones()) a.push_back(p);
@@ -141,10 +144,11 @@ INSTANTIATE_TEST_SUITE_P(Checkpointed, DatCheckpointTest,
                          ::testing::Values("with_checkpoint", "no_stats", "stats_as_struct"));
 
 INSTANTIATE_TEST_SUITE_P(Cases, DatTest,
-                         ::testing::Values("all_primitive_types", "basic_append", "basic_partitioned",
-                                           "multi_partitioned", "multi_partitioned_2", "nested_types",
-                                           "no_replay", "no_stats", "stats_as_struct",
-                                           "with_checkpoint", "with_schema_change"));
+                         ::testing::Values("all_primitive_types", "basic_append",
+                                           "basic_partitioned", "multi_partitioned",
+                                           "multi_partitioned_2", "nested_types", "no_replay",
+                                           "no_stats", "stats_as_struct", "with_checkpoint",
+                                           "with_schema_change"));
 
 }  // namespace
 }  // namespace nobus::delta

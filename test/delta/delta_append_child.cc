@@ -19,8 +19,8 @@ absl::Status Run(const std::string& root, const std::string& app_id, int64_t fir
   using nobus::delta::Committer;
   nobus::delta::CommitterOptions options;
   options.max_attempts = 1000;
-  NOBUS_ASSIGN_OR_RETURN(auto committer,
-                         Committer::Open(nobus::env::PosixFileSystem(), nobus::env::SystemClock(), root, options));
+  NOBUS_ASSIGN_OR_RETURN(auto committer, Committer::Open(nobus::env::PosixFileSystem(),
+                                                         nobus::env::SystemClock(), root, options));
   for (int64_t v = first; v <= last; ++v) {
     NOBUS_ASSIGN_OR_RETURN(auto rows, committer->NewRows());
     NOBUS_ASSIGN_OR_RETURN(nobus::parquet::RowBuilder * b, rows->Builder({}));
@@ -31,7 +31,8 @@ absl::Status Run(const std::string& root, const std::string& app_id, int64_t fir
       NOBUS_RETURN_IF_ERROR(b->EndRow());
     }
     NOBUS_ASSIGN_OR_RETURN(auto result, committer->AppendOnce(app_id, v, *rows));
-    std::printf("%s %lld\n", result.already_committed ? "skipped" : "committed", static_cast<long long>(v));
+    std::printf("%s %lld\n", result.already_committed ? "skipped" : "committed",
+                static_cast<long long>(v));
     std::fflush(stdout);
   }
   return absl::OkStatus();

@@ -1,12 +1,12 @@
 // Regression inputs for the Delta fuzz targets (test/fuzz/delta_*_fuzz.cc, compiled in here with
 // NOBUS_FUZZ_REGRESSION): corrupt commit bodies and corrupt checkpoints must be refused or parsed,
 // never crash. A target aborts on a broken invariant, which fails this test.
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "delta/log_store.h"
 #include "env/env.h"
@@ -34,17 +34,25 @@ std::string DatCheckpoint() {
 
 TEST(DeltaFuzzRegressionTest, CorruptCommitBodies) {
   const std::string kInputs[] = {
-      "", "\n\n", "{", "{\"add\":", "[]", "{\"add\":{}}", "{\"add\":{\"path\":7}}",
+      "",
+      "\n\n",
+      "{",
+      "{\"add\":",
+      "[]",
+      "{\"add\":{}}",
+      "{\"add\":{\"path\":7}}",
       "{\"add\":{\"path\":\"%zz\",\"size\":1,\"modificationTime\":1,\"dataChange\":true}}",
       "{\"add\":{\"path\":\"a\",\"size\":1e400,\"modificationTime\":1,\"dataChange\":true}}",
       "{\"txn\":{\"appId\":\"a\",\"version\":99999999999999999999999}}",
       "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n{\"protocol\":{}}",
-      "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\"},\"partitionColumns\":[1]}}",
+      "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\"},\"partitionColumns\":[1]}"
+      "}",
       "{\"remove\":{\"path\":\"\\ud800\",\"dataChange\":false}}",
       "{\"commitInfo\":{\"operationParameters\":{\"a\":[1,{\"b\":null}]}}}",
       "{\"unknown\":{}}\n{\"add\":{\"path\":\"a b\",\"partitionValues\":{\"p\":null},\"size\":3,"
       "\"modificationTime\":4,\"dataChange\":true,\"stats\":\"{}\"}}",
-      std::string("{\"add\":{\"path\":\"\xff\xfe\",\"size\":1,\"modificationTime\":1,\"dataChange\":true}}"),
+      std::string("{\"add\":{\"path\":\"\xff\xfe\",\"size\":1,\"modificationTime\":1,"
+                  "\"dataChange\":true}}"),
   };
   for (const std::string& input : kInputs) EXPECT_EQ(Actions(input), 0) << input;
 }
@@ -53,7 +61,8 @@ TEST(DeltaFuzzRegressionTest, TruncatedCheckpoints) {
   std::string good = DatCheckpoint();
   ASSERT_FALSE(good.empty());
   EXPECT_EQ(Checkpoint(good), 0);
-  for (size_t cut : {size_t{0}, size_t{4}, size_t{8}, good.size() / 2, good.size() - 9, good.size() - 1})
+  for (size_t cut :
+       {size_t{0}, size_t{4}, size_t{8}, good.size() / 2, good.size() - 9, good.size() - 1})
     EXPECT_EQ(Checkpoint(good.substr(0, cut)), 0) << cut;
   EXPECT_EQ(Checkpoint("PAR1PAR1"), 0);
   EXPECT_EQ(Checkpoint("{\"version\":-1,\"size\":\"x\"}"), 0);
@@ -67,7 +76,8 @@ TEST(DeltaFuzzRegressionTest, CheckpointsWithFlippedBytes) {
     std::string bad = good;
     for (int flips = 0; flips < 1 + i % 4; ++flips) {
       // Half of the flips land in the footer, where the structure is.
-      size_t at = i % 2 ? rng() % bad.size() : bad.size() - 1 - rng() % std::min<size_t>(bad.size(), 600);
+      size_t at =
+          i % 2 ? rng() % bad.size() : bad.size() - 1 - rng() % std::min<size_t>(bad.size(), 600);
       bad[at] = static_cast<char>(bad[at] ^ (1 << (rng() % 8)));
     }
     EXPECT_EQ(Checkpoint(bad), 0) << i;

@@ -3,17 +3,16 @@
 // txn versions (the table replays and nothing lands twice). The writer is delta_append_child in
 // NOBUS_BIN_DIR.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "delta/table.h"
 #include "table_reader.h"
@@ -45,7 +44,8 @@ int Wait(pid_t pid) {
 }
 
 // Every committed (appId, txn version) pair, from the commits themselves, with how often it landed.
-std::map<std::pair<std::string, int64_t>, int> LandedBatches(LogStore* store, const Snapshot& snap) {
+std::map<std::pair<std::string, int64_t>, int> LandedBatches(LogStore* store,
+                                                             const Snapshot& snap) {
   std::map<std::pair<std::string, int64_t>, int> landed;
   int64_t first = snap.checkpoint_version().value_or(0);
   for (int64_t v = 0; v <= snap.version(); ++v) {
@@ -98,7 +98,8 @@ TEST_F(ProcessTest, ConcurrentWritersLandEveryBatchExactlyOnce) {
   for (int w = 0; w < kWriters; ++w) EXPECT_EQ(snap->TxnVersion(Cat("wal-", w)), kBatches);
   auto landed = LandedBatches(&store_, *snap);
   EXPECT_EQ(landed.size(), static_cast<size_t>(kWriters * kBatches));
-  for (const auto& [batch, count] : landed) EXPECT_EQ(count, 1) << batch.first << " " << batch.second;
+  for (const auto& [batch, count] : landed)
+    EXPECT_EQ(count, 1) << batch.first << " " << batch.second;
   EXPECT_EQ(NumRecords(*snap), kWriters * kBatches * 5);
 }
 
@@ -107,13 +108,15 @@ TEST_F(ProcessTest, KilledWritersRerunWithoutDuplicates) {
   std::mt19937 rng(std::random_device{}());
   int killed = 0;
   for (int round = 0; round < 15; ++round) {
-    std::vector<pid_t> pids = {Spawn(root(), "wal-a", 1, kBatches), Spawn(root(), "wal-b", 1, kBatches)};
+    std::vector<pid_t> pids = {Spawn(root(), "wal-a", 1, kBatches),
+                               Spawn(root(), "wal-b", 1, kBatches)};
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 80));
     for (pid_t pid : pids) kill(pid, SIGKILL);
     for (pid_t pid : pids) killed += Wait(pid) == 128 + SIGKILL;
     ASSERT_TRUE(Load().ok()) << "round " << round << ": " << Load().status();
   }
-  std::vector<pid_t> pids = {Spawn(root(), "wal-a", 1, kBatches), Spawn(root(), "wal-b", 1, kBatches)};
+  std::vector<pid_t> pids = {Spawn(root(), "wal-a", 1, kBatches),
+                             Spawn(root(), "wal-b", 1, kBatches)};
   for (pid_t pid : pids) EXPECT_EQ(Wait(pid), 0);
   RecordProperty("writers_killed", killed);
   auto snap = Load();
@@ -122,7 +125,8 @@ TEST_F(ProcessTest, KilledWritersRerunWithoutDuplicates) {
   EXPECT_EQ(snap->TxnVersion("wal-b"), kBatches);
   auto landed = LandedBatches(&store_, *snap);
   EXPECT_EQ(landed.size(), 2u * kBatches);
-  for (const auto& [batch, count] : landed) EXPECT_EQ(count, 1) << batch.first << " " << batch.second;
+  for (const auto& [batch, count] : landed)
+    EXPECT_EQ(count, 1) << batch.first << " " << batch.second;
   EXPECT_EQ(NumRecords(*snap), 2 * kBatches * 5);
   auto rows = testing::ReadTableWithDuckdb(*snap, root());
   ASSERT_TRUE(rows.ok()) << rows.status();

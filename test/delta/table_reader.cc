@@ -14,7 +14,8 @@ namespace {
 
 absl::StatusOr<nlohmann::json> RunNode(const std::string& script, const std::string& arg) {
   std::string err_path = Cat(arg, ".stderr");
-  std::string cmd = Cat("node '", NOBUS_SOURCE_DIR, "/", script, "' '", arg, "' 2>'", err_path, "'");
+  std::string cmd =
+      Cat("node '", NOBUS_SOURCE_DIR, "/", script, "' '", arg, "' 2>'", err_path, "'");
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return absl::InternalError(Cat("popen failed: ", cmd));
   std::string out;
@@ -23,32 +24,37 @@ absl::StatusOr<nlohmann::json> RunNode(const std::string& script, const std::str
   int status = pclose(pipe);
   std::string err = env::ReadFile(env::PosixFileSystem(), err_path).value_or("");
   std::filesystem::remove(err_path);
-  if (status != 0) return absl::InternalError(Cat(script, " failed (exit ", WEXITSTATUS(status), "): ", err));
+  if (status != 0)
+    return absl::InternalError(Cat(script, " failed (exit ", WEXITSTATUS(status), "): ", err));
   nlohmann::json doc = nlohmann::json::parse(out, nullptr, false);
-  if (doc.is_discarded()) return absl::InternalError(Cat("unexpected output: ", out.substr(0, 500)));
+  if (doc.is_discarded())
+    return absl::InternalError(Cat("unexpected output: ", out.substr(0, 500)));
   return doc;
 }
 
 }  // namespace
 
-absl::StatusOr<nlohmann::json> ReadTableWithDuckdb(const Snapshot& snapshot, const std::string& table_root,
-                                                   const std::optional<std::vector<std::string>>& expected) {
+absl::StatusOr<nlohmann::json> ReadTableWithDuckdb(
+    const Snapshot& snapshot, const std::string& table_root,
+    const std::optional<std::vector<std::string>>& expected) {
   nlohmann::json input;
   input["files"] = nlohmann::json::array();
   for (const auto& [path, add] : snapshot.files()) {
     nlohmann::json pv = nlohmann::json::object();
-    for (const auto& [k, v] : add.partition_values) pv[k] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    for (const auto& [k, v] : add.partition_values)
+      pv[k] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
     input["files"].push_back({{"path", Cat(table_root, "/", path)}, {"partitionValues", pv}});
   }
   const auto& partitions = snapshot.metadata().partition_columns;
   input["columns"] = nlohmann::json::array();
   for (const schema::Field& f : snapshot.schema().fields) {
     bool partition = std::find(partitions.begin(), partitions.end(), f.name) != partitions.end();
-    input["columns"].push_back({{"name", f.name}, {"type", schema::TypeName(f.type)}, {"partition", partition}});
+    input["columns"].push_back(
+        {{"name", f.name}, {"type", schema::TypeName(f.type)}, {"partition", partition}});
   }
   if (expected) input["expected"] = *expected;
-  std::string input_path = Cat(std::filesystem::temp_directory_path().string(), "/nobus-read-table-",
-                               getpid(), "-", std::rand(), ".json");
+  std::string input_path = Cat(std::filesystem::temp_directory_path().string(),
+                               "/nobus-read-table-", getpid(), "-", std::rand(), ".json");
   NOBUS_RETURN_IF_ERROR(env::WriteFileDurably(env::PosixFileSystem(), input_path, input.dump()));
   absl::StatusOr<nlohmann::json> out = RunNode("test/delta/read_table.mjs", input_path);
   std::filesystem::remove(input_path);

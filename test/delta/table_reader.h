@@ -2,11 +2,10 @@
 // independent check of what nobus commits. Test-only.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "delta/snapshot.h"

@@ -2,6 +2,7 @@
 // injected from the log): flat, partitioned with a null partition, nested, checkpointed, and after
 // a compaction. Our checkpoints are also read by all three independent Parquet readers.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "delta/table.h"
@@ -21,20 +22,26 @@ schema::Schema FlatSchema() {
 }
 
 schema::Schema NestedSchema() {
-  schema::DataType s = schema::Struct({{"x", schema::Primitive(TypeKind::kInteger), true},
-                                       {"tags", schema::Array(schema::Primitive(TypeKind::kString)), true}});
-  return {{{"id", schema::Primitive(TypeKind::kLong), true},
-           {"s", s, true},
-           {"m", schema::Map(schema::Primitive(TypeKind::kString), schema::Primitive(TypeKind::kLong)), true}}};
+  schema::DataType s =
+      schema::Struct({{"x", schema::Primitive(TypeKind::kInteger), true},
+                      {"tags", schema::Array(schema::Primitive(TypeKind::kString)), true}});
+  return {
+      {{"id", schema::Primitive(TypeKind::kLong), true},
+       {"s", s, true},
+       {"m", schema::Map(schema::Primitive(TypeKind::kString), schema::Primitive(TypeKind::kLong)),
+        true}}};
 }
 
 class TableRowsTest : public ::testing::Test {
  protected:
   std::string root() const { return dir_.path() + "/t"; }
-  std::unique_ptr<Committer> Create(schema::Schema s, std::vector<std::string> partitions, StringMap config = {}) {
-    auto c = Committer::Create(env::PosixFileSystem(), env::SystemClock(), root(),
-                               {.schema = std::move(s), .partition_columns = std::move(partitions),
-                                .configuration = std::move(config)});
+  std::unique_ptr<Committer> Create(schema::Schema s, std::vector<std::string> partitions,
+                                    StringMap config = {}) {
+    CreateTableOptions options;
+    options.schema = std::move(s);
+    options.partition_columns = std::move(partitions);
+    options.configuration = std::move(config);
+    auto c = Committer::Create(env::PosixFileSystem(), env::SystemClock(), root(), options);
     EXPECT_TRUE(c.ok()) << c.status();
     return std::move(*c);
   }
@@ -56,7 +63,8 @@ class TableRowsTest : public ::testing::Test {
       (*b)->String(Cat("n", id));
       if (!partitioned) (*b)->Int32(static_cast<int32_t>(20089 + id % 2));
       ASSERT_TRUE((*b)->EndRow().ok());
-      expected_.push_back({{"id", id}, {"name", Cat("n", id)}, {"day", day ? json(*day) : json(nullptr)}});
+      expected_.push_back(
+          {{"id", id}, {"name", Cat("n", id)}, {"day", day ? json(*day) : json(nullptr)}});
     }
     auto result = c.AppendOnce("wal-test", c.snapshot().version() + 1, **rows);
     ASSERT_TRUE(result.ok()) << result.status();
@@ -104,10 +112,20 @@ TEST_F(TableRowsTest, NestedTable) {
   for (int64_t id = 0; id < 3; ++id) {
     b->BeginRow();
     b->Int64(id);
-    b->BeginStruct(); b->Int32(static_cast<int32_t>(id * 10)); b->BeginList(); b->String("a"); b->String(Cat("t", id)); b->EndList(); b->EndStruct();
-    b->BeginMap(); b->String("k"); b->Int64(id); b->EndMap();
+    b->BeginStruct();
+    b->Int32(static_cast<int32_t>(id * 10));
+    b->BeginList();
+    b->String("a");
+    b->String(Cat("t", id));
+    b->EndList();
+    b->EndStruct();
+    b->BeginMap();
+    b->String("k");
+    b->Int64(id);
+    b->EndMap();
     ASSERT_TRUE(b->EndRow().ok());
-    expected_.push_back({{"id", id}, {"s", {{"x", id * 10}, {"tags", {"a", Cat("t", id)}}}}, {"m", {{"k", id}}}});
+    expected_.push_back(
+        {{"id", id}, {"s", {{"x", id * 10}, {"tags", {"a", Cat("t", id)}}}}, {"m", {{"k", id}}}});
   }
   ASSERT_TRUE(c->Append(**rows).ok());
   ExpectRows(*Load());
@@ -134,7 +152,8 @@ TEST_F(TableRowsTest, CheckpointIsReadByIndependentReaders) {
     if (row["add"].is_null()) continue;
     ++adds;
     EXPECT_EQ(row["add"]["dataChange"], false);
-    EXPECT_TRUE(c->snapshot().files().contains(row["add"]["path"].get<std::string>())) << row.dump();
+    EXPECT_TRUE(c->snapshot().files().contains(row["add"]["path"].get<std::string>()))
+        << row.dump();
     EXPECT_TRUE(row["add"]["stats"].is_string());
   }
   EXPECT_EQ(adds, static_cast<int>(c->snapshot().files().size()));
