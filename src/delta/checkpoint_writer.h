@@ -48,7 +48,8 @@ std::string SerializeLastCheckpoint(const LastCheckpoint& info);
 // Metadata cleanup (delta.enableExpiredLogCleanup, default on): cutoff = midnight UTC of now_ms -
 // delta.logRetentionDuration; keeps the newest checkpoint whose file is at or before the cutoff
 // and its commit, and deletes older commits, checkpoints and `.crc` files last modified at or
-// before the cutoff. Returns the number of files deleted (0 when the store cannot age files).
+// before the cutoff, oldest first; also `.*.tmp` temporaries of crashed writers older than the
+// cutoff. Returns the number of files deleted (0 when the store cannot age files).
 [[nodiscard]] absl::StatusOr<int> CleanupExpiredLogs(LogStore* store, const Metadata& metadata,
                                                      int64_t now_ms);
 

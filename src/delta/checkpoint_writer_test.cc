@@ -136,10 +136,13 @@ TEST_F(CheckpointWriterTest, ExpiredTombstonesAreLeftOut) {
   EXPECT_EQ(ParseCheckpoint(later->bytes, "x")->removes.size(), 0u);
 }
 
-TEST_F(CheckpointWriterTest, CleanupDeletesLogsOlderThanTheNewestExpiredCheckpoint) {
+TEST_F(CheckpointWriterTest, CleanupDeletesLogsAndTemporariesOlderThanTheCutoff) {
   // MemFileSystem stamps files with tiny mtimes, so everything is older than the cutoff.
   auto c = Create(false, {{"delta.checkpointInterval", "2"}});
+  ASSERT_TRUE(
+      env::WriteFileDurably(&fs_, "/t/_delta_log/.00000000000000000003.json.x.tmp", "{").ok());
   Append(*c, 6);
+  EXPECT_FALSE(fs_.Exists("/t/_delta_log/.00000000000000000003.json.x.tmp"));
   auto listing = store_.List();
   ASSERT_TRUE(listing.ok());
   EXPECT_EQ(listing->commits, (std::vector<int64_t>{6}));
@@ -162,7 +165,9 @@ TEST_F(CheckpointWriterTest, AStaleHintNamingADeletedCheckpointIsIgnored) {
   auto c = Create(false,
                   {{"delta.checkpointInterval", "2"}, {"delta.enableExpiredLogCleanup", "false"}});
   Append(*c, 4);
-  ASSERT_TRUE(store_.Replace(kLastCheckpointName, SerializeLastCheckpoint(LastCheckpoint{2, {}, {}, {}})).ok());
+  ASSERT_TRUE(
+      store_.Replace(kLastCheckpointName, SerializeLastCheckpoint(LastCheckpoint{2, {}, {}, {}}))
+          .ok());
   ASSERT_TRUE(store_.Delete(CheckpointFileName(2)).ok());
   auto snap = Snapshot::Load(&store_);
   ASSERT_TRUE(snap.ok()) << snap.status();

@@ -80,6 +80,7 @@ absl::StatusOr<CommitResult> Committer::Commit(CommitActions actions) {
   for (result.attempts = 1; result.attempts <= options_.max_attempts; ++result.attempts) {
     NOBUS_RETURN_IF_ERROR(CheckWritable(snapshot_));
     int64_t version = snapshot_.version() + 1;
+    int64_t attempt_ms = clock_->NowMillis();
     absl::Status put = store_.PutIfAbsent(CommitFileName(version), body);
     bool ours = put.ok();
     if (!put.ok() && !absl::IsAlreadyExists(put)) {
@@ -87,6 +88,7 @@ absl::StatusOr<CommitResult> Committer::Commit(CommitActions actions) {
     }
     if (ours) {
       NOBUS_RETURN_IF_ERROR(snapshot_.Apply(actions, version));
+      confirmed_at_ms_ = attempt_ms;
       result.version = version;
       AfterCommit(&result);
       return result;

@@ -57,6 +57,7 @@ absl::StatusOr<std::unique_ptr<Committer>> Committer::Create(env::FileSystem* fs
     return absl::AlreadyExistsError(Cat("a Delta table already exists at ", table_root));
   NOBUS_RETURN_IF_ERROR(put);
   NOBUS_RETURN_IF_ERROR(c->snapshot_.Apply(actions, 0));
+  c->confirmed_at_ms_ = clock->NowMillis();
   return c;
 }
 
@@ -69,8 +70,16 @@ absl::StatusOr<std::unique_ptr<Committer>> Committer::Open(env::FileSystem* fs, 
 }
 
 absl::Status Committer::Refresh() {
+  int64_t now_ms = clock_->NowMillis();
   NOBUS_ASSIGN_OR_RETURN(snapshot_, Snapshot::Load(&store_));
+  confirmed_at_ms_ = now_ms;
   return absl::OkStatus();
+}
+
+absl::Status Committer::RefreshIfStale() {
+  if (clock_->NowMillis() - confirmed_at_ms_ <= LogRetentionMs(snapshot_.metadata()) / 2)
+    return absl::OkStatus();
+  return Refresh();
 }
 
 absl::StatusOr<std::unique_ptr<PartitionedRows>> Committer::NewRows() const {
@@ -89,6 +98,7 @@ CommitInfo Committer::NewCommitInfo(std::string operation) const {
 
 absl::StatusOr<CommitResult> Committer::Append(const PartitionedRows& rows,
                                                std::optional<Txn> txn) {
+  NOBUS_RETURN_IF_ERROR(RefreshIfStale());
   NOBUS_RETURN_IF_ERROR(CheckWritable(snapshot_));
   DataFileOptions options{options_.writer, NumIndexedCols(snapshot_.metadata())};
   NOBUS_ASSIGN_OR_RETURN(std::vector<AddFile> adds,
@@ -98,6 +108,7 @@ absl::StatusOr<CommitResult> Committer::Append(const PartitionedRows& rows,
 
 absl::StatusOr<CommitResult> Committer::AppendOnce(const std::string& app_id, int64_t txn_version,
                                                    const PartitionedRows& rows) {
+  NOBUS_RETURN_IF_ERROR(RefreshIfStale());
   std::optional<int64_t> landed = snapshot_.TxnVersion(app_id);
   if (landed && *landed >= txn_version) {
     CommitResult result;
@@ -110,6 +121,7 @@ absl::StatusOr<CommitResult> Committer::AppendOnce(const std::string& app_id, in
 
 absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds,
                                                    std::optional<Txn> txn) {
+  NOBUS_RETURN_IF_ERROR(RefreshIfStale());
   if (adds.empty() && !txn) {
     CommitResult result;
     result.version = snapshot_.version();
@@ -138,6 +150,7 @@ absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds,
 
 absl::StatusOr<CommitResult> Committer::Compact(const std::vector<std::string>& remove_paths,
                                                 std::vector<AddFile> adds) {
+  NOBUS_RETURN_IF_ERROR(RefreshIfStale());
   CommitActions actions;
   int64_t now_ms = clock_->NowMillis();
   for (const std::string& path : remove_paths) {

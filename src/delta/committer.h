@@ -78,7 +78,10 @@ class Committer {
   const Snapshot& snapshot() const { return snapshot_; }
   LogStore* store() { return &store_; }
   const std::string& table_root() const { return table_root_; }
-  // Reloads the latest snapshot from storage.
+  // Reloads the latest snapshot from storage. Also done automatically before a commit when the
+  // snapshot was last confirmed current more than half of delta.logRetentionDuration ago:
+  // metadata cleanup may by then have deleted commits after it, and a put-if-absent at such a
+  // deleted version would succeed where it must not.
   [[nodiscard]] absl::Status Refresh();
 
   // An empty row container for the table's current schema and partition columns.
@@ -112,6 +115,7 @@ class Committer {
   [[nodiscard]] absl::StatusOr<bool> ResolveAmbiguous(const CommitActions& ours, int64_t version,
                                                       const absl::Status& error);
   void AfterCommit(CommitResult* result);
+  [[nodiscard]] absl::Status RefreshIfStale();
   CommitInfo NewCommitInfo(std::string operation) const;
 
   env::FileSystem* fs_;
@@ -120,6 +124,7 @@ class Committer {
   CommitterOptions options_;
   LocalLogStore store_;
   Snapshot snapshot_;
+  int64_t confirmed_at_ms_ = 0;  // when snapshot_ was last known to be the latest version
 };
 
 }  // namespace nobus::delta

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "delta/test_tables.h"
+#include "env/fault_env.h"
 #include "env/mem_env.h"
 #include "schema/delta_json.h"
 
@@ -13,6 +14,38 @@ namespace {
 
 using testing::Rows;
 using testing::SmallTable;
+
+// Forwards to a MemFileSystem; SyncDir of a `_delta_log` directory fails once when armed, after
+// the entries are made durable: the commit landed but its writer cannot know.
+class FailLogSyncFileSystem final : public env::FileSystem {
+ public:
+  explicit FailLogSyncFileSystem(env::FileSystem* base) : base_(base) {}
+  void Arm() { armed_ = true; }
+  absl::StatusOr<std::unique_ptr<env::File>> Open(std::string_view p, env::OpenMode m) override {
+    return base_->Open(p, m);
+  }
+  absl::Status Delete(std::string_view p) override { return base_->Delete(p); }
+  absl::Status Rename(std::string_view f, std::string_view t) override {
+    return base_->Rename(f, t);
+  }
+  absl::Status Link(std::string_view f, std::string_view t) override { return base_->Link(f, t); }
+  absl::Status CreateDirs(std::string_view p) override { return base_->CreateDirs(p); }
+  absl::Status DeleteDir(std::string_view p) override { return base_->DeleteDir(p); }
+  absl::StatusOr<std::vector<std::string>> ListDir(std::string_view p) override {
+    return base_->ListDir(p);
+  }
+  absl::StatusOr<env::FileInfo> Stat(std::string_view p) override { return base_->Stat(p); }
+  absl::Status SyncDir(std::string_view p) override {
+    NOBUS_RETURN_IF_ERROR(base_->SyncDir(p));
+    if (!armed_ || !p.ends_with("_delta_log")) return absl::OkStatus();
+    armed_ = false;
+    return absl::UnavailableError("injected: directory sync timed out");
+  }
+
+ private:
+  env::FileSystem* base_;
+  bool armed_ = false;
+};
 
 class CommitterTest : public ::testing::Test {
  protected:
@@ -113,6 +146,21 @@ TEST_F(CommitterTest, PartitionedAppendWritesOneFilePerPartitionInHiveDirectorie
   EXPECT_TRUE(stats["nullCount"].contains("name"));
 }
 
+TEST(PartitionedRowsTest, RejectsValuesNotInDeltasStringForm) {
+  schema::Schema s = testing::SmallSchema();
+  s.fields.push_back({"n", schema::Primitive(schema::TypeKind::kShort), true});
+  s.fields.push_back({"d", schema::Primitive(schema::TypeKind::kDate), true});
+  auto rows = PartitionedRows::Create(s, {"n", "d"});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_TRUE((*rows)->Builder({{"n", "12"}, {"d", "2025-01-31"}}).ok());
+  EXPECT_TRUE((*rows)->Builder({{"n", std::nullopt}, {"d", ""}}).ok());
+  EXPECT_TRUE(
+      absl::IsInvalidArgument((*rows)->Builder({{"n", "40000"}, {"d", "2025-01-31"}}).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument((*rows)->Builder({{"n", "1"}, {"d", "31/01/2025"}}).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument((*rows)->Builder({{"n", "1"}}).status()));
+}
+
 TEST_F(CommitterTest, EmptyRowsWithoutTxnCommitNothing) {
   auto c = Create(false);
   auto result = c->Append(*Rows(*c, 1, 0));
@@ -166,6 +214,49 @@ TEST_F(CommitterTest, CommittedBatchesSurvivePowerLossWithTheirFiles) {
     ASSERT_TRUE(info.ok()) << path;
     EXPECT_EQ(static_cast<int64_t>(info->size_bytes), add.size_bytes);
   }
+}
+
+TEST_F(CommitterTest, AnAmbiguousPutThatLandedIsRecognisedAsOurs) {
+  FailLogSyncFileSystem fs(&fs_);
+  auto c = Committer::Create(&fs, &clock_, "/t", SmallTable(false));
+  ASSERT_TRUE(c.ok());
+  auto rows = Rows(**c, 1, 2);
+  fs.Arm();
+  auto result = (*c)->AppendOnce("wal-1", 1, *rows);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->version, 1);
+  EXPECT_FALSE(result->already_committed);
+  EXPECT_FALSE(fs_.Exists("/t/_delta_log/" + CommitFileName(2)));
+}
+
+TEST_F(CommitterTest, AFailedPutReportsTheErrorAndARetryCommitsOnce) {
+  env::FaultFileSystem fs(&fs_);
+  auto c = Committer::Create(&fs, &clock_, "/t", SmallTable(false));
+  ASSERT_TRUE(c.ok());
+  auto adds = WriteDataFiles(&fs, &clock_, "/t", *Rows(**c, 1, 2));
+  ASSERT_TRUE(adds.ok());
+  fs.FailNthWrite(1, absl::UnavailableError("injected: write failed"));
+  auto failed = (*c)->CommitAdds(*adds, Txn{"wal-1", 1, 0});
+  EXPECT_TRUE(absl::IsUnavailable(failed.status())) << failed.status();
+  EXPECT_FALSE(fs_.Exists("/t/_delta_log/" + CommitFileName(1)));
+  ASSERT_TRUE((*c)->Refresh().ok());
+  auto retried = (*c)->CommitAdds(*adds, Txn{"wal-1", 1, 0});
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->version, 1);
+  EXPECT_EQ((*c)->snapshot().files().size(), 1u);
+}
+
+TEST_F(CommitterTest, AnIdleWriterRefreshesBeforeCleanupCouldHaveDeletedItsNextVersion) {
+  auto idle = Create(false);
+  auto busy = Open();
+  ASSERT_TRUE(busy->AppendOnce("wal-b", 1, *Rows(*busy, 1, 1)).ok());
+  ASSERT_TRUE(busy->Checkpoint().ok());
+  ASSERT_TRUE(store_.Delete(CommitFileName(1)).ok());  // as cleanup does once commit 1 is old
+  clock_.AdvanceMicros(3LL * 24 * 3600 * 1'000'000);
+  auto result = idle->AppendOnce("wal-a", 1, *Rows(*idle, 2, 1));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->version, 2);
+  EXPECT_FALSE(fs_.Exists("/t/_delta_log/" + CommitFileName(1)));
 }
 
 TEST_F(CommitterTest, LosingTheRaceRetriesAtTheNextVersion) {

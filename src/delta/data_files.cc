@@ -1,6 +1,9 @@
 #include "delta/data_files.h"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <set>
 
 #include "delta/log_store.h"
@@ -44,6 +47,49 @@ absl::Status CreateDirDurably(env::FileSystem* fs, const std::string& root,
   return absl::OkStatus();
 }
 
+std::optional<std::pair<int64_t, int64_t>> IntegerRange(schema::TypeKind kind) {
+  switch (kind) {
+    case schema::TypeKind::kByte:
+      return std::make_pair(-128LL, 127LL);
+    case schema::TypeKind::kShort:
+      return std::make_pair(-32768LL, 32767LL);
+    case schema::TypeKind::kInteger:
+      return std::make_pair(-2147483648LL, 2147483647LL);
+    case schema::TypeKind::kLong:
+      return std::make_pair(INT64_MIN, INT64_MAX);
+    default:
+      return std::nullopt;
+  }
+}
+
+bool IsDate(const std::string& v) {
+  if (v.size() != 10 || v[4] != '-' || v[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (!std::isdigit(static_cast<unsigned char>(v[i]))) return false;
+  return true;
+}
+
+// Delta's string form for integers, booleans and dates (what readers cast back); values of other
+// types are the caller's responsibility. "" means null to readers and is accepted.
+absl::Status CheckPartitionValue(const std::string& column, schema::TypeKind kind,
+                                 const std::string& v) {
+  if (v.empty() || kind == schema::TypeKind::kString) return absl::OkStatus();
+  bool ok = true;
+  if (auto range = IntegerRange(kind)) {
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    ok = ec == std::errc() && end == v.data() + v.size() && n >= range->first && n <= range->second;
+  } else if (kind == schema::TypeKind::kBoolean) {
+    ok = v == "true" || v == "false";
+  } else if (kind == schema::TypeKind::kDate) {
+    ok = IsDate(v);
+  }
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(Cat("partition value '", v, "' is not a valid ",
+                                        schema::TypeName(schema::Primitive(kind)), " for column '",
+                                        column, "'"));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PartitionedRows>> PartitionedRows::Create(
@@ -60,6 +106,7 @@ absl::StatusOr<std::unique_ptr<PartitionedRows>> PartitionedRows::Create(
     if (!f.type.IsPrimitive())
       return absl::InvalidArgumentError(Cat("partition column '", f.name, "' is not a primitive"));
     wanted.erase(f.name);
+    rows->partition_types_[f.name] = f.type.kind;
   }
   if (!wanted.empty())
     return absl::InvalidArgumentError(
@@ -77,9 +124,13 @@ absl::StatusOr<parquet::RowBuilder*> PartitionedRows::Builder(const PartitionVal
   if (values.size() != partition_columns_.size())
     return absl::InvalidArgumentError(
         Cat("expected ", partition_columns_.size(), " partition values, got ", values.size()));
-  for (const std::string& c : partition_columns_)
-    if (!values.contains(c))
+  for (const std::string& c : partition_columns_) {
+    auto it = values.find(c);
+    if (it == values.end())
       return absl::InvalidArgumentError(Cat("no value for partition column '", c, "'"));
+    if (it->second)
+      NOBUS_RETURN_IF_ERROR(CheckPartitionValue(c, partition_types_.at(c), *it->second));
+  }
   Group group;
   group.values = values;
   NOBUS_ASSIGN_OR_RETURN(group.batch, parquet::RowBatch::Create(data_schema_));

@@ -33,9 +33,11 @@ class PartitionedRows {
       const schema::Schema& schema, const std::vector<std::string>& partition_columns);
 
   // The builder for rows whose partition values are `values`: one entry per partition column in
-  // Delta's string form (dates "YYYY-MM-DD", numbers plain decimal; nullopt = null). The caller
-  // fills only the non-partition fields, in schema order (data_schema()). Unpartitioned tables use
-  // Builder({}). InvalidArgument when the keys are not exactly the partition columns.
+  // Delta's string form (dates "YYYY-MM-DD", numbers plain decimal, booleans true/false; nullopt
+  // = null). The caller fills only the non-partition fields, in schema order (data_schema()).
+  // Unpartitioned tables use Builder({}). InvalidArgument when the keys are not exactly the
+  // partition columns, or an integer, boolean or date value is not in that form (other types are
+  // not checked).
   [[nodiscard]] absl::StatusOr<parquet::RowBuilder*> Builder(const PartitionValues& values);
 
   struct Group {
@@ -52,6 +54,7 @@ class PartitionedRows {
   PartitionedRows() = default;
   schema::Schema data_schema_;
   std::vector<std::string> partition_columns_;
+  std::map<std::string, schema::TypeKind> partition_types_;
   std::map<PartitionValues, Group> groups_;
 };
 

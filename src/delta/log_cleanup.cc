@@ -1,5 +1,5 @@
 // CleanupExpiredLogs (declared in checkpoint_writer.h): deletes log files made redundant by a
-// checkpoint older than the table's log retention.
+// checkpoint older than the table's log retention, and temporaries of crashed writers.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -36,6 +36,22 @@ int64_t MidnightUtc(int64_t ms) {
   return day * kMsPerDay;
 }
 
+// Temporaries `.<name>.<uuid>.tmp` left by writers that crashed mid-commit or mid-checkpoint.
+// Only those older than the cutoff: a live writer holds its temporary for milliseconds.
+absl::StatusOr<int> DeleteStaleTemporaries(LogStore* store, const std::vector<std::string>& names,
+                                           int64_t cutoff_ms) {
+  int deleted = 0;
+  for (const std::string& name : names) {
+    if (!name.starts_with(".") || !name.ends_with(".tmp")) continue;
+    absl::StatusOr<int64_t> mtime = store->ModificationTimeMs(name);
+    if (!mtime.ok() || *mtime > cutoff_ms) continue;
+    absl::Status s = store->Delete(name);
+    if (!s.ok() && !absl::IsNotFound(s)) return s;
+    if (s.ok()) ++deleted;
+  }
+  return deleted;
+}
+
 }  // namespace
 
 absl::StatusOr<int> CleanupExpiredLogs(LogStore* store, const Metadata& metadata, int64_t now_ms) {
@@ -55,10 +71,10 @@ absl::StatusOr<int> CleanupExpiredLogs(LogStore* store, const Metadata& metadata
   for (const AgedFile& f : files)
     if (f.is_checkpoint && f.mtime_ms <= cutoff_ms)
       keep = std::max(keep.value_or(f.version), f.version);
-  if (!keep) return 0;
+  NOBUS_ASSIGN_OR_RETURN(int deleted, DeleteStaleTemporaries(store, names, cutoff_ms));
+  if (!keep) return deleted;
   std::sort(files.begin(), files.end(),
             [](const AgedFile& a, const AgedFile& b) { return a.version < b.version; });
-  int deleted = 0;
   for (const AgedFile& f : files) {
     if (f.version >= *keep || f.mtime_ms > cutoff_ms) continue;
     absl::Status s = store->Delete(f.name);

@@ -3,6 +3,7 @@
 // a compaction. Our checkpoints are also read by all three independent Parquet readers.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "delta/table.h"
@@ -159,6 +160,23 @@ TEST_F(TableRowsTest, CheckpointIsReadByIndependentReaders) {
   EXPECT_EQ(adds, static_cast<int>(c->snapshot().files().size()));
   EXPECT_EQ((*doc)["duckdb"]["rows"], (*doc)["hyparquet"]["rows"]);
   EXPECT_EQ((*doc)["duckdb"]["rows"], (*doc)["parquet_wasm"]["rows"]);
+}
+
+TEST_F(TableRowsTest, CheckpointSchemaIsSparksNodeForNode) {
+  auto c = Create(FlatSchema(), {"day"}, {{"delta.checkpointInterval", "1"}});
+  AppendFlat(*c, 0, 2, true);
+  const char* shared = std::getenv("NOBUS_SHARED_DIR");
+  std::string spark = Cat(shared != nullptr ? shared : "../shared",
+                          "/testdata/dat/with_checkpoint/delta/_delta_log/", CheckpointFileName(2));
+  auto ours =
+      testing::ReadParquetWithAllReaders(Cat(root(), "/_delta_log/", CheckpointFileName(1)));
+  auto theirs = testing::ReadParquetWithAllReaders(spark);
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  const json& a = (*ours)["duckdb"]["schema"];
+  const json& b = (*theirs)["duckdb"]["schema"];
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "schema node " << i;
 }
 
 TEST_F(TableRowsTest, TableAfterCompaction) {
