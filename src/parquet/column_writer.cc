@@ -32,6 +32,7 @@ int ValueWidth(const LeafDescriptor& leaf) {
       return 8;
     case PhysicalType::kFixedLenByteArray:
       return leaf.type_length;
+    case PhysicalType::kInt96:  // never written (schema_mapping never chooses it)
     case PhysicalType::kByteArray:
       return 0;
   }

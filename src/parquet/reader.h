@@ -16,20 +16,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "parquet/physical_type.h"
 #include "parquet/thrift_decoder.h"
 
 namespace nobus::parquet {
-
-enum class PhysicalType {
-  kBoolean = 0,
-  kInt32 = 1,
-  kInt64 = 2,
-  kInt96 = 3,
-  kFloat = 4,
-  kDouble = 5,
-  kByteArray = 6,
-  kFixedLenByteArray = 7,
-};
 
 // A leaf column of the file's schema.
 struct ColumnDescriptor {

@@ -14,19 +14,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "parquet/physical_type.h"
 #include "schema/types.h"
 
 namespace nobus::parquet {
-
-enum class PhysicalType {
-  kBoolean = 0,
-  kInt32 = 1,
-  kInt64 = 2,
-  kFloat = 4,
-  kDouble = 5,
-  kByteArray = 6,
-  kFixedLenByteArray = 7
-};
 
 // One leaf column of the schema (a primitive at the end of a path through structs, lists, maps).
 struct LeafDescriptor {

@@ -131,6 +131,7 @@ void StatsAccumulator::AddFixed(const char* data, int64_t n) {
                           leaf_.type_length));
       }
       return;
+    case PhysicalType::kInt96:  // never written
     case PhysicalType::kByteArray:
       return;
   }
@@ -222,6 +223,8 @@ std::string EncodeStatBound(const LeafDescriptor& leaf, const StatValue& v) {
       }
       break;
     }
+    case PhysicalType::kInt96:  // never written
+      break;
   }
   return out;
 }
