@@ -1,7 +1,7 @@
 // `nobus delta show PATH`: loads a Delta table's snapshot (latest, or --version) and prints its
 // version, protocol, schema, configuration, txn versions, row count and live files. Read-only.
-// `nobus delta create PATH --schema-json JSON [--partition-by COL...]`: creates an empty table
-// (commit 0) with nobus's default configuration.
+// `nobus delta create PATH --columns DDL | --schema-json JSON [--partition-by COL...]`: creates an
+// empty table (commit 0) with nobus's default configuration.
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -12,6 +12,7 @@
 #include "delta/snapshot.h"
 #include "delta/table.h"
 #include "env/env.h"
+#include "schema/ddl.h"
 #include "schema/delta_json.h"
 #include "schema/types.h"
 
@@ -59,11 +60,17 @@ absl::Status RunShow(const std::string& path, std::optional<int64_t> version) {
   return absl::OkStatus();
 }
 
-absl::Status RunCreate(const std::string& path, const std::string& schema_json,
+absl::Status RunCreate(const std::string& path, const std::string& columns,
+                       const std::string& schema_json,
                        const std::vector<std::string>& partition_by) {
-  NOBUS_ASSIGN_OR_RETURN(schema::Schema schema, schema::ParseSchemaJson(schema_json));
+  if (columns.empty() == schema_json.empty())
+    return absl::InvalidArgumentError(
+        "give the schema with exactly one of --columns \"id BIGINT NOT NULL, msg STRING\" or "
+        "--schema-json '{\"type\":\"struct\",...}'");
+  auto schema = columns.empty() ? schema::ParseSchemaJson(schema_json) : schema::ParseDdl(columns);
+  NOBUS_RETURN_IF_ERROR(schema.status());
   delta::CreateTableOptions options;
-  options.schema = std::move(schema);
+  options.schema = *std::move(schema);
   options.partition_columns = partition_by;
   NOBUS_ASSIGN_OR_RETURN(
       auto committer,
@@ -75,13 +82,17 @@ absl::Status RunCreate(const std::string& path, const std::string& schema_json,
 
 void RegisterCreate(CLI::App* delta) {
   auto* create = delta->add_subcommand("create", "Create an empty Delta table (commit 0).");
-  static std::string path, schema_json;
+  static std::string path, columns, schema_json;
   static std::vector<std::string> partition_by;
   create->add_option("path", path, "Table root directory")->required();
-  create->add_option("--schema-json", schema_json, "Spark struct schema JSON")->required();
+  create->add_option(
+      "--columns", columns,
+      "Columns as SQL, e.g. \"id BIGINT NOT NULL, ts TIMESTAMP, tags ARRAY<STRING>\"");
+  create->add_option("--schema-json", schema_json,
+                     "Spark struct schema JSON (alternative to --columns)");
   create->add_option("--partition-by", partition_by, "Partition columns (top-level primitives)");
   create->callback([] {
-    absl::Status st = RunCreate(path, schema_json, partition_by);
+    absl::Status st = RunCreate(path, columns, schema_json, partition_by);
     if (!st.ok()) {
       std::fprintf(stderr, "nobus delta create: %s\n", std::string(st.message()).c_str());
       SetExitCode(1);
