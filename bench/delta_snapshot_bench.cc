@@ -25,30 +25,6 @@ constexpr int64_t kCommits = 10'000;
 constexpr int64_t kCheckpointAt = 9'990;
 
 // Hides checkpoints and `_last_checkpoint`.
-class JsonOnlyStore final : public delta::LogStore {
- public:
-  explicit JsonOnlyStore(delta::LogStore* base) : base_(base) {}
-  absl::StatusOr<std::string> Read(std::string_view name) override {
-    if (name == delta::kLastCheckpointName) return absl::NotFoundError("hidden");
-    return base_->Read(name);
-  }
-  absl::Status PutIfAbsent(std::string_view, std::string_view) override {
-    return absl::UnimplementedError("");
-  }
-  absl::Status Replace(std::string_view, std::string_view) override {
-    return absl::UnimplementedError("");
-  }
-  absl::StatusOr<std::vector<std::string>> ListNames() override {
-    NOBUS_ASSIGN_OR_RETURN(auto names, base_->ListNames());
-    std::erase_if(names,
-                  [](const std::string& n) { return n.find(".checkpoint.") != std::string::npos; });
-    return names;
-  }
-
- private:
-  delta::LogStore* base_;
-};
-
 delta::CommitActions AppendCommit(int64_t v) {
   delta::CommitActions a;
   a.commit_info = delta::CommitInfo{.timestamp_ms = 1'735'689'600'000 + v,
@@ -109,7 +85,7 @@ BenchLog& Log() {
 }
 
 void BM_ReplayJsonOnly(benchmark::State& state) {
-  JsonOnlyStore store(Log().store.get());
+  delta::JsonOnlyLogStore store(Log().store.get());
   for (auto _ : state) {
     auto snap = delta::Snapshot::Load(&store);
     if (!snap.ok() || snap->files().size() != kCommits) state.SkipWithError("replay failed");

@@ -4,14 +4,17 @@
 // wall time, each keeping `inflight` appends outstanding (1: the blocking Append, like a client
 // that waits for every ack; 16: AppendAsync with a window, like a gRPC stream whose acks arrive
 // by callback). Counters: records/s, MB/s, ack latency p50/p99/p99.9 (us, enqueue to callback),
-// payloads per fdatasync.
+// payloads per fdatasync, and CPU time of the whole process per record (all threads: producers,
+// writer, completion), which does not depend on the disk's fdatasync cost of the minute.
 // BM_RawWriteSync/threads/prezero/inflight: one thread pwrites batches of the size the matching
 // WAL run (prezero=0) achieved (payload bytes only, no framing, no queueing) and fdatasyncs each:
 // the ceiling the WAL is compared against. prezero=1 writes zeros over each file first (outside
 // the timed loop for the first file), which measures what pre-zeroing saves on fdatasync; the WAL
-// variant pays its zeroing inline on the writer thread.
+// variant zero-fills each next segment on its background preparation thread.
 //
 // The directory is $NOBUS_WAL_BENCH_DIR, or ./wal_bench_data (run from a real disk, not tmpfs).
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -45,6 +48,12 @@ std::string BenchDir(const std::string& leaf) {
   return dir;
 }
 
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 double Percentile(std::vector<int64_t>& v, double q) {
   if (v.empty()) return 0;
   size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
@@ -54,7 +63,7 @@ double Percentile(std::vector<int64_t>& v, double q) {
 
 // Sets the throughput and latency counters; returns payloads per fdatasync.
 double SetWalCounters(benchmark::State& state, const std::vector<std::vector<int64_t>>& latencies,
-                      const nobus::wal::WalStats& stats, double seconds) {
+                      const nobus::wal::WalStats& stats, double seconds, double cpu_seconds) {
   std::vector<int64_t> all;
   for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   const double records = static_cast<double>(all.size());
@@ -66,6 +75,7 @@ double SetWalCounters(benchmark::State& state, const std::vector<std::vector<int
   const double per_sync =
       stats.syncs ? static_cast<double>(stats.payloads) / static_cast<double>(stats.syncs) : 0;
   state.counters["records_per_sync"] = per_sync;
+  state.counters["cpu_us_per_record"] = records > 0 ? cpu_seconds * 1e6 / records : 0;
   return per_sync;
 }
 
@@ -125,6 +135,7 @@ void BM_WalAppend(benchmark::State& state) {
     std::atomic<bool> failed{false};
     const std::string payload(kRecordBytes, 'w');
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = ProcessCpuSeconds();
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
@@ -138,12 +149,13 @@ void BM_WalAppend(benchmark::State& state) {
     std::this_thread::sleep_for(kRunTime);
     stop = true;
     for (auto& w : workers) w.join();
+    const double cpu_seconds = ProcessCpuSeconds() - cpu_start;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     state.SetIterationTime(seconds);
     nobus::wal::WalStats stats = (*wal)->stats();
     if (failed || !(*wal)->Close().ok()) state.SkipWithError("append failed");
-    const double per_sync = SetWalCounters(state, latencies, stats, seconds);
+    const double per_sync = SetWalCounters(state, latencies, stats, seconds, cpu_seconds);
     if (state.range(1) == 0) g_batch_bytes[{threads, inflight}] = per_sync * kRecordBytes;
   }
   std::filesystem::remove_all(dir);

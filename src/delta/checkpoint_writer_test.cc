@@ -16,30 +16,6 @@ using testing::SmallTable;
 constexpr int64_t kDayMicros = 24LL * 3600 * 1'000'000;
 
 // Hides checkpoints and `_last_checkpoint`, so snapshots replay from JSON commits alone.
-class JsonOnlyStore final : public LogStore {
- public:
-  explicit JsonOnlyStore(LogStore* base) : base_(base) {}
-  absl::StatusOr<std::string> Read(std::string_view name) override {
-    if (name == kLastCheckpointName) return absl::NotFoundError("hidden");
-    return base_->Read(name);
-  }
-  absl::Status PutIfAbsent(std::string_view, std::string_view) override {
-    return absl::UnimplementedError("");
-  }
-  absl::Status Replace(std::string_view, std::string_view) override {
-    return absl::UnimplementedError("");
-  }
-  absl::StatusOr<std::vector<std::string>> ListNames() override {
-    NOBUS_ASSIGN_OR_RETURN(auto names, base_->ListNames());
-    std::erase_if(names,
-                  [](const std::string& n) { return n.find(".checkpoint.") != std::string::npos; });
-    return names;
-  }
-
- private:
-  LogStore* base_;
-};
-
 class CheckpointWriterTest : public ::testing::Test {
  protected:
   std::unique_ptr<Committer> Create(bool partitioned, StringMap config = {}) {
@@ -105,7 +81,7 @@ TEST_F(CheckpointWriterTest, CheckpointReplayEqualsJsonReplay) {
   ASSERT_TRUE(compacted.ok()) << compacted.status();
   ASSERT_TRUE(compacted->checkpoint_status.ok()) << compacted->checkpoint_status;
   ASSERT_EQ(c->snapshot().version(), 3);
-  JsonOnlyStore json_only(&store_);
+  JsonOnlyLogStore json_only(&store_);
   auto from_checkpoint = Snapshot::Load(&store_);
   auto from_json = Snapshot::Load(&json_only);
   ASSERT_TRUE(from_checkpoint.ok()) << from_checkpoint.status();

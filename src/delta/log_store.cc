@@ -137,4 +137,26 @@ absl::Status LocalLogStore::Delete(std::string_view name) {
   return fs_->Delete(env::JoinPath(log_dir_, name));
 }
 
+absl::StatusOr<std::string> JsonOnlyLogStore::Read(std::string_view name) {
+  if (name == kLastCheckpointName)
+    return absl::NotFoundError(Cat(name, " is hidden by the JSON-only view"));
+  return base_->Read(name);
+}
+
+absl::Status JsonOnlyLogStore::PutIfAbsent(std::string_view name, std::string_view) {
+  return absl::FailedPreconditionError(Cat("cannot write ", name, ": JSON-only view is read-only"));
+}
+
+absl::Status JsonOnlyLogStore::Replace(std::string_view name, std::string_view) {
+  return absl::FailedPreconditionError(Cat("cannot write ", name, ": JSON-only view is read-only"));
+}
+
+absl::StatusOr<std::vector<std::string>> JsonOnlyLogStore::ListNames() {
+  NOBUS_ASSIGN_OR_RETURN(auto names, base_->ListNames());
+  std::erase_if(names, [](const std::string& n) {
+    return n.find(".checkpoint.") != std::string::npos || n == kLastCheckpointName;
+  });
+  return names;
+}
+
 }  // namespace nobus::delta

@@ -65,6 +65,22 @@ class LogStore {
   [[nodiscard]] absl::StatusOr<LogListing> List();
 };
 
+// A read-only view of another LogStore that hides every checkpoint and `_last_checkpoint`, so a
+// snapshot loaded through it replays the JSON commits alone. Used to check a checkpoint against
+// the commits it summarizes (tests, `bench/`). Writes fail with FailedPrecondition. Holds `base`
+// unowned.
+class JsonOnlyLogStore final : public LogStore {
+ public:
+  explicit JsonOnlyLogStore(LogStore* base) : base_(base) {}
+  absl::StatusOr<std::string> Read(std::string_view name) override;
+  absl::Status PutIfAbsent(std::string_view name, std::string_view data) override;
+  absl::Status Replace(std::string_view name, std::string_view data) override;
+  absl::StatusOr<std::vector<std::string>> ListNames() override;
+
+ private:
+  LogStore* base_;
+};
+
 // A LogStore on an env::FileSystem (a local disk or POSIX mount). PutIfAbsent writes
 // `.<name>.<uuid>.tmp`, syncs it, hard-links it to `name` (the atomic put-if-absent), deletes the
 // temporary and syncs the directory. Replace writes and syncs `.<name>.<uuid>.tmp`, renames it

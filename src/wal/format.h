@@ -24,6 +24,8 @@ inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 32;
 inline constexpr size_t kRecordHeaderSize = 17;
 inline constexpr std::string_view kSegmentSuffix = ".wal";
+// The next segment, prepared ahead of a roll before it has a first LSN; recovery ignores it.
+inline constexpr std::string_view kPreparedSegmentName = "next-segment.tmp";
 // Upper bound on one record's body, whatever the options say; larger lengths are corruption.
 inline constexpr uint32_t kMaxRecordBodyBytes = 1u << 30;
 

@@ -1,7 +1,10 @@
 #include "wal/wal.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <future>
 
 #include "common/logging.h"
 
@@ -12,7 +15,8 @@ Wal::Wal(env::FileSystem* fs, env::Clock* clock, std::string dir, WalOptions opt
       clock_(clock),
       dir_(std::move(dir)),
       options_(options),
-      writer_(fs, dir_, options.segment_size_bytes, options.prezero_segments) {}
+      writer_(fs, dir_, options.segment_size_bytes, options.prezero_segments),
+      preparer_(fs, dir_, options.segment_size_bytes, options.prezero_segments) {}
 
 Wal::~Wal() {
   absl::Status st = Close();
@@ -38,6 +42,7 @@ absl::Status Wal::Start(const RecoveredLog& recovered) {
   // A last segment without records carries the next LSN in its name; it is re-created in place.
   if (!segments_.empty() && segments_.back().first_lsn == next_lsn_) segments_.pop_back();
   NOBUS_RETURN_IF_ERROR(writer_.Create(next_lsn_));
+  preparer_.Start();
   segments_.push_back({next_lsn_, writer_.path()});
   active_synced_end_ = writer_.offset();
   stats_.segments_created = 1;
@@ -52,8 +57,8 @@ absl::Status Wal::StickyError() const {
       " refuses appends after an earlier I/O error (reopen to recover): ", failure_.ToString()));
 }
 
-absl::Status Wal::Enqueue(std::span<const std::string_view> payloads, AppendCallback done,
-                          bool wait_for_budget) {
+absl::Status Wal::Enqueue(std::span<const std::string_view> payloads, Blocker* blocker,
+                          AppendCallback done, bool wait_for_budget) {
   if (payloads.empty()) return absl::InvalidArgumentError("wal append of zero payloads");
   const uint64_t size = FramedSize(payloads);
   if (size > options_.max_record_bytes)
@@ -73,7 +78,7 @@ absl::Status Wal::Enqueue(std::span<const std::string_view> payloads, AppendCall
   const Lsn first = next_lsn_;
   next_lsn_ += payloads.size();
   AppendRecord(first, payloads, &queue_);
-  waiters_.push_back({first, next_lsn_ - 1, queue_.size(), std::move(done)});
+  waiters_.push_back({first, next_lsn_ - 1, queue_.size(), blocker, std::move(done)});
   unsynced_bytes_ += size;
   const bool wake = waiters_.size() == 1;
   l.unlock();
@@ -82,19 +87,50 @@ absl::Status Wal::Enqueue(std::span<const std::string_view> payloads, AppendCall
 }
 
 absl::Status Wal::AppendAsync(std::span<const std::string_view> payloads, AppendCallback done) {
-  return Enqueue(payloads, std::move(done), /*wait_for_budget=*/true);
+  return Enqueue(payloads, nullptr, std::move(done), /*wait_for_budget=*/true);
 }
 
 absl::Status Wal::TryAppendAsync(std::span<const std::string_view> payloads, AppendCallback done) {
-  return Enqueue(payloads, std::move(done), /*wait_for_budget=*/false);
+  return Enqueue(payloads, nullptr, std::move(done), /*wait_for_budget=*/false);
+}
+
+namespace {
+
+void FutexWait(std::atomic<uint32_t>* word, uint32_t expected) {
+  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+            nullptr, 0);
+}
+
+// Safe on an address whose object is gone: the kernel only looks the address up among waiters.
+void FutexWakeOne(std::atomic<uint32_t>* word) {
+  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr,
+            0);
+}
+
+}  // namespace
+
+void Wal::Blocker::Finish(absl::StatusOr<Lsn> r) {
+  result = std::move(r);
+  std::atomic<uint32_t>* word = &state;
+  // After this exchange the waiter may return and destroy *this; only `word` is used below.
+  if (word->exchange(kDone, std::memory_order_acq_rel) == kSleeping) FutexWakeOne(word);
+}
+
+absl::StatusOr<Lsn> Wal::Blocker::Wait() {
+  uint32_t s = state.load(std::memory_order_acquire);
+  while (s != kDone) {
+    if (s == kSleeping || state.compare_exchange_strong(s, kSleeping, std::memory_order_acquire)) {
+      FutexWait(&state, kSleeping);
+    }
+    s = state.load(std::memory_order_acquire);
+  }
+  return std::move(result);
 }
 
 absl::StatusOr<Lsn> Wal::AppendBatch(std::span<const std::string_view> payloads) {
-  std::promise<absl::StatusOr<Lsn>> promise;
-  std::future<absl::StatusOr<Lsn>> future = promise.get_future();
-  NOBUS_RETURN_IF_ERROR(AppendAsync(
-      payloads, [&promise](absl::StatusOr<Lsn> lsn) { promise.set_value(std::move(lsn)); }));
-  return future.get();
+  Blocker blocker;
+  NOBUS_RETURN_IF_ERROR(Enqueue(payloads, &blocker, nullptr, /*wait_for_budget=*/true));
+  return blocker.Wait();
 }
 
 absl::StatusOr<Lsn> Wal::Append(std::string_view payload) {
@@ -149,7 +185,15 @@ absl::Status Wal::WriteBatch(const std::string& batch, const std::vector<Waiter>
 absl::Status Wal::Roll(Lsn first_lsn) {
   NOBUS_RETURN_IF_ERROR(writer_.Sync());
   NOBUS_RETURN_IF_ERROR(writer_.Close());
-  NOBUS_RETURN_IF_ERROR(writer_.Create(first_lsn));
+  absl::StatusOr<std::unique_ptr<env::File>> prepared = preparer_.Take();
+  if (prepared.ok()) {
+    NOBUS_RETURN_IF_ERROR(writer_.Adopt(std::move(*prepared), preparer_.path(), first_lsn));
+  } else {
+    NOBUS_LOG_WARN("wal {}: preparing the next segment failed ({}); creating it inline", dir_,
+                   prepared.status().ToString());
+    NOBUS_RETURN_IF_ERROR(writer_.Create(first_lsn));
+  }
+  preparer_.Start();
   {
     std::lock_guard<std::mutex> l(segments_mu_);
     segments_.push_back({first_lsn, writer_.path()});
@@ -196,10 +240,12 @@ void Wal::CompletionLoop() {
     }
     for (Completion& batch : batches) {
       for (Waiter& w : batch.waiters) {
-        if (batch.status.ok()) {
-          w.done(w.last_lsn);
+        absl::StatusOr<Lsn> result = w.last_lsn;
+        if (!batch.status.ok()) result = batch.status;
+        if (w.blocker != nullptr) {
+          w.blocker->Finish(std::move(result));
         } else {
-          w.done(batch.status);
+          w.done(std::move(result));
         }
       }
     }
@@ -275,6 +321,8 @@ absl::Status Wal::Close() {
   done_cv_.notify_all();
   if (completion_thread_.joinable()) completion_thread_.join();
   absl::Status st = writer_.Close();
+  absl::Status discarded = preparer_.Discard();
+  if (st.ok()) st = discarded;
   std::lock_guard<std::mutex> l(mu_);
   closed_ = true;
   if (!failure_.ok()) return StickyError();

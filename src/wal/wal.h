@@ -5,7 +5,8 @@
 // committed up to an LSN the server calls ReleaseUpTo and whole segments below it are deleted.
 // On-disk format and recovery rules: doc/wal.md.
 //
-// Lifecycle: Open (recovers the directory, starts the writer thread) -> appends, reads, releases
+// Lifecycle: Open (recovers the directory, starts the writer and completion threads and the
+// preparation of the next segment file in the background) -> appends, reads, releases
 // from any thread -> Close (or the destructor), which syncs what is queued and stops the writer.
 // Thread-safety: every method is thread-safe. Ownership: the Wal borrows `fs` and `clock`, which
 // must outlive it.
@@ -22,6 +23,7 @@
 // failed fdatasync the kernel may have dropped the dirty pages). Reopen to recover.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -44,7 +46,8 @@ struct WalOptions {
   // A segment is rolled when the next record would not fit; a larger record gets its own segment.
   uint64_t segment_size_bytes = 64ull << 20;
   // Write zeros over each new segment (and sync) before using it, so later fdatasyncs need not
-  // convert unwritten extents (see doc/performance.md "## WAL" for when this pays off).
+  // convert unwritten extents (see doc/performance.md "## WAL" for when this pays off). Done in
+  // the background while the previous segment fills, except for the segment created by Open.
   bool prezero_segments = false;
   // Backpressure budget: bytes queued or written but not yet synced. Appends wait (or TryAppend
   // fails with ResourceExhausted) while a new record would exceed it; one record is always let in.
@@ -114,10 +117,23 @@ class Wal {
   const std::string& dir() const { return dir_; }
 
  private:
+  // The caller of a blocking append waits on this object on its own stack: no heap allocation,
+  // no mutex, at most one futex wake. Finish is called once, by the completion thread, and
+  // touches the object only until its atomic store (the wake-up syscall needs just the address).
+  struct Blocker {
+    static constexpr uint32_t kWaiting = 0;   // no result yet, waiter awake
+    static constexpr uint32_t kSleeping = 1;  // no result yet, waiter in (or entering) FUTEX_WAIT
+    static constexpr uint32_t kDone = 2;      // result set
+    std::atomic<uint32_t> state{kWaiting};
+    absl::StatusOr<Lsn> result;
+    void Finish(absl::StatusOr<Lsn> r);
+    absl::StatusOr<Lsn> Wait();
+  };
   struct Waiter {
     Lsn first_lsn;
     Lsn last_lsn;
-    uint64_t end;  // offset just past this record in the batch buffer
+    uint64_t end;      // offset just past this record in the batch buffer
+    Blocker* blocker;  // set for blocking appends; `done` for asynchronous ones
     AppendCallback done;
   };
   struct Segment {
@@ -131,8 +147,8 @@ class Wal {
 
   Wal(env::FileSystem* fs, env::Clock* clock, std::string dir, WalOptions options);
   absl::Status Start(const RecoveredLog& recovered);
-  absl::Status Enqueue(std::span<const std::string_view> payloads, AppendCallback done,
-                       bool wait_for_budget);
+  absl::Status Enqueue(std::span<const std::string_view> payloads, Blocker* blocker,
+                       AppendCallback done, bool wait_for_budget);
   void WriterLoop();
   absl::Status WriteBatch(const std::string& batch, const std::vector<Waiter>& waiters);
   absl::Status Roll(Lsn first_lsn);
@@ -170,7 +186,8 @@ class Wal {
   std::vector<Completion> done_queue_;
   bool writer_exited_ = false;
 
-  SegmentWriter writer_;  // writer thread only (and Start/Close before/after it runs)
+  SegmentWriter writer_;      // writer thread only (and Start/Close before/after it runs)
+  SegmentPreparer preparer_;  // likewise
   std::thread thread_;
   std::thread completion_thread_;
 };

@@ -211,6 +211,29 @@ TEST_F(WalFaultTest, CrashWhileCreatingASegmentKeepsLsns) {
   EXPECT_TRUE(reopened->Append("again").ok());
 }
 
+// A roll syncs the old segment (1), then the prepared file's header (2), renames it and syncs the
+// directory, then the batch (3). Power goes after each of these syncs fails.
+TEST_F(WalFaultTest, PowerLossDuringRollKeepsAckedRecords) {
+  WalOptions options;
+  options.segment_size_bytes = 100;  // every record rolls
+  for (int failing_sync = 1; failing_sync <= 3; ++failing_sync) {
+    SCOPED_TRACE(failing_sync);
+    auto wal = *Open(options);
+    auto acked = AppendAcked(wal.get(), 3);
+    const Lsn next = wal->next_lsn();
+    fault_.FailNthSync(failing_sync, absl::UnavailableError("power lost"));
+    EXPECT_FALSE(wal->Append(std::string(60, 'x')).ok());
+    ASSERT_TRUE(fault_.SimulatePowerLoss());
+    wal.reset();
+    fault_.Reset();
+    auto reopened = *Open(options);
+    auto all = ReadAll(reopened.get());
+    for (const auto& [lsn, payload] : acked) EXPECT_EQ(all[lsn], payload);
+    EXPECT_EQ(reopened->next_lsn(), next);
+    EXPECT_EQ(*reopened->Append("again"), next);
+  }
+}
+
 TEST_F(WalFaultTest, BackpressureBlocksWhenOverBudget) {
   WalOptions options;
   options.max_unsynced_bytes = 4096;

@@ -209,5 +209,46 @@ TEST_F(WalTest, AppendAfterCloseFails) {
   EXPECT_TRUE(wal->Close().ok());
 }
 
+TEST_F(WalTest, PreparedSegmentIsIgnoredByRecoveryAndRemovedOnClose) {
+  WalOptions options;
+  options.segment_size_bytes = 128;  // every record rolls
+  const std::string prepared = env::JoinPath(kDir, kPreparedSegmentName);
+  auto wal = OpenWal(options);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(wal->Append(std::string(60, 'a' + i)).ok());
+  ASSERT_TRUE(wal->Close().ok());
+  EXPECT_EQ(fs_.Stat(prepared).status().code(), absl::StatusCode::kNotFound);
+  // A process killed after preparing a file leaves it behind, possibly half written.
+  auto file = *fs_.Open(prepared, env::OpenMode::kTruncate);
+  ASSERT_TRUE(file->WriteAt(0, "garbage, not a segment header").ok());
+  ASSERT_TRUE(file->Close().ok());
+  auto reopened = OpenWal(options);
+  EXPECT_EQ(ReadAll(reopened.get()).size(), 5u);
+  EXPECT_EQ(*reopened->Append(std::string(60, 'f')), 6u);
+  EXPECT_EQ(*reopened->Append(std::string(60, 'g')), 7u);
+  EXPECT_EQ(ReadAll(reopened.get()).size(), 7u);
+}
+
+// A crash right after a roll named the prepared file, before any record reached it: the last
+// segment has a valid header (or, if the header never became durable, zeros) and no records.
+TEST_F(WalTest, LastSegmentWithoutRecordsIsEmptyAndKeepsLsns) {
+  const std::string zeros(200, '\0');
+  const std::vector<std::string> tails = {EncodeSegmentHeader({6, 0}),
+                                          EncodeSegmentHeader({6, kFlagPrezeroed}) + zeros,
+                                          std::string(kSegmentHeaderSize, '\0') + zeros};
+  for (const std::string& contents : tails) {
+    env::MemFileSystem fs;
+    auto wal = *Wal::Open(&fs, &clock_, kDir);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(wal->Append(Cat("r", i)).ok());
+    ASSERT_TRUE(wal->Close().ok());
+    auto file = *fs.Open(env::JoinPath(kDir, SegmentFileName(6)), env::OpenMode::kTruncate);
+    ASSERT_TRUE(file->WriteAt(0, contents).ok());
+    ASSERT_TRUE(file->Close().ok());
+    auto reopened = *Wal::Open(&fs, &clock_, kDir);
+    EXPECT_EQ(reopened->next_lsn(), 6u);
+    EXPECT_EQ(ReadAll(reopened.get()).size(), 5u);
+    EXPECT_EQ(*reopened->Append("after"), 6u);
+  }
+}
+
 }  // namespace
 }  // namespace nobus::wal

@@ -87,35 +87,11 @@ TEST_P(DatTest, ReplaysEveryExpectedOlderVersion) {
 }
 
 // Hides checkpoints so a snapshot is replayed from JSON commits alone.
-class JsonOnlyStore final : public LogStore {
- public:
-  explicit JsonOnlyStore(LogStore* base) : base_(base) {}
-  absl::StatusOr<std::string> Read(std::string_view name) override {
-    if (name == kLastCheckpointName) return absl::NotFoundError("hidden");
-    return base_->Read(name);
-  }
-  absl::Status PutIfAbsent(std::string_view, std::string_view) override {
-    return absl::UnimplementedError("read-only");
-  }
-  absl::Status Replace(std::string_view, std::string_view) override {
-    return absl::UnimplementedError("read-only");
-  }
-  absl::StatusOr<std::vector<std::string>> ListNames() override {
-    NOBUS_ASSIGN_OR_RETURN(auto names, base_->ListNames());
-    std::erase_if(names,
-                  [](const std::string& n) { return n.find(".checkpoint.") != std::string::npos; });
-    return names;
-  }
-
- private:
-  LogStore* base_;
-};
-
 class DatCheckpointTest : public DatTest {};
 
 TEST_P(DatCheckpointTest, CheckpointReplayEqualsJsonReplay) {
   LocalLogStore store(env::PosixFileSystem(), CaseDir() + "/delta");
-  JsonOnlyStore json_only(&store);
+  JsonOnlyLogStore json_only(&store);
   auto from_checkpoint = Snapshot::Load(&store);
   auto from_json = Snapshot::Load(&json_only);
   ASSERT_TRUE(from_checkpoint.ok()) << from_checkpoint.status();

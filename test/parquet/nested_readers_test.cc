@@ -88,7 +88,9 @@ TEST(NestedReadersTest, ManyNestedRowsAcrossPagesAndRowGroups) {
   options.page_size_bytes = 2 << 10;
   options.row_group_size_bytes = 32 << 10;
   const nlohmann::json doc = RoundTrip(&harness, NestedSchema(), rows, options);
-  if (!doc.is_null()) EXPECT_GT(doc["duckdb"]["row_groups"].size(), 1u);
+  if (!doc.is_null()) {
+    EXPECT_GT(doc["duckdb"]["row_groups"].size(), 1u);
+  }
 }
 
 TEST(NestedReadersTest, AllNullNestedColumns) {

@@ -96,8 +96,9 @@ TEST_P(CodecTest, ManyRowsManyPagesAndRowGroups) {
   options.row_group_size_bytes = 64 << 10;
   options.page_size_bytes = 4 << 10;
   const nlohmann::json doc = RoundTrip(&harness, schema, rows, options);
-  if (!doc.is_null())
+  if (!doc.is_null()) {
     EXPECT_GT(doc["duckdb"]["row_groups"].size(), 1u) << "expected several row groups";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, CodecTest,
