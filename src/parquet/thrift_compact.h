@@ -10,23 +10,9 @@
 #include <string_view>
 #include <vector>
 
-namespace nobus::parquet {
+#include "parquet/thrift_types.h"
 
-// Compact-protocol type nibbles.
-enum class CType : uint8_t {
-  kBoolTrue = 1,
-  kBoolFalse = 2,
-  kI8 = 3,
-  kI16 = 4,
-  kI32 = 5,
-  kI64 = 6,
-  kDouble = 7,
-  kBinary = 8,
-  kList = 9,
-  kSet = 10,
-  kMap = 11,
-  kStruct = 12,
-};
+namespace nobus::parquet {
 
 class CompactWriter {
  public:

@@ -8,7 +8,7 @@ absl::Status Corrupt(std::string_view what) {
 }
 
 bool IsInt(CType t) {
-  return t == CType::kByte || t == CType::kI16 || t == CType::kI32 || t == CType::kI64;
+  return t == CType::kI8 || t == CType::kI16 || t == CType::kI32 || t == CType::kI64;
 }
 
 // Calls on_field(id, type) for each field of a struct; on_field returns false to skip the field.
@@ -226,7 +226,7 @@ absl::StatusOr<bool> ThriftDecoder::NextField(int16_t* id, CType* type) {
 }
 
 absl::StatusOr<int64_t> ThriftDecoder::ReadInt(CType type) {
-  if (type == CType::kByte) {
+  if (type == CType::kI8) {
     if (pos_ >= data_.size()) return Corrupt("truncated i8");
     return static_cast<int8_t>(data_[pos_++]);
   }
@@ -235,8 +235,8 @@ absl::StatusOr<int64_t> ThriftDecoder::ReadInt(CType type) {
 }
 
 absl::StatusOr<bool> ThriftDecoder::ReadBool(CType type) {
-  if (type == CType::kTrue) return true;
-  if (type == CType::kFalse) return false;
+  if (type == CType::kBoolTrue) return true;
+  if (type == CType::kBoolFalse) return false;
   return Corrupt("bool field of another type");
 }
 
@@ -267,10 +267,10 @@ absl::Status ThriftDecoder::Skip(CType type) { return SkipDepth(type, 0); }
 absl::Status ThriftDecoder::SkipDepth(CType type, int depth) {
   if (depth > kMaxDepth) return Corrupt("values nested too deeply");
   switch (type) {
-    case CType::kTrue:
-    case CType::kFalse:
+    case CType::kBoolTrue:
+    case CType::kBoolFalse:
       return absl::OkStatus();
-    case CType::kByte:
+    case CType::kI8:
     case CType::kI16:
     case CType::kI32:
     case CType::kI64:
@@ -285,8 +285,8 @@ absl::Status ThriftDecoder::SkipDepth(CType type, int depth) {
     case CType::kSet: {
       NOBUS_ASSIGN_OR_RETURN(auto header, ReadListHeader());
       for (uint32_t i = 0; i < header.second; ++i) {
-        if (header.first == CType::kTrue || header.first == CType::kFalse) {
-          NOBUS_RETURN_IF_ERROR(SkipDepth(CType::kByte, depth + 1));
+        if (header.first == CType::kBoolTrue || header.first == CType::kBoolFalse) {
+          NOBUS_RETURN_IF_ERROR(SkipDepth(CType::kI8, depth + 1));
         } else {
           NOBUS_RETURN_IF_ERROR(SkipDepth(header.first, depth + 1));
         }
@@ -302,9 +302,9 @@ absl::Status ThriftDecoder::SkipDepth(CType type, int depth) {
       auto key = static_cast<CType>(kv >> 4), value = static_cast<CType>(kv & 0x0F);
       for (uint64_t i = 0; i < size; ++i) {
         NOBUS_RETURN_IF_ERROR(
-            SkipDepth(key == CType::kTrue || key == CType::kFalse ? CType::kByte : key, depth + 1));
+            SkipDepth(key == CType::kBoolTrue || key == CType::kBoolFalse ? CType::kI8 : key, depth + 1));
         NOBUS_RETURN_IF_ERROR(SkipDepth(
-            value == CType::kTrue || value == CType::kFalse ? CType::kByte : value, depth + 1));
+            value == CType::kBoolTrue || value == CType::kBoolFalse ? CType::kI8 : value, depth + 1));
       }
       return absl::OkStatus();
     }

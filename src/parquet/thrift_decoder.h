@@ -12,25 +12,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "parquet/thrift_types.h"
 
 namespace nobus::parquet {
-
-// Compact-protocol type nibbles.
-enum class CType : uint8_t {
-  kStop = 0,
-  kTrue = 1,
-  kFalse = 2,
-  kByte = 3,
-  kI16 = 4,
-  kI32 = 5,
-  kI64 = 6,
-  kDouble = 7,
-  kBinary = 8,
-  kList = 9,
-  kSet = 10,
-  kMap = 11,
-  kStruct = 12,
-};
 
 // A cursor over compact-protocol bytes. Not thread-safe; borrows the bytes.
 class ThriftDecoder {
