@@ -5,14 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "parquet/test_util.h"
+
 namespace nobus::parquet {
 namespace {
 
-std::vector<int> Bytes(const std::string& s) {
-  std::vector<int> out;
-  for (char c : s) out.push_back(static_cast<unsigned char>(c));
-  return out;
-}
+using testing::Bytes;
 
 TEST(EncodingTest, BitWidths) {
   EXPECT_EQ(BitWidth(0), 0);

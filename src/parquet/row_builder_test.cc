@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "parquet/row_batch.h"
+#include "parquet/test_util.h"
 
 namespace nobus::parquet {
 namespace {
@@ -12,13 +13,7 @@ using schema::Field;
 using schema::Primitive;
 using schema::TypeKind;
 
-std::unique_ptr<RowBatch> MakeBatch(std::vector<Field> fields) {
-  schema::Schema s;
-  s.fields = std::move(fields);
-  auto batch = RowBatch::Create(s);
-  EXPECT_TRUE(batch.ok()) << batch.status();
-  return std::move(batch).value();
-}
+using testing::MakeBatch;
 
 std::vector<int16_t> Levels(const std::vector<int16_t>& v) { return v; }
 

@@ -11,6 +11,7 @@
 #include "parquet/column_writer.h"
 #include "parquet/schema_mapping.h"
 #include "parquet/stats.h"
+#include "parquet/test_util.h"
 
 namespace nobus::parquet {
 namespace {
@@ -19,11 +20,7 @@ using schema::Field;
 using schema::Primitive;
 using schema::TypeKind;
 
-std::unique_ptr<RowBatch> MakeBatch(std::vector<Field> fields) {
-  schema::Schema s;
-  s.fields = std::move(fields);
-  return RowBatch::Create(s).value();
-}
+using testing::MakeBatch;
 
 std::unique_ptr<RowBatch> StringBatch(int rows, int cardinality) {
   auto batch = MakeBatch({Field{"s", Primitive(TypeKind::kString)}});

@@ -41,6 +41,20 @@ class WalFaultTest : public ::testing::Test {
     }
     return acked;
   }
+  // Writes 30 records into 200-byte segments, closes the log and returns its segments (several).
+  std::vector<SegmentFile> ClosedLogOfSmallSegments() {
+    auto wal = Open(SmallSegments());
+    EXPECT_TRUE(wal.ok()) << wal.status();
+    if (!wal.ok()) return {};
+    AppendAcked(wal->get(), 30);
+    EXPECT_TRUE((*wal)->Close().ok());
+    return *ListSegments(&mem_, kDir);
+  }
+  static WalOptions SmallSegments() {
+    WalOptions options;
+    options.segment_size_bytes = 200;
+    return options;
+  }
   void FlipByte(const std::string& path, uint64_t offset) {
     auto file = mem_.Open(path, env::OpenMode::kReadWrite);
     ASSERT_TRUE(file.ok());
@@ -154,17 +168,12 @@ TEST_F(WalFaultTest, NoSpaceIsClearAndReopenWorksWhenSpaceReturns) {
 }
 
 TEST_F(WalFaultTest, CorruptMiddleSegmentIsDataLossWithFileAndOffset) {
-  WalOptions options;
-  options.segment_size_bytes = 200;
-  auto wal = *Open(options);
-  AppendAcked(wal.get(), 30);
-  ASSERT_TRUE(wal->Close().ok());
-  auto segments = *ListSegments(&mem_, kDir);
+  auto segments = ClosedLogOfSmallSegments();
   ASSERT_GE(segments.size(), 3u);
   const std::string victim = segments[1].path;
   const uint64_t offset = kSegmentHeaderSize + kRecordHeaderSize;  // first record's body
   FlipByte(victim, offset);
-  auto reopened = Open(options);
+  auto reopened = Open(SmallSegments());
   ASSERT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(reopened.status().message().find(victim), std::string::npos) << reopened.status();
   EXPECT_NE(reopened.status().message().find(Cat("offset ", kSegmentHeaderSize)), std::string::npos)
@@ -185,14 +194,10 @@ TEST_F(WalFaultTest, CorruptionFollowedByGoodRecordsInLastSegmentIsDataLoss) {
 }
 
 TEST_F(WalFaultTest, MissingMiddleSegmentIsDataLoss) {
-  WalOptions options;
-  options.segment_size_bytes = 200;
-  auto wal = *Open(options);
-  AppendAcked(wal.get(), 30);
-  ASSERT_TRUE(wal->Close().ok());
-  auto segments = *ListSegments(&mem_, kDir);
+  auto segments = ClosedLogOfSmallSegments();
+  ASSERT_GE(segments.size(), 3u);
   ASSERT_TRUE(mem_.Delete(segments[1].path).ok());
-  EXPECT_EQ(Open(options).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(Open(SmallSegments()).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(WalFaultTest, CrashWhileCreatingASegmentKeepsLsns) {

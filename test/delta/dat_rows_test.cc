@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "dat_cases.h"
 #include "delta/log_store.h"
 #include "delta/snapshot.h"
 #include "env/env.h"
@@ -13,10 +14,7 @@
 namespace nobus::delta {
 namespace {
 
-std::string DatDir() {
-  const char* shared = std::getenv("NOBUS_SHARED_DIR");
-  return Cat(shared != nullptr ? shared : "../shared", "/testdata/dat");
-}
+using testing::DatDir;
 
 class DatRowsTest : public ::testing::TestWithParam<std::string> {};
 
@@ -39,12 +37,7 @@ TEST_P(DatRowsTest, LiveFilesHoldTheExpectedRows) {
   EXPECT_EQ((*result)["extra"], 0) << result->dump();
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, DatRowsTest,
-                         ::testing::Values("all_primitive_types", "basic_append",
-                                           "basic_partitioned", "multi_partitioned",
-                                           "multi_partitioned_2", "nested_types", "no_replay",
-                                           "no_stats", "stats_as_struct", "with_checkpoint",
-                                           "with_schema_change"));
+INSTANTIATE_TEST_SUITE_P(Cases, DatRowsTest, ::testing::ValuesIn(testing::kDatCases));
 
 }  // namespace
 }  // namespace nobus::delta

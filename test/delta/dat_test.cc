@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "dat_cases.h"
 #include "delta/log_store.h"
 #include "delta/snapshot.h"
 #include "env/env.h"
@@ -14,10 +15,7 @@
 namespace nobus::delta {
 namespace {
 
-std::string DatDir() {
-  const char* shared = std::getenv("NOBUS_SHARED_DIR");
-  return Cat(shared != nullptr ? shared : "../shared", "/testdata/dat");
-}
+using testing::DatDir;
 
 struct Expected {
   int64_t version = -1;
@@ -119,12 +117,7 @@ TEST_P(DatCheckpointTest, CheckpointReplayEqualsJsonReplay) {
 INSTANTIATE_TEST_SUITE_P(Checkpointed, DatCheckpointTest,
                          ::testing::Values("with_checkpoint", "no_stats", "stats_as_struct"));
 
-INSTANTIATE_TEST_SUITE_P(Cases, DatTest,
-                         ::testing::Values("all_primitive_types", "basic_append",
-                                           "basic_partitioned", "multi_partitioned",
-                                           "multi_partitioned_2", "nested_types", "no_replay",
-                                           "no_stats", "stats_as_struct", "with_checkpoint",
-                                           "with_schema_change"));
+INSTANTIATE_TEST_SUITE_P(Cases, DatTest, ::testing::ValuesIn(testing::kDatCases));
 
 }  // namespace
 }  // namespace nobus::delta

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "dat_cases.h"
 #include "delta/log_store.h"
 #include "env/env.h"
 
@@ -26,9 +27,8 @@ int Checkpoint(const std::string& s) {
 }
 
 std::string DatCheckpoint() {
-  const char* shared = std::getenv("NOBUS_SHARED_DIR");
-  std::string path = Cat(shared != nullptr ? shared : "../shared",
-                         "/testdata/dat/with_checkpoint/delta/_delta_log/", CheckpointFileName(2));
+  std::string path =
+      Cat(testing::DatDir(), "/with_checkpoint/delta/_delta_log/", CheckpointFileName(2));
   return env::ReadFile(env::PosixFileSystem(), path).value_or("");
 }
 

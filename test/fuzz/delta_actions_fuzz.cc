@@ -9,27 +9,20 @@
 #include <string_view>
 
 #include "delta/actions.h"
+#include "fuzz_checks.h"
 
-namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
+using nobus::fuzz::Check;
 
 int NobusDeltaActionsFuzzOne(const uint8_t* bytes, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(bytes), size);
   auto parsed = nobus::delta::ParseCommit(body, "fuzz.json");
   if (!parsed.ok()) return 0;
-  std::string text = nobus::delta::SerializeCommit(*parsed);
-  auto again = nobus::delta::ParseCommit(text, "fuzz-roundtrip.json");
-  Check(again.ok());
-  Check(again->adds.size() == parsed->adds.size());
-  Check(again->removes.size() == parsed->removes.size());
-  Check(again->txns.size() == parsed->txns.size());
-  Check(again->protocol.has_value() == parsed->protocol.has_value());
-  Check(again->metadata.has_value() == parsed->metadata.has_value());
+  const nobus::delta::CommitActions again = nobus::fuzz::RoundTrip(*parsed);
+  Check(again.adds.size() == parsed->adds.size());
+  Check(again.removes.size() == parsed->removes.size());
+  Check(again.txns.size() == parsed->txns.size());
+  Check(again.protocol.has_value() == parsed->protocol.has_value());
+  Check(again.metadata.has_value() == parsed->metadata.has_value());
   return 0;
 }
 
