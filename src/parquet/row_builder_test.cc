@@ -128,6 +128,17 @@ class RollbackTest : public ::testing::Test {
     before_ = Snapshot();
   }
 
+  // Begins a row and gives valid values for the scalar columns id..price (tags and s follow).
+  void ValidScalars() {
+    RowBuilder& b = *builder_;
+    b.BeginRow();
+    b.Int64(2);
+    b.String("bob");
+    b.Int32(1);
+    b.Int32(1);
+    b.Decimal(1);
+  }
+
   // Appends a valid row without ending it.
   void GoodRow() {
     RowBuilder& b = *builder_;
@@ -221,12 +232,7 @@ TEST_F(RollbackTest, ByteOutOfRange) {
 
 TEST_F(RollbackTest, InvalidUtf8) {
   RowBuilder& b = *builder_;
-  b.BeginRow();
-  b.Int64(2);
-  b.String("bob");
-  b.Int32(1);
-  b.Int32(1);
-  b.Decimal(1);
+  ValidScalars();
   b.BeginList();
   b.String("ok");
   b.String("\xC3\x28");
@@ -235,12 +241,7 @@ TEST_F(RollbackTest, InvalidUtf8) {
 
 TEST_F(RollbackTest, MissingStructField) {
   RowBuilder& b = *builder_;
-  b.BeginRow();
-  b.Int64(2);
-  b.String("bob");
-  b.Int32(1);
-  b.Int32(1);
-  b.Decimal(1);
+  ValidScalars();
   b.Null();
   b.BeginStruct();
   b.EndStruct();
@@ -262,12 +263,7 @@ TEST_F(RollbackTest, MissingTopLevelField) {
 
 TEST_F(RollbackTest, UnbalancedEndList) {
   RowBuilder& b = *builder_;
-  b.BeginRow();
-  b.Int64(2);
-  b.String("bob");
-  b.Int32(1);
-  b.Int32(1);
-  b.Decimal(1);
+  ValidScalars();
   b.BeginList();
   b.EndStruct();
   ExpectRejected("tags");
@@ -275,12 +271,7 @@ TEST_F(RollbackTest, UnbalancedEndList) {
 
 TEST_F(RollbackTest, RowEndsInsideOpenList) {
   RowBuilder& b = *builder_;
-  b.BeginRow();
-  b.Int64(2);
-  b.String("bob");
-  b.Int32(1);
-  b.Int32(1);
-  b.Decimal(1);
+  ValidScalars();
   b.BeginList();
   b.String("a");
   ExpectRejected("tags");
