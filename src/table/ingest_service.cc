@@ -1,0 +1,237 @@
+#include "table/ingest_service.h"
+
+#include "common/logging.h"
+#include "schema/row_codec.h"
+#include "table/node_id.h"
+#include "table/table_state.h"
+#include "table/wal_record.h"
+
+namespace nobus::table {
+
+// One accepted append between AppendAsync and its callback. The WAL copies the payloads while
+// AppendAsync runs; the blob is kept here for the table buffer.
+struct IngestService::PendingAppend {
+  std::shared_ptr<TableState> table;
+  std::string header;
+  std::string blob;
+  int64_t num_rows = 0;
+  DurableCallback done;
+};
+
+namespace {
+
+absl::Status CheckBlob(std::string_view blob, int64_t num_rows) {
+  if (num_rows <= 0) return absl::InvalidArgumentError("an append needs at least one row");
+  absl::StatusOr<int64_t> count = schema::CountRows(blob);
+  if (!count.ok()) {
+    return absl::InvalidArgumentError(Cat("the row blob is malformed: ", count.status().message()));
+  }
+  if (*count != num_rows) {
+    return absl::InvalidArgumentError(
+        Cat("the row blob holds ", *count, " rows but the append claims ", num_rows));
+  }
+  return absl::OkStatus();
+}
+
+// The caller may act on InvalidArgument (too large); anything else means this node's WAL cannot
+// take appends now, and another node (or this one after a restart) can.
+absl::Status WalAppendError(const absl::Status& st) {
+  if (absl::IsInvalidArgument(st)) return st;
+  return absl::UnavailableError(Cat("the write-ahead log refused the append: ", st.message()));
+}
+
+}  // namespace
+
+IngestService::IngestService(env::FileSystem* fs, env::Clock* clock, std::string data_dir,
+                             IngestOptions options)
+    : fs_(fs), clock_(clock), data_dir_(std::move(data_dir)), options_(std::move(options)) {}
+
+absl::StatusOr<std::unique_ptr<IngestService>> IngestService::Open(env::FileSystem* fs,
+                                                                   env::Clock* clock,
+                                                                   std::string data_dir,
+                                                                   IngestOptions options) {
+  std::unique_ptr<IngestService> service(
+      new IngestService(fs, clock, std::move(data_dir), std::move(options)));
+  absl::Status st = service->Start();
+  if (!st.ok()) {
+    service->Abandon();
+    return st;
+  }
+  return service;
+}
+
+absl::Status IngestService::Start() {
+  NOBUS_RETURN_IF_ERROR(fs_->CreateDirs(data_dir_));
+  NOBUS_ASSIGN_OR_RETURN(std::string node_id, LoadOrCreateNodeId(fs_, data_dir_));
+  wal_id_ = Cat("nobus-wal-", node_id);
+  NOBUS_ASSIGN_OR_RETURN(catalog_, Catalog::Open(fs_, clock_, env::JoinPath(data_dir_, "tables")));
+  NOBUS_ASSIGN_OR_RETURN(wal_,
+                         wal::Wal::Open(fs_, clock_, env::JoinPath(data_dir_, "wal"), options_.wal));
+  if (options_.metrics != nullptr) {
+    wal_bytes_ = options_.metrics->GetCounter("nobus_wal_bytes_written_total",
+                                              "Bytes written and synced to the write-ahead log.");
+    wal_segments_ = options_.metrics->GetGauge("nobus_wal_segments",
+                                               "Segment files of the write-ahead log on disk.");
+  }
+  NOBUS_RETURN_IF_ERROR(Recover());
+  flusher_ = std::thread(&IngestService::FlusherLoop, this);
+  return absl::OkStatus();
+}
+
+void IngestService::Abandon() {
+  std::lock_guard<std::mutex> cl(close_mu_);
+  if (wal_ != nullptr) (void)wal_->Close();
+  closed_ = true;  // Close has nothing left to do
+}
+
+IngestService::~IngestService() {
+  absl::Status st = Close();
+  if (!st.ok()) NOBUS_LOG_WARN("ingest service closed with an error: {}", st.ToString());
+}
+
+Catalog* IngestService::catalog() { return catalog_.get(); }
+
+const std::string& IngestService::wal_id() const { return wal_id_; }
+
+absl::StatusOr<std::shared_ptr<TableState>> IngestService::LoadTable(const TableInfo& info) {
+  auto committer = delta::Committer::Open(fs_, clock_, info.storage_location);
+  if (!committer.ok())
+    return Annotate(committer.status(), Cat("opening table '", info.name.ToString(), "'"));
+  NOBUS_ASSIGN_OR_RETURN(auto decoder, schema::RecordDecoder::ForJson(info.schema));
+  TableMetrics metrics = TableMetrics::Register(options_.metrics, info.name.ToString());
+  if (metrics.last_commit_version != nullptr)
+    metrics.last_commit_version->Set(static_cast<double>((*committer)->snapshot().version()));
+  return std::make_shared<TableState>(info, std::move(decoder), std::move(*committer), metrics);
+}
+
+absl::StatusOr<std::shared_ptr<const LiveTable>> IngestService::OpenTable(const TableName& name) {
+  NOBUS_ASSIGN_OR_RETURN(TableName n, ParseTableName(name.ToString()));
+  auto find = [&]() -> std::shared_ptr<TableState> {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = tables_.find(n);
+    return it == tables_.end() ? nullptr : it->second;
+  };
+  std::shared_ptr<TableState> table = find();
+  if (table == nullptr) {
+    std::lock_guard<std::mutex> ops(table_ops_mu_);
+    table = find();
+    if (table == nullptr) {
+      NOBUS_ASSIGN_OR_RETURN(TableInfo info, catalog_->Get(n));
+      NOBUS_ASSIGN_OR_RETURN(table, LoadTable(info));
+      std::lock_guard<std::mutex> l(mu_);
+      tables_[n] = table;
+    }
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  if (table->dropping) return absl::NotFoundError(Cat("table '", n.ToString(), "' is being dropped"));
+  return std::shared_ptr<const LiveTable>(table);
+}
+
+absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable& table) {
+  const TableName& name = table.info().name;
+  std::lock_guard<std::mutex> l(mu_);
+  if (closing_) {
+    return absl::UnavailableError(
+        "the ingest service is shutting down; retry against another node or after the restart");
+  }
+  auto it = tables_.find(name);
+  if (it == tables_.end() || it->second.get() != &table || it->second->dropping)
+    return absl::NotFoundError(Cat("table '", name.ToString(), "' was dropped"));
+  ++inflight_;
+  return it->second;
+}
+
+absl::Status IngestService::Append(const LiveTable& table, std::string blob, int64_t num_rows,
+                                   DurableCallback done) {
+  NOBUS_RETURN_IF_ERROR(CheckBlob(blob, num_rows));
+  auto append = std::make_shared<PendingAppend>();
+  append->header = EncodeRecordHeader(table.info().name.ToString(), table.info().table_id, num_rows);
+  append->blob = std::move(blob);
+  append->num_rows = num_rows;
+  append->done = std::move(done);
+  NOBUS_ASSIGN_OR_RETURN(append->table, Admit(table));
+  std::string_view payloads[2] = {append->header, append->blob};
+  absl::Status st = wal_->AppendAsync(
+      payloads, [this, append](absl::StatusOr<wal::Lsn> lsn) { OnDurable(*append, lsn); });
+  if (st.ok()) return st;
+  std::lock_guard<std::mutex> l(mu_);
+  if (--inflight_ == 0) inflight_cv_.notify_all();
+  return WalAppendError(st);
+}
+
+void IngestService::OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> lsn) {
+  if (lsn.ok()) {
+    BufferedBlob blob{*lsn, std::move(append.blob), append.num_rows, clock_->MonotonicNanos()};
+    std::lock_guard<std::mutex> l(mu_);
+    completed_lsn_ = std::max(completed_lsn_, *lsn);
+    BufferLocked(append.table.get(), std::move(blob));
+  }
+  if (append.done) append.done(lsn.status());
+  append.done = nullptr;
+  append.table = nullptr;
+  std::lock_guard<std::mutex> l(mu_);
+  if (--inflight_ == 0) inflight_cv_.notify_all();
+}
+
+void IngestService::BufferLocked(TableState* table, BufferedBlob blob) {
+  if (table->dropped) return;
+  bool was_empty = table->buffer.empty();
+  table->buffer.Add(std::move(blob));
+  if (table->metrics.buffered_bytes != nullptr)
+    table->metrics.buffered_bytes->Set(static_cast<double>(table->buffer.bytes()));
+  bool newly_over =
+      !table->flush_requested && table->buffer.bytes() >= options_.flush_threshold_bytes;
+  if (newly_over) table->flush_requested = true;
+  if (was_empty || newly_over) {
+    wake_ = true;
+    flusher_cv_.notify_one();
+  }
+}
+
+absl::Status IngestService::DropTable(const TableName& name) {
+  NOBUS_ASSIGN_OR_RETURN(TableName n, ParseTableName(name.ToString()));
+  std::lock_guard<std::mutex> ops(table_ops_mu_);
+  std::shared_ptr<TableState> table;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = tables_.find(n);
+    if (it != tables_.end()) table = it->second;
+    if (table != nullptr) table->dropping = true;
+  }
+  std::lock_guard<std::mutex> fl(flush_mu_);  // waits out a commit to the table in progress
+  absl::Status st = catalog_->Drop(n);
+  bool gone = st.ok() || (absl::IsNotFound(st) && table != nullptr);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (table != nullptr && !gone) table->dropping = false;
+    if (table != nullptr && gone) {
+      table->dropped = true;
+      table->buffer.Clear();
+      tables_.erase(n);
+    }
+  }
+  if (!gone) return st;
+  if (options_.metrics != nullptr) options_.metrics->RemoveSeries("table", n.ToString());
+  return absl::OkStatus();
+}
+
+absl::Status IngestService::Close() {
+  std::lock_guard<std::mutex> cl(close_mu_);
+  if (closed_) return close_status_;
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    closing_ = true;
+    inflight_cv_.wait(l, [&] { return inflight_ == 0; });
+    stop_flusher_ = true;
+  }
+  flusher_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  absl::Status st = Flush(/*all=*/true);
+  absl::Status wal_st = wal_->Close();
+  if (st.ok()) st = wal_st;
+  closed_ = true;
+  close_status_ = st;
+  return st;
+}
+
+}  // namespace nobus::table

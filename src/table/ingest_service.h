@@ -1,0 +1,173 @@
+// The ingest service: the node's write path behind every front end (gRPC, REST). It owns the
+// node's WAL, the catalog and one in-memory buffer per table, and the flusher that lands buffered
+// rows in Delta tables. In the data path:
+//
+//   front end -> RecordDecoder -> [Append: WAL append (header + row blob), fdatasync]
+//     -> done(OK) = the ack -> table buffer -> [flusher, every flush interval or size threshold]
+//     -> Parquet files + Delta commit carrying txn{appId = node WAL id, version = last LSN}
+//     -> WAL ReleaseUpTo(lowest LSN not yet committed in every table)
+//
+// Recovery (Open): for every table, read txn[appId]; replay WAL records of that table (matching
+// its Delta table id, so a dropped and re-created table never receives the old rows) with a larger
+// LSN into its buffer; flush. Every acked record lands exactly once.
+//
+// Lifecycle: Open -> Append/Flush/table API from any thread -> Close (flushes every table, stops
+// the flusher, closes the WAL). Thread-safety: every method is thread-safe. Borrows fs, clock and
+// metrics, which must outlive the service.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/metrics.h"
+#include "common/status.h"
+#include "env/env.h"
+#include "schema/record_decoder.h"
+#include "table/catalog.h"
+#include "table/wal_record.h"
+#include "wal/wal.h"
+
+namespace nobus::table {
+
+class TableState;
+struct BufferedBlob;
+
+struct IngestOptions {
+  int64_t flush_interval_ms = 1000;                 // a table's rows are committed this often
+  int64_t flush_threshold_bytes = 128 << 20;        // ... or sooner when its buffer is this big
+  wal::WalOptions wal;                              // WAL under <data dir>/wal
+  MetricsRegistry* metrics = nullptr;               // optional
+};
+
+// A table open for writing, shared by the streams writing it. Immutable; cheap to copy around.
+class LiveTable {
+ public:
+  virtual ~LiveTable() = default;
+  virtual const TableInfo& info() const = 0;
+  // The JSON decoder for this table's schema (shared, thread-safe).
+  virtual const schema::RecordDecoder& json_decoder() const = 0;
+};
+
+// Called once per accepted Append, on the WAL completion thread: OK once the rows are durable
+// (fdatasync returned) — the caller may ack now — or the error that prevented durability.
+// Must be quick and must not call back into the service's blocking methods.
+using DurableCallback = std::function<void(absl::Status)>;
+
+class IngestService {
+ public:
+  // Opens (creating) `<data_dir>/tables`, `<data_dir>/wal` and the node id file
+  // `<data_dir>/node_id`, recovers as described above, then starts the flusher.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<IngestService>> Open(
+      env::FileSystem* fs, env::Clock* clock, std::string data_dir, IngestOptions options);
+  ~IngestService();
+
+  // For creating, reading and listing tables. Drop tables with DropTable, not Catalog::Drop.
+  Catalog* catalog();
+  // The txn appId of this node's commits ("nobus-wal-<uuid>").
+  const std::string& wal_id() const;
+
+  // NotFound when the table does not exist.
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<const LiveTable>> OpenTable(const TableName& name);
+
+  // Appends one request's rows (a blob written by RowBlobWriter against `table`'s schema, holding
+  // `num_rows` rows) as one WAL record: after a crash all of them are recovered or none. OK means
+  // `done` will be called exactly once; an error (NotFound: table dropped; Unavailable: closing
+  // or the WAL failed; InvalidArgument: the blob is not a well-formed blob of `num_rows` > 0 rows,
+  // or is larger than the WAL's max_record_bytes) means nothing was appended and `done` will not
+  // be called. Blocks while the WAL's byte budget is exhausted (backpressure).
+  [[nodiscard]] absl::Status Append(const LiveTable& table, std::string blob, int64_t num_rows,
+                                    DurableCallback done);
+
+  // Commits every row that was acknowledged (done(OK) called) before this call, in every table,
+  // then releases the WAL; returns when committed. On a commit error (the first is returned) the
+  // table's rows stay buffered and are retried by the flusher: nothing acknowledged is dropped.
+  [[nodiscard]] absl::Status FlushAll();
+
+  // Drops the table: later Appends to it fail with NotFound, its buffered rows are discarded, its
+  // directory is removed (Catalog::Drop) and its metric series too. Waits for a commit to the
+  // table in progress. NotFound if it does not exist; on any other error the table stays live
+  // with its rows.
+  [[nodiscard]] absl::Status DropTable(const TableName& name);
+
+  // What the flusher thread does when it wakes: commits every table whose oldest buffered row has
+  // waited flush_interval_ms by the clock, or whose buffer passed flush_threshold_bytes, then
+  // releases the WAL. Public so tests driving an env::ManualClock can run it deterministically.
+  [[nodiscard]] absl::Status FlushDue();
+
+  // Stops accepting appends (Unavailable), waits for the WAL callbacks of accepted appends,
+  // stops the flusher, commits everything durable and closes the WAL. Idempotent (returns the
+  // first call's result). A failed final commit loses nothing: the rows are replayed from the WAL
+  // by the next Open.
+  [[nodiscard]] absl::Status Close();
+
+ private:
+  struct PendingAppend;
+
+  IngestService(env::FileSystem* fs, env::Clock* clock, std::string data_dir,
+                IngestOptions options);
+  [[nodiscard]] absl::Status Start();
+  void Abandon();  // after a failed Start: closes the WAL without committing anything
+
+  // Tables (ingest_service.cc).
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<TableState>> LoadTable(const TableInfo& info);
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<TableState>> Admit(const LiveTable& table);
+  void OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> lsn);
+  void BufferLocked(TableState* table, BufferedBlob blob);  // requires mu_
+
+  // Recovery (recovery.cc).
+  [[nodiscard]] absl::Status Recover();
+  [[nodiscard]] absl::Status CheckWalNotBehind();
+  [[nodiscard]] absl::StatusOr<wal::Lsn> ReplayStart();
+  [[nodiscard]] absl::Status Replay(wal::Lsn after);  // requires flush_mu_
+  [[nodiscard]] absl::Status ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
+                                        std::string_view blob);  // requires flush_mu_
+
+  // Flushing (flusher.cc).
+  void FlusherLoop();
+  int64_t NextWakeMs();  // requires mu_
+  [[nodiscard]] absl::Status Flush(bool all);
+  [[nodiscard]] absl::Status FlushTable(TableState* table);  // requires flush_mu_
+  [[nodiscard]] absl::Status CommitBlobs(TableState* table, const std::vector<BufferedBlob>& blobs);
+  void ReleaseWal();  // requires flush_mu_
+  void UpdateWalMetrics();  // requires flush_mu_
+
+  env::FileSystem* const fs_;
+  env::Clock* const clock_;
+  const std::string data_dir_;
+  const IngestOptions options_;
+  std::string wal_id_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<wal::Wal> wal_;
+
+  // Lock order: close_mu_ -> table_ops_mu_ -> flush_mu_ -> mu_.
+  std::mutex close_mu_;      // serializes Close
+  std::mutex table_ops_mu_;  // serializes loading tables in OpenTable and DropTable
+  std::mutex flush_mu_;      // one flush at a time; guards committers and WAL release
+  std::mutex mu_;            // tables_, their buffers and flags, and the fields below
+  std::condition_variable inflight_cv_;  // inflight_ reached zero
+  std::condition_variable flusher_cv_;   // wake_ or stop_flusher_ set
+  std::map<TableName, std::shared_ptr<TableState>> tables_;
+  int64_t inflight_ = 0;       // accepted appends whose WAL callback has not finished
+  wal::Lsn completed_lsn_ = 0;  // highest LSN whose WAL callback reported success
+  bool closing_ = false;
+  bool stop_flusher_ = false;
+  bool wake_ = false;  // a table got its first buffered blob or passed the size threshold
+  bool closed_ = false;  // guarded by close_mu_
+  absl::Status close_status_;
+  std::thread flusher_;
+
+  // WAL metrics (null without a registry); guarded by flush_mu_.
+  Counter* wal_bytes_ = nullptr;
+  Gauge* wal_segments_ = nullptr;
+  uint64_t wal_bytes_reported_ = 0;
+};
+
+}  // namespace nobus::table

@@ -1,0 +1,322 @@
+#include "table/ingest_service.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "env/mem_env.h"
+#include "table/test_util.h"
+
+namespace nobus::table {
+namespace {
+
+using testing::Acks;
+using testing::AppendDurably;
+using testing::CountSegments;
+using testing::CreateAndOpen;
+using testing::FlakyFileSystem;
+using testing::LoadSnapshot;
+using testing::MakeBlob;
+using testing::Name;
+using testing::Range;
+using testing::ReadIds;
+using testing::TempDir;
+using testing::TestOptions;
+
+class IngestServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    service_ = testing::OpenService(&fs_, &clock_, dir_.path(), options_);
+    ASSERT_NE(service_, nullptr);
+  }
+  std::string TableDir(std::string_view name) {
+    return service_->catalog()->TableDir(Name(name));
+  }
+  int64_t Version(std::string_view name) { return LoadSnapshot(TableDir(name)).version(); }
+  std::optional<int64_t> Txn(std::string_view name) {
+    return LoadSnapshot(TableDir(name)).TxnVersion(service_->wal_id());
+  }
+
+  TempDir dir_;
+  FlakyFileSystem fs_;
+  env::ManualClock clock_;
+  MetricsRegistry metrics_;
+  IngestOptions options_ = TestOptions(&metrics_);
+  std::unique_ptr<IngestService> service_;
+};
+
+TEST_F(IngestServiceTest, NodeIdIsCreatedOnceAndNamesTheWal) {
+  std::string id = service_->wal_id();
+  ASSERT_EQ(id.size(), std::string("nobus-wal-").size() + 36);
+  EXPECT_TRUE(id.starts_with("nobus-wal-"));
+  auto file = env::ReadFile(&fs_, dir_.Sub("node_id"));
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(*file, id.substr(10) + "\n");
+  ASSERT_TRUE(service_->Close().ok());
+  Open();
+  EXPECT_EQ(service_->wal_id(), id);
+}
+
+TEST_F(IngestServiceTest, CorruptNodeIdIsDataLoss) {
+  ASSERT_TRUE(service_->Close().ok());
+  ASSERT_TRUE(env::WriteFileDurably(&fs_, dir_.Sub("node_id"), "garbage\n").ok());
+  auto service = IngestService::Open(&fs_, &clock_, dir_.path(), options_);
+  EXPECT_EQ(service.status().code(), absl::StatusCode::kDataLoss) << service.status();
+}
+
+TEST_F(IngestServiceTest, OpenMissingTableIsNotFound) {
+  auto table = service_->OpenTable(Name("main.s.nope"));
+  EXPECT_EQ(table.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(IngestServiceTest, OpenTableIsShared) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  auto again = service_->OpenTable(Name("Main.S.T"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), t.get());
+  EXPECT_EQ(t->info().name.ToString(), "main.s.t");
+}
+
+TEST_F(IngestServiceTest, AckedRowsLandAtFlushWithLastLsnAsTxn) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 3)).ok());
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(4, 2)).ok());
+  EXPECT_EQ(Version("main.s.t"), 0);  // acked, buffered, not committed yet
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(Version("main.s.t"), 1);
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(1, 5));
+  // Two records of two payloads each: LSNs 1..4; the batch's last LSN is the txn version.
+  EXPECT_EQ(Txn("main.s.t"), 4);
+  EXPECT_EQ(LoadSnapshot(TableDir("main.s.t")).CountRecords().records, 5);
+}
+
+TEST_F(IngestServiceTest, FlushWithNothingBufferedCommitsNothing) {
+  CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(Version("main.s.t"), 0);
+}
+
+TEST_F(IngestServiceTest, BadBlobsAreInvalidArgument) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  auto append = [&](std::string blob, int64_t rows) {
+    Acks acks;
+    return service_->Append(*t, std::move(blob), rows, acks.Callback());
+  };
+  EXPECT_EQ(append(MakeBlob(1, 2), 3).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(append(MakeBlob(1, 0), 0).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(append("garbage", 1).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(IngestServiceTest, AppendToDroppedTableIsNotFound) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(service_->DropTable(Name("main.s.t")).ok());
+  Acks acks;
+  absl::Status st = service_->Append(*t, MakeBlob(1, 1), 1, acks.Callback());
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound) << st;
+  EXPECT_EQ(service_->OpenTable(Name("main.s.t")).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(IngestServiceTest, DropDiscardsBufferedRowsAndRecreatedTableStartsEmpty) {
+  auto old_table = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *old_table, MakeBlob(1, 3)).ok());
+  ASSERT_TRUE(service_->DropTable(Name("main.s.t")).ok());
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  EXPECT_NE(t->info().table_id, old_table->info().table_id);
+  Acks acks;
+  EXPECT_EQ(service_->Append(*old_table, MakeBlob(9, 1), 1, acks.Callback()).code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(10, 2)).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(10, 2));
+}
+
+TEST_F(IngestServiceTest, DropMissingTableIsNotFound) {
+  EXPECT_EQ(service_->DropTable(Name("main.s.t")).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(IngestServiceTest, CloseCommitsAndThenRefusesAppends) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 3)).ok());
+  ASSERT_TRUE(service_->Close().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(1, 3));
+  Acks acks;
+  EXPECT_EQ(service_->Append(*t, MakeBlob(4, 1), 1, acks.Callback()).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(service_->Close().ok());  // idempotent
+}
+
+TEST_F(IngestServiceTest, PartitionedTable) {
+  auto t = CreateAndOpen(service_.get(), "main.s.p", {"day"});
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 2, "2025-01-01")).ok());
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(3, 2, "2025-01-02")).ok());
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(5, 1, std::nullopt)).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());
+  delta::Snapshot snapshot = LoadSnapshot(TableDir("main.s.p"));
+  std::set<std::optional<std::string>> days;
+  for (const auto& [path, add] : snapshot.files()) days.insert(add.partition_values.at("day"));
+  EXPECT_EQ(days, (std::set<std::optional<std::string>>{"2025-01-01", "2025-01-02", std::nullopt}));
+  EXPECT_EQ(ReadIds(TableDir("main.s.p")), Range(1, 5));
+}
+
+TEST_F(IngestServiceTest, TimedFlushWaitsForTheIntervalByTheClock) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 1)).ok());
+  ASSERT_TRUE(service_->FlushDue().ok());
+  clock_.AdvanceMicros(999'000);
+  ASSERT_TRUE(service_->FlushDue().ok());
+  EXPECT_EQ(Version("main.s.t"), 0);
+  clock_.AdvanceMicros(1'000);
+  ASSERT_TRUE(service_->FlushDue().ok());
+  EXPECT_EQ(Version("main.s.t"), 1);
+}
+
+TEST_F(IngestServiceTest, BufferPastThresholdIsFlushedEarly) {
+  ASSERT_TRUE(service_->Close().ok());
+  options_.flush_threshold_bytes = 1;
+  Open();
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 1)).ok());
+  ASSERT_TRUE(service_->FlushDue().ok());  // the clock did not move
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(1, 1));
+}
+
+TEST_F(IngestServiceTest, BufferBelowThresholdWaitsForTheInterval) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 1)).ok());
+  ASSERT_TRUE(service_->FlushDue().ok());
+  EXPECT_EQ(Version("main.s.t"), 0);
+}
+
+TEST_F(IngestServiceTest, WalSegmentsAreReleasedOnceCommitted) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(i * 10, 10)).ok());
+  ASSERT_GT(CountSegments(dir_.Sub("wal")), 2u);
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(CountSegments(dir_.Sub("wal")), 1u);  // only the active segment remains
+}
+
+TEST_F(IngestServiceTest, ReleaseWaitsForTheLeastCommittedTable) {
+  ASSERT_TRUE(service_->Close().ok());
+  options_.flush_threshold_bytes = 2048;
+  Open();
+  auto slow = CreateAndOpen(service_.get(), "main.s.slow");
+  auto busy = CreateAndOpen(service_.get(), "main.s.busy");
+  ASSERT_TRUE(AppendDurably(service_.get(), *slow, MakeBlob(1, 1)).ok());  // small: stays
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(AppendDurably(service_.get(), *busy, MakeBlob(i * 10, 10)).ok());
+  size_t before = CountSegments(dir_.Sub("wal"));
+  ASSERT_GT(before, 2u);
+  ASSERT_TRUE(service_->FlushDue().ok());
+  EXPECT_GE(Version("main.s.busy"), 1);
+  EXPECT_EQ(Version("main.s.slow"), 0);
+  EXPECT_EQ(CountSegments(dir_.Sub("wal")), before);  // slow's record is in the first segment
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(CountSegments(dir_.Sub("wal")), 1u);
+}
+
+TEST_F(IngestServiceTest, FailedCommitKeepsRowsAndSucceedsLater) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 3)).ok());
+  fs_.fail_table_writes = true;
+  absl::Status st = service_->FlushAll();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_NE(st.message().find("main.s.t"), std::string::npos) << st;
+  EXPECT_EQ(Version("main.s.t"), 0);
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(4, 1)).ok());
+  fs_.fail_table_writes = false;
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(1, 4));
+  EXPECT_NE(metrics_.Render().find("nobus_commit_failures_total{table=\"main.s.t\"} 1\n"),
+            std::string::npos);
+}
+
+TEST_F(IngestServiceTest, FailedCommitIsRetriedAfterAnIntervalNotAtOnce) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 1)).ok());
+  clock_.AdvanceMicros(1'000'000);
+  fs_.fail_table_writes = true;
+  EXPECT_FALSE(service_->FlushDue().ok());
+  fs_.fail_table_writes = false;
+  ASSERT_TRUE(service_->FlushDue().ok());  // too early for the retry
+  EXPECT_EQ(Version("main.s.t"), 0);
+  clock_.AdvanceMicros(1'000'000);
+  ASSERT_TRUE(service_->FlushDue().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(1, 1));
+}
+
+TEST_F(IngestServiceTest, CommitThatLandedDespiteAnErrorIsNotRepeated) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 3)).ok());
+  fs_.hide_next_commit = true;
+  EXPECT_FALSE(service_->FlushAll().ok());
+  EXPECT_EQ(Version("main.s.t"), 1);  // it landed
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(4, 2)).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(1, 5));
+}
+
+TEST_F(IngestServiceTest, MetricsDescribeCommitsAndVanishWithTheTable) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 3)).ok());
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(4, 2)).ok());
+  EXPECT_NE(metrics_.Render().find("nobus_table_buffered_bytes{table=\"main.s.t\"} "),
+            std::string::npos);
+  clock_.AdvanceMicros(250'000);
+  ASSERT_TRUE(service_->FlushAll().ok());
+  std::string text = metrics_.Render();
+  for (const char* line : {
+           "nobus_table_rows_committed_total{table=\"main.s.t\"} 5\n",
+           "nobus_table_last_commit_version{table=\"main.s.t\"} 1\n",
+           "nobus_table_buffered_bytes{table=\"main.s.t\"} 0\n",
+           "nobus_table_commit_seconds_count{table=\"main.s.t\"} 1\n",
+           "nobus_table_time_to_table_seconds_count{table=\"main.s.t\"} 2\n",
+           "nobus_table_time_to_table_seconds_sum{table=\"main.s.t\"} 0.5\n",
+           "nobus_wal_segments 1\n",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << " in\n" << text;
+  }
+  EXPECT_NE(text.find("nobus_wal_bytes_written_total "), std::string::npos);
+  EXPECT_EQ(text.find("nobus_wal_bytes_written_total 0\n"), std::string::npos);
+  ASSERT_TRUE(service_->DropTable(Name("main.s.t")).ok());
+  EXPECT_EQ(metrics_.Render().find("main.s.t"), std::string::npos);
+}
+
+TEST_F(IngestServiceTest, ConcurrentAppendsToManyTables) {
+  constexpr int kTables = 4, kThreads = 8, kAppends = 40, kRows = 3;
+  std::vector<std::shared_ptr<const LiveTable>> tables;
+  for (int i = 0; i < kTables; ++i)
+    tables.push_back(CreateAndOpen(service_.get(), Cat("main.s.t", i)));
+  std::atomic<bool> stop{false};
+  std::thread flusher([&] {
+    while (!stop) EXPECT_TRUE(service_->FlushAll().ok());
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kThreads; ++w) {
+    writers.emplace_back([&, w] {
+      Acks acks;
+      for (int i = 0; i < kAppends; ++i) {
+        int64_t first = (w * kAppends + i) * kRows;
+        const LiveTable& table = *tables[(w + i) % kTables];
+        EXPECT_TRUE(service_->Append(table, MakeBlob(first, kRows), kRows, acks.Callback()).ok());
+      }
+      EXPECT_TRUE(acks.Wait(kAppends).ok());
+    });
+  }
+  for (auto& w : writers) w.join();
+  stop = true;
+  flusher.join();
+  ASSERT_TRUE(service_->FlushAll().ok());
+  std::vector<int64_t> all;
+  for (int i = 0; i < kTables; ++i) {
+    std::vector<int64_t> ids = ReadIds(TableDir(Cat("main.s.t", i)));
+    for (int64_t id : ids) EXPECT_EQ((id / kRows / kAppends + (id / kRows) % kAppends) % kTables, i);
+    all.insert(all.end(), ids.begin(), ids.end());
+  }
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, Range(0, kThreads * kAppends * kRows));
+}
+
+}  // namespace
+}  // namespace nobus::table

@@ -1,0 +1,115 @@
+// IngestService's recovery at Open: rebuild every table's buffer from the WAL records it has not
+// committed yet (doc/ingest.md "Recovery").
+#include <algorithm>
+
+#include "common/logging.h"
+#include "table/ingest_service.h"
+#include "table/table_state.h"
+
+namespace nobus::table {
+
+absl::Status IngestService::Recover() {
+  NOBUS_ASSIGN_OR_RETURN(std::vector<TableInfo> infos, catalog_->ListAll());
+  for (const TableInfo& info : infos) {
+    NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> table, LoadTable(info));
+    std::lock_guard<std::mutex> l(mu_);
+    tables_[info.name] = std::move(table);
+  }
+  NOBUS_RETURN_IF_ERROR(CheckWalNotBehind());
+  NOBUS_ASSIGN_OR_RETURN(wal::Lsn after, ReplayStart());
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    completed_lsn_ = wal_->durable_lsn();
+  }
+  {
+    std::lock_guard<std::mutex> fl(flush_mu_);
+    NOBUS_RETURN_IF_ERROR(Replay(after));
+  }
+  // A table whose commit fails keeps its rows buffered; the flusher retries them.
+  absl::Status st = Flush(/*all=*/true);
+  if (!st.ok()) NOBUS_LOG_WARN("recovery could not commit every table yet: {}", st.ToString());
+  return absl::OkStatus();
+}
+
+// A table that committed LSNs of this WAL beyond its end means the WAL was lost or replaced:
+// new records would reuse those LSNs and be skipped as already committed.
+absl::Status IngestService::CheckWalNotBehind() {
+  const wal::Lsn end = wal_->durable_lsn();
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [name, t] : tables_) {
+    std::optional<int64_t> txn = t->committer->snapshot().TxnVersion(wal_id_);
+    if (!txn || static_cast<wal::Lsn>(*txn) <= end) continue;
+    return absl::FailedPreconditionError(Cat(
+        "table '", name.ToString(), "' has committed LSN ", *txn, " of this node's WAL (", wal_id_,
+        ") but the WAL at ", wal_->dir(), " ends at LSN ", end,
+        ": the WAL directory was lost or replaced. Restore it, or move ", data_dir_,
+        "/node_id away to start this node with a new WAL identity (rows acknowledged but not "
+        "committed before the loss are gone)"));
+  }
+  return absl::OkStatus();
+}
+
+// The lowest txn version among the tables, but not below the oldest record the WAL still holds:
+// records before it were released, which happens only once they are committed everywhere.
+absl::StatusOr<wal::Lsn> IngestService::ReplayStart() {
+  NOBUS_ASSIGN_OR_RETURN(std::vector<wal::SegmentFile> segments,
+                         wal::ListSegments(fs_, wal_->dir()));
+  const wal::Lsn floor = segments.empty() ? wal_->durable_lsn() : segments.front().first_lsn - 1;
+  wal::Lsn start = wal_->durable_lsn();
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [name, t] : tables_) {
+    std::optional<int64_t> txn = t->committer->snapshot().TxnVersion(wal_id_);
+    start = std::min(start, static_cast<wal::Lsn>(txn.value_or(0)));
+  }
+  return std::max(start, floor);
+}
+
+absl::Status IngestService::Replay(wal::Lsn after) {
+  std::optional<RecordHeader> header;
+  wal::Lsn header_lsn = 0;
+  absl::Status st = wal_->ReadFrom(after, [&](wal::Lsn lsn, std::string_view payload) {
+    if (!header) {
+      absl::StatusOr<RecordHeader> h = DecodeRecordHeader(payload);
+      if (!h.ok()) return Annotate(h.status(), Cat("WAL record at LSN ", lsn));
+      header = std::move(*h);
+      header_lsn = lsn;
+      return absl::OkStatus();
+    }
+    RecordHeader h = std::move(*header);
+    header.reset();
+    if (lsn != header_lsn + 1)
+      return absl::DataLossError(Cat("WAL record at LSN ", header_lsn, " has no row payload"));
+    return ReplayBlob(h, lsn, payload);
+  });
+  NOBUS_RETURN_IF_ERROR(st);
+  if (header) return absl::DataLossError(Cat("WAL record at LSN ", header_lsn, " is incomplete"));
+  return absl::OkStatus();
+}
+
+absl::Status IngestService::ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
+                                       std::string_view blob) {
+  absl::StatusOr<TableName> name = ParseTableName(header.table_name);
+  if (!name.ok()) return absl::DataLossError(Cat("WAL record ending at LSN ", lsn, ": ", name.status().message()));
+  std::shared_ptr<TableState> t;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = tables_.find(*name);
+    if (it != tables_.end() && it->second->info().table_id == header.table_id) t = it->second;
+  }
+  if (t == nullptr) return absl::OkStatus();  // the table was dropped (and maybe re-created)
+  std::optional<int64_t> txn = t->committer->snapshot().TxnVersion(wal_id_);
+  if (txn && static_cast<wal::Lsn>(*txn) >= lsn) return absl::OkStatus();  // committed already
+  const int64_t now = clock_->MonotonicNanos();
+  bool flush;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    t->buffer.Add(BufferedBlob{lsn, std::string(blob), header.num_rows, now});
+    flush = t->buffer.bytes() >= options_.flush_threshold_bytes && now >= t->retry_at_nanos;
+  }
+  // Bounds memory while replaying a long log. A failure keeps the rows buffered and holds off
+  // further attempts for a flush interval (then the flusher retries).
+  if (flush) (void)FlushTable(t.get());
+  return absl::OkStatus();
+}
+
+}  // namespace nobus::table

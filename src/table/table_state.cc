@@ -1,0 +1,47 @@
+#include "table/table_state.h"
+
+namespace nobus::table {
+
+void TableBuffer::Add(BufferedBlob blob) {
+  bytes_ += static_cast<int64_t>(blob.blob.size());
+  blobs_.push_back(std::move(blob));
+}
+
+std::vector<BufferedBlob> TableBuffer::Take() {
+  std::vector<BufferedBlob> out(std::make_move_iterator(blobs_.begin()),
+                                std::make_move_iterator(blobs_.end()));
+  blobs_.clear();
+  bytes_ = 0;
+  return out;
+}
+
+void TableBuffer::PutBack(std::vector<BufferedBlob> blobs) {
+  for (auto it = blobs.rbegin(); it != blobs.rend(); ++it) {
+    bytes_ += static_cast<int64_t>(it->blob.size());
+    blobs_.push_front(std::move(*it));
+  }
+}
+
+TableMetrics TableMetrics::Register(MetricsRegistry* r, const std::string& table) {
+  TableMetrics m;
+  if (r == nullptr) return m;
+  MetricLabels l{{"table", table}};
+  m.commit_seconds = r->GetHistogram("nobus_table_commit_seconds",
+                                     "Time to write a table's buffered rows and commit them.",
+                                     LatencyBucketsSeconds(), l);
+  m.last_commit_version = r->GetGauge("nobus_table_last_commit_version",
+                                      "Delta version of the table's latest commit by this node.", l);
+  m.rows_committed = r->GetCounter("nobus_table_rows_committed_total",
+                                   "Rows committed to the table by this node.", l);
+  m.time_to_table_seconds =
+      r->GetHistogram("nobus_table_time_to_table_seconds",
+                      "Time from a request's durability ack to the commit holding its rows.",
+                      LatencyBucketsSeconds(), l);
+  m.buffered_bytes = r->GetGauge("nobus_table_buffered_bytes",
+                                 "Bytes of acknowledged rows waiting for the table's next commit.", l);
+  m.commit_failures = r->GetCounter("nobus_commit_failures_total",
+                                    "Failed commits of buffered rows (retried next interval).", l);
+  return m;
+}
+
+}  // namespace nobus::table

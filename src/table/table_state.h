@@ -1,0 +1,94 @@
+// Per-table state of the ingest service: the buffer of durable, not yet committed row blobs, the
+// table's Delta committer and its metrics. In the data path: WAL completion callback ->
+// [TableBuffer::Add] -> flusher [Take, decode, commit; PutBack on failure].
+//
+// Thread-safety: none of its own. IngestService guards the fields marked "mu_" with its mutex and
+// those marked "flush_mu_" with its flush mutex (see ingest_service.h). Everything here is in
+// memory; the WAL holds the durable copy of every buffered blob until its commit lands.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/metrics.h"
+#include "delta/table.h"
+#include "schema/record_decoder.h"
+#include "table/ingest_service.h"
+#include "wal/format.h"
+
+namespace nobus::table {
+
+// One acknowledged request's rows, as appended to the WAL.
+struct BufferedBlob {
+  wal::Lsn lsn = 0;  // LSN of the blob payload: the last LSN of its WAL record
+  std::string blob;  // schema/row_codec.h encoding
+  int64_t num_rows = 0;
+  int64_t acked_nanos = 0;  // Clock::MonotonicNanos at the ack (or at recovery)
+};
+
+// Blobs in LSN order, with byte and row totals.
+class TableBuffer {
+ public:
+  void Add(BufferedBlob blob);
+  // Everything buffered, leaving the buffer empty.
+  std::vector<BufferedBlob> Take();
+  // Returns blobs taken earlier (all with smaller LSNs than any added since) to the front.
+  void PutBack(std::vector<BufferedBlob> blobs);
+  void Clear() { Take(); }
+
+  bool empty() const { return blobs_.empty(); }
+  int64_t bytes() const { return bytes_; }
+  wal::Lsn first_lsn() const { return blobs_.empty() ? 0 : blobs_.front().lsn; }
+  int64_t oldest_ack_nanos() const { return blobs_.empty() ? 0 : blobs_.front().acked_nanos; }
+
+ private:
+  std::deque<BufferedBlob> blobs_;
+  int64_t bytes_ = 0;
+};
+
+// Metric series of one table (all null without a registry).
+struct TableMetrics {
+  Histogram* commit_seconds = nullptr;
+  Gauge* last_commit_version = nullptr;
+  Counter* rows_committed = nullptr;
+  Histogram* time_to_table_seconds = nullptr;
+  Gauge* buffered_bytes = nullptr;
+  Counter* commit_failures = nullptr;
+
+  static TableMetrics Register(MetricsRegistry* registry, const std::string& table);
+};
+
+class TableState final : public LiveTable {
+ public:
+  TableState(TableInfo info, std::unique_ptr<schema::RecordDecoder> decoder,
+             std::unique_ptr<delta::Committer> committer, TableMetrics metrics)
+      : committer(std::move(committer)),
+        metrics(metrics),
+        info_(std::move(info)),
+        decoder_(std::move(decoder)) {}
+  const TableInfo& info() const override { return info_; }
+  const schema::RecordDecoder& json_decoder() const override { return *decoder_; }
+
+  // Guarded by IngestService::mu_.
+  TableBuffer buffer;
+  wal::Lsn flushing_first_lsn = 0;  // first LSN of a batch being committed (0: none)
+  bool flush_requested = false;     // buffer passed the size threshold
+  int64_t retry_at_nanos = 0;       // after a failed commit: no timed retry before this
+  bool dropping = false;            // DropTable in progress: appends fail with NotFound
+  bool dropped = false;             // gone: completions and flushes discard its rows
+
+  // Guarded by IngestService::flush_mu_.
+  std::unique_ptr<delta::Committer> committer;
+  bool needs_refresh = false;  // a commit failed: reload the snapshot before the next one
+
+  const TableMetrics metrics;
+
+ private:
+  const TableInfo info_;
+  const std::unique_ptr<schema::RecordDecoder> decoder_;
+};
+
+}  // namespace nobus::table
