@@ -18,6 +18,7 @@ int Run(int argc, char** argv) {
   RegisterDemoCommand(app);
   RegisterWalCommand(app);
   RegisterDeltaCommand(app);
+  RegisterTableCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,6 +14,7 @@ int Run(int argc, char** argv);
 void RegisterDemoCommand(CLI::App& app);
 void RegisterWalCommand(CLI::App& app);
 void RegisterDeltaCommand(CLI::App& app);
+void RegisterTableCommand(CLI::App& app);
 
 void SetExitCode(int code);
 

@@ -166,8 +166,7 @@ void IngestService::UpdateWalMetrics() {
   wal::WalStats stats = wal_->stats();
   wal_bytes_->Add(static_cast<int64_t>(stats.bytes_synced - wal_bytes_reported_));
   wal_bytes_reported_ = stats.bytes_synced;
-  absl::StatusOr<std::vector<wal::SegmentFile>> segments = wal::ListSegments(fs_, wal_->dir());
-  if (segments.ok()) wal_segments_->Set(static_cast<double>(segments->size()));
+  wal_segments_->Set(static_cast<double>(wal_->num_segments()));
 }
 
 }  // namespace nobus::table

@@ -52,9 +52,7 @@ absl::Status IngestService::CheckWalNotBehind() {
 // The lowest txn version among the tables, but not below the oldest record the WAL still holds:
 // records before it were released, which happens only once they are committed everywhere.
 absl::StatusOr<wal::Lsn> IngestService::ReplayStart() {
-  NOBUS_ASSIGN_OR_RETURN(std::vector<wal::SegmentFile> segments,
-                         wal::ListSegments(fs_, wal_->dir()));
-  const wal::Lsn floor = segments.empty() ? wal_->durable_lsn() : segments.front().first_lsn - 1;
+  const wal::Lsn floor = wal_->oldest_lsn() - 1;
   wal::Lsn start = wal_->durable_lsn();
   std::lock_guard<std::mutex> l(mu_);
   for (const auto& [name, t] : tables_) {

@@ -344,6 +344,19 @@ Lsn Wal::next_lsn() const {
   return next_lsn_;
 }
 
+Lsn Wal::oldest_lsn() const {
+  {
+    std::lock_guard<std::mutex> l(segments_mu_);
+    if (!segments_.empty()) return segments_.front().first_lsn;
+  }
+  return next_lsn();
+}
+
+size_t Wal::num_segments() const {
+  std::lock_guard<std::mutex> l(segments_mu_);
+  return segments_.size();
+}
+
 WalStats Wal::stats() const {
   std::lock_guard<std::mutex> l(mu_);
   return stats_;

@@ -113,6 +113,10 @@ class Wal {
   Lsn durable_lsn() const;
   // The LSN the next payload will get.
   Lsn next_lsn() const;
+  // The first LSN of the oldest segment still on disk: payloads below it were released.
+  Lsn oldest_lsn() const;
+  // Segment files on disk (the active one included).
+  size_t num_segments() const;
   WalStats stats() const;
   const std::string& dir() const { return dir_; }
 

@@ -1,0 +1,181 @@
+#include "server/config.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "env/env.h"
+#include "server/auth.h"
+
+namespace nobus::server {
+namespace {
+
+using nlohmann::json;
+
+absl::Status KeyError(std::string_view origin, std::string_view key, std::string_view what) {
+  return absl::InvalidArgumentError(Cat("config ", origin, ": key '", key, "' ", what));
+}
+
+absl::Status ReadString(const json& doc, std::string_view origin, const char* key,
+                        std::string* out) {
+  if (!doc.contains(key)) return absl::OkStatus();
+  if (!doc[key].is_string()) return KeyError(origin, key, "must be a string");
+  *out = doc[key].get<std::string>();
+  return absl::OkStatus();
+}
+
+absl::Status ReadPositive(const json& doc, std::string_view origin, const char* key, int64_t* out) {
+  if (!doc.contains(key)) return absl::OkStatus();
+  const json& v = doc[key];
+  if (!v.is_number_integer() || v.get<int64_t>() <= 0)
+    return KeyError(origin, key, "must be a positive integer");
+  *out = v.get<int64_t>();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TokenGrant> ParseGrant(const json& item, std::string_view origin, size_t index) {
+  std::string key = Cat("tokens[", index, "]");
+  if (!item.is_object()) return KeyError(origin, key, "must be an object");
+  for (const auto& [k, v] : item.items()) {
+    if (k != "token" && k != "tables" && k != "admin")
+      return KeyError(origin, Cat(key, ".", k), "is unknown (expected token, tables, admin)");
+  }
+  TokenGrant grant;
+  if (!item.contains("token") || !item["token"].is_string() ||
+      item["token"].get<std::string>().empty())
+    return KeyError(origin, Cat(key, ".token"), "must be a non-empty string");
+  grant.token = item["token"].get<std::string>();
+  if (item.contains("tables")) {
+    const json& tables = item["tables"];
+    if (!tables.is_array()) return KeyError(origin, Cat(key, ".tables"), "must be an array");
+    for (const json& t : tables) {
+      if (!t.is_string())
+        return KeyError(origin, Cat(key, ".tables"), "must hold strings like \"main.default.*\"");
+      grant.tables.push_back(t.get<std::string>());
+    }
+  }
+  if (item.contains("admin")) {
+    if (!item["admin"].is_boolean())
+      return KeyError(origin, Cat(key, ".admin"), "must be a boolean");
+    grant.admin = item["admin"].get<bool>();
+  }
+  return grant;
+}
+
+absl::Status ParseTokens(const json& doc, std::string_view origin, ServerConfig* config) {
+  if (!doc.contains("tokens")) return absl::OkStatus();
+  if (!doc["tokens"].is_array())
+    return KeyError(origin, "tokens",
+                    "must be an array of {\"token\": ..., \"tables\": [...], \"admin\": false}");
+  size_t i = 0;
+  for (const json& item : doc["tokens"]) {
+    NOBUS_ASSIGN_OR_RETURN(TokenGrant grant, ParseGrant(item, origin, i));
+    config->tokens.push_back(std::move(grant));
+    ++i;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int64_t ServerConfig::grpc_hard_limit_bytes() const {
+  return std::max<int64_t>(2 * max_message_bytes, max_message_bytes + (4 << 20));
+}
+
+absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_view origin) {
+  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded())
+    return absl::InvalidArgumentError(Cat("config ", origin, ": not valid JSON"));
+  if (!doc.is_object())
+    return absl::InvalidArgumentError(Cat("config ", origin, ": must be a JSON object"));
+  static const char* const kKeys[] = {
+      "data_dir",          "grpc_listen",       "http_listen",
+      "flush_interval_ms", "max_message_bytes", "max_inflight_bytes_per_stream",
+      "drain_timeout_ms",  "log_level",         "tokens"};
+  for (const auto& [k, v] : doc.items()) {
+    if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
+      return KeyError(origin, k, "is unknown (see doc/server.md for the keys)");
+  }
+  ServerConfig config;
+  NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "data_dir", &config.data_dir));
+  NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "grpc_listen", &config.grpc_listen));
+  NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "http_listen", &config.http_listen));
+  NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "log_level", &config.log_level));
+  NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "flush_interval_ms", &config.flush_interval_ms));
+  NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "max_message_bytes", &config.max_message_bytes));
+  NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "max_inflight_bytes_per_stream",
+                                     &config.max_inflight_bytes_per_stream));
+  NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "drain_timeout_ms", &config.drain_timeout_ms));
+  NOBUS_RETURN_IF_ERROR(ParseTokens(doc, origin, &config));
+  return config;
+}
+
+absl::StatusOr<ServerConfig> LoadConfigFile(std::string_view path) {
+  absl::StatusOr<std::string> text = env::ReadFile(env::PosixFileSystem(), path);
+  if (!text.ok())
+    return absl::Status(text.status().code(),
+                        Cat("cannot read config file ", path, ": ", text.status().message()));
+  return ParseConfigJson(*text, path);
+}
+
+absl::StatusOr<HostPort> ParseHostPort(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size())
+    return absl::InvalidArgumentError(
+        Cat("listen address '", text, "' must be HOST:PORT, e.g. 127.0.0.1:7070"));
+  HostPort out;
+  out.host = std::string(text.substr(0, colon));
+  if (out.host.find(':') != std::string::npos &&
+      (out.host.front() != '[' || out.host.back() != ']'))
+    return absl::InvalidArgumentError(
+        Cat("listen address '", text, "': write IPv6 hosts in brackets, e.g. [::1]:7070"));
+  std::string_view port = text.substr(colon + 1);
+  int value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || value > 65535)
+      return absl::InvalidArgumentError(Cat("listen address '", text, "': bad port '", port, "'"));
+    value = value * 10 + (c - '0');
+  }
+  if (value > 65535)
+    return absl::InvalidArgumentError(Cat("listen address '", text, "': port above 65535"));
+  out.port = value;
+  return out;
+}
+
+bool IsLoopbackHost(std::string_view host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" || host.starts_with("127.");
+}
+
+absl::Status ValidateConfig(const ServerConfig& config) {
+  if (config.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
+  if (config.max_message_bytes > (1 << 30))
+    return absl::InvalidArgumentError(
+        Cat("max_message_bytes ", config.max_message_bytes, " is above the 1 GiB maximum"));
+  bool any_public = false;
+  using KeyAddr = std::pair<const char*, const std::string*>;
+  for (auto [key, addr] :
+       {KeyAddr{"grpc_listen", &config.grpc_listen}, KeyAddr{"http_listen", &config.http_listen}}) {
+    absl::StatusOr<HostPort> hp = ParseHostPort(*addr);
+    if (!hp.ok()) return Annotate(hp.status(), key);
+    if (!IsLoopbackHost(hp->host)) any_public = true;
+  }
+  for (size_t i = 0; i < config.tokens.size(); ++i) {
+    const TokenGrant& g = config.tokens[i];
+    if (g.token.empty())
+      return absl::InvalidArgumentError(Cat("tokens[", i, "].token must not be empty"));
+    for (const std::string& pattern : g.tables) {
+      absl::Status s = ValidateTablePattern(pattern);
+      if (!s.ok()) return Annotate(s, Cat("tokens[", i, "].tables"));
+    }
+  }
+  if (any_public && config.tokens.empty())
+    return absl::InvalidArgumentError(
+        Cat("refusing to listen on a non-loopback address (grpc ", config.grpc_listen, ", http ",
+            config.http_listen,
+            ") without auth tokens: add to the config file (--config FILE) "
+            "\"tokens\": [{\"token\": \"<secret>\", \"tables\": [\"main.default.*\"]}] "
+            "(and one with \"admin\": true for the admin API), or listen on 127.0.0.1"));
+  return absl::OkStatus();
+}
+
+}  // namespace nobus::server

@@ -1,0 +1,117 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+namespace nobus::server {
+namespace {
+
+TEST(ConfigTest, ParsesEveryKey) {
+  auto c = ParseConfigJson(R"({"data_dir": "/d", "grpc_listen": "0.0.0.0:1", "http_listen":
+      "[::1]:2", "flush_interval_ms": 250, "max_message_bytes": 1000,
+      "max_inflight_bytes_per_stream": 5000, "drain_timeout_ms": 7, "log_level": "warn",
+      "tokens": [{"token": "t1", "tables": ["main.default.*"]}, {"token": "a", "admin": true}]})",
+                           "test");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir, "/d");
+  EXPECT_EQ(c->grpc_listen, "0.0.0.0:1");
+  EXPECT_EQ(c->http_listen, "[::1]:2");
+  EXPECT_EQ(c->flush_interval_ms, 250);
+  EXPECT_EQ(c->max_message_bytes, 1000);
+  EXPECT_EQ(c->max_inflight_bytes_per_stream, 5000);
+  EXPECT_EQ(c->drain_timeout_ms, 7);
+  EXPECT_EQ(c->log_level, "warn");
+  ASSERT_EQ(c->tokens.size(), 2u);
+  EXPECT_EQ(c->tokens[0].tables, std::vector<std::string>{"main.default.*"});
+  EXPECT_FALSE(c->tokens[0].admin);
+  EXPECT_TRUE(c->tokens[1].admin);
+}
+
+TEST(ConfigTest, EmptyObjectKeepsDefaults) {
+  auto c = ParseConfigJson("{}", "test");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->grpc_listen, "127.0.0.1:7070");
+  EXPECT_EQ(c->http_listen, "127.0.0.1:7071");
+  EXPECT_EQ(c->data_dir, "./data");
+  EXPECT_EQ(c->flush_interval_ms, 1000);
+}
+
+TEST(ConfigTest, WrongTypeNamesTheKey) {
+  auto c = ParseConfigJson(R"({"flush_interval_ms": "fast"})", "x.json");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("'flush_interval_ms'"), std::string::npos) << c.status();
+  EXPECT_NE(c.status().message().find("x.json"), std::string::npos);
+}
+
+TEST(ConfigTest, UnknownKeyIsAnError) {
+  auto c = ParseConfigJson(R"({"data_dri": "/d"})", "x.json");
+  EXPECT_NE(c.status().message().find("'data_dri' is unknown"), std::string::npos) << c.status();
+}
+
+TEST(ConfigTest, TokenWithoutSecretNamesTheKey) {
+  auto c = ParseConfigJson(R"({"tokens": [{"tables": ["a.b.c"]}]})", "x.json");
+  EXPECT_NE(c.status().message().find("'tokens[0].token'"), std::string::npos) << c.status();
+}
+
+TEST(ConfigTest, MalformedJson) {
+  EXPECT_EQ(ParseConfigJson("{", "x").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseConfigJson("[]", "x").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ConfigTest, MissingFileIsNotFound) {
+  auto c = LoadConfigFile("/nonexistent/nobusd.json");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(c.status().message().find("/nonexistent/nobusd.json"), std::string::npos);
+}
+
+TEST(ConfigTest, NonLoopbackWithoutTokensIsRefused) {
+  ServerConfig c;
+  c.grpc_listen = "0.0.0.0:7070";
+  absl::Status s = ValidateConfig(c);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("\"tokens\""), std::string::npos) << s;
+  c.tokens.push_back({.token = "t", .tables = {"main.default.*"}});
+  EXPECT_TRUE(ValidateConfig(c).ok());
+}
+
+TEST(ConfigTest, LoopbackWithoutTokensIsOpenLocalUse) {
+  ServerConfig c;
+  c.grpc_listen = "localhost:0";
+  c.http_listen = "[::1]:0";
+  EXPECT_TRUE(ValidateConfig(c).ok());
+}
+
+TEST(ConfigTest, BadTablePatternIsRejected) {
+  ServerConfig c;
+  c.tokens.push_back({.token = "t", .tables = {"main.*"}});
+  absl::Status s = ValidateConfig(c);
+  EXPECT_NE(s.message().find("tokens[0].tables"), std::string::npos) << s;
+}
+
+TEST(ConfigTest, ParseHostPort) {
+  auto hp = ParseHostPort("127.0.0.1:7070");
+  ASSERT_TRUE(hp.ok());
+  EXPECT_EQ(hp->host, "127.0.0.1");
+  EXPECT_EQ(hp->port, 7070);
+  hp = ParseHostPort("[::1]:0");
+  ASSERT_TRUE(hp.ok());
+  EXPECT_EQ(hp->host, "[::1]");
+  EXPECT_FALSE(ParseHostPort("7070").ok());
+  EXPECT_FALSE(ParseHostPort("host:").ok());
+  EXPECT_FALSE(ParseHostPort("host:70x").ok());
+  EXPECT_FALSE(ParseHostPort("host:70000").ok());
+  EXPECT_FALSE(ParseHostPort("::1:80").ok());
+}
+
+TEST(ConfigTest, MessageLimitAbove1GiBIsRejected) {
+  ServerConfig c;
+  c.max_message_bytes = int64_t{2} << 30;
+  EXPECT_NE(ValidateConfig(c).message().find("max_message_bytes"), std::string::npos);
+}
+
+TEST(ConfigTest, HardLimitLeavesHeadroom) {
+  ServerConfig c;
+  EXPECT_GT(c.grpc_hard_limit_bytes(), c.max_message_bytes);
+}
+
+}  // namespace
+}  // namespace nobus::server

@@ -1,0 +1,32 @@
+// Internal to src/server: the HTTP route groups and their shared reply helpers. Errors use the
+// Unity Catalog / Databricks REST error shape {"error_code": ..., "message": ...}:
+//   InvalidArgument 400 INVALID_PARAMETER_VALUE, Unauthenticated 401 UNAUTHENTICATED,
+//   PermissionDenied 403 PERMISSION_DENIED, NotFound 404 TABLE_DOES_NOT_EXIST,
+//   AlreadyExists 409 TABLE_ALREADY_EXISTS, ResourceExhausted 429 REQUEST_LIMIT_EXCEEDED,
+//   Unavailable 503 TEMPORARILY_UNAVAILABLE, anything else 500 INTERNAL_ERROR.
+// Handlers run on cpp-httplib's worker threads; every helper is thread-safe.
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/status.h"
+#include "server/context.h"
+#include "server/stream_registry.h"
+
+namespace nobus::server {
+
+// GET /api/2.1/unity-catalog/tables[/{name}], POST, DELETE (table_api.cc).
+void AddTableRoutes(httplib::Server* http, ServerContext* server);
+// POST /zerobus/v1/tables/{name}/insert (rest_ingest.cc).
+void AddIngestRoutes(httplib::Server* http, ServerContext* server);
+
+void ReplyJson(httplib::Response& res, int http_status, const nlohmann::json& body);
+void ReplyError(httplib::Response& res, const absl::Status& status);
+inline std::string Authorization(const httplib::Request& req) {
+  return req.get_header_value("Authorization");
+}
+
+}  // namespace nobus::server

@@ -1,0 +1,113 @@
+#include "server/server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <filesystem>
+#include <limits>
+
+#include "common/logging.h"
+#include "server/context.h"
+#include "server/http_api.h"
+#include "server/stream_registry.h"
+#include "server/zerobus_service.h"
+#include "table/ingest_service.h"
+
+namespace nobus::server {
+
+Server::Server(ServerConfig config, env::FileSystem* fs, env::Clock* clock)
+    : fs_(fs),
+      clock_(clock),
+      context_(std::make_unique<ServerContext>(std::move(config), &metrics_)),
+      streams_(std::make_unique<StreamRegistry>()) {}
+
+Server::~Server() {
+  absl::Status s = Shutdown();
+  if (!s.ok()) NOBUS_LOG_ERROR("shutdown failed: {}", s.ToString());
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config, env::FileSystem* fs,
+                                                      env::Clock* clock) {
+  std::unique_ptr<Server> server(new Server(std::move(config), fs, clock));
+  NOBUS_RETURN_IF_ERROR(server->StartGrpc());
+  NOBUS_RETURN_IF_ERROR(server->StartHttp());
+  return server;
+}
+
+absl::Status Server::StartGrpc() {
+  const ServerConfig& config = context_->config();
+  NOBUS_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(config.grpc_listen));
+  service_ = std::make_unique<ZerobusService>(context_.get(), streams_.get());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(service_.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      std::min<int64_t>(config.grpc_hard_limit_bytes(), std::numeric_limits<int>::max())));
+  // Clients (Java) ping every 30 s even without calls; gRPC's defaults would GOAWAY them.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  grpc_ = builder.BuildAndStart();
+  if (grpc_ == nullptr || port == 0)
+    return absl::UnavailableError(Cat("cannot listen for gRPC on ", config.grpc_listen,
+                                      " (address in use or not local?): choose another "
+                                      "--grpc-listen"));
+  grpc_address_ = Cat(listen.host, ":", port);
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartHttp() {
+  NOBUS_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(context_->config().http_listen));
+  http_ = std::make_unique<HttpApi>(context_.get(), streams_.get());
+  NOBUS_ASSIGN_OR_RETURN(int port, http_->Bind(listen));
+  http_->Start();
+  http_address_ = Cat(listen.host, ":", port);
+  return absl::OkStatus();
+}
+
+absl::Status Server::Recover() {
+  const ServerConfig& config = context_->config();
+  std::error_code ec;
+  std::string data_dir = std::filesystem::absolute(config.data_dir, ec).lexically_normal().string();
+  if (ec) data_dir = config.data_dir;
+  while (data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
+  table::IngestOptions options;
+  options.flush_interval_ms = config.flush_interval_ms;
+  options.metrics = &metrics_;
+  // A request's row blob may be larger than its message (e.g. varints widened): leave room.
+  options.wal.max_record_bytes =
+      std::max<uint64_t>(options.wal.max_record_bytes, 8 * config.max_message_bytes);
+  auto started = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<table::IngestService>> ingest =
+      table::IngestService::Open(fs_, clock_, data_dir, options);
+  if (!ingest.ok()) return Annotate(ingest.status(), Cat("cannot open data directory ", data_dir));
+  ingest_ = std::move(*ingest);
+  context_->AttachIngest(ingest_.get());
+  context_->SetState(ServingState::kServing);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
+  NOBUS_LOG_INFO("serving data_dir={} wal_id={} recovery_ms={}", data_dir, ingest_->wal_id(), ms);
+  return absl::OkStatus();
+}
+
+absl::Status Server::Shutdown() {
+  if (shut_down_) return absl::OkStatus();
+  shut_down_ = true;
+  const int64_t drain_ms = context_->config().drain_timeout_ms;
+  context_->SetState(ServingState::kDraining);
+  int closing = streams_->CloseAll(drain_ms);
+  NOBUS_LOG_INFO("draining open_streams={} timeout_ms={}", closing, drain_ms);
+  int left = streams_->WaitUntilEmpty(drain_ms);
+  if (left > 0) NOBUS_LOG_WARN("drain timed out; cancelling streams={}", left);
+  if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  if (http_) http_->Stop();
+  absl::Status status = absl::OkStatus();
+  if (ingest_) status = ingest_->Close();
+  grpc_.reset();
+  NOBUS_LOG_INFO("stopped status={}", status.ToString());
+  return status;
+}
+
+}  // namespace nobus::server

@@ -1,0 +1,77 @@
+// Front door of src/server: nobusd, the ingestion server. It wires the front ends — the Zerobus
+// gRPC service (EphemeralStream), the HTTP API (table API, REST ingest, /healthz, /metrics, admin)
+// — to one table::IngestService (WAL + table buffers + Delta flusher) under a data directory.
+// Operations (flags, config file, auth, endpoints, metrics): doc/server.md.
+//
+// Lifecycle: Start binds both listeners (streams get UNAVAILABLE and /healthz 503 until
+// recovery ends) -> Recover opens the IngestService (WAL replay) and starts serving -> Shutdown
+// drains: no new streams, close_stream_signal to open streams, their in-flight requests are acked,
+// they end with UNAVAILABLE, the listeners stop, and every table is flushed and committed.
+// Thread-safety: Start/Recover/Shutdown from one controlling thread; accessors from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/metrics.h"
+#include "common/status.h"
+#include "env/env.h"
+#include "server/config.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace nobus::table {
+class IngestService;
+}
+
+namespace nobus::server {
+
+class HttpApi;
+class ServerContext;
+class StreamRegistry;
+class ZerobusService;
+
+class Server {
+ public:
+  // `config` must have passed ValidateConfig. Borrows fs and clock.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Server>> Start(ServerConfig config,
+                                                                     env::FileSystem* fs,
+                                                                     env::Clock* clock);
+  ~Server();
+
+  // Bound addresses ("127.0.0.1:40123"), with the real port when 0 was asked for.
+  const std::string& grpc_address() const { return grpc_address_; }
+  const std::string& http_address() const { return http_address_; }
+
+  // Opens the data directory (WAL recovery) and starts accepting streams and table requests.
+  [[nodiscard]] absl::Status Recover();
+  // Graceful stop, as described above. Idempotent.
+  [[nodiscard]] absl::Status Shutdown();
+
+ private:
+  Server(ServerConfig config, env::FileSystem* fs, env::Clock* clock);
+  absl::Status StartGrpc();
+  absl::Status StartHttp();
+
+  env::FileSystem* const fs_;
+  env::Clock* const clock_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<ServerContext> context_;
+  std::unique_ptr<StreamRegistry> streams_;
+  std::unique_ptr<ZerobusService> service_;
+  std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<HttpApi> http_;
+  std::unique_ptr<table::IngestService> ingest_;
+  std::string grpc_address_;
+  std::string http_address_;
+  bool shut_down_ = false;
+};
+
+// nobusd's main(): flags (CLI11), config file, signals (SIGTERM/SIGINT drain; a second signal
+// exits at once). Prints "nobusd listening grpc=HOST:PORT http=HOST:PORT" on stdout once bound.
+// Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad flags or config.
+int RunNobusd(int argc, char** argv);
+
+}  // namespace nobus::server

@@ -1,0 +1,122 @@
+// The concurrency core of one gRPC ingest stream (EphemeralStream call): which gRPC operation may
+// start now, cumulative acks, in-flight accounting and when the call ends. In the data path:
+// StreamReactor reads a request, registers it here (BeginRequest) and hands its rows to the WAL;
+// the WAL's durable callback calls CompleteRequest, which advances the durable offset and sends
+// the coalesced ack `durability_ack_up_to_offset` when no other write is outstanding.
+//
+// gRPC's callback API allows one outstanding read and one outstanding write per call, and the
+// reactor object is destroyed after OnDone. StreamCore is shared (shared_ptr) by the reactor, the
+// service's stream registry and every pending durable callback, so callbacks that fire after the
+// call ended touch only this object. It issues operations through StreamOps, never while holding
+// its lock, and never after Finish: Finish is issued only when no other operation is being
+// started, no write is outstanding and no read is being processed, so the reactor is alive
+// whenever an operation is issued.
+//
+// Ending: a failure (Fail) or a close (Close) stops reading; the call ends with that status once
+// every in-flight request has completed and the acks are sent. Client half-close ends with OK the
+// same way. Cancellation or a failed write ends at once (nothing can be sent any more).
+//
+// Thread-safety: every method is thread-safe. ReadArrived/ReadProcessed bracket the handling of
+// one read and are called by the reactor's read reaction only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "common/status.h"
+#include "databricks/zerobus/zerobus.pb.h"
+#include "grpcpp/support/status.h"
+
+namespace nobus::server {
+
+namespace zb = ::databricks::zerobus;
+
+// The three operations of a server bidi reactor (implemented by StreamReactor; faked in tests).
+class StreamOps {
+ public:
+  virtual ~StreamOps() = default;
+  virtual void IssueRead() = 0;
+  virtual void IssueWrite(const zb::EphemeralStreamResponse* response) = 0;
+  virtual void IssueFinish(grpc::Status status) = 0;
+};
+
+class StreamCore {
+ public:
+  // Borrows `ops` until Detach. Reading pauses while more than `max_inflight_bytes` of requests
+  // are not yet durable (one request is always let in).
+  StreamCore(StreamOps* ops, int64_t max_inflight_bytes);
+
+  // Reactor events.
+  void Start();  // issues the first read
+  void ReadArrived();
+  void ReadProcessed(bool ok);  // ok = false: the client half-closed (or the call broke)
+  void OnWriteDone(bool ok);
+  void OnCancel();
+  void Detach();  // OnDone: the reactor is gone
+
+  // Queues a message (create_stream_response) ahead of later acks.
+  void Send(zb::EphemeralStreamResponse message);
+  void MarkOpened();
+  // Request `offset` (the next offset; offsets are contiguous from 0) of `bytes` is handed to the
+  // WAL. Call before the append so a fast callback finds it registered.
+  void BeginRequest(int64_t offset, int64_t bytes);
+  // The append was refused: forget the request (the caller then usually calls Fail).
+  void AbortRequest(int64_t offset, int64_t bytes);
+  // The durable callback of `offset`: OK = durable (ack it once all lower offsets are); an error
+  // ends the call with UNAVAILABLE (the client retries and resends what was not acked).
+  void CompleteRequest(int64_t offset, int64_t bytes, const absl::Status& durable);
+
+  // Ends the call with `status` after in-flight acks; the first failure wins.
+  void Fail(grpc::Status status);
+  // Server-initiated close: close_stream_signal{duration} (if the stream was opened), then
+  // UNAVAILABLE after in-flight acks. No-op if the call is already ending.
+  void Close(int64_t signal_duration_ms);
+
+  // Whether requests should still be processed (no failure, close or cancel yet).
+  bool accepting() const;
+  // Highest offset acked so far (-1: none), and the status the call ended with (once finished).
+  int64_t acked_up_to() const;
+  std::optional<grpc::Status> finish_status() const;
+  bool finished() const;
+
+ private:
+  struct Actions {
+    const zb::EphemeralStreamResponse* write = nullptr;
+    bool read = false;
+    std::optional<grpc::Status> finish;
+    bool any() const { return write != nullptr || read || finish.has_value(); }
+  };
+  // Issues every operation that is due, outside the lock.
+  void Pump();
+  Actions DecideLocked();
+  std::optional<grpc::Status> FinishDueLocked() const;
+  void FailLocked(grpc::Status status);
+
+  mutable std::mutex mu_;
+  StreamOps* ops_;
+  const int64_t max_inflight_bytes_;
+  int ops_starting_ = 0;  // operations decided but not yet issued
+  bool opened_ = false;
+  bool read_pending_ = false;     // StartRead issued, not yet completed
+  bool read_processing_ = false;  // the reactor is handling a read
+  bool write_in_flight_ = false;
+  bool half_closed_ = false;
+  bool broken_ = false;  // cancelled, or a write failed
+  bool close_signal_sent_ = false;
+  bool finish_started_ = false;
+  bool detached_ = false;
+  std::optional<grpc::Status> final_;
+  std::optional<grpc::Status> finish_status_;
+  std::deque<zb::EphemeralStreamResponse> outbox_;
+  zb::EphemeralStreamResponse write_buffer_;
+  int64_t inflight_requests_ = 0;
+  int64_t inflight_bytes_ = 0;
+  int64_t durable_up_to_ = -1;
+  int64_t ack_sent_ = -1;
+  std::set<int64_t> durable_out_of_order_;
+};
+
+}  // namespace nobus::server

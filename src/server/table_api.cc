@@ -1,0 +1,102 @@
+// The Unity-Catalog-shaped table API: create, get, list and drop Delta tables of this node.
+#include "common/logging.h"
+#include "server/http_routes.h"
+#include "server/uc_json.h"
+
+namespace nobus::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kTables = "/api/2.1/unity-catalog/tables";
+
+void Create(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
+  absl::Status auth = server->auth().Authenticate(Authorization(req));
+  if (!auth.ok()) return ReplyError(res, auth);
+  absl::StatusOr<table::IngestService*> ingest = server->Serving();
+  if (!ingest.ok()) return ReplyError(res, ingest.status());
+  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded())
+    return ReplyError(res, absl::InvalidArgumentError("the request body is not valid JSON"));
+  absl::StatusOr<CreateTableRequest> create = ParseCreateTable(body);
+  if (!create.ok()) return ReplyError(res, create.status());
+  auth = server->auth().AuthorizeTable(Authorization(req), create->name);
+  if (!auth.ok()) return ReplyError(res, auth);
+  absl::StatusOr<table::TableInfo> info =
+      (*ingest)->catalog()->Create(create->name, create->schema, create->partition_columns);
+  if (!info.ok()) return ReplyError(res, info.status());
+  NOBUS_LOG_INFO("table created table={} location={}", info->name.ToString(),
+                 info->storage_location);
+  ReplyJson(res, 200, TableInfoToJson(*info));
+}
+
+void Get(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
+  absl::Status auth = server->auth().Authenticate(Authorization(req));
+  if (!auth.ok()) return ReplyError(res, auth);
+  absl::StatusOr<table::IngestService*> ingest = server->Serving();
+  if (!ingest.ok()) return ReplyError(res, ingest.status());
+  absl::StatusOr<table::TableName> name = table::ParseTableName(req.matches[1].str());
+  if (!name.ok()) return ReplyError(res, name.status());
+  absl::StatusOr<table::TableInfo> info = (*ingest)->catalog()->Get(*name);
+  if (!info.ok()) return ReplyError(res, info.status());
+  ReplyJson(res, 200, TableInfoToJson(*info));
+}
+
+void List(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
+  absl::Status auth = server->auth().Authenticate(Authorization(req));
+  if (!auth.ok()) return ReplyError(res, auth);
+  absl::StatusOr<table::IngestService*> ingest = server->Serving();
+  if (!ingest.ok()) return ReplyError(res, ingest.status());
+  std::string catalog = req.get_param_value("catalog_name");
+  if (catalog.empty())
+    return ReplyError(res, absl::InvalidArgumentError("query parameter catalog_name is required"));
+  absl::Status valid = table::ValidateNamePart(catalog, "catalog_name");
+  if (!valid.ok()) return ReplyError(res, valid);
+  std::optional<std::string> schema_name;
+  if (req.has_param("schema_name")) {
+    schema_name = req.get_param_value("schema_name");
+    valid = table::ValidateNamePart(*schema_name, "schema_name");
+    if (!valid.ok()) return ReplyError(res, valid);
+  }
+  absl::StatusOr<std::vector<table::TableInfo>> tables = (*ingest)->catalog()->List(
+      catalog, schema_name ? std::optional<std::string_view>(*schema_name) : std::nullopt);
+  if (!tables.ok()) return ReplyError(res, tables.status());
+  json out = {{"tables", json::array()}};
+  for (const table::TableInfo& info : *tables) out["tables"].push_back(TableInfoToJson(info));
+  ReplyJson(res, 200, out);
+}
+
+void Drop(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
+  absl::Status auth = server->auth().Authenticate(Authorization(req));
+  if (!auth.ok()) return ReplyError(res, auth);
+  absl::StatusOr<table::IngestService*> ingest = server->Serving();
+  if (!ingest.ok()) return ReplyError(res, ingest.status());
+  absl::StatusOr<table::TableName> name = table::ParseTableName(req.matches[1].str());
+  if (!name.ok()) return ReplyError(res, name.status());
+  auth = server->auth().AuthorizeTable(Authorization(req), *name);
+  if (!auth.ok()) return ReplyError(res, auth);
+  absl::Status dropped = (*ingest)->DropTable(*name);
+  if (!dropped.ok()) return ReplyError(res, dropped);
+  NOBUS_LOG_INFO("table dropped table={}", name->ToString());
+  ReplyJson(res, 200, json::object());
+}
+
+}  // namespace
+
+void AddTableRoutes(httplib::Server* http, ServerContext* server) {
+  const std::string one = Cat(kTables, "/([^/]+)");
+  http->Post(kTables, [server](const httplib::Request& req, httplib::Response& res) {
+    Create(server, req, res);
+  });
+  http->Get(kTables, [server](const httplib::Request& req, httplib::Response& res) {
+    List(server, req, res);
+  });
+  http->Get(one, [server](const httplib::Request& req, httplib::Response& res) {
+    Get(server, req, res);
+  });
+  http->Delete(one, [server](const httplib::Request& req, httplib::Response& res) {
+    Drop(server, req, res);
+  });
+}
+
+}  // namespace nobus::server

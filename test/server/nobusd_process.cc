@@ -1,0 +1,252 @@
+#include "nobusd_process.h"
+
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "delta/log_store.h"
+#include "delta/snapshot.h"
+#include "env/env.h"
+#include "schema/ddl.h"
+#include "schema/delta_json.h"
+#include "table_reader.h"
+
+namespace nobus::server::testing {
+namespace {
+
+std::string BinDir() {
+  const char* dir = std::getenv("NOBUS_BIN_DIR");
+  return dir != nullptr ? dir : "build/bin";
+}
+
+// Execs nobusd with `args` (never returns).
+[[noreturn]] void ExecNobusd(const std::vector<std::string>& args) {
+  std::string bin = BinDir() + "/nobusd";
+  std::vector<char*> argv;
+  argv.push_back(bin.data());
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(bin.c_str(), argv.data());
+  std::_Exit(127);
+}
+
+// Reads from `fd` until a full line starting with `prefix` arrived or `timeout_ms` passed.
+std::optional<std::string> ReadLineWithPrefix(int fd, const std::string& prefix, int timeout_ms) {
+  std::string buffer;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    size_t start = 0, nl;
+    while ((nl = buffer.find('\n', start)) != std::string::npos) {
+      std::string line = buffer.substr(start, nl - start);
+      if (line.starts_with(prefix)) return line;
+      start = nl + 1;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return std::nullopt;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char chunk[1024];
+    ssize_t n = ::read(fd, chunk, sizeof(chunk));
+    if (n <= 0) return std::nullopt;
+    buffer.append(chunk, n);
+  }
+}
+
+std::string FieldOf(const std::string& line, const std::string& key) {
+  size_t at = line.find(key + "=");
+  if (at == std::string::npos) return "";
+  size_t start = at + key.size() + 1;
+  size_t end = line.find(' ', start);
+  return line.substr(start, end == std::string::npos ? end : end - start);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Start(NobusdOptions options) {
+  auto server = std::unique_ptr<Nobusd>(new Nobusd());
+  server->data_dir_ = options.data_dir;
+  server->log_path_ = options.data_dir + ".nobusd.log";
+  std::vector<std::string> args = {
+      "--data-dir",          options.data_dir,
+      "--grpc-listen",       "127.0.0.1:0",
+      "--http-listen",       "127.0.0.1:0",
+      "--flush-interval-ms", std::to_string(options.flush_interval_ms)};
+  if (!options.config_json.empty()) {
+    std::string config_path = options.data_dir + ".config.json";
+    std::ofstream(config_path) << options.config_json;
+    args.push_back("--config");
+    args.push_back(config_path);
+  }
+  for (const std::string& a : options.extra_args) args.push_back(a);
+  int fds[2];
+  if (::pipe(fds) != 0) return absl::InternalError("pipe failed");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    int log = ::open(server->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(log, STDERR_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ExecNobusd(args);
+  }
+  ::close(fds[1]);
+  server->pid_ = pid;
+  server->stdout_fd_ = fds[0];
+  std::optional<std::string> line = ReadLineWithPrefix(fds[0], "nobusd listening ", 60000);
+  if (!line)
+    return absl::InternalError(
+        Cat("nobusd did not print its listening line; log:\n", server->Log()));
+  server->grpc_address_ = FieldOf(*line, "grpc");
+  server->http_address_ = FieldOf(*line, "http");
+  // Poll /healthz: recovery runs after the listeners are up.
+  for (int i = 0; i < 1200; ++i) {
+    httplib::Client http = server->Http();
+    httplib::Result res = http.Get("/healthz");
+    if (res && res->status == 200) return server;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return absl::InternalError(Cat("nobusd never became healthy; log:\n", server->Log()));
+}
+
+int Nobusd::RunToExit(const std::vector<std::string>& args, std::string* output) {
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ExecNobusd(args);
+  }
+  ::close(fds[1]);
+  output->clear();
+  char chunk[4096];
+  for (ssize_t n; (n = ::read(fds[0], chunk, sizeof(chunk))) > 0;) output->append(chunk, n);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+Nobusd::~Nobusd() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  if (stdout_fd_ >= 0) ::close(stdout_fd_);
+}
+
+int Nobusd::SignalAndWait(int sig) {
+  Signal(sig);
+  return Wait();
+}
+
+void Nobusd::Signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int Nobusd::Wait() {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string Nobusd::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::unique_ptr<zb::Zerobus::Stub> Nobusd::NewStub() const {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  // A fresh connection per stub, so tests do not share HTTP/2 connections by accident.
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  args.SetString("test-unique", std::to_string(reinterpret_cast<uintptr_t>(&args)));
+  return zb::Zerobus::NewStub(
+      grpc::CreateCustomChannel(grpc_address_, grpc::InsecureChannelCredentials(), args));
+}
+
+httplib::Client Nobusd::Http() const {
+  size_t colon = http_address_.rfind(':');
+  httplib::Client client(http_address_.substr(0, colon),
+                         std::atoi(http_address_.c_str() + colon + 1));
+  client.set_read_timeout(120);
+  return client;
+}
+
+HttpReply HttpCall(const Nobusd& server, const std::string& method, const std::string& path,
+                   const std::string& body, const std::string& token) {
+  httplib::Client http = server.Http();
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  httplib::Result res = method == "POST"     ? http.Post(path, headers, body, "application/json")
+                        : method == "DELETE" ? http.Delete(path, headers)
+                                             : http.Get(path, headers);
+  HttpReply reply;
+  if (!res) return reply;
+  reply.status = res->status;
+  reply.body = nlohmann::json::parse(res->body, nullptr, false);
+  if (reply.body.is_discarded()) reply.body = {{"raw", res->body}};
+  return reply;
+}
+
+HttpReply CreateTable(const Nobusd& server, const std::string& full_name, const std::string& ddl,
+                      const std::vector<std::string>& partition_by, const std::string& token) {
+  size_t d1 = full_name.find('.'), d2 = full_name.find('.', d1 + 1);
+  auto parsed = schema::ParseDdl(ddl);
+  nlohmann::json columns = nlohmann::json::array();
+  if (parsed.ok()) {
+    nlohmann::json fields = nlohmann::json::parse(schema::SchemaToJson(*parsed))["fields"];
+    for (size_t i = 0; i < parsed->fields.size(); ++i) {
+      nlohmann::json c = {{"name", parsed->fields[i].name},
+                          {"type_text", schema::FormatDdlType(parsed->fields[i].type)},
+                          {"nullable", parsed->fields[i].nullable}};
+      for (size_t p = 0; p < partition_by.size(); ++p)
+        if (partition_by[p] == parsed->fields[i].name) c["partition_index"] = p;
+      columns.push_back(c);
+    }
+  }
+  nlohmann::json body = {{"catalog_name", full_name.substr(0, d1)},
+                         {"schema_name", full_name.substr(d1 + 1, d2 - d1 - 1)},
+                         {"name", full_name.substr(d2 + 1)},
+                         {"columns", columns}};
+  return HttpCall(server, "POST", "/api/2.1/unity-catalog/tables", body.dump(), token);
+}
+
+std::string TableRoot(const std::string& data_dir, const std::string& full_name) {
+  std::string path = full_name;
+  for (char& c : path)
+    if (c == '.') c = '/';
+  return data_dir + "/tables/" + path;
+}
+
+absl::StatusOr<std::vector<std::string>> ReadRows(const std::string& data_dir,
+                                                  const std::string& full_name) {
+  std::string root = TableRoot(data_dir, full_name);
+  delta::LocalLogStore store(env::PosixFileSystem(), root);
+  NOBUS_ASSIGN_OR_RETURN(delta::Snapshot snapshot, delta::Snapshot::Load(&store));
+  if (snapshot.files().empty()) return std::vector<std::string>{};
+  NOBUS_ASSIGN_OR_RETURN(nlohmann::json out, delta::testing::ReadTableWithDuckdb(snapshot, root));
+  std::vector<std::string> rows;
+  for (const auto& r : out["json_rows"]) rows.push_back(r.get<std::string>());
+  return rows;
+}
+
+}  // namespace nobus::server::testing
