@@ -1,0 +1,47 @@
+#include "client/call.h"
+
+#include "client/stream_core.h"
+#include "client/wire_format.h"
+
+namespace nobus::client {
+
+Call::Call(StreamCore* core, uint64_t id, std::shared_ptr<grpc::Channel> channel,
+           const Headers& headers)
+    : id(id), core_(core), channel_(std::move(channel)), stub_(channel_) {
+  for (const auto& [key, value] : headers) context_.AddMetadata(key, value);
+  context_.set_wait_for_ready(false);
+}
+
+void Call::Start(grpc::ByteBuffer create_request) {
+  create_request_ = std::move(create_request);
+  stub_.PrepareBidiStreamingCall(&context_, kEphemeralStreamMethod, grpc::StubOptions(), this);
+  AddHold();  // binds to the call: after Prepare, before StartCall
+  StartWrite(&create_request_);
+  StartRead(&read_buffer_);
+  StartCall();
+}
+
+void Call::OnReadDone(bool ok) {
+  if (!ok) {
+    core_->OnReadFailed(this);
+    return;
+  }
+  zb::EphemeralStreamResponse response;
+  absl::Status parsed = ParseResponse(&read_buffer_, &response);
+  read_buffer_.Clear();
+  core_->OnResponse(this, parsed, response);
+  StartRead(&read_buffer_);
+}
+
+void Call::OnWriteDone(bool ok) {
+  if (!ok) {
+    core_->OnWriteFailed(this);
+    return;
+  }
+  if (core_->NextWrite(this)) StartWrite(&write_buffer);
+}
+
+// Nothing may touch `this` after OnCallDone: the supervisor may delete the call at once.
+void Call::OnDone(const grpc::Status& status) { core_->OnCallDone(this, status); }
+
+}  // namespace nobus::client

@@ -1,0 +1,133 @@
+// Internal to src/client: the state machine behind nobus::Stream. It owns the queue of
+// unacknowledged records (unacked_queue.h), the current gRPC call (call.h) and a supervisor
+// thread that opens calls, watches timeouts, classifies how a call ended and reconnects with
+// backoff (retry_policy.h). Ingest threads append to the queue and start a write when the writer
+// is idle; afterwards gRPC's write reactions keep sending (never waiting for acks) until the queue
+// has nothing unsent. Read reactions apply acks and call the ack callback.
+//
+//   Open() --start call--> connecting --create_stream_response--> open --+--> closed (Close)
+//      ^                                                                 |
+//      +------- retriable end (drop, UNAVAILABLE, close signal, timeout) +--> failed (non-
+//               after a backoff; everything unacked is sent again             retriable, or
+//                                                                             retries used up)
+//
+// Lifecycle: Open once; the destructor stops the supervisor (cancelling any call) and joins it.
+// Thread-safety: public methods are thread-safe; one mutex guards everything; gRPC operations
+// are never started with it held (reactions may run inline).
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "client/call.h"
+#include "client/retry_policy.h"
+#include "client/unacked_queue.h"
+#include "client/wire_format.h"
+#include "common/status.h"
+#include "nobus/options.h"
+#include "nobus/stream.h"
+#include "nobus/table.h"
+
+namespace nobus::client {
+
+// Makes a fresh channel for each connection attempt (so a broken connection is never reused).
+using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>()>;
+
+// InvalidArgument (non-retriable) naming the first bad option or table property.
+[[nodiscard]] absl::Status ValidateStreamConfig(const TableProperties& table,
+                                                const StreamOptions& options);
+
+class StreamCore {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Encoder = absl::FunctionRef<void(char* out)>;
+
+  StreamCore(ChannelFactory channels, TableProperties table, StreamOptions options,
+             std::string sdk_id);
+  ~StreamCore();
+  StreamCore(const StreamCore&) = delete;
+  StreamCore& operator=(const StreamCore&) = delete;
+
+  // Starts the supervisor and blocks until the first call is open (OK) or the stream failed.
+  [[nodiscard]] absl::Status Open();
+
+  // Queues one request of `records` records whose encoding takes `encoded_bytes`; `encode`
+  // writes it (under the mutex). Returns the logical offset.
+  [[nodiscard]] absl::StatusOr<int64_t> Append(size_t encoded_bytes, uint32_t records, bool batch,
+                                               Encoder encode, WhenFull mode);
+  [[nodiscard]] absl::Status WaitForOffset(int64_t offset);
+  [[nodiscard]] absl::Status Flush();
+  [[nodiscard]] absl::Status Close();
+  std::vector<UnackedBatch> Unacked() const;
+  absl::Status status() const;
+  StreamStats Stats() const;
+  std::string stream_id() const;
+  const TableProperties& table() const { return table_; }
+  const StreamOptions& options() const { return options_; }
+
+  // --- reactions of the current Call (gRPC threads) ---
+  void OnResponse(Call* call, const absl::Status& parsed, const zb::EphemeralStreamResponse& r);
+  // After a successful write: prepares the next one in call->write_buffer (true) or goes idle.
+  bool NextWrite(Call* call);
+  void OnWriteFailed(Call* call);
+  void OnReadFailed(Call* call);
+  void OnCallDone(Call* call, const grpc::Status& status);
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+
+  // Supervisor (stream_supervisor.cc).
+  void Supervise();
+  void StartCallLocked(Lock& lock);
+  Clock::time_point WatchCallLocked(Lock& lock);
+  void FinishCallLocked(Lock& lock);
+  void RetryOrFailLocked(const absl::Status& error, bool was_open);
+  void FailLocked(absl::Status status);
+  absl::StatusOr<Call::Headers> BuildHeaders() const;
+
+  // Call operations (stream_core.cc).
+  void HandleAckLocked(Lock& lock, Call* call, int64_t physical_offset);
+  void KickWriterLocked(Lock& lock);
+  bool PrepareWriteLocked(Call* call);
+  void EndCallGracefullyLocked(Lock& lock, Call* call, EndReason reason);
+  void CancelLocked(Lock& lock, Call* call, EndReason reason, absl::Status why);
+  void EndExternalOpLocked(Lock& lock, Call* call);
+  void MaybeReleaseHoldLocked(Lock& lock, Call* call);
+  absl::Status AcceptingLocked() const;
+  absl::Status WaitDurableLocked(Lock& lock, int64_t offset);
+
+  const ChannelFactory channels_;
+  const TableProperties table_;
+  const StreamOptions options_;
+  const std::string sdk_id_;
+
+  mutable std::mutex mu_;
+  std::condition_variable supervisor_cv_;  // call events, close, shutdown
+  std::condition_variable progress_cv_;    // durability, room, open, failure, closed
+  UnackedQueue queue_;
+  RetryPolicy retry_;
+  WireMessage wire_;                       // scratch for PrepareWriteLocked
+  std::unique_ptr<Call> call_;
+  uint64_t next_call_id_ = 0;
+  bool opened_once_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+  bool shutdown_ = false;
+  absl::Status failure_;
+  std::string stream_id_;
+  Clock::time_point next_attempt_at_;
+  StreamStats stats_;
+  std::thread supervisor_;
+};
+
+}  // namespace nobus::client
