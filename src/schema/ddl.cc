@@ -13,6 +13,12 @@ std::string Upper(std::string_view s) {
   return out;
 }
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 // A recursive-descent parser over the DDL text; `pos_` is the next unread character.
 class DdlParser {
  public:
@@ -202,16 +208,21 @@ std::string FormatName(const std::string& name) {
   return plain ? name : Cat("`", name, "`");
 }
 
-std::string FormatField(const Field& f, std::string_view separator) {
-  return Cat(FormatName(f.name), separator, FormatDdlType(f.type), f.nullable ? "" : " NOT NULL");
+// How a type is spelled: DDL ("STRUCT<a: INT NOT NULL>") or Spark's catalogString
+// ("struct<a:int>": lowercase, no spaces, no nullability).
+enum class TypeStyle { kDdl, kCatalog };
+
+std::string FormatType(const DataType& t, TypeStyle style);
+
+std::string FormatField(const Field& f, std::string_view separator, TypeStyle style) {
+  bool not_null = !f.nullable && style == TypeStyle::kDdl;
+  return Cat(FormatName(f.name), separator, FormatType(f.type, style), not_null ? " NOT NULL" : "");
 }
 
 }  // namespace
 
-absl::StatusOr<Schema> ParseDdl(std::string_view text) { return DdlParser(text).ParseColumns(); }
-
-std::string FormatDdlType(const DataType& t) {
-  switch (t.kind) {
+const char* DdlKeyword(TypeKind kind) {
+  switch (kind) {
     case TypeKind::kString:
       return "STRING";
     case TypeKind::kLong:
@@ -237,25 +248,52 @@ std::string FormatDdlType(const DataType& t) {
     case TypeKind::kTimestampNtz:
       return "TIMESTAMP_NTZ";
     case TypeKind::kDecimal:
-      return Cat("DECIMAL(", t.precision, ",", t.scale, ")");
+      return "DECIMAL";
     case TypeKind::kArray:
-      return Cat("ARRAY<", FormatDdlType(*t.element), ">");
+      return "ARRAY";
     case TypeKind::kMap:
-      return Cat("MAP<", FormatDdlType(*t.element), ",", FormatDdlType(*t.value), ">");
-    case TypeKind::kStruct: {
-      std::string out = "STRUCT<";
-      for (size_t i = 0; i < t.fields.size(); ++i)
-        out += Cat(i ? ", " : "", FormatField(t.fields[i], ": "));
-      return out + ">";
-    }
+      return "MAP";
+    case TypeKind::kStruct:
+      return "STRUCT";
   }
   return "?";
 }
 
+namespace {
+
+std::string FormatType(const DataType& t, TypeStyle style) {
+  bool ddl = style == TypeStyle::kDdl;
+  std::string word = ddl ? std::string(DdlKeyword(t.kind)) : Lower(DdlKeyword(t.kind));
+  switch (t.kind) {
+    case TypeKind::kDecimal:
+      return Cat(word, "(", t.precision, ",", t.scale, ")");
+    case TypeKind::kArray:
+      return Cat(word, "<", FormatType(*t.element, style), ">");
+    case TypeKind::kMap:
+      return Cat(word, "<", FormatType(*t.element, style), ",", FormatType(*t.value, style), ">");
+    case TypeKind::kStruct: {
+      std::string out = word + "<";
+      for (size_t i = 0; i < t.fields.size(); ++i)
+        out += Cat(i ? (ddl ? ", " : ",") : "", FormatField(t.fields[i], ddl ? ": " : ":", style));
+      return out + ">";
+    }
+    default:
+      return word;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Schema> ParseDdl(std::string_view text) { return DdlParser(text).ParseColumns(); }
+
+std::string FormatDdlType(const DataType& t) { return FormatType(t, TypeStyle::kDdl); }
+
+std::string FormatCatalogType(const DataType& t) { return FormatType(t, TypeStyle::kCatalog); }
+
 std::string FormatDdl(const Schema& schema) {
   std::string out;
   for (size_t i = 0; i < schema.fields.size(); ++i)
-    out += Cat(i ? ", " : "", FormatField(schema.fields[i], " "));
+    out += Cat(i ? ", " : "", FormatField(schema.fields[i], " ", TypeStyle::kDdl));
   return out;
 }
 

@@ -27,5 +27,10 @@ namespace nobus::schema {
 // "id BIGINT NOT NULL, tags ARRAY<STRING>" (names backquoted when they need it).
 std::string FormatDdl(const Schema& schema);
 std::string FormatDdlType(const DataType& type);
+// The keyword of a type kind, without parameters or element types ("BIGINT", "DECIMAL", "ARRAY").
+const char* DdlKeyword(TypeKind kind);
+// Spark's catalogString, Unity Catalog's type_text: the DDL type in lowercase without spaces or
+// nullability ("bigint", "decimal(10,2)", "struct<a:int,`b c`:array<string>>").
+std::string FormatCatalogType(const DataType& type);
 
 }  // namespace nobus::schema

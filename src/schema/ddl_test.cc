@@ -54,5 +54,17 @@ TEST(Ddl, SchemaRulesStillApply) {
   EXPECT_EQ(*ParseDdl("d DECIMAL"), (Schema{{{"d", Decimal(10, 0)}}}));
 }
 
+TEST(Ddl, FormatCatalogTypeIsSparkCatalogString) {
+  auto s = ParseDdl(
+      "a BIGINT, b DECIMAL(10,2), c MAP<STRING, ARRAY<INT>>, d STRUCT<x: TIMESTAMP_NTZ NOT NULL, "
+      "`y-z`: TINYINT>");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(FormatCatalogType(s->fields[0].type), "bigint");
+  EXPECT_EQ(FormatCatalogType(s->fields[1].type), "decimal(10,2)");
+  EXPECT_EQ(FormatCatalogType(s->fields[2].type), "map<string,array<int>>");
+  EXPECT_EQ(FormatCatalogType(s->fields[3].type), "struct<x:timestamp_ntz,`y-z`:tinyint>");
+  EXPECT_EQ(FormatDdlType(s->fields[3].type), "STRUCT<x: TIMESTAMP_NTZ NOT NULL, `y-z`: TINYINT>");
+}
+
 }  // namespace
 }  // namespace nobus::schema

@@ -22,20 +22,7 @@ class JsonDecoderTest : public ::testing::Test {
   }
 
   // Decodes one record and replays it: the trace of the row, or "ERROR: <message>".
-  std::string Row(std::string_view json) {
-    std::string blob;
-    RowBlobWriter w(&blob);
-    absl::Status st = decoder_->Decode(json, &w);
-    if (!st.ok()) {
-      EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-      EXPECT_EQ(w.num_rows(), 0);
-      return Cat("ERROR: ", st.message());
-    }
-    TraceSink sink;
-    absl::Status replay = ReplayRows(schema_, {}, blob, &sink);
-    EXPECT_TRUE(replay.ok()) << replay;
-    return sink.trace;
-  }
+  std::string Row(std::string_view json) { return DecodeTrace(*decoder_, schema_, json); }
 
   Schema schema_;
   std::unique_ptr<RecordDecoder> decoder_;

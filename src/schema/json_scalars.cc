@@ -160,32 +160,9 @@ absl::Status EncodeMapKeyText(std::string_view s, const JsonColumn& n, std::stri
 
 namespace {
 
-// A JSON string (or map key) for a column that is not STRING.
-
-// A key of a map given as a JSON object: always a string, so integer and boolean keys come as
-
-// their text ("17", "true").
-
 absl::Status Integer(int64_t v, const JsonColumn& n, std::string_view text, std::string* out) {
-  int64_t lo = INT32_MIN, hi = INT32_MAX;
-  switch (n.type->kind) {
-    case TypeKind::kLong:
-    case TypeKind::kTimestamp:
-    case TypeKind::kTimestampNtz:
-      PutInt64(out, v);
-      return absl::OkStatus();
-    case TypeKind::kShort:
-      lo = INT16_MIN, hi = INT16_MAX;
-      break;
-    case TypeKind::kByte:
-      lo = INT8_MIN, hi = INT8_MAX;
-      break;
-    default:
-      break;
-  }
-  if (v < lo || v > hi)
+  if (!PutInteger(out, n.type->kind, v))
     return JsonProblem(n, Cat("value ", text, " out of range for ", n.type_name));
-  PutInt32(out, static_cast<int32_t>(v));
   return absl::OkStatus();
 }
 

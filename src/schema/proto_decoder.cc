@@ -87,6 +87,31 @@ absl::Status ColumnError(const Slot& slot, std::string_view what) {
 // Reads a varint (at most 10 bytes) from the front of `in`.
 bool TakeVarint(std::string_view* in, uint64_t* v) { return GetVarint64(in, v); }
 
+// Consumes what follows a tag of wire type `wire` (not a group) up to its value: a varint as a
+// whole (`*len` = 0), or a LEN prefix (`*len` = the payload size); fixed values set `*len` to 8
+// or 4. `where` ends the message of a truncation (" in field 3").
+absl::Status TakeValueHead(std::string_view* in, uint8_t wire, uint64_t* len,
+                           std::string_view where) {
+  *len = 0;
+  switch (wire) {
+    case kVarint:
+      if (!TakeVarint(in, len)) return Malformed(Cat("truncated varint", where));
+      *len = 0;
+      return absl::OkStatus();
+    case kFixed64:
+      *len = 8;
+      return absl::OkStatus();
+    case kFixed32:
+      *len = 4;
+      return absl::OkStatus();
+    case kLen:
+      if (!TakeVarint(in, len)) return Malformed(Cat("truncated length", where));
+      return absl::OkStatus();
+    default:
+      return Malformed(Cat("invalid wire type ", static_cast<int>(wire), where));
+  }
+}
+
 // Skips a group whose start tag was just read, up to its matching end tag (iteratively).
 absl::Status SkipGroup(std::string_view* in) {
   int depth = 1;
@@ -94,28 +119,12 @@ absl::Status SkipGroup(std::string_view* in) {
     uint64_t tag;
     if (!TakeVarint(in, &tag)) return Malformed("truncated group");
     uint64_t len = 0;
-    switch (tag & 7) {
-      case kVarint:
-        if (!TakeVarint(in, &len)) return Malformed("truncated varint");
-        len = 0;
-        break;
-      case kFixed64:
-        len = 8;
-        break;
-      case kFixed32:
-        len = 4;
-        break;
-      case kLen:
-        if (!TakeVarint(in, &len)) return Malformed("truncated length");
-        break;
-      case kStartGroup:
-        ++depth;
-        break;
-      case kEndGroup:
-        --depth;
-        break;
-      default:
-        return Malformed(Cat("invalid wire type ", tag & 7));
+    if ((tag & 7) == kStartGroup) {
+      ++depth;
+    } else if ((tag & 7) == kEndGroup) {
+      --depth;
+    } else {
+      NOBUS_RETURN_IF_ERROR(TakeValueHead(in, tag & 7, &len, " in a group"));
     }
     if (len > in->size()) return Malformed("truncated field in a group");
     in->remove_prefix(len);
@@ -134,26 +143,11 @@ absl::Status Scan(std::string_view bytes, const Message& m, Level* lv) {
     std::string_view value;
     const char* start = bytes.data();
     uint64_t len = 0;
-    switch (wire) {
-      case kVarint:
-        if (!TakeVarint(&bytes, &len)) return Malformed(Cat("truncated varint in field ", number));
-        value = std::string_view(start, bytes.data() - start);
-        len = 0;
-        break;
-      case kFixed64:
-        len = 8;
-        break;
-      case kFixed32:
-        len = 4;
-        break;
-      case kLen:
-        if (!TakeVarint(&bytes, &len)) return Malformed(Cat("truncated length of field ", number));
-        break;
-      case kStartGroup:
-        NOBUS_RETURN_IF_ERROR(SkipGroup(&bytes));
-        break;
-      default:
-        return Malformed(Cat("invalid wire type ", static_cast<int>(wire), " for field ", number));
+    if (wire == kStartGroup) {
+      NOBUS_RETURN_IF_ERROR(SkipGroup(&bytes));
+    } else {
+      NOBUS_RETURN_IF_ERROR(TakeValueHead(&bytes, wire, &len, Cat(" in field ", number)));
+      if (wire == kVarint) value = std::string_view(start, bytes.data() - start);
     }
     if (len > bytes.size()) return Malformed(Cat("truncated field ", number));
     if (wire != kVarint && wire != kStartGroup) value = bytes.substr(0, len);
@@ -353,25 +347,8 @@ absl::Status Decoder::Default(const Slot& slot, std::string* out) {
 }
 
 absl::Status Decoder::Integer(const Slot& slot, int64_t v, std::string* out) {
-  int64_t lo = INT32_MIN, hi = INT32_MAX;
-  switch (slot.type->kind) {
-    case TypeKind::kLong:
-    case TypeKind::kTimestamp:
-    case TypeKind::kTimestampNtz:
-      PutInt64(out, v);
-      return absl::OkStatus();
-    case TypeKind::kShort:
-      lo = INT16_MIN, hi = INT16_MAX;
-      break;
-    case TypeKind::kByte:
-      lo = INT8_MIN, hi = INT8_MAX;
-      break;
-    default:
-      break;
-  }
-  if (v < lo || v > hi)
+  if (!PutInteger(out, slot.type->kind, v))
     return ColumnError(slot, Cat("value ", v, " out of range for ", slot.type_name));
-  PutInt32(out, static_cast<int32_t>(v));
   return absl::OkStatus();
 }
 

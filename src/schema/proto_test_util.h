@@ -74,20 +74,7 @@ class ProtoFixture : public ::testing::Test {
   const pb::FieldDescriptor* F(const std::string& name) { return desc_->FindFieldByName(name); }
 
   // Decodes `bytes` as one record and replays the row: its trace, or "ERROR: <message>".
-  std::string RowOf(std::string_view bytes) {
-    std::string blob;
-    RowBlobWriter w(&blob);
-    absl::Status st = decoder_->Decode(bytes, &w);
-    if (!st.ok()) {
-      EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-      EXPECT_EQ(w.num_rows(), 0);
-      return Cat("ERROR: ", st.message());
-    }
-    TraceSink sink;
-    absl::Status replay = ReplayRows(schema_, {}, blob, &sink);
-    EXPECT_TRUE(replay.ok()) << replay;
-    return sink.trace;
-  }
+  std::string RowOf(std::string_view bytes) { return DecodeTrace(*decoder_, schema_, bytes); }
   std::string Row(const pb::Message& m) { return RowOf(m.SerializePartialAsString()); }
 
   Schema schema_;

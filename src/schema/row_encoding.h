@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/coding.h"
+#include "schema/types.h"
 
 namespace nobus::schema::row_encoding {
 
@@ -40,6 +41,31 @@ inline void PutInt32(std::string* out, int32_t v) {
 inline void PutInt64(std::string* out, int64_t v) {
   PutTag(out, kInt64);
   PutVarint64(out, ZigZagEncode64(v));
+}
+
+// An integer for a column of `kind`: INT64 for BIGINT and the timestamps, else INT32 once it is
+// known to fit the column (INT, SMALLINT or TINYINT). False, with nothing written, when it does
+// not fit.
+[[nodiscard]] inline bool PutInteger(std::string* out, TypeKind kind, int64_t v) {
+  int64_t lo = INT32_MIN, hi = INT32_MAX;
+  switch (kind) {
+    case TypeKind::kLong:
+    case TypeKind::kTimestamp:
+    case TypeKind::kTimestampNtz:
+      PutInt64(out, v);
+      return true;
+    case TypeKind::kShort:
+      lo = INT16_MIN, hi = INT16_MAX;
+      break;
+    case TypeKind::kByte:
+      lo = INT8_MIN, hi = INT8_MAX;
+      break;
+    default:
+      break;
+  }
+  if (v < lo || v > hi) return false;
+  PutInt32(out, static_cast<int32_t>(v));
+  return true;
 }
 
 inline void PutFloat(std::string* out, float v) {

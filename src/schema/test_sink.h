@@ -1,10 +1,14 @@
 // Test helper: a RowSink that records every call as text, so tests compare what ReplayRows
-// produced with one readable string ("row{ i32:1 null str:a [ i64:2 ] } ").
+// produced with one readable string ("row{ i32:1 null str:a [ i64:2 ] } "), and DecodeTrace, which
+// runs a record decoder on one record and gives that text.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <string>
 
 #include "common/status.h"
+#include "schema/record_decoder.h"
 #include "schema/row_codec.h"
 
 namespace nobus::schema {
@@ -49,5 +53,23 @@ class TraceSink : public RowSink {
     return neg ? "-" + s : s;
   }
 };
+
+// Decodes `record` as one row and replays it: the row's trace, or "ERROR: <message>" (a failure
+// must be InvalidArgument and write no row).
+inline std::string DecodeTrace(const RecordDecoder& decoder, const Schema& schema,
+                               std::string_view record) {
+  std::string blob;
+  RowBlobWriter w(&blob);
+  absl::Status st = decoder.Decode(record, &w);
+  if (!st.ok()) {
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(w.num_rows(), 0);
+    return Cat("ERROR: ", st.message());
+  }
+  TraceSink sink;
+  absl::Status replay = ReplayRows(schema, {}, blob, &sink);
+  EXPECT_TRUE(replay.ok()) << replay;
+  return sink.trace;
+}
 
 }  // namespace nobus::schema

@@ -14,13 +14,6 @@ using nlohmann::json;
 using schema::DataType;
 using schema::TypeKind;
 
-std::string QuoteName(const std::string& name) {
-  bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_';
-  });
-  return plain ? name : Cat("`", name, "`");
-}
-
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -164,85 +157,18 @@ absl::StatusOr<CreateTableRequest> ParseCreateTable(const json& body) {
   return out;
 }
 
-std::string CatalogTypeText(const DataType& t) {
-  switch (t.kind) {
-    case TypeKind::kString:
-      return "string";
-    case TypeKind::kLong:
-      return "bigint";
-    case TypeKind::kInteger:
-      return "int";
-    case TypeKind::kShort:
-      return "smallint";
-    case TypeKind::kByte:
-      return "tinyint";
-    case TypeKind::kFloat:
-      return "float";
-    case TypeKind::kDouble:
-      return "double";
-    case TypeKind::kBoolean:
-      return "boolean";
-    case TypeKind::kBinary:
-      return "binary";
-    case TypeKind::kDate:
-      return "date";
-    case TypeKind::kTimestamp:
-      return "timestamp";
-    case TypeKind::kTimestampNtz:
-      return "timestamp_ntz";
-    case TypeKind::kDecimal:
-      return Cat("decimal(", t.precision, ",", t.scale, ")");
-    case TypeKind::kArray:
-      return Cat("array<", CatalogTypeText(*t.element), ">");
-    case TypeKind::kMap:
-      return Cat("map<", CatalogTypeText(*t.element), ",", CatalogTypeText(*t.value), ">");
-    case TypeKind::kStruct: {
-      std::string out = "struct<";
-      for (size_t i = 0; i < t.fields.size(); ++i)
-        out +=
-            Cat(i ? "," : "", QuoteName(t.fields[i].name), ":", CatalogTypeText(t.fields[i].type));
-      return out + ">";
-    }
-  }
-  return "?";
-}
-
 std::string UcTypeName(const DataType& t) {
+  // UC's ColumnTypeName is the DDL keyword, except for three integer types.
   switch (t.kind) {
-    case TypeKind::kString:
-      return "STRING";
     case TypeKind::kLong:
       return "LONG";
-    case TypeKind::kInteger:
-      return "INT";
     case TypeKind::kShort:
       return "SHORT";
     case TypeKind::kByte:
       return "BYTE";
-    case TypeKind::kFloat:
-      return "FLOAT";
-    case TypeKind::kDouble:
-      return "DOUBLE";
-    case TypeKind::kBoolean:
-      return "BOOLEAN";
-    case TypeKind::kBinary:
-      return "BINARY";
-    case TypeKind::kDate:
-      return "DATE";
-    case TypeKind::kTimestamp:
-      return "TIMESTAMP";
-    case TypeKind::kTimestampNtz:
-      return "TIMESTAMP_NTZ";
-    case TypeKind::kDecimal:
-      return "DECIMAL";
-    case TypeKind::kArray:
-      return "ARRAY";
-    case TypeKind::kMap:
-      return "MAP";
-    case TypeKind::kStruct:
-      return "STRUCT";
+    default:
+      return schema::DdlKeyword(t.kind);
   }
-  return "?";
 }
 
 json TableInfoToJson(const table::TableInfo& info) {
@@ -251,7 +177,7 @@ json TableInfoToJson(const table::TableInfo& info) {
     const schema::Field& f = info.schema.fields[i];
     json field_json = json::parse(schema::SchemaToJson({{f}}))["fields"][0];
     json column = {{"name", f.name},
-                   {"type_text", CatalogTypeText(f.type)},
+                   {"type_text", schema::FormatCatalogType(f.type)},
                    {"type_name", UcTypeName(f.type)},
                    {"type_json", field_json.dump()},
                    {"position", i},

@@ -30,8 +30,6 @@ struct CreateTableRequest {
 // columns, storage_location, table_id, created_at, updated_at, properties.
 nlohmann::json TableInfoToJson(const table::TableInfo& info);
 
-// Spark's catalogString ("bigint", "decimal(10,2)", "struct<a:int,b:array<string>>").
-std::string CatalogTypeText(const schema::DataType& type);
 // UC ColumnTypeName ("LONG", "INT", "DECIMAL", "ARRAY", ...).
 std::string UcTypeName(const schema::DataType& type);
 // One column's type from a UC ColumnInfo object (see above for the precedence).

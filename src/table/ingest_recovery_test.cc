@@ -7,27 +7,14 @@
 #include "table/ingest_service.h"
 #include "table/test_util.h"
 
-namespace nobus::table {
+// In the helpers' namespace, so test_util.h needs no using-declarations.
+namespace nobus::table::testing {
 namespace {
-
-using testing::AppendDurably;
-using testing::CopyTree;
-using testing::CountSegments;
-using testing::CreateAndOpen;
-using testing::FlakyFileSystem;
-using testing::LoadSnapshot;
-using testing::MakeBlob;
-using testing::Name;
-using testing::Range;
-using testing::ReadIds;
-using testing::TempDir;
-using testing::TestOptions;
-using testing::TestSchema;
 
 class IngestRecoveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    live_ = testing::OpenService(&fs_, &clock_, dir_.Sub("live"), TestOptions());
+    live_ = OpenService(&fs_, &clock_, dir_.Sub("live"), TestOptions());
     ASSERT_NE(live_, nullptr);
   }
   // Copies the data directory as a crash right now would leave it; returns the copy's path.
@@ -37,7 +24,7 @@ class IngestRecoveryTest : public ::testing::Test {
     return copy;
   }
   std::unique_ptr<IngestService> Open(const std::string& data_dir) {
-    return testing::OpenService(&fs_, &clock_, data_dir, TestOptions());
+    return OpenService(&fs_, &clock_, data_dir, TestOptions());
   }
   std::unique_ptr<IngestService> CrashCopy() { return Open(CrashCopyDir()); }
   static std::string TableDir(IngestService* s, std::string_view name) {
@@ -159,4 +146,4 @@ TEST_F(IngestRecoveryTest, RecoveryKeepsRowsWhenTheCommitFails) {
 }
 
 }  // namespace
-}  // namespace nobus::table
+}  // namespace nobus::table::testing

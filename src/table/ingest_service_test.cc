@@ -8,27 +8,15 @@
 #include "env/mem_env.h"
 #include "table/test_util.h"
 
-namespace nobus::table {
+// In the helpers' namespace, so test_util.h needs no using-declarations.
+namespace nobus::table::testing {
 namespace {
-
-using testing::Acks;
-using testing::AppendDurably;
-using testing::CountSegments;
-using testing::CreateAndOpen;
-using testing::FlakyFileSystem;
-using testing::LoadSnapshot;
-using testing::MakeBlob;
-using testing::Name;
-using testing::Range;
-using testing::ReadIds;
-using testing::TempDir;
-using testing::TestOptions;
 
 class IngestServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
   void Open() {
-    service_ = testing::OpenService(&fs_, &clock_, dir_.path(), options_);
+    service_ = OpenService(&fs_, &clock_, dir_.path(), options_);
     ASSERT_NE(service_, nullptr);
   }
   std::string TableDir(std::string_view name) {
@@ -319,4 +307,4 @@ TEST_F(IngestServiceTest, ConcurrentAppendsToManyTables) {
 }
 
 }  // namespace
-}  // namespace nobus::table
+}  // namespace nobus::table::testing

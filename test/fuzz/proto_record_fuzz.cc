@@ -10,18 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_checks.h"
 #include "schema/ddl.h"
 #include "schema/record_decoder.h"
-#include "schema/row_codec.h"
 
 namespace {
 
 namespace pb = google::protobuf;
 using FDP = pb::FieldDescriptorProto;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 constexpr std::string_view kSchema =
     "id BIGINT NOT NULL, msg STRING, t TINYINT, f FLOAT, d DOUBLE, ok BOOLEAN, bin BINARY, "
@@ -73,61 +69,14 @@ std::string Descriptor() {
   return d.SerializeAsString();
 }
 
-class CountingSink : public nobus::schema::RowSink {
- public:
-  int64_t rows = 0;
-  void BeginRow() override {}
-  void PartitionValue(const std::string&, std::optional<std::string>) override {}
-  absl::Status EndRow() override {
-    ++rows;
-    return absl::OkStatus();
-  }
-  void Null() override {}
-  void Bool(bool) override {}
-  void Int32(int32_t) override {}
-  void Int64(int64_t) override {}
-  void Float(float) override {}
-  void Double(double) override {}
-  void String(std::string_view) override {}
-  void Binary(std::string_view) override {}
-  void Decimal(__int128) override {}
-  void BeginStruct() override {}
-  void EndStruct() override {}
-  void BeginList() override {}
-  void EndList() override {}
-  void BeginMap() override {}
-  void EndMap() override {}
-};
-
-struct Fixture {
-  nobus::schema::Schema schema;
-  std::unique_ptr<nobus::schema::RecordDecoder> decoder;
-  Fixture() {
-    auto parsed = nobus::schema::ParseDdl(kSchema);
-    Check(parsed.ok());
-    schema = *parsed;
-    auto dec = nobus::schema::RecordDecoder::ForProto(schema, Descriptor());
-    Check(dec.ok());
-    decoder = *std::move(dec);
-  }
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture* fixture = new Fixture();
-  std::string_view record(reinterpret_cast<const char*>(data), size);
-  std::string blob;
-  nobus::schema::RowBlobWriter writer(&blob);
-  const std::string empty = blob;
-  absl::Status st = fixture->decoder->Decode(record, &writer);
-  if (!st.ok()) {
-    Check(st.code() == absl::StatusCode::kInvalidArgument);
-    Check(blob == empty && writer.num_rows() == 0);
-    return 0;
-  }
-  CountingSink sink;
-  Check(nobus::schema::ReplayRows(fixture->schema, {"id", "day", "price"}, blob, &sink).ok());
-  Check(sink.rows == 1);
+  static const nobus::fuzz::DecoderFixture* fixture =
+      nobus::fuzz::NewDecoderFixture(kSchema, [](const nobus::schema::Schema& s) {
+        return nobus::schema::RecordDecoder::ForProto(s, Descriptor());
+      });
+  nobus::fuzz::CheckDecodeOne(*fixture, {"id", "day", "price"},
+                              std::string_view(reinterpret_cast<const char*>(data), size));
   return 0;
 }
