@@ -19,10 +19,13 @@ int Run(int argc, char** argv) {
   RegisterWalCommand(app);
   RegisterDeltaCommand(app);
   RegisterTableCommand(app);
+  RegisterIngestCommand(app);
+  RegisterBenchCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);  // prints help, or the error and a hint
+    return code == 0 ? 0 : 2;      // usage errors exit 2, like nobusd's bad flags
   }
   return exit_code;
 }

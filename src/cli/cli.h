@@ -15,6 +15,8 @@ void RegisterDemoCommand(CLI::App& app);
 void RegisterWalCommand(CLI::App& app);
 void RegisterDeltaCommand(CLI::App& app);
 void RegisterTableCommand(CLI::App& app);
+void RegisterIngestCommand(CLI::App& app);
+void RegisterBenchCommand(CLI::App& app);
 
 void SetExitCode(int code);
 

@@ -1,0 +1,98 @@
+// `nobus bench` smoke tests against a real nobusd: a short run prints one JSON line whose figures
+// exist and whose counts are positive (no timing assertions: the machine's speed is not tested).
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli_run.h"
+#include "nobusd_harness.h"
+
+namespace nobus::cli::testing {
+namespace {
+
+using client::testing::NobusdProcess;
+using client::testing::ScratchDir;
+
+// The pid of this process's nobusd child (the harness does not expose it), or 0.
+pid_t NobusdChildPid() {
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return 0;
+  pid_t found = 0;
+  while (dirent* e = ::readdir(proc)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;  // not a process
+    std::ifstream stat(Cat("/proc/", e->d_name, "/stat"));
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const size_t close = text.rfind(')');
+    if (close == std::string::npos || text.find("(nobusd)") == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(text.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == ::getpid())
+      found = static_cast<pid_t>(std::atoi(e->d_name));
+  }
+  ::closedir(proc);
+  return found;
+}
+
+class BenchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto started = NobusdProcess::Start({.data_dir = scratch_.path() + "/data"});
+    ASSERT_TRUE(started.ok()) << started.status();
+    server_ = *std::move(started);
+  }
+
+  nlohmann::json Bench(const std::string& extra) {
+    CliResult r = RunNobus(Cat("bench --server ", server_->endpoint(), " --http http://",
+                               server_->http_address(), " --create-tables --duration-s 1 ", extra),
+                           scratch_.path());
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    nlohmann::json doc = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_TRUE(doc.is_object()) << r.out << r.err;
+    return doc.is_object() ? doc : nlohmann::json::object();
+  }
+
+  static void ExpectFigures(const nlohmann::json& doc) {
+    for (const char* key : {"records_per_s", "mb_per_s", "ack_p50_ms", "ack_p99_ms",
+                            "ack_p999_ms", "ttt_p50_ms", "ttt_p99_ms", "client_cpu_cores",
+                            "server_ack_p50_ms"}) {
+      ASSERT_TRUE(doc.contains(key)) << key << ": " << doc.dump();
+      ASSERT_TRUE(doc[key].is_number()) << key << ": " << doc.dump();
+    }
+    EXPECT_GT(doc["records"].get<int64_t>(), 0);
+    EXPECT_GT(doc["bytes"].get<int64_t>(), 0);
+    EXPECT_GT(doc["ack_samples"].get<int64_t>(), 0);
+    EXPECT_GT(doc["ttt_samples"].get<int64_t>(), 0);
+    EXPECT_EQ(doc["errors"], 0);
+  }
+
+  ScratchDir scratch_;
+  std::unique_ptr<NobusdProcess> server_;
+};
+
+TEST_F(BenchTest, JsonSingleStreamPrintsOneSummaryLine) {
+  const pid_t pid = NobusdChildPid();
+  ASSERT_GT(pid, 0);
+  nlohmann::json doc = Bench(Cat("--record-bytes 1024 --server-pid ", pid));
+  ExpectFigures(doc);
+  EXPECT_EQ(doc["format"], "json");
+  EXPECT_EQ(doc["streams"], 1);
+  EXPECT_EQ(doc["bytes"].get<int64_t>(), doc["records"].get<int64_t>() * 1024);
+  ASSERT_TRUE(doc["server_vm_hwm_mb"].is_number()) << doc.dump();
+  EXPECT_GT(doc["server_vm_hwm_mb"].get<double>(), 0);
+}
+
+TEST_F(BenchTest, ProtoBatchesOverTwoTables) {
+  nlohmann::json doc =
+      Bench("--format proto --batch-size 20 --streams 3 --tables 2 --rate 2000 --record-bytes 200");
+  ExpectFigures(doc);
+  EXPECT_EQ(doc["format"], "proto");
+  EXPECT_EQ(doc["tables"], 2);
+  EXPECT_EQ(doc["records"].get<int64_t>() % 20, 0);
+}
+
+}  // namespace
+}  // namespace nobus::cli::testing
