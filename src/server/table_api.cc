@@ -10,17 +10,23 @@ using nlohmann::json;
 
 constexpr const char* kTables = "/api/2.1/unity-catalog/tables";
 
+// The preamble of every table API call: a known token (when tokens are configured), then a
+// serving node (Unavailable while recovering or draining).
+absl::StatusOr<table::IngestService*> AuthenticatedService(ServerContext* server,
+                                                           const httplib::Request& req) {
+  NOBUS_RETURN_IF_ERROR(server->auth().Authenticate(Authorization(req)));
+  return server->Serving();
+}
+
 void Create(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
-  absl::Status auth = server->auth().Authenticate(Authorization(req));
-  if (!auth.ok()) return ReplyError(res, auth);
-  absl::StatusOr<table::IngestService*> ingest = server->Serving();
+  absl::StatusOr<table::IngestService*> ingest = AuthenticatedService(server, req);
   if (!ingest.ok()) return ReplyError(res, ingest.status());
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded())
     return ReplyError(res, absl::InvalidArgumentError("the request body is not valid JSON"));
   absl::StatusOr<CreateTableRequest> create = ParseCreateTable(body);
   if (!create.ok()) return ReplyError(res, create.status());
-  auth = server->auth().AuthorizeTable(Authorization(req), create->name);
+  absl::Status auth = server->auth().AuthorizeTable(Authorization(req), create->name);
   if (!auth.ok()) return ReplyError(res, auth);
   absl::StatusOr<table::TableInfo> info =
       (*ingest)->catalog()->Create(create->name, create->schema, create->partition_columns);
@@ -31,9 +37,7 @@ void Create(ServerContext* server, const httplib::Request& req, httplib::Respons
 }
 
 void Get(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
-  absl::Status auth = server->auth().Authenticate(Authorization(req));
-  if (!auth.ok()) return ReplyError(res, auth);
-  absl::StatusOr<table::IngestService*> ingest = server->Serving();
+  absl::StatusOr<table::IngestService*> ingest = AuthenticatedService(server, req);
   if (!ingest.ok()) return ReplyError(res, ingest.status());
   absl::StatusOr<table::TableName> name = table::ParseTableName(req.matches[1].str());
   if (!name.ok()) return ReplyError(res, name.status());
@@ -43,9 +47,7 @@ void Get(ServerContext* server, const httplib::Request& req, httplib::Response& 
 }
 
 void List(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
-  absl::Status auth = server->auth().Authenticate(Authorization(req));
-  if (!auth.ok()) return ReplyError(res, auth);
-  absl::StatusOr<table::IngestService*> ingest = server->Serving();
+  absl::StatusOr<table::IngestService*> ingest = AuthenticatedService(server, req);
   if (!ingest.ok()) return ReplyError(res, ingest.status());
   std::string catalog = req.get_param_value("catalog_name");
   if (catalog.empty())
@@ -67,13 +69,11 @@ void List(ServerContext* server, const httplib::Request& req, httplib::Response&
 }
 
 void Drop(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
-  absl::Status auth = server->auth().Authenticate(Authorization(req));
-  if (!auth.ok()) return ReplyError(res, auth);
-  absl::StatusOr<table::IngestService*> ingest = server->Serving();
+  absl::StatusOr<table::IngestService*> ingest = AuthenticatedService(server, req);
   if (!ingest.ok()) return ReplyError(res, ingest.status());
   absl::StatusOr<table::TableName> name = table::ParseTableName(req.matches[1].str());
   if (!name.ok()) return ReplyError(res, name.status());
-  auth = server->auth().AuthorizeTable(Authorization(req), *name);
+  absl::Status auth = server->auth().AuthorizeTable(Authorization(req), *name);
   if (!auth.ok()) return ReplyError(res, auth);
   absl::Status dropped = (*ingest)->DropTable(*name);
   if (!dropped.ok()) return ReplyError(res, dropped);
