@@ -186,7 +186,7 @@ void ColumnWriter::EncodeValues(const LeafBuffer& buffer, int64_t value_begin, i
 }
 
 absl::Status ColumnWriter::FlushPage(std::string_view body, bool dictionary_page,
-                                     int64_t num_values, Encoding encoding, std::string* out,
+                                     int64_t num_values, Encoding encoding, const Sink& sink,
                                      ChunkResult* result) {
   if (body.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max()) ||
       num_values > std::numeric_limits<int32_t>::max()) {
@@ -209,8 +209,8 @@ absl::Status ColumnWriter::FlushPage(std::string_view body, bool dictionary_page
   }
   w.EndStruct();
   w.EndStruct();
-  out->append(header_);
-  out->append(compressed_);
+  NOBUS_RETURN_IF_ERROR(sink(header_));
+  NOBUS_RETURN_IF_ERROR(sink(compressed_));
   if (!dictionary_page) ++result->num_data_pages;
   result->uncompressed_size += static_cast<int64_t>(header_.size() + body.size());
   result->compressed_size += static_cast<int64_t>(header_.size() + compressed_.size());
@@ -218,17 +218,18 @@ absl::Status ColumnWriter::FlushPage(std::string_view body, bool dictionary_page
 }
 
 absl::Status ColumnWriter::WriteChunk(const LeafBuffer& buffer, const ChunkRange& range,
-                                      int64_t file_offset, std::string* out, ChunkResult* result) {
+                                      int64_t file_offset, const Sink& sink,
+                                      ChunkResult* result) {
   *result = ChunkResult{};
-  const size_t start = out->size();
-  auto offset_now = [&] { return file_offset + static_cast<int64_t>(out->size() - start); };
+  // Every byte written so far is a page header or a compressed page body.
+  auto offset_now = [&] { return file_offset + result->compressed_size; };
   result->chunk_offset = file_offset;
   bool dictionary = options_.enable_dictionary && leaf_.physical != PhysicalType::kBoolean &&
                     range.value_end > range.value_begin && BuildDictionary(buffer, range);
   AccumulateStats(buffer, range, dictionary, &result->stats);
   if (dictionary) {
     result->dictionary_page_offset = offset_now();
-    NOBUS_RETURN_IF_ERROR(FlushPage(dict_page_, true, dict_size_, Encoding::kPlain, out, result));
+    NOBUS_RETURN_IF_ERROR(FlushPage(dict_page_, true, dict_size_, Encoding::kPlain, sink, result));
   }
   result->data_page_offset = offset_now();
   const int rep_width = BitWidth(static_cast<uint64_t>(leaf_.max_rep));
@@ -247,7 +248,7 @@ absl::Status ColumnWriter::WriteChunk(const LeafBuffer& buffer, const ChunkRange
     }
     EncodeValues(buffer, page_value, value, range.value_begin, dictionary);
     NOBUS_RETURN_IF_ERROR(FlushPage(page_, false, level - page_level,
-                                    dictionary ? Encoding::kRleDictionary : Encoding::kPlain, out,
+                                    dictionary ? Encoding::kRleDictionary : Encoding::kPlain, sink,
                                     result));
   }
   result->num_values = range.level_end - range.level_begin;

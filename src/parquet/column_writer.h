@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,10 +46,14 @@ class ColumnWriter {
  public:
   ColumnWriter(const LeafDescriptor& leaf, const WriterOptions& options);
 
-  // Appends the chunk for `range` of `buffer` to `out`; `file_offset` is the file offset at which
-  // `out`'s current end will be written.
+  // Receives a chunk's bytes in file order, a page at a time (so a chunk is never held whole).
+  using Sink = std::function<absl::Status(std::string_view bytes)>;
+
+  // Writes the chunk for `range` of `buffer` to `sink`; `file_offset` is the file offset of the
+  // first byte it writes.
   [[nodiscard]] absl::Status WriteChunk(const LeafBuffer& buffer, const ChunkRange& range,
-                                        int64_t file_offset, std::string* out, ChunkResult* result);
+                                        int64_t file_offset, const Sink& sink,
+                                        ChunkResult* result);
 
  private:
   bool BuildDictionary(const LeafBuffer& buffer, const ChunkRange& range);
@@ -61,7 +66,7 @@ class ColumnWriter {
   void EncodeValues(const LeafBuffer& buffer, int64_t value_begin, int64_t value_end,
                     int64_t chunk_value_begin, bool dictionary);
   [[nodiscard]] absl::Status FlushPage(std::string_view body, bool dictionary_page,
-                                       int64_t num_values, Encoding encoding, std::string* out,
+                                       int64_t num_values, Encoding encoding, const Sink& sink,
                                        ChunkResult* result);
 
   const LeafDescriptor& leaf_;

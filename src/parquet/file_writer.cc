@@ -106,7 +106,6 @@ class FileAssembler {
   std::vector<Cursor> cursors_;
   std::vector<RowGroupResult> row_groups_;
   FileResult result_;
-  std::string chunk_;
   int64_t offset_ = 0;
 };
 
@@ -116,10 +115,9 @@ absl::Status FileAssembler::WriteRowGroup(int64_t rows) {
   rg.chunks.resize(tree_.leaves.size());
   for (size_t i = 0; i < tree_.leaves.size(); ++i) {
     ChunkRange range = NextRange(tree_.leaves[i], batch_.leaf(i), rows, &cursors_[i]);
-    chunk_.clear();
-    NOBUS_RETURN_IF_ERROR(
-        writers_[i]->WriteChunk(batch_.leaf(i), range, offset_, &chunk_, &rg.chunks[i]));
-    NOBUS_RETURN_IF_ERROR(Append(chunk_));
+    NOBUS_RETURN_IF_ERROR(writers_[i]->WriteChunk(
+        batch_.leaf(i), range, offset_, [this](std::string_view b) { return Append(b); },
+        &rg.chunks[i]));
     MergeStats(rg.chunks[i].stats, &result_.leaves[i]);
   }
   row_groups_.push_back(std::move(rg));

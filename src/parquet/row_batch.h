@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "parquet/byte_buffer.h"
 #include "parquet/physical_type.h"
 #include "schema/types.h"
 
@@ -40,7 +41,7 @@ struct LeafDescriptor {
 struct LeafBuffer {
   std::vector<int16_t> def_levels;   // empty when max_def == 0
   std::vector<int16_t> rep_levels;   // empty when max_rep == 0
-  std::string values;                // non-null values only
+  ByteBuffer values;                 // non-null values only
   std::vector<uint32_t> offsets{0};  // byte arrays: value i = values[offsets[i], offsets[i+1])
   int64_t num_values = 0;            // non-null values stored
   int64_t num_levels = 0;            // level entries (values + nulls + empty lists)

@@ -379,7 +379,7 @@ void RowBuilder::Decimal(__int128 unscaled) {
     return;
   }
   s.Emit(t);
-  std::string& values = s.batch->buffers_[s.tree.nodes[t].leaf].values;
+  ByteBuffer& values = s.batch->buffers_[s.tree.nodes[t].leaf].values;
   if (leaf.physical == PhysicalType::kInt32) {
     int32_t v = static_cast<int32_t>(unscaled);
     values.append(reinterpret_cast<const char*>(&v), 4);

@@ -161,7 +161,7 @@ class RollbackTest : public ::testing::Test {
     for (size_t i = 0; i < batch_->leaves().size(); ++i) {
       const LeafBuffer& l = batch_->leaf(i);
       out.push_back(std::to_string(l.def_levels.size()) + "/" +
-                    std::to_string(l.rep_levels.size()) + "/" + l.values + "/" +
+                    std::to_string(l.rep_levels.size()) + "/" + std::string(l.values.view()) + "/" +
                     std::to_string(l.offsets.size()) + "/" + std::to_string(l.num_values) + "/" +
                     std::to_string(l.num_levels));
     }
@@ -296,7 +296,7 @@ TEST(RowBuilderTest, ClearKeepsBatchUsable) {
   b.BeginRow();
   b.String("d");
   ASSERT_TRUE(b.EndRow().ok());
-  EXPECT_EQ(batch->leaf(0).values, "d");
+  EXPECT_EQ(batch->leaf(0).values.view(), "d");
   EXPECT_EQ(batch->leaf(0).offsets, (std::vector<uint32_t>{0, 1}));
 }
 

@@ -39,7 +39,11 @@ ChunkResult WriteWholeChunk(const RowBatch& batch, const WriterOptions& options)
   ChunkRange range{0, buf.num_levels, 0, buf.num_values};
   std::string out;
   ChunkResult result;
-  EXPECT_TRUE(writer.WriteChunk(buf, range, 4, &out, &result).ok());
+  auto sink = [&](std::string_view b) {
+    out.append(b);
+    return absl::OkStatus();
+  };
+  EXPECT_TRUE(writer.WriteChunk(buf, range, 4, sink, &result).ok());
   EXPECT_EQ(result.compressed_size, static_cast<int64_t>(out.size()));
   return result;
 }
@@ -125,7 +129,7 @@ TEST(DecimalTest, NegativeValuesBigEndianAndOrderedBySign) {
     b.Decimal(v);
     ASSERT_TRUE(b.EndRow().ok());
   }
-  EXPECT_EQ(batch->leaf(0).values.substr(9, 9), std::string(9, '\xFF'));
+  EXPECT_EQ(batch->leaf(0).values.view().substr(9, 9), std::string(9, '\xFF'));
   ChunkResult r = WriteWholeChunk(*batch, WriterOptions{});
   EXPECT_EQ(static_cast<int64_t>(r.stats.min.dec), -300);
   EXPECT_EQ(static_cast<int64_t>(r.stats.max.dec), 5);

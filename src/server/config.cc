@@ -91,7 +91,8 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   static const char* const kKeys[] = {
       "data_dir",          "grpc_listen",       "http_listen",
       "flush_interval_ms", "max_message_bytes", "max_inflight_bytes_per_stream",
-      "drain_timeout_ms",  "log_level",         "tokens"};
+      "max_buffered_bytes", "drain_timeout_ms", "log_level",
+      "tokens"};
   for (const auto& [k, v] : doc.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
       return KeyError(origin, k, "is unknown (see doc/server.md for the keys)");
@@ -105,6 +106,8 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "max_message_bytes", &config.max_message_bytes));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "max_inflight_bytes_per_stream",
                                      &config.max_inflight_bytes_per_stream));
+  NOBUS_RETURN_IF_ERROR(
+      ReadPositive(doc, origin, "max_buffered_bytes", &config.max_buffered_bytes));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "drain_timeout_ms", &config.drain_timeout_ms));
   NOBUS_RETURN_IF_ERROR(ParseTokens(doc, origin, &config));
   return config;

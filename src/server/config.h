@@ -33,6 +33,9 @@ struct ServerConfig {
   int64_t max_message_bytes = 10 << 20;
   // Per stream: request bytes appended but not yet durable; reading pauses above it.
   int64_t max_inflight_bytes_per_stream = 64 << 20;
+  // Node-wide: row bytes accepted but not yet committed to Delta tables. Streams wait (clients
+  // feel backpressure) while it is reached; this is what bounds nobusd's memory under overload.
+  int64_t max_buffered_bytes = 256 << 20;
   // Shutdown and close-all: how long streams get to finish their in-flight acks (also the
   // duration announced in close_stream_signal).
   int64_t drain_timeout_ms = 30000;
@@ -46,7 +49,8 @@ struct ServerConfig {
 };
 
 // Reads a JSON config file. Keys: data_dir, grpc_listen, http_listen, flush_interval_ms,
-// max_message_bytes, max_inflight_bytes_per_stream, drain_timeout_ms, log_level, tokens. Unknown
+// max_message_bytes, max_inflight_bytes_per_stream, max_buffered_bytes, drain_timeout_ms,
+// log_level, tokens. Unknown
 // keys and wrong types are InvalidArgument naming the key ("config file x.json: key
 // 'flush_interval_ms' must be a positive integer"); a missing file is NotFound.
 [[nodiscard]] absl::StatusOr<ServerConfig> LoadConfigFile(std::string_view path);

@@ -8,7 +8,8 @@ namespace {
 TEST(ConfigTest, ParsesEveryKey) {
   auto c = ParseConfigJson(R"({"data_dir": "/d", "grpc_listen": "0.0.0.0:1", "http_listen":
       "[::1]:2", "flush_interval_ms": 250, "max_message_bytes": 1000,
-      "max_inflight_bytes_per_stream": 5000, "drain_timeout_ms": 7, "log_level": "warn",
+      "max_inflight_bytes_per_stream": 5000, "max_buffered_bytes": 9000, "drain_timeout_ms": 7,
+      "log_level": "warn",
       "tokens": [{"token": "t1", "tables": ["main.default.*"]}, {"token": "a", "admin": true}]})",
                            "test");
   ASSERT_TRUE(c.ok()) << c.status();
@@ -18,6 +19,7 @@ TEST(ConfigTest, ParsesEveryKey) {
   EXPECT_EQ(c->flush_interval_ms, 250);
   EXPECT_EQ(c->max_message_bytes, 1000);
   EXPECT_EQ(c->max_inflight_bytes_per_stream, 5000);
+  EXPECT_EQ(c->max_buffered_bytes, 9000);
   EXPECT_EQ(c->drain_timeout_ms, 7);
   EXPECT_EQ(c->log_level, "warn");
   ASSERT_EQ(c->tokens.size(), 2u);

@@ -63,6 +63,7 @@ int64_t IngestService::NextWakeMs() {
 absl::Status IngestService::Flush(bool all) {
   std::lock_guard<std::mutex> fl(flush_mu_);
   std::vector<std::shared_ptr<TableState>> due;
+  wal::Lsn upto;
   {
     std::lock_guard<std::mutex> l(mu_);
     const int64_t now = clock_->MonotonicNanos();
@@ -72,10 +73,12 @@ absl::Status IngestService::Flush(bool all) {
       bool timed = now - t->buffer.oldest_ack_nanos() >= interval;
       if (all || ((t->flush_requested || timed) && now >= t->retry_at_nanos)) due.push_back(t);
     }
+    // Everything acknowledged so far; what arrives during the flush waits for the next one.
+    upto = completed_lsn_;
   }
   absl::Status first;
   for (const auto& t : due) {
-    absl::Status st = FlushTable(t.get());
+    absl::Status st = FlushTable(t.get(), upto);
     if (first.ok()) first = st;
   }
   ReleaseWal();
@@ -83,15 +86,27 @@ absl::Status IngestService::Flush(bool all) {
   return first;
 }
 
-absl::Status IngestService::FlushTable(TableState* t) {
+absl::Status IngestService::FlushTable(TableState* t, wal::Lsn upto) {
+  while (true) {
+    NOBUS_RETURN_IF_ERROR(FlushBatch(t));
+    std::lock_guard<std::mutex> l(mu_);
+    if (t->dropped || t->buffer.empty() || t->buffer.first_lsn() > upto) return absl::OkStatus();
+  }
+}
+
+absl::Status IngestService::FlushBatch(TableState* t) {
   std::vector<BufferedBlob> blobs;
+  int64_t bytes = 0;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (t->dropped || t->buffer.empty()) return absl::OkStatus();
-    blobs = t->buffer.Take();
+    bytes = t->buffer.bytes();
+    blobs = t->buffer.Take(options_.flush_threshold_bytes);
+    bytes -= t->buffer.bytes();
     t->flushing_first_lsn = blobs.front().lsn;
-    t->flush_requested = false;
-    if (t->metrics.buffered_bytes != nullptr) t->metrics.buffered_bytes->Set(0);
+    t->flush_requested = t->buffer.bytes() >= options_.flush_threshold_bytes;
+    if (t->metrics.buffered_bytes != nullptr)
+      t->metrics.buffered_bytes->Set(static_cast<double>(t->buffer.bytes()));
   }
   absl::Status st = CommitBlobs(t, blobs);
   {
@@ -101,6 +116,7 @@ absl::Status IngestService::FlushTable(TableState* t) {
       t->retry_at_nanos = clock_->MonotonicNanos() + options_.flush_interval_ms * kNanosPerMilli;
       if (!t->dropped) t->buffer.PutBack(std::move(blobs));
     }
+    if (st.ok() || t->dropped) ReleaseLocked(bytes);
     if (t->metrics.buffered_bytes != nullptr)
       t->metrics.buffered_bytes->Set(static_cast<double>(t->buffer.bytes()));
   }

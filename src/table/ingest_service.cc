@@ -1,5 +1,7 @@
 #include "table/ingest_service.h"
 
+#include <chrono>
+
 #include "common/logging.h"
 #include "schema/row_codec.h"
 #include "table/node_id.h"
@@ -72,6 +74,15 @@ absl::Status IngestService::Start() {
                                               "Bytes written and synced to the write-ahead log.");
     wal_segments_ = options_.metrics->GetGauge("nobus_wal_segments",
                                                "Segment files of the write-ahead log on disk.");
+    held_bytes_gauge_ = options_.metrics->GetGauge(
+        "nobus_buffered_bytes",
+        "Row bytes accepted and not yet committed, node-wide (capped by max_buffered_bytes).");
+    backpressure_waits_ = options_.metrics->GetCounter(
+        "nobus_backpressure_waits_total",
+        "Requests that waited for room because the node's buffers were full.");
+    backpressure_ms_ = options_.metrics->GetCounter(
+        "nobus_backpressure_wait_milliseconds_total",
+        "Time requests spent waiting for room in the node's buffers.");
   }
   NOBUS_RETURN_IF_ERROR(Recover());
   flusher_ = std::thread(&IngestService::FlusherLoop, this);
@@ -127,9 +138,33 @@ absl::StatusOr<std::shared_ptr<const LiveTable>> IngestService::OpenTable(const 
   return std::shared_ptr<const LiveTable>(table);
 }
 
-absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable& table) {
+absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable& table,
+                                                                  int64_t bytes) {
   const TableName& name = table.info().name;
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
+  auto full = [&] {
+    return !closing_ && held_bytes_ > 0 && held_bytes_ + bytes > options_.max_buffered_bytes;
+  };
+  if (full()) {
+    const auto start = std::chrono::steady_clock::now();
+    const bool room = room_cv_.wait_until(
+        l, start + std::chrono::milliseconds(options_.buffer_full_timeout_ms),
+        [&] { return !full(); });
+    if (backpressure_waits_ != nullptr) {
+      backpressure_waits_->Add();
+      backpressure_ms_->Add(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - start)
+                                .count());
+    }
+    if (!room) {
+      return absl::UnavailableError(
+          Cat("nobusd's ingest buffers stayed full for ", options_.buffer_full_timeout_ms,
+              " ms: ", held_bytes_ >> 20, " MiB of acknowledged rows wait for their Delta commits "
+              "(max_buffered_bytes = ", options_.max_buffered_bytes >> 20,
+              " MiB); commits are failing or slower than ingest. Retry later; the server log "
+              "names failing commits"));
+    }
+  }
   if (closing_) {
     return absl::UnavailableError(
         "the ingest service is shutting down; retry against another node or after the restart");
@@ -138,7 +173,16 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable
   if (it == tables_.end() || it->second.get() != &table || it->second->dropping)
     return absl::NotFoundError(Cat("table '", name.ToString(), "' was dropped"));
   ++inflight_;
+  held_bytes_ += bytes;
+  if (held_bytes_gauge_ != nullptr) held_bytes_gauge_->Set(static_cast<double>(held_bytes_));
   return it->second;
+}
+
+void IngestService::ReleaseLocked(int64_t bytes) {
+  if (bytes == 0) return;
+  held_bytes_ -= bytes;
+  if (held_bytes_gauge_ != nullptr) held_bytes_gauge_->Set(static_cast<double>(held_bytes_));
+  room_cv_.notify_all();
 }
 
 absl::Status IngestService::Append(const LiveTable& table, std::string blob, int64_t num_rows,
@@ -149,12 +193,14 @@ absl::Status IngestService::Append(const LiveTable& table, std::string blob, int
   append->blob = std::move(blob);
   append->num_rows = num_rows;
   append->done = std::move(done);
-  NOBUS_ASSIGN_OR_RETURN(append->table, Admit(table));
+  const int64_t bytes = static_cast<int64_t>(append->blob.size());
+  NOBUS_ASSIGN_OR_RETURN(append->table, Admit(table, bytes));
   std::string_view payloads[2] = {append->header, append->blob};
   absl::Status st = wal_->AppendAsync(
       payloads, [this, append](absl::StatusOr<wal::Lsn> lsn) { OnDurable(*append, lsn); });
   if (st.ok()) return st;
   std::lock_guard<std::mutex> l(mu_);
+  ReleaseLocked(bytes);
   if (--inflight_ == 0) inflight_cv_.notify_all();
   return WalAppendError(st);
 }
@@ -165,6 +211,9 @@ void IngestService::OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> ls
     std::lock_guard<std::mutex> l(mu_);
     completed_lsn_ = std::max(completed_lsn_, *lsn);
     BufferLocked(append.table.get(), std::move(blob));
+  } else {
+    std::lock_guard<std::mutex> l(mu_);
+    ReleaseLocked(static_cast<int64_t>(append.blob.size()));
   }
   if (append.done) append.done(lsn.status());
   append.done = nullptr;
@@ -174,7 +223,10 @@ void IngestService::OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> ls
 }
 
 void IngestService::BufferLocked(TableState* table, BufferedBlob blob) {
-  if (table->dropped) return;
+  if (table->dropped) {
+    ReleaseLocked(static_cast<int64_t>(blob.blob.size()));
+    return;
+  }
   bool was_empty = table->buffer.empty();
   table->buffer.Add(std::move(blob));
   if (table->metrics.buffered_bytes != nullptr)
@@ -206,7 +258,8 @@ absl::Status IngestService::DropTable(const TableName& name) {
     if (table != nullptr && !gone) table->dropping = false;
     if (table != nullptr && gone) {
       table->dropped = true;
-      table->buffer.Clear();
+      ReleaseLocked(table->buffer.bytes());
+      table->buffer.Take();
       tables_.erase(n);
     }
   }
@@ -221,6 +274,7 @@ absl::Status IngestService::Close() {
   {
     std::unique_lock<std::mutex> l(mu_);
     closing_ = true;
+    room_cv_.notify_all();
     inflight_cv_.wait(l, [&] { return inflight_ == 0; });
     stop_flusher_ = true;
   }

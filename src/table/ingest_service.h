@@ -42,7 +42,14 @@ struct BufferedBlob;
 
 struct IngestOptions {
   int64_t flush_interval_ms = 1000;                 // a table's rows are committed this often
-  int64_t flush_threshold_bytes = 128 << 20;        // ... or sooner when its buffer is this big
+  int64_t flush_threshold_bytes = 128 << 20;        // ... or sooner when its buffer is this big;
+                                                    // also the most one commit takes
+  // Node-wide cap on row bytes accepted but not yet committed (queued in the WAL, buffered or
+  // being committed). Append waits while it is reached, so clients feel backpressure when commits
+  // fall behind instead of the node's memory growing; it fails with Unavailable after
+  // buffer_full_timeout_ms (commits stuck, e.g. a table replaced outside nobus).
+  int64_t max_buffered_bytes = 256 << 20;
+  int64_t buffer_full_timeout_ms = 30'000;
   wal::WalOptions wal;                              // WAL under <data dir>/wal
   MetricsRegistry* metrics = nullptr;               // optional
 };
@@ -82,7 +89,8 @@ class IngestService {
   // `done` will be called exactly once; an error (NotFound: table dropped; Unavailable: closing
   // or the WAL failed; InvalidArgument: the blob is not a well-formed blob of `num_rows` > 0 rows,
   // or is larger than the WAL's max_record_bytes) means nothing was appended and `done` will not
-  // be called. Blocks while the WAL's byte budget is exhausted (backpressure).
+  // be called. Blocks (backpressure) while the node holds max_buffered_bytes of uncommitted rows
+  // (Unavailable after buffer_full_timeout_ms) and while the WAL's byte budget is exhausted.
   [[nodiscard]] absl::Status Append(const LiveTable& table, std::string blob, int64_t num_rows,
                                     DurableCallback done);
 
@@ -118,9 +126,12 @@ class IngestService {
 
   // Tables (ingest_service.cc).
   [[nodiscard]] absl::StatusOr<std::shared_ptr<TableState>> LoadTable(const TableInfo& info);
-  [[nodiscard]] absl::StatusOr<std::shared_ptr<TableState>> Admit(const LiveTable& table);
+  // Waits for room in the node's buffers, then counts `bytes` as held and the append in flight.
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<TableState>> Admit(const LiveTable& table,
+                                                                  int64_t bytes);
   void OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> lsn);
   void BufferLocked(TableState* table, BufferedBlob blob);  // requires mu_
+  void ReleaseLocked(int64_t bytes);  // requires mu_: held bytes committed or discarded
 
   // Recovery (recovery.cc).
   [[nodiscard]] absl::Status Recover();
@@ -134,7 +145,10 @@ class IngestService {
   void FlusherLoop();
   int64_t NextWakeMs();  // requires mu_
   [[nodiscard]] absl::Status Flush(bool all);
-  [[nodiscard]] absl::Status FlushTable(TableState* table);  // requires flush_mu_
+  // Commits the table's buffered rows in batches of at most flush_threshold_bytes, up to and
+  // including LSN `upto` (0: only the first batch).
+  [[nodiscard]] absl::Status FlushTable(TableState* table, wal::Lsn upto);  // requires flush_mu_
+  [[nodiscard]] absl::Status FlushBatch(TableState* table);  // requires flush_mu_
   [[nodiscard]] absl::Status CommitBlobs(TableState* table, const std::vector<BufferedBlob>& blobs);
   void ReleaseWal();  // requires flush_mu_
   void UpdateWalMetrics();  // requires flush_mu_
@@ -154,15 +168,22 @@ class IngestService {
   std::mutex mu_;            // tables_, their buffers and flags, and the fields below
   std::condition_variable inflight_cv_;  // inflight_ reached zero
   std::condition_variable flusher_cv_;   // wake_ or stop_flusher_ set
+  std::condition_variable room_cv_;      // held_bytes_ dropped, or closing_ set
   std::map<TableName, std::shared_ptr<TableState>> tables_;
   int64_t inflight_ = 0;       // accepted appends whose WAL callback has not finished
   wal::Lsn completed_lsn_ = 0;  // highest LSN whose WAL callback reported success
+  int64_t held_bytes_ = 0;      // row bytes admitted and not yet committed or discarded
   bool closing_ = false;
   bool stop_flusher_ = false;
   bool wake_ = false;  // a table got its first buffered blob or passed the size threshold
   bool closed_ = false;  // guarded by close_mu_
   absl::Status close_status_;
   std::thread flusher_;
+
+  // Node buffer metrics (null without a registry); thread-safe.
+  Gauge* held_bytes_gauge_ = nullptr;
+  Counter* backpressure_waits_ = nullptr;
+  Counter* backpressure_ms_ = nullptr;
 
   // WAL metrics (null without a registry); guarded by flush_mu_.
   Counter* wal_bytes_ = nullptr;

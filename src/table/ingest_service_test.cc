@@ -306,5 +306,100 @@ TEST_F(IngestServiceTest, ConcurrentAppendsToManyTables) {
   EXPECT_EQ(all, Range(0, kThreads * kAppends * kRows));
 }
 
+TEST_F(IngestServiceTest, LargeBufferIsCommittedInBatchesOfTheThreshold) {
+  const int64_t blob_bytes = static_cast<int64_t>(MakeBlob(0, 10).size());
+  ASSERT_TRUE(service_->Close().ok());
+  options_.flush_threshold_bytes = 2 * blob_bytes;
+  options_.flush_interval_ms = 3'600'000;  // the threshold alone triggers the flusher thread
+  Open();
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(i * 10, 10)).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(0, 50));
+  // No commit carried more than two blobs: at least three commits for five blobs.
+  EXPECT_GE(Version("main.s.t"), 3);
+  EXPECT_EQ(Txn("main.s.t"), 10);
+}
+
+class BufferCapTest : public IngestServiceTest {
+ protected:
+  void SetUp() override {
+    options_.max_buffered_bytes = blob_bytes_;  // room for one blob at a time
+    Open();
+    table_ = CreateAndOpen(service_.get(), "main.s.t");
+  }
+  // Appends on another thread; the result arrives in `result` once Append returns.
+  std::thread AppendInBackground(int64_t first, std::atomic<int>* result) {
+    return std::thread([this, first, result] {
+      absl::Status st = AppendDurably(service_.get(), *table_, MakeBlob(first, 10));
+      result->store(static_cast<int>(st.code()));
+    });
+  }
+  std::string Metrics() { return metrics_.Render(); }
+
+  const int64_t blob_bytes_ = static_cast<int64_t>(MakeBlob(0, 10).size());
+  std::shared_ptr<const LiveTable> table_;
+};
+
+constexpr int kPending = -1;
+
+TEST_F(BufferCapTest, AppendWaitsForRoomUntilACommitFreesIt) {
+  ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
+  EXPECT_NE(Metrics().find(Cat("nobus_buffered_bytes ", blob_bytes_, "\n")), std::string::npos);
+  std::atomic<int> result{kPending};
+  std::thread writer = AppendInBackground(10, &result);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(result.load(), kPending);  // still waiting: nothing was committed
+  ASSERT_TRUE(service_->FlushAll().ok());
+  writer.join();
+  EXPECT_EQ(result.load(), 0);
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(0, 20));
+  std::string text = Metrics();
+  EXPECT_NE(text.find("nobus_buffered_bytes 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("nobus_backpressure_waits_total 1\n"), std::string::npos) << text;
+}
+
+TEST_F(BufferCapTest, AppendFailsUnavailableWhenCommitsStayStuck) {
+  table_ = nullptr;
+  ASSERT_TRUE(service_->Close().ok());
+  options_.buffer_full_timeout_ms = 50;
+  Open();
+  table_ = *service_->OpenTable(Name("main.s.t"));
+  ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
+  fs_.fail_table_writes = true;
+  EXPECT_FALSE(service_->FlushAll().ok());
+  Acks acks;
+  absl::Status st = service_->Append(*table_, MakeBlob(10, 10), 10, acks.Callback());
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_NE(st.message().find("max_buffered_bytes"), std::string::npos) << st;
+  fs_.fail_table_writes = false;  // the stuck rows commit; room again
+  ASSERT_TRUE(service_->FlushAll().ok());
+  ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(10, 10)).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(0, 20));
+}
+
+TEST_F(BufferCapTest, DroppingATableFreesItsRoom) {
+  ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
+  ASSERT_TRUE(service_->DropTable(Name("main.s.t")).ok());
+  auto other = CreateAndOpen(service_.get(), "main.s.other");
+  ASSERT_TRUE(AppendDurably(service_.get(), *other, MakeBlob(0, 10)).ok());  // no wait
+  EXPECT_NE(Metrics().find("nobus_backpressure_waits_total 0\n"), std::string::npos);
+}
+
+TEST_F(BufferCapTest, CloseReleasesAWaitingAppendWithUnavailable) {
+  ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
+  std::atomic<int> result{kPending};
+  std::thread writer = AppendInBackground(10, &result);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(service_->Close().ok());
+  writer.join();
+  EXPECT_EQ(result.load(), static_cast<int>(absl::StatusCode::kUnavailable));
+  Open();
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(0, 10));  // the acked blob, committed by Close
+}
+
 }  // namespace
 }  // namespace nobus::table::testing

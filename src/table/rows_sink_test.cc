@@ -26,7 +26,7 @@ std::vector<std::string> Strings(const parquet::RowBatch& batch, size_t leaf) {
   const parquet::LeafBuffer& b = batch.leaf(leaf);
   std::vector<std::string> out;
   for (size_t i = 0; i + 1 < b.offsets.size(); ++i)
-    out.push_back(b.values.substr(b.offsets[i], b.offsets[i + 1] - b.offsets[i]));
+    out.push_back(std::string(b.values.view().substr(b.offsets[i], b.offsets[i + 1] - b.offsets[i])));
   return out;
 }
 

@@ -7,11 +7,17 @@ void TableBuffer::Add(BufferedBlob blob) {
   blobs_.push_back(std::move(blob));
 }
 
-std::vector<BufferedBlob> TableBuffer::Take() {
-  std::vector<BufferedBlob> out(std::make_move_iterator(blobs_.begin()),
-                                std::make_move_iterator(blobs_.end()));
-  blobs_.clear();
-  bytes_ = 0;
+std::vector<BufferedBlob> TableBuffer::Take(int64_t max_bytes) {
+  std::vector<BufferedBlob> out;
+  int64_t taken = 0;
+  while (!blobs_.empty()) {
+    const int64_t size = static_cast<int64_t>(blobs_.front().blob.size());
+    if (!out.empty() && taken + size > max_bytes) break;
+    taken += size;
+    out.push_back(std::move(blobs_.front()));
+    blobs_.pop_front();
+  }
+  bytes_ -= taken;
   return out;
 }
 

@@ -33,11 +33,11 @@ struct BufferedBlob {
 class TableBuffer {
  public:
   void Add(BufferedBlob blob);
-  // Everything buffered, leaving the buffer empty.
-  std::vector<BufferedBlob> Take();
+  // The oldest blobs, in order, up to `max_bytes` in total but at least one (everything by
+  // default), removed from the buffer.
+  std::vector<BufferedBlob> Take(int64_t max_bytes = INT64_MAX);
   // Returns blobs taken earlier (all with smaller LSNs than any added since) to the front.
   void PutBack(std::vector<BufferedBlob> blobs);
-  void Clear() { Take(); }
 
   bool empty() const { return blobs_.empty(); }
   int64_t bytes() const { return bytes_; }
