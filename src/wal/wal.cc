@@ -290,10 +290,20 @@ absl::Status Wal::ReadFrom(Lsn after, const PayloadVisitor& visitor) {
 
 absl::Status Wal::ReleaseUpTo(Lsn lsn) {
   lsn = std::min(lsn, durable_lsn());
-  std::lock_guard<std::mutex> l(segments_mu_);
-  while (segments_.size() > 1 && segments_[1].first_lsn - 1 <= lsn) {
-    NOBUS_RETURN_IF_ERROR(fs_->Delete(segments_.front().path));
-    segments_.erase(segments_.begin());
+  std::lock_guard<std::mutex> rl(release_mu_);
+  for (;;) {
+    Segment oldest;
+    {
+      std::lock_guard<std::mutex> l(segments_mu_);
+      if (segments_.size() <= 1 || segments_[1].first_lsn - 1 > lsn) return absl::OkStatus();
+      oldest = segments_.front();
+      segments_.erase(segments_.begin());
+    }
+    if (absl::Status st = fs_->Delete(oldest.path); !st.ok()) {
+      std::lock_guard<std::mutex> l(segments_mu_);  // still on disk: still ours, still first
+      segments_.insert(segments_.begin(), std::move(oldest));
+      return st;
+    }
     {
       std::lock_guard<std::mutex> sl(mu_);
       ++stats_.segments_deleted;
@@ -301,7 +311,6 @@ absl::Status Wal::ReleaseUpTo(Lsn lsn) {
     // One deletion durable at a time keeps the surviving segments contiguous after a crash.
     NOBUS_RETURN_IF_ERROR(fs_->SyncDir(dir_));
   }
-  return absl::OkStatus();
 }
 
 absl::Status Wal::Close() {

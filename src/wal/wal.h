@@ -179,6 +179,9 @@ class Wal {
   bool closed_ = false;
   WalStats stats_;
 
+  // Serializes ReleaseUpTo, which deletes files without holding segments_mu_ (the writer takes
+  // segments_mu_ after every sync and must not wait for an unlink and a directory fsync).
+  std::mutex release_mu_;
   // Segments on disk (LSN order; the last is active) and how far the active one is synced.
   mutable std::mutex segments_mu_;
   std::vector<Segment> segments_;

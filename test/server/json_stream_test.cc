@@ -131,6 +131,37 @@ TEST_F(JsonStreamTest, ManyConcurrentStreamsOnManyTables) {
   }
 }
 
+TEST_F(JsonStreamTest, FullBuffersHoldStreamsBackAndLoseNothing) {
+  // Room for a few requests only: streams wait for commits to free it (backpressure).
+  StartServer(R"({"max_buffered_bytes": 2048, "flush_interval_ms": 50})");
+  constexpr int kStreams = 4, kBatches = 30, kBatchSize = 20;
+  std::vector<std::thread> threads;
+  std::vector<int64_t> last_acks(kStreams, -1);
+  for (int k = 0; k < kStreams; ++k) {
+    threads.emplace_back([&, k] {
+      auto stub = server_->NewStub();
+      TestStream s(stub.get());
+      if (s.Create(kTable, zb::JSON).empty()) return;
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<std::string> records;
+        for (int i = 0; i < kBatchSize; ++i) records.push_back(Row((k * kBatches + b) * kBatchSize + i));
+        if (!s.Send(JsonBatch(b, records))) break;
+      }
+      s.WaitForAck(kBatches - 1);
+      last_acks[k] = s.last_ack();
+      EXPECT_TRUE(s.CloseAndFinish().ok());
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int k = 0; k < kStreams; ++k) EXPECT_EQ(last_acks[k], kBatches - 1) << "stream " << k;
+  std::string text = HttpCall(*server_, "GET", "/metrics").body["raw"];
+  std::smatch waits;
+  ASSERT_TRUE(std::regex_search(text, waits, std::regex("nobus_backpressure_waits_total (\\d+)")))
+      << text;
+  EXPECT_GT(std::stoll(waits[1]), 0) << "no request ever waited: the cap was not reached";
+  EXPECT_EQ(StopAndReadRows(kTable), ExpectedRows(0, kStreams * kBatches * kBatchSize));
+}
+
 TEST_F(JsonStreamTest, EveryColumnTypeRoundTrips) {
   const char* table = "main.default.types";
   MakeTable(table,
