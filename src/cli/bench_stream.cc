@@ -104,7 +104,7 @@ void StreamRunner::Run(Clock::time_point start, Clock::time_point deadline) {
   stream_.reset();  // no more ack callbacks after this
   std::lock_guard<std::mutex> lock(mu_);
   result_.records = stats.records_durable;
-  // Record bytes as generated (StreamStats::bytes_ingested also counts the SDK's framing).
+  // Bytes of the durable records (StreamStats counts bytes ingested, not bytes durable).
   result_.bytes = stats.records_ingested > 0
                       ? bytes_sent_ * stats.records_durable / stats.records_ingested
                       : 0;

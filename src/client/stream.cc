@@ -19,7 +19,7 @@ Stream::~Stream() = default;
 
 absl::StatusOr<int64_t> Stream::Ingest(std::string_view record, WhenFull mode) {
   return core_->Append(
-      EncodedRecordSize(record.size()), 1, false,
+      EncodedRecordSize(record.size()), record.size(), 1, false,
       [&](char* out) {
         out = PutRecordHeader(out, record.size());
         if (!record.empty()) std::memcpy(out, record.data(), record.size());
@@ -33,7 +33,7 @@ absl::StatusOr<int64_t> Stream::IngestMessage(const google::protobuf::MessageLit
   if (size > static_cast<size_t>(std::numeric_limits<int>::max()))
     return MakeNonRetriable(absl::InvalidArgumentError("message larger than 2 GiB"));
   return core_->Append(
-      EncodedRecordSize(size), 1, false,
+      EncodedRecordSize(size), size, 1, false,
       [&](char* out) {
         out = PutRecordHeader(out, size);
         message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out));
@@ -49,10 +49,13 @@ absl::StatusOr<int64_t> Stream::IngestBatchImpl(size_t count, const std::string_
   auto record = [&](size_t i) {
     return views != nullptr ? views[i] : std::string_view(strings[i]);
   };
-  size_t total = 0;
-  for (size_t i = 0; i < count; ++i) total += EncodedRecordSize(record(i).size());
+  size_t total = 0, payload = 0;
+  for (size_t i = 0; i < count; ++i) {
+    total += EncodedRecordSize(record(i).size());
+    payload += record(i).size();
+  }
   return core_->Append(
-      total, static_cast<uint32_t>(count), true,
+      total, payload, static_cast<uint32_t>(count), true,
       [&](char* out) {
         for (size_t i = 0; i < count; ++i) {
           std::string_view r = record(i);

@@ -72,8 +72,9 @@ absl::Status StreamCore::AcceptingLocked() const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> StreamCore::Append(size_t encoded_bytes, uint32_t records, bool batch,
-                                           Encoder encode, WhenFull mode) {
+absl::StatusOr<int64_t> StreamCore::Append(size_t encoded_bytes, size_t payload_bytes,
+                                           uint32_t records, bool batch, Encoder encode,
+                                           WhenFull mode) {
   // The framing adds at most kMaxFrameHeaderBytes; what fits here fits the server's limit.
   if (static_cast<int64_t>(encoded_bytes + kMaxFrameHeaderBytes) > options_.max_message_bytes) {
     return MakeNonRetriable(absl::InvalidArgumentError(
@@ -100,7 +101,7 @@ absl::StatusOr<int64_t> StreamCore::Append(size_t encoded_bytes, uint32_t record
   encode(out);
   stats_.requests_ingested += 1;
   stats_.records_ingested += records;
-  stats_.bytes_ingested += static_cast<int64_t>(encoded_bytes);
+  stats_.bytes_ingested += static_cast<int64_t>(payload_bytes);
   stats_.max_inflight_bytes_seen = std::max(stats_.max_inflight_bytes_seen, queue_.bytes());
   KickWriterLocked(lock);
   return offset;

@@ -61,10 +61,11 @@ class StreamCore {
   // Starts the supervisor and blocks until the first call is open (OK) or the stream failed.
   [[nodiscard]] absl::Status Open();
 
-  // Queues one request of `records` records whose encoding takes `encoded_bytes`; `encode`
-  // writes it (under the mutex). Returns the logical offset.
-  [[nodiscard]] absl::StatusOr<int64_t> Append(size_t encoded_bytes, uint32_t records, bool batch,
-                                               Encoder encode, WhenFull mode);
+  // Queues one request of `records` records (`payload_bytes` of record bytes) whose encoding
+  // takes `encoded_bytes`; `encode` writes it (under the mutex). Returns the logical offset.
+  [[nodiscard]] absl::StatusOr<int64_t> Append(size_t encoded_bytes, size_t payload_bytes,
+                                               uint32_t records, bool batch, Encoder encode,
+                                               WhenFull mode);
   [[nodiscard]] absl::Status WaitForOffset(int64_t offset);
   [[nodiscard]] absl::Status Flush();
   [[nodiscard]] absl::Status Close();

@@ -140,15 +140,23 @@ class NobusdSdkTest : public ::testing::Test {
 TEST_F(NobusdSdkTest, RecordsAndBatchesLandInTheTable) {
   std::unique_ptr<Stream> stream = Open(server_->endpoint(), RecoveringOptions());
   ASSERT_NE(stream, nullptr);
-  for (int64_t i = 0; i < 1000; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
+  int64_t bytes = 0;
+  for (int64_t i = 0; i < 1000; ++i) {
+    bytes += static_cast<int64_t>(Row(0, i).size());
+    ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
+  }
   for (int64_t b = 0; b < 10; ++b) {
     std::vector<std::string> batch;
-    for (int64_t i = 0; i < 100; ++i) batch.push_back(Row(0, 1000 + b * 100 + i));
+    for (int64_t i = 0; i < 100; ++i) {
+      batch.push_back(Row(0, 1000 + b * 100 + i));
+      bytes += static_cast<int64_t>(batch.back().size());
+    }
     ASSERT_TRUE(stream->IngestBatch(batch).ok());
   }
   absl::Status closed = stream->Close();
   ASSERT_TRUE(closed.ok()) << closed;
   EXPECT_EQ(stream->Stats().records_durable, 2000);
+  EXPECT_EQ(stream->Stats().bytes_ingested, bytes);  // record bytes, not the wire framing
   ExpectLanded(1, 2000, /*allow_duplicates=*/false);
 }
 
