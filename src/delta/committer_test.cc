@@ -6,6 +6,7 @@
 
 #include "delta/test_tables.h"
 #include "env/fault_env.h"
+#include "env/forwarding_file_system.h"
 #include "env/mem_env.h"
 #include "schema/delta_json.h"
 
@@ -17,33 +18,18 @@ using testing::SmallTable;
 
 // Forwards to a MemFileSystem; SyncDir of a `_delta_log` directory fails once when armed, after
 // the entries are made durable: the commit landed but its writer cannot know.
-class FailLogSyncFileSystem final : public env::FileSystem {
+class FailLogSyncFileSystem final : public env::ForwardingFileSystem {
  public:
-  explicit FailLogSyncFileSystem(env::FileSystem* base) : base_(base) {}
+  explicit FailLogSyncFileSystem(env::FileSystem* base) : ForwardingFileSystem(base) {}
   void Arm() { armed_ = true; }
-  absl::StatusOr<std::unique_ptr<env::File>> Open(std::string_view p, env::OpenMode m) override {
-    return base_->Open(p, m);
-  }
-  absl::Status Delete(std::string_view p) override { return base_->Delete(p); }
-  absl::Status Rename(std::string_view f, std::string_view t) override {
-    return base_->Rename(f, t);
-  }
-  absl::Status Link(std::string_view f, std::string_view t) override { return base_->Link(f, t); }
-  absl::Status CreateDirs(std::string_view p) override { return base_->CreateDirs(p); }
-  absl::Status DeleteDir(std::string_view p) override { return base_->DeleteDir(p); }
-  absl::StatusOr<std::vector<std::string>> ListDir(std::string_view p) override {
-    return base_->ListDir(p);
-  }
-  absl::StatusOr<env::FileInfo> Stat(std::string_view p) override { return base_->Stat(p); }
   absl::Status SyncDir(std::string_view p) override {
-    NOBUS_RETURN_IF_ERROR(base_->SyncDir(p));
+    NOBUS_RETURN_IF_ERROR(base()->SyncDir(p));
     if (!armed_ || !p.ends_with("_delta_log")) return absl::OkStatus();
     armed_ = false;
     return absl::UnavailableError("injected: directory sync timed out");
   }
 
  private:
-  env::FileSystem* base_;
   bool armed_ = false;
 };
 

@@ -49,7 +49,7 @@ absl::Status NoSpace(std::string_view op, std::string_view path) {
 
 }  // namespace
 
-FaultFileSystem::FaultFileSystem(FileSystem* base) : base_(base) {}
+FaultFileSystem::FaultFileSystem(FileSystem* base) : ForwardingFileSystem(base) {}
 FaultFileSystem::~FaultFileSystem() = default;
 
 void FaultFileSystem::FailNthWrite(int n, absl::Status status) {
@@ -94,7 +94,7 @@ void FaultFileSystem::WaitForBlockedSyncs(int k) {
 }
 
 bool FaultFileSystem::SimulatePowerLoss() {
-  auto* mem = dynamic_cast<MemFileSystem*>(base_);
+  auto* mem = dynamic_cast<MemFileSystem*>(base());
   if (mem == nullptr) return false;
   mem->SimulatePowerLoss();
   return true;
@@ -121,7 +121,7 @@ int FaultFileSystem::syncs() const {
 }
 
 absl::StatusOr<std::unique_ptr<File>> FaultFileSystem::Open(std::string_view path, OpenMode mode) {
-  NOBUS_ASSIGN_OR_RETURN(auto file, base_->Open(path, mode));
+  NOBUS_ASSIGN_OR_RETURN(auto file, base()->Open(path, mode));
   return std::unique_ptr<File>(new FaultFile(this, std::string(path), std::move(file)));
 }
 

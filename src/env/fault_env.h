@@ -11,12 +11,13 @@
 #include <mutex>
 
 #include "env/env.h"
+#include "env/forwarding_file_system.h"
 
 namespace nobus::env {
 
 class MemFileSystem;
 
-class FaultFileSystem final : public FileSystem {
+class FaultFileSystem final : public ForwardingFileSystem {
  public:
   explicit FaultFileSystem(FileSystem* base);
   ~FaultFileSystem() override;
@@ -44,21 +45,9 @@ class FaultFileSystem final : public FileSystem {
   int writes() const;  // writes that reached the wrapped file (whole or torn), since creation
   int syncs() const;   // syncs passed to the wrapped file (failed injected ones included)
 
+  // Wraps the base's file so its writes, syncs and preallocations see the armed faults; the
+  // other FileSystem calls are forwarded unchanged.
   absl::StatusOr<std::unique_ptr<File>> Open(std::string_view path, OpenMode mode) override;
-  absl::Status Delete(std::string_view path) override { return base_->Delete(path); }
-  absl::Status Rename(std::string_view from, std::string_view to) override {
-    return base_->Rename(from, to);
-  }
-  absl::Status Link(std::string_view from, std::string_view to) override {
-    return base_->Link(from, to);
-  }
-  absl::Status CreateDirs(std::string_view path) override { return base_->CreateDirs(path); }
-  absl::Status DeleteDir(std::string_view path) override { return base_->DeleteDir(path); }
-  absl::Status SyncDir(std::string_view path) override { return base_->SyncDir(path); }
-  absl::StatusOr<std::vector<std::string>> ListDir(std::string_view path) override {
-    return base_->ListDir(path);
-  }
-  absl::StatusOr<FileInfo> Stat(std::string_view path) override { return base_->Stat(path); }
 
   // What happens to one write or sync; used by the File wrapper.
   struct Decision {
@@ -70,7 +59,6 @@ class FaultFileSystem final : public FileSystem {
   absl::Status OnPreallocate(std::string_view path);
 
  private:
-  FileSystem* base_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   int writes_ = 0;

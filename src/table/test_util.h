@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "delta/table.h"
+#include "env/forwarding_file_system.h"
 #include "parquet/reader.h"
 #include "schema/ddl.h"
 #include "schema/row_codec.h"
@@ -46,7 +47,7 @@ class TempDir {
 };
 
 // Forwards to the POSIX file system; when armed, fails what the tests need to fail.
-class FlakyFileSystem final : public env::FileSystem {
+class FlakyFileSystem final : public env::ForwardingFileSystem {
  public:
   // Opening files for writing under `<data dir>/tables` fails (commits cannot write data files).
   std::atomic<bool> fail_table_writes{false};
@@ -59,28 +60,16 @@ class FlakyFileSystem final : public env::FileSystem {
       return absl::UnavailableError(Cat("injected: cannot create ", p));
     if (m == env::OpenMode::kRead && fail_next_commit_read_.exchange(false) && p.ends_with(".json"))
       return absl::UnavailableError(Cat("injected: cannot read ", p));
-    return base_->Open(p, m);
+    return base()->Open(p, m);
   }
   absl::Status SyncDir(std::string_view p) override {
-    NOBUS_RETURN_IF_ERROR(base_->SyncDir(p));
+    NOBUS_RETURN_IF_ERROR(base()->SyncDir(p));
     if (!p.ends_with("_delta_log") || !hide_next_commit.exchange(false)) return absl::OkStatus();
     fail_next_commit_read_ = true;
     return absl::UnavailableError("injected: directory sync timed out");
   }
-  absl::Status Delete(std::string_view p) override { return base_->Delete(p); }
-  absl::Status Rename(std::string_view f, std::string_view t) override {
-    return base_->Rename(f, t);
-  }
-  absl::Status Link(std::string_view f, std::string_view t) override { return base_->Link(f, t); }
-  absl::Status CreateDirs(std::string_view p) override { return base_->CreateDirs(p); }
-  absl::Status DeleteDir(std::string_view p) override { return base_->DeleteDir(p); }
-  absl::StatusOr<std::vector<std::string>> ListDir(std::string_view p) override {
-    return base_->ListDir(p);
-  }
-  absl::StatusOr<env::FileInfo> Stat(std::string_view p) override { return base_->Stat(p); }
 
  private:
-  env::FileSystem* base_ = env::PosixFileSystem();
   std::atomic<bool> fail_next_commit_read_{false};
 };
 
