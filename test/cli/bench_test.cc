@@ -1,45 +1,24 @@
 // `nobus bench` smoke tests against a real nobusd: a short run prints one JSON line whose figures
 // exist and whose counts are positive (no timing assertions: the machine's speed is not tested).
-#include <dirent.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <fstream>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
-#include "nobusd_harness.h"
+#include "nobusd_process.h"
+#include "table_reader.h"
 
 namespace nobus::cli::testing {
 namespace {
 
-using client::testing::NobusdProcess;
-using client::testing::ScratchDir;
-
-// The pid of this process's nobusd child (the harness does not expose it), or 0.
-pid_t NobusdChildPid() {
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return 0;
-  pid_t found = 0;
-  while (dirent* e = ::readdir(proc)) {
-    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;  // not a process
-    std::ifstream stat(Cat("/proc/", e->d_name, "/stat"));
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const size_t close = text.rfind(')');
-    if (close == std::string::npos || text.find("(nobusd)") == std::string::npos) continue;
-    char state = 0;
-    int ppid = 0;
-    if (std::sscanf(text.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == ::getpid())
-      found = static_cast<pid_t>(std::atoi(e->d_name));
-  }
-  ::closedir(proc);
-  return found;
-}
+using delta::testing::TempDir;
+using server::testing::Nobusd;
 
 class BenchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto started = NobusdProcess::Start({.data_dir = scratch_.path() + "/data"});
+    auto started = Nobusd::Start({.data_dir = scratch_.path() + "/data"});
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = *std::move(started);
   }
@@ -69,12 +48,12 @@ class BenchTest : public ::testing::Test {
     EXPECT_EQ(doc["errors"], 0);
   }
 
-  ScratchDir scratch_;
-  std::unique_ptr<NobusdProcess> server_;
+  TempDir scratch_;
+  std::unique_ptr<Nobusd> server_;
 };
 
 TEST_F(BenchTest, JsonSingleStreamPrintsOneSummaryLine) {
-  const pid_t pid = NobusdChildPid();
+  const pid_t pid = server_->pid();
   ASSERT_GT(pid, 0);
   nlohmann::json doc = Bench(Cat("--record-bytes 1024 --server-pid ", pid));
   ExpectFigures(doc);

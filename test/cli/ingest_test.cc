@@ -11,13 +11,18 @@
 #include "delta/log_store.h"
 #include "delta/snapshot.h"
 #include "env/env.h"
-#include "nobusd_harness.h"
+#include "nobusd_process.h"
+#include "table_reader.h"
 
 namespace nobus::cli::testing {
 namespace {
 
-using client::testing::NobusdProcess;
-using client::testing::ScratchDir;
+using delta::testing::TempDir;
+using server::testing::CreateTable;
+using server::testing::HttpReply;
+using server::testing::Nobusd;
+using server::testing::ReadJsonRows;
+using server::testing::TableRoot;
 
 int64_t AsInt(const nlohmann::json& v) {
   return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>();
@@ -26,8 +31,8 @@ int64_t AsInt(const nlohmann::json& v) {
 class IngestTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    scratch_ = new ScratchDir();
-    auto started = NobusdProcess::Start({.data_dir = scratch_->path() + "/data"});
+    scratch_ = new TempDir();
+    auto started = Nobusd::Start({.data_dir = scratch_->path() + "/data"});
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = started->release();
   }
@@ -42,7 +47,8 @@ class IngestTest : public ::testing::Test {
     table_ = Cat("main.cli.",
                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::transform(table_.begin(), table_.end(), table_.begin(), ::tolower);
-    ASSERT_TRUE(server_->CreateTable(table_, {{"id", "bigint", false}, {"msg", "string"}}).ok());
+    HttpReply created = CreateTable(*server_, table_, "id BIGINT NOT NULL, msg STRING");
+    ASSERT_EQ(created.status, 200) << created.body.dump();
     input_ = Cat(scratch_->path(), "/", table_, ".jsonl");
   }
 
@@ -53,14 +59,14 @@ class IngestTest : public ::testing::Test {
 
   // Waits until `n` rows are committed (nobusd commits every 200 ms here), then reads them.
   std::vector<nlohmann::json> Rows(int64_t n) {
-    std::string root = Cat(scratch_->path(), "/data/tables/main/cli/", table_.substr(9));
-    delta::LocalLogStore store(env::PosixFileSystem(), root);
+    const std::string data_dir = scratch_->path() + "/data";
+    delta::LocalLogStore store(env::PosixFileSystem(), TableRoot(data_dir, table_));
     for (int i = 0; i < 300; ++i) {
       absl::StatusOr<delta::Snapshot> s = delta::Snapshot::Load(&store);
       if (s.ok() && s->CountRecords().records >= n) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    auto rows = client::testing::ReadTableRows(scratch_->path() + "/data", table_);
+    auto rows = ReadJsonRows(data_dir, table_);
     EXPECT_TRUE(rows.ok()) << rows.status();
     return rows.ok() ? *rows : std::vector<nlohmann::json>{};
   }
@@ -72,14 +78,14 @@ class IngestTest : public ::testing::Test {
     return ids;
   }
 
-  static ScratchDir* scratch_;
-  static NobusdProcess* server_;
+  static TempDir* scratch_;
+  static Nobusd* server_;
   std::string table_;
   std::string input_;
 };
 
-ScratchDir* IngestTest::scratch_ = nullptr;
-NobusdProcess* IngestTest::server_ = nullptr;
+TempDir* IngestTest::scratch_ = nullptr;
+Nobusd* IngestTest::server_ = nullptr;
 
 std::string GoodLines(int64_t from, int64_t to) {  // ids from..to-1
   std::string text;

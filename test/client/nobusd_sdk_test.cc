@@ -4,6 +4,7 @@
 // by reading the Delta table (DuckDB) and checking that each record landed at least once, nothing
 // else landed, and each data file holds every stream's records in order.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <map>
@@ -13,11 +14,18 @@
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/text_format.h"
 #include "nobus/client.h"
-#include "nobusd_harness.h"
+#include "nobusd_process.h"
+#include "table_reader.h"
 #include "tcp_proxy.h"
 
 namespace nobus::client::testing {
 namespace {
+
+using delta::testing::TempDir;
+using server::testing::HttpReply;
+using server::testing::Nobusd;
+using server::testing::ReadJsonRows;
+using server::testing::ReadRowsPerFile;
 
 constexpr char kTable[] = "main.sdk.events";
 
@@ -46,16 +54,14 @@ class NobusdSdkTest : public ::testing::Test {
     data_dir_ = scratch_.path() + "/data";
     StartServer("127.0.0.1:0", "127.0.0.1:0");
     ASSERT_NE(server_, nullptr);
-    ASSERT_TRUE(server_
-                    ->CreateTable(kTable, {{"stream", "int", false},
-                                           {"seq", "bigint", false},
-                                           {"payload", "string", true}})
-                    .ok());
+    HttpReply created = server::testing::CreateTable(
+        *server_, kTable, "stream INT NOT NULL, seq BIGINT NOT NULL, payload STRING");
+    ASSERT_EQ(created.status, 200) << created.body.dump();
   }
 
   void StartServer(const std::string& grpc, const std::string& http) {
-    absl::StatusOr<std::unique_ptr<NobusdProcess>> started =
-        NobusdProcess::Start({.data_dir = data_dir_, .grpc_listen = grpc, .http_listen = http});
+    absl::StatusOr<std::unique_ptr<Nobusd>> started =
+        Nobusd::Start({.data_dir = data_dir_, .grpc_listen = grpc, .http_listen = http});
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = *std::move(started);
   }
@@ -63,7 +69,7 @@ class NobusdSdkTest : public ::testing::Test {
   // Kills the server and starts it again on the same ports and data directory.
   void KillAndRestart() {
     std::string grpc = server_->grpc_address(), http = server_->http_address();
-    server_->Kill();
+    server_->SignalAndWait(SIGKILL);
     server_.reset();
     StartServer(grpc, http);
   }
@@ -83,7 +89,7 @@ class NobusdSdkTest : public ::testing::Test {
   std::vector<nlohmann::json> WaitForRows(size_t n) {
     std::vector<nlohmann::json> rows;
     for (int attempt = 0; attempt < 60; ++attempt) {
-      absl::StatusOr<std::vector<nlohmann::json>> read = ReadTableRows(data_dir_, kTable);
+      absl::StatusOr<std::vector<nlohmann::json>> read = ReadJsonRows(data_dir_, kTable);
       if (read.ok()) rows = *std::move(read);
       if (rows.size() >= n) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -132,9 +138,9 @@ class NobusdSdkTest : public ::testing::Test {
     }
   }
 
-  ScratchDir scratch_;
+  TempDir scratch_;
   std::string data_dir_;
-  std::unique_ptr<NobusdProcess> server_;
+  std::unique_ptr<Nobusd> server_;
 };
 
 TEST_F(NobusdSdkTest, RecordsAndBatchesLandInTheTable) {
@@ -179,7 +185,8 @@ TEST_F(NobusdSdkTest, SurvivesSigkillAndRestartMidStream) {
     for (std::thread& t : threads) t.join();
   };
   ingest_phase(0);
-  server_->Kill();  // records are in flight or queued; the call dies without a goodbye
+  // Records are in flight or queued; the call dies without a goodbye.
+  server_->SignalAndWait(SIGKILL);
   std::string grpc = server_->grpc_address(), http = server_->http_address();
   std::thread restart([&] { StartServer(grpc, http); });
   ingest_phase(1);  // accepted while the server is down
@@ -236,8 +243,9 @@ TEST_F(NobusdSdkTest, CloseSignalRotatesTheStream) {
   ASSERT_NE(stream, nullptr);
   for (int64_t i = 0; i < 500; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
   std::string first_id = stream->stream_id();
-  absl::StatusOr<nlohmann::json> closed_all = server_->CloseAllStreams();
-  ASSERT_TRUE(closed_all.ok()) << closed_all.status();
+  HttpReply closed_all =
+      server::testing::HttpCall(*server_, "POST", "/admin/v1/streams/close-all");
+  ASSERT_EQ(closed_all.status, 200) << closed_all.body.dump();
   for (int64_t i = 500; i < 1000; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
   ASSERT_TRUE(stream->Flush().ok());
   for (int i = 0; i < 300 && stream->Stats().reconnects == 0; ++i)

@@ -11,10 +11,8 @@
 // NOBUS_SEED=<n> fixes the random choices (batch sizes, kill delays), NOBUS_ITERATIONS=<k> the
 // number of rounds. A failing run (or any run with NOBUS_KEEP_DATA=1) keeps its data directory and
 // the nobusd log and prints their paths.
-#include <fcntl.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -32,15 +30,17 @@
 #include <vector>
 
 #include "common/coding.h"
-#include "crash/zerobus_test_client.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "nobusd_process.h"
+#include "zerobus_client.h"
 
 namespace nobus::crash {
 namespace {
 
+namespace zb = ::databricks::zerobus;
 using server::testing::Nobusd;
+using server::testing::TestStream;
 
 constexpr int kDefaultRounds = 15;
 constexpr int kStartupKillEvery = 3;  // every 3rd restart is first killed while recovering
@@ -48,6 +48,7 @@ constexpr int kStartupKillMaxMs = 150;
 constexpr int64_t kFlushIntervalMs = 200;       // several commits per round, some cut by the kill
 constexpr int64_t kMaxRecordsPerRound = 30000;  // per client: bounds the rows to check
 constexpr int kMaxInFlight = 24;                // requests per stream
+constexpr int64_t kCallDeadlineMs = 180000;     // bounds every wait of a client
 constexpr int kKillDelayMinMs = 20, kKillDelayMaxMs = 600;  // after every client saw an ack
 constexpr auto kFirstAckTimeout = std::chrono::seconds(90);
 
@@ -131,7 +132,7 @@ std::string RowDescriptor() {
   return d.SerializeAsString();
 }
 
-// One request of `n` records with sequences [seq, seq + n) (offset set by PipelinedStream::Send).
+// One request of `n` records with sequences [seq, seq + n) (offset set by TestStream::SendNext).
 zb::EphemeralStreamRequest MakeRequest(const ClientSpec& spec, int round, int client, int64_t seq,
                                        int n, bool batch) {
   zb::EphemeralStreamRequest request;
@@ -214,12 +215,15 @@ void StreamUntilBroken(const Nobusd& server, int round, int client, uint32_t see
                        RoundProgress* progress, ClientRound* out) {
   const ClientSpec& spec = kClients[client];
   std::unique_ptr<zb::Zerobus::Stub> stub = server.NewStub();
-  PipelinedStream stream(stub.get(), {.max_in_flight = kMaxInFlight});
+  TestStream stream(stub.get(),
+                    {.call_deadline_ms = kCallDeadlineMs, .max_in_flight = kMaxInFlight});
   const bool proto = spec.encoding == Encoding::kProto;
-  absl::StatusOr<std::string> created = stream.Create(
-      kTables[spec.table], proto ? zb::PROTO : zb::JSON, proto ? RowDescriptor() : "");
-  if (!created.ok()) {
-    out->error = Cat("create_stream failed: ", created.status().ToString());
+  std::string created = stream.Create(kTables[spec.table], proto ? zb::PROTO : zb::JSON,
+                                      proto ? RowDescriptor() : "");
+  if (created.empty()) {
+    grpc::Status status = stream.Finish();
+    out->error = Cat("create_stream failed: ", status.error_code(), ": ", status.error_message());
+    for (const std::string& v : stream.violations()) out->error += Cat("; ", v);
     progress->Started(client);
     return;
   }
@@ -230,10 +234,10 @@ void StreamUntilBroken(const Nobusd& server, int round, int client, uint32_t see
     bool batch = spec.max_batch > 0 && rng() % 3 != 0;
     int n = batch ? std::uniform_int_distribution<int>(1, spec.max_batch)(rng) : 1;
     records_through.push_back(seq + n);
-    int64_t offset = stream.Send(MakeRequest(spec, round, client, seq, n, batch));
+    int64_t offset = stream.SendNext(MakeRequest(spec, round, client, seq, n, batch));
     seq += n;
     if (offset < 0) break;
-    if (stream.acked_up_to() >= 0) progress->Started(client);
+    if (stream.last_ack() >= 0) progress->Started(client);
   }
   stream.WaitForAck(INT64_MAX);  // returns when the call ends
   progress->Started(client);
@@ -241,7 +245,7 @@ void StreamUntilBroken(const Nobusd& server, int round, int client, uint32_t see
   out->requests_written = stream.requests_written();
   out->records_written = out->requests_written > 0 ? records_through[out->requests_written - 1] : 0;
   // An ack past the last request written is a violation (reported below); count only what was sent.
-  int64_t acked = std::min(stream.acked_up_to(), out->requests_written - 1);
+  int64_t acked = std::min(stream.last_ack(), out->requests_written - 1);
   out->records_acked = acked >= 0 ? records_through[acked] : 0;
   for (const std::string& v : stream.violations())
     out->error += Cat("protocol violation: ", v, "; ");
@@ -251,39 +255,13 @@ void StreamUntilBroken(const Nobusd& server, int round, int client, uint32_t see
 
 // ---- The test ----
 
-// Starts nobusd on `data_dir` and SIGKILLs it `delay_ms` later, typically while it recovers (its
-// stderr goes to the same log as the harness's). Returns its exit code, 128 + signal if killed.
+// Starts nobusd on `data_dir` and SIGKILLs it `delay_ms` later, typically while it recovers (it
+// logs to the same file as the other starts). Returns its exit code, 128 + signal if killed.
 int StartAndKill(const std::string& data_dir, int delay_ms) {
-  const char* bin_dir = std::getenv("NOBUS_BIN_DIR");
-  std::string bin = Cat(bin_dir != nullptr ? bin_dir : "build/bin", "/nobusd");
-  std::string log = data_dir + ".nobusd.log";
-  std::vector<std::string> args = {bin,
-                                   "--data-dir",
-                                   data_dir,
-                                   "--grpc-listen",
-                                   "127.0.0.1:0",
-                                   "--http-listen",
-                                   "127.0.0.1:0",
-                                   "--flush-interval-ms",
-                                   std::to_string(kFlushIntervalMs)};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, STDOUT_FILENO);
-    ::dup2(err, STDERR_FILENO);
-    ::execv(bin.c_str(), argv.data());
-    std::_Exit(127);
-  }
-  if (pid < 0) return -1;
+  auto spawned = Nobusd::Spawn({.data_dir = data_dir, .flush_interval_ms = kFlushIntervalMs});
+  if (!spawned.ok()) return -1;
   std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return (*spawned)->SignalAndWait(SIGKILL);
 }
 
 uint64_t EnvOr(const char* name, uint64_t fallback) {

@@ -20,7 +20,7 @@ class AuthTest : public ServerTest {
   }
 
   grpc::Status OpenWith(const std::map<std::string, std::string>& headers) {
-    TestStream s(stub_.get(), headers);
+    TestStream s(stub_.get(), {.headers = headers});
     if (s.Create(kTable, zb::JSON).empty()) return s.Finish();
     if (!s.Send(JsonRecord(0, R"({"id": 1})")) || !s.WaitForAck(0)) return s.Finish();
     return s.CloseAndFinish();

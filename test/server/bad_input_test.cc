@@ -39,7 +39,7 @@ class BadInputTest : public ServerTest {
   void ExpectFailure(const std::vector<zb::EphemeralStreamRequest>& requests, grpc::StatusCode code,
                      const std::string& text,
                      const std::map<std::string, std::string>& headers = {}) {
-    TestStream s(stub_.get(), headers);
+    TestStream s(stub_.get(), {.headers = headers});
     s.WaitForHeaders();
     for (const auto& r : requests) {
       if (!s.Send(r)) break;
@@ -152,7 +152,8 @@ TEST_F(BadInputTest, TableHeaderMismatch) {
 }
 
 TEST_F(BadInputTest, MatchingTableHeaderIsAccepted) {
-  TestStream s(stub_.get(), {{"x-databricks-zerobus-table-name", "MAIN.default.events"}});
+  TestStream s(stub_.get(),
+               {.headers = {{"x-databricks-zerobus-table-name", "MAIN.default.events"}}});
   ASSERT_FALSE(s.Create(kTable, zb::JSON).empty());
   EXPECT_TRUE(s.CloseAndFinish().ok());
 }

@@ -7,9 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -17,20 +21,23 @@
 #include "delta/snapshot.h"
 #include "env/env.h"
 #include "schema/ddl.h"
-#include "schema/delta_json.h"
 #include "table_reader.h"
 
 namespace nobus::server::testing {
 namespace {
 
-std::string BinDir() {
+constexpr int kListeningTimeoutMs = 60000;
+constexpr auto kHealthyTimeout = std::chrono::seconds(60);
+constexpr auto kHealthPollInterval = std::chrono::milliseconds(25);
+
+std::string NobusdBinary() {
   const char* dir = std::getenv("NOBUS_BIN_DIR");
-  return dir != nullptr ? dir : "build/bin";
+  return std::string(dir != nullptr ? dir : "build/bin") + "/nobusd";
 }
 
-// Execs nobusd with `args` (never returns).
+// Execs nobusd with `args` (never returns; exit code 127 if the exec fails).
 [[noreturn]] void ExecNobusd(const std::vector<std::string>& args) {
-  std::string bin = BinDir() + "/nobusd";
+  std::string bin = NobusdBinary();
   std::vector<char*> argv;
   argv.push_back(bin.data());
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -59,7 +66,7 @@ std::optional<std::string> ReadLineWithPrefix(int fd, const std::string& prefix,
     char chunk[1024];
     ssize_t n = ::read(fd, chunk, sizeof(chunk));
     if (n <= 0) return std::nullopt;
-    buffer.append(chunk, n);
+    buffer.append(chunk, static_cast<size_t>(n));
   }
 }
 
@@ -71,16 +78,29 @@ std::string FieldOf(const std::string& line, const std::string& key) {
   return line.substr(start, end == std::string::npos ? end : end - start);
 }
 
+// Runs `node ARGS` from the current directory (the repo root); returns its stdout+stderr.
+absl::StatusOr<std::string> RunNode(const std::string& args) {
+  std::string cmd = "node " + args + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return absl::InternalError("popen failed: " + cmd);
+  std::string out;
+  char buf[1 << 16];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), pipe)) > 0;) out.append(buf, n);
+  int status = ::pclose(pipe);
+  if (status != 0) return absl::InternalError(Cat(cmd, " failed: ", out.substr(0, 2000)));
+  return out;
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Start(NobusdOptions options) {
+absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Spawn(NobusdOptions options) {
   auto server = std::unique_ptr<Nobusd>(new Nobusd());
   server->data_dir_ = options.data_dir;
   server->log_path_ = options.data_dir + ".nobusd.log";
   std::vector<std::string> args = {
       "--data-dir",          options.data_dir,
-      "--grpc-listen",       "127.0.0.1:0",
-      "--http-listen",       "127.0.0.1:0",
+      "--grpc-listen",       options.grpc_listen,
+      "--http-listen",       options.http_listen,
       "--flush-interval-ms", std::to_string(options.flush_interval_ms)};
   if (!options.config_json.empty()) {
     std::string config_path = options.data_dir + ".config.json";
@@ -89,49 +109,63 @@ absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Start(NobusdOptions options) {
     args.push_back(config_path);
   }
   for (const std::string& a : options.extra_args) args.push_back(a);
+  // Close-on-exec, so processes forked concurrently by other threads do not inherit the pipe.
   int fds[2];
-  if (::pipe(fds) != 0) return absl::InternalError("pipe failed");
+  if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe2", "nobusd stdout");
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], STDOUT_FILENO);
-    int log = ::open(server->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(log, STDERR_FILENO);
-    ::close(fds[0]);
-    ::close(fds[1]);
+    int log = ::open(server->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log >= 0) ::dup2(log, STDERR_FILENO);
     ExecNobusd(args);
   }
   ::close(fds[1]);
+  if (pid < 0) {
+    ::close(fds[0]);
+    return ErrnoToStatus(errno, "fork", NobusdBinary());
+  }
   server->pid_ = pid;
   server->stdout_fd_ = fds[0];
-  std::optional<std::string> line = ReadLineWithPrefix(fds[0], "nobusd listening ", 60000);
-  if (!line)
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Start(NobusdOptions options) {
+  NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<Nobusd> server, Spawn(std::move(options)));
+  std::optional<std::string> line =
+      ReadLineWithPrefix(server->stdout_fd_, "nobusd listening ", kListeningTimeoutMs);
+  if (line) {
+    server->grpc_address_ = FieldOf(*line, "grpc");
+    server->http_address_ = FieldOf(*line, "http");
+  }
+  if (server->grpc_address_.empty() || server->http_address_.empty())
     return absl::InternalError(
         Cat("nobusd did not print its listening line; log:\n", server->Log()));
-  server->grpc_address_ = FieldOf(*line, "grpc");
-  server->http_address_ = FieldOf(*line, "http");
   // Poll /healthz: recovery runs after the listeners are up.
-  for (int i = 0; i < 1200; ++i) {
+  auto deadline = std::chrono::steady_clock::now() + kHealthyTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
     httplib::Client http = server->Http();
     httplib::Result res = http.Get("/healthz");
     if (res && res->status == 200) return server;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    std::this_thread::sleep_for(kHealthPollInterval);
   }
   return absl::InternalError(Cat("nobusd never became healthy; log:\n", server->Log()));
 }
 
 int Nobusd::RunToExit(const std::vector<std::string>& args, std::string* output) {
   int fds[2];
-  if (::pipe(fds) != 0) return -1;
+  if (::pipe2(fds, O_CLOEXEC) != 0) return -1;
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], STDOUT_FILENO);
     ::dup2(fds[1], STDERR_FILENO);
-    ::close(fds[0]);
-    ::close(fds[1]);
     ExecNobusd(args);
   }
   ::close(fds[1]);
   output->clear();
+  if (pid < 0) {
+    ::close(fds[0]);
+    return -1;
+  }
   char chunk[4096];
   for (ssize_t n; (n = ::read(fds[0], chunk, sizeof(chunk))) > 0;) output->append(chunk, n);
   ::close(fds[0]);
@@ -213,7 +247,6 @@ HttpReply CreateTable(const Nobusd& server, const std::string& full_name, const 
   auto parsed = schema::ParseDdl(ddl);
   nlohmann::json columns = nlohmann::json::array();
   if (parsed.ok()) {
-    nlohmann::json fields = nlohmann::json::parse(schema::SchemaToJson(*parsed))["fields"];
     for (size_t i = 0; i < parsed->fields.size(); ++i) {
       nlohmann::json c = {{"name", parsed->fields[i].name},
                           {"type_text", schema::FormatDdlType(parsed->fields[i].type)},
@@ -247,6 +280,39 @@ absl::StatusOr<std::vector<std::string>> ReadRows(const std::string& data_dir,
   std::vector<std::string> rows;
   for (const auto& r : out["json_rows"]) rows.push_back(r.get<std::string>());
   return rows;
+}
+
+absl::StatusOr<std::vector<nlohmann::json>> ReadJsonRows(const std::string& data_dir,
+                                                         const std::string& full_name) {
+  NOBUS_ASSIGN_OR_RETURN(std::vector<std::string> texts, ReadRows(data_dir, full_name));
+  std::vector<nlohmann::json> rows;
+  for (const std::string& text : texts) rows.push_back(nlohmann::json::parse(text));
+  return rows;
+}
+
+absl::StatusOr<std::vector<std::vector<nlohmann::json>>> ReadRowsPerFile(
+    const std::string& data_dir, const std::string& full_name) {
+  std::string root = TableRoot(data_dir, full_name);
+  delta::LocalLogStore store(env::PosixFileSystem(), root);
+  NOBUS_ASSIGN_OR_RETURN(delta::Snapshot latest, delta::Snapshot::Load(&store));
+  std::vector<std::string> files;  // in commit order
+  std::set<std::string> seen;
+  for (int64_t v = 0; v <= latest.version(); ++v) {
+    absl::StatusOr<delta::Snapshot> snapshot = delta::Snapshot::Load(&store, v);
+    if (!snapshot.ok()) continue;  // cleaned up by a checkpoint
+    for (const auto& [path, add] : snapshot->files())
+      if (seen.insert(path).second) files.push_back(root + "/" + path);
+  }
+  std::vector<std::vector<nlohmann::json>> out;
+  if (files.empty()) return out;
+  std::string args = "test/readers/read_parquet.mjs --array";
+  for (const std::string& f : files) args += " '" + f + "'";
+  NOBUS_ASSIGN_OR_RETURN(std::string text, RunNode(args));
+  nlohmann::json docs = nlohmann::json::parse(text, nullptr, false);
+  if (!docs.is_array()) return absl::InternalError("read_parquet.mjs: " + text.substr(0, 500));
+  for (const auto& doc : docs)
+    out.push_back(doc["hyparquet"]["rows"].get<std::vector<nlohmann::json>>());
+  return out;
 }
 
 }  // namespace nobus::server::testing

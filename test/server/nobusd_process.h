@@ -1,5 +1,13 @@
-// Test harness: a real nobusd process (NOBUS_BIN_DIR/nobusd) on loopback with port 0 and a
-// temporary data directory, plus small HTTP and gRPC helpers to talk to it. Test-only.
+// Test harness: real nobusd processes ($NOBUS_BIN_DIR/nobusd, default build/bin) on loopback with
+// a temporary data directory, shared by the integration (test/server), crash (test/crash), SDK
+// (test/client) and CLI (test/cli) tests. Starts nobusd on port 0 (or on given addresses, to
+// restart "the same" server), parses its "nobusd listening grpc=HOST:PORT http=HOST:PORT" line,
+// waits for /healthz, signals and reaps it; plus HTTP and gRPC helpers to talk to it and readers
+// of what landed in its Delta tables (DuckDB through test/delta/read_table.mjs, per-file row order
+// through test/readers/read_parquet.mjs; both run from the repo root).
+//
+// A Nobusd owns its child process: the destructor SIGKILLs and reaps it if still running. Its
+// methods are for one thread at a time; the free functions are thread-safe. Test-only.
 #pragma once
 
 #include <httplib.h>
@@ -7,7 +15,6 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,26 +26,38 @@ namespace nobus::server::testing {
 namespace zb = ::databricks::zerobus;
 
 struct NobusdOptions {
-  std::string data_dir;     // required
+  std::string data_dir;     // required; nobusd's stderr is appended to <data_dir>.nobusd.log
   std::string config_json;  // written to <data_dir>.config.json and passed as --config
+  // Port 0 picks free ports; a restart may pass the previous addresses to come back on them.
+  std::string grpc_listen = "127.0.0.1:0";
+  std::string http_listen = "127.0.0.1:0";
   int64_t flush_interval_ms = 200;
   std::vector<std::string> extra_args;
 };
 
 class Nobusd {
  public:
-  // Starts nobusd and waits for its listening line and for /healthz to answer 200.
+  // Starts nobusd and waits for its listening line and for /healthz to answer 200 (recovery runs
+  // after the listeners are up).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Nobusd>> Start(NobusdOptions options);
+  // Only forks and execs nobusd, waiting for nothing (e.g. to kill it while it recovers); the
+  // addresses stay empty.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Nobusd>> Spawn(NobusdOptions options);
   // Runs nobusd with `args` expecting it to exit on its own (bad flags or config); returns its exit
   // code and sets *output to its stdout+stderr.
   static int RunToExit(const std::vector<std::string>& args, std::string* output);
   ~Nobusd();  // SIGKILL if still running
+  Nobusd(const Nobusd&) = delete;
+  Nobusd& operator=(const Nobusd&) = delete;
 
   const std::string& grpc_address() const { return grpc_address_; }
   const std::string& http_address() const { return http_address_; }
+  // The gRPC address as SDK and CLI endpoints take it.
+  std::string endpoint() const { return "http://" + grpc_address_; }
   const std::string& data_dir() const { return data_dir_; }
   pid_t pid() const { return pid_; }
   // Sends `sig` and waits for the exit; returns the exit code (128 + signal if killed).
+  // SignalAndWait(SIGKILL) is a crash: nothing is flushed or drained.
   int SignalAndWait(int sig);
   void Signal(int sig);
   int Wait();
@@ -49,16 +68,18 @@ class Nobusd {
   httplib::Client Http() const;
 
  private:
+  Nobusd() = default;
+
   pid_t pid_ = -1;
-  int stdout_fd_ = -1;
+  int stdout_fd_ = -1;  // kept open so nobusd never writes into a closed pipe
   std::string grpc_address_;
   std::string http_address_;
   std::string data_dir_;
   std::string log_path_;
 };
 
-// HTTP helpers against the table API: the parsed JSON body (or the raw body under "raw") and the
-// status.
+// HTTP helpers against the table and admin APIs: the parsed JSON body (or the raw body under
+// "raw") and the status (0 when there was no reply).
 struct HttpReply {
   int status = 0;
   nlohmann::json body;
@@ -70,9 +91,16 @@ HttpReply CreateTable(const Nobusd& server, const std::string& full_name, const 
                       const std::vector<std::string>& partition_by = {},
                       const std::string& token = "");
 
-// The table's rows read by DuckDB from its latest Delta snapshot: sorted JSON strings.
-absl::StatusOr<std::vector<std::string>> ReadRows(const std::string& data_dir,
-                                                  const std::string& full_name);
+// The table's rows read by DuckDB from its latest Delta snapshot, as JSON strings.
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ReadRows(const std::string& data_dir,
+                                                                const std::string& full_name);
+// The same rows parsed into JSON objects.
+[[nodiscard]] absl::StatusOr<std::vector<nlohmann::json>> ReadJsonRows(
+    const std::string& data_dir, const std::string& full_name);
+// The rows of each data file of the table in file order, files in the order their commits added
+// them (one inner vector per file).
+[[nodiscard]] absl::StatusOr<std::vector<std::vector<nlohmann::json>>> ReadRowsPerFile(
+    const std::string& data_dir, const std::string& full_name);
 // The table root under a data dir.
 std::string TableRoot(const std::string& data_dir, const std::string& full_name);
 

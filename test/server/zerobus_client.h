@@ -1,12 +1,29 @@
-// Test harness: a minimal synchronous Zerobus client on the generated stubs, for driving one
-// EphemeralStream call step by step (requests, acks, close signals, final status). Test-only.
+// Test harness: a raw Zerobus client on the generated stubs that drives one EphemeralStream call,
+// for the integration tests (protocol step by step) and the crash test (pipelined load). Requests
+// go out exactly as built with Send (any offset, any order, create_stream or not), or numbered
+// 0, 1, 2, ... with at most max_in_flight unacknowledged with SendNext. A reader thread, started
+// by Create or by the first wait, collects every response: the acks in arrival order (cumulative:
+// durability_ack_up_to_offset = N covers every offset <= N of this call), close signals, and the
+// protocol violations it sees (an ack going backwards or past the highest offset sent, a second
+// create_stream_response, an unknown response). Unlike the SDKs it never reconnects or resends:
+// when the call breaks (the server was killed) it reports what was acknowledged.
+//
+// Lifecycle: construct (starts the call; every wait is bounded by the call deadline, so a server
+// bug fails the test instead of hanging it) -> [WaitForHeaders] -> Create -> Send / SendNext ...
+// -> CloseAndFinish, Finish or Cancel (the destructor cancels an unfinished call). Thread-safety:
+// the getters from any thread; everything else from one thread (the writer). Borrows the stub,
+// which must outlive the stream. Test-only.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "databricks/zerobus/zerobus.grpc.pb.h"
@@ -15,43 +32,76 @@ namespace nobus::server::testing {
 
 namespace zb = ::databricks::zerobus;
 
+struct TestStreamOptions {
+  std::map<std::string, std::string> headers;  // e.g. {"authorization", "Bearer t"}
+  int64_t call_deadline_ms = 60000;
+  int max_in_flight = 64;  // SendNext: requests sent and not yet acknowledged
+};
+
 class TestStream {
  public:
-  // Starts the call with `headers` (e.g. {"authorization", "Bearer t"}); every read is bounded
-  // by a 60 s call deadline so a server bug fails the test instead of hanging it.
-  TestStream(zb::Zerobus::Stub* stub, const std::map<std::string, std::string>& headers = {});
+  explicit TestStream(zb::Zerobus::Stub* stub, TestStreamOptions options = {});
   ~TestStream();  // cancels an unfinished call
+  TestStream(const TestStream&) = delete;
+  TestStream& operator=(const TestStream&) = delete;
 
-  // Waits for the server's initial metadata (headers), as the official SDKs do.
+  // Waits for the server's initial metadata (headers), as the official SDKs do. Only before
+  // anything was read (Create does it).
   void WaitForHeaders();
-  bool Send(const zb::EphemeralStreamRequest& request);
-  // Sends create_stream; returns the stream id, or "" if the call failed (see Finish()).
+  // Waits for the headers, sends create_stream and reads its response, then starts the reader.
+  // Returns the stream id, or "" if the call failed (see Finish()).
   std::string Create(const std::string& table, zb::RecordType type,
                      const std::string& descriptor = "");
-  // Reads responses until an ack >= `offset` (true) or the call ends (false). Every ack seen is
-  // appended to acks(); close signals are counted.
+  // Writes `request` as it is; false when the call is broken.
+  bool Send(const zb::EphemeralStreamRequest& request);
+  // Sets the next offset (0, 1, 2, ...) on `request` (an ingest_record or ingest_record_batch)
+  // and writes it, first waiting while max_in_flight requests are unacknowledged. Returns the
+  // offset, or -1 when the call ended (the request was then maybe handed to the transport: see
+  // requests_written).
+  int64_t SendNext(zb::EphemeralStreamRequest request);
+  // Blocks until an ack >= `offset` arrived (true) or the call ended (false).
   bool WaitForAck(int64_t offset);
-  // Half-closes, drains the remaining responses, returns the final status.
+  // Half-closes, waits for the server to end the call, returns its status.
   grpc::Status CloseAndFinish();
-  // Reads until the server ends the call; returns its status.
+  // Waits until the server ends the call; returns its status.
   grpc::Status Finish();
-  // Cancels the call (what Python 0.2.0 does to close) and collects the status.
-  void Cancel();
+  // Cancels the call unless it already ended (what Python 0.2.0 does to close); returns the
+  // final status.
+  grpc::Status Cancel();
 
-  const std::vector<int64_t>& acks() const { return acks_; }
-  int close_signals() const { return close_signals_; }
-  int64_t last_ack() const { return acks_.empty() ? -1 : acks_.back(); }
+  // Every ack in arrival order; the last one (-1 if none).
+  std::vector<int64_t> acks() const;
+  int64_t last_ack() const;
+  int close_signals() const;
+  // The call ended (or broke): no more responses will arrive.
+  bool ended() const;
+  // Requests SendNext handed to the transport (offsets 0 .. requests_written()-1); any of them
+  // may have reached the server.
+  int64_t requests_written() const;
+  std::vector<std::string> violations() const;
 
  private:
-  void Record(const zb::EphemeralStreamResponse& response);
+  void StartReader();
+  void ReadLoop();
+  void Handle(const zb::EphemeralStreamResponse& response);  // requires mu_
+  int64_t LastAckLocked() const { return acks_.empty() ? -1 : acks_.back(); }
 
+  const int max_in_flight_;
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReaderWriter<zb::EphemeralStreamRequest, zb::EphemeralStreamResponse>>
-      stream_;
+      call_;
+  std::thread reader_;     // writer thread only
+  bool finished_ = false;  // writer thread only
+  grpc::Status status_;    // writer thread only
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // an ack arrived or the call ended
+  int64_t next_offset_ = 0;     // one past the highest offset sent
   std::vector<int64_t> acks_;
+  bool created_ = false;
+  bool ended_ = false;
   int close_signals_ = 0;
-  bool finished_ = false;
-  grpc::Status status_;
+  std::vector<std::string> violations_;
 };
 
 zb::EphemeralStreamRequest JsonRecord(int64_t offset, const std::string& json);
