@@ -105,7 +105,12 @@ TEST_F(JsonStreamTest, ManyConcurrentStreamsOnManyTables) {
       threads.emplace_back([&, t, k, slot] {
         auto stub = server_->NewStub();
         TestStream s(stub.get());
-        if (s.Create(table_name(t), zb::JSON).empty()) return;
+        if (s.Create(table_name(t), zb::JSON).empty()) {
+          statuses[slot] = s.Finish();
+          ADD_FAILURE() << "create_stream failed on stream " << slot << ": "
+                        << statuses[slot].error_code() << " " << statuses[slot].error_message();
+          return;
+        }
         for (int b = 0; b < kBatches; ++b) {
           std::vector<std::string> records;
           for (int i = 0; i < kBatchSize; ++i)
