@@ -52,4 +52,17 @@ inline void IngestAll(Stream* stream, const std::vector<std::string>& records, i
   }
 }
 
+// Ingests records in order until one Ingest fails (the stream already failed: a scripted failure
+// can reach the client before a slow test thread has ingested everything); returns how many were
+// accepted, after checking their offsets 0, 1, 2, ...
+inline int IngestUntilFailure(Stream* stream, const std::vector<std::string>& records) {
+  int ingested = 0;
+  for (const std::string& record : records) {
+    absl::StatusOr<int64_t> offset = stream->Ingest(record);
+    if (!offset.ok()) break;
+    EXPECT_EQ(*offset, ingested++);
+  }
+  return ingested;
+}
+
 }  // namespace nobus::client::testing

@@ -86,14 +86,16 @@ TEST_P(NonRetriableCodeTest, CallEndingWithCodeFailsTheStreamWithTheServersMessa
   options.failure_callback = [&](const absl::Status&) { ++failures; };
   std::unique_ptr<Stream> stream = OpenStream(server, options);
   ASSERT_NE(stream, nullptr);
-  IngestAll(stream.get(), JsonRange(0, 5));
+  // The server fails the call on the third request, maybe before records 3 and 4 are ingested.
+  const int ingested = IngestUntilFailure(stream.get(), JsonRange(0, 5));
+  ASSERT_GE(ingested, 3);  // the server saw three requests
   absl::Status flushed = stream->Flush();
   EXPECT_EQ(static_cast<int>(flushed.code()), static_cast<int>(GetParam()));
   EXPECT_TRUE(IsNonRetriable(flushed));
   EXPECT_EQ(flushed.message(), "record 2: column 'id': expected BIGINT");
-  EXPECT_EQ(stream->GetUnackedRecords(), JsonRange(2, 5));
+  EXPECT_EQ(stream->GetUnackedRecords(), JsonRange(2, ingested));
   std::vector<UnackedBatch> batches = stream->GetUnackedBatches();
-  ASSERT_EQ(batches.size(), 3u);
+  ASSERT_EQ(batches.size(), static_cast<size_t>(ingested - 2));
   EXPECT_EQ(batches[0].offset, 2);
   absl::StatusOr<int64_t> late = stream->Ingest(Json(9));
   EXPECT_EQ(late.status(), flushed);
@@ -151,17 +153,19 @@ TEST(RecoveryFakeTest, RecoveryOffFailsRetriablyAndRecreateStreamResends) {
   options.recovery = false;
   std::unique_ptr<Stream> stream = OpenStream(server, options);
   ASSERT_NE(stream, nullptr);
-  IngestAll(stream.get(), JsonRange(0, 3));
+  // The call fails on the second request, maybe before record 2 is ingested.
+  const int ingested = IngestUntilFailure(stream.get(), JsonRange(0, 3));
+  ASSERT_GE(ingested, 2);
   absl::Status flushed = stream->Flush();
   EXPECT_EQ(flushed.code(), absl::StatusCode::kUnavailable);
   EXPECT_FALSE(IsNonRetriable(flushed));
-  EXPECT_EQ(stream->GetUnackedRecords(), JsonRange(1, 3));
+  EXPECT_EQ(stream->GetUnackedRecords(), JsonRange(1, ingested));
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(server.endpoint());
   ASSERT_TRUE(client.ok());
   absl::StatusOr<std::unique_ptr<Stream>> again = (*client)->RecreateStream(*stream);
   ASSERT_TRUE(again.ok()) << again.status();
   ASSERT_TRUE((*again)->Flush().ok());
-  EXPECT_EQ(server.durable(), JsonRange(0, 3));
+  EXPECT_EQ(server.durable(), JsonRange(0, ingested));
 }
 
 TEST(RecoveryFakeTest, CloseSignalThenServerEndReconnectsWithoutUsingRetries) {
