@@ -27,7 +27,8 @@ struct Flags {
 void AddFlags(CLI::App& app, Flags* f) {
   app.add_option("--config", f->config_file,
                  "JSON config file (data_dir, grpc_listen, http_listen, flush_interval_ms, "
-                 "max_message_bytes, tokens, ...; see doc/server.md). Flags override it.");
+                 "max_message_bytes, max_buffered_bytes (memory bound, default 256 MiB), tokens, "
+                 "...; see doc/server.md). Flags override it.");
   app.add_option("--data-dir", f->data_dir,
                  "Directory holding the WAL and the Delta tables (default ./data)");
   app.add_option(

@@ -147,6 +147,13 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable
   };
   if (full()) {
     const auto start = std::chrono::steady_clock::now();
+    if (start - last_full_warning_ >= std::chrono::seconds(10)) {
+      last_full_warning_ = start;
+      NOBUS_LOG_WARN(
+          "ingest buffers full: {} bytes of acknowledged rows wait for their commits "
+          "(max_buffered_bytes = {}); streams wait for room (backpressure)",
+          held_bytes_, options_.max_buffered_bytes);
+    }
     const bool room = room_cv_.wait_until(
         l, start + std::chrono::milliseconds(options_.buffer_full_timeout_ms),
         [&] { return !full(); });
@@ -159,9 +166,9 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable
     if (!room) {
       return absl::UnavailableError(
           Cat("nobusd's ingest buffers stayed full for ", options_.buffer_full_timeout_ms,
-              " ms: ", held_bytes_ >> 20, " MiB of acknowledged rows wait for their Delta commits "
-              "(max_buffered_bytes = ", options_.max_buffered_bytes >> 20,
-              " MiB); commits are failing or slower than ingest. Retry later; the server log "
+              " ms: ", held_bytes_, " bytes of acknowledged rows wait for their Delta commits "
+              "(max_buffered_bytes = ", options_.max_buffered_bytes,
+              "); commits are failing or slower than ingest. Retry later; the server log "
               "names failing commits"));
     }
   }

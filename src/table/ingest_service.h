@@ -16,6 +16,7 @@
 // metrics, which must outlive the service.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -173,6 +174,7 @@ class IngestService {
   int64_t inflight_ = 0;       // accepted appends whose WAL callback has not finished
   wal::Lsn completed_lsn_ = 0;  // highest LSN whose WAL callback reported success
   int64_t held_bytes_ = 0;      // row bytes admitted and not yet committed or discarded
+  std::chrono::steady_clock::time_point last_full_warning_;  // rate-limits the "full" warning
   bool closing_ = false;
   bool stop_flusher_ = false;
   bool wake_ = false;  // a table got its first buffered blob or passed the size threshold
