@@ -10,6 +10,7 @@
 
 #include "fake_zerobus.h"
 #include "nobus/client.h"
+#include "open_stream.h"
 
 namespace nobus::client::testing {
 
@@ -34,13 +35,7 @@ inline std::vector<std::string> JsonRange(int from, int to) {
 inline std::unique_ptr<Stream> OpenStream(const FakeZerobus& server,
                                           StreamOptions options = FastOptions(),
                                           TableProperties table = TableProperties::Json("c.s.t")) {
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(server.endpoint());
-  EXPECT_TRUE(client.ok()) << client.status();
-  if (!client.ok()) return nullptr;
-  absl::StatusOr<std::unique_ptr<Stream>> stream =
-      (*client)->CreateStream(std::move(table), std::move(options));
-  EXPECT_TRUE(stream.ok()) << stream.status();
-  return stream.ok() ? *std::move(stream) : nullptr;
+  return OpenStreamAt(server.endpoint(), std::move(options), std::move(table));
 }
 
 // Ingests each record with Ingest; expects offsets first, first+1, ...

@@ -15,6 +15,7 @@
 #include "google/protobuf/text_format.h"
 #include "nobus/client.h"
 #include "nobusd_process.h"
+#include "open_stream.h"
 #include "table_reader.h"
 #include "tcp_proxy.h"
 
@@ -76,13 +77,7 @@ class NobusdSdkTest : public ::testing::Test {
 
   std::unique_ptr<Stream> Open(const std::string& endpoint, StreamOptions options,
                                TableProperties table = TableProperties::Json(kTable)) {
-    absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(endpoint);
-    EXPECT_TRUE(client.ok()) << client.status();
-    if (!client.ok()) return nullptr;
-    absl::StatusOr<std::unique_ptr<Stream>> stream =
-        (*client)->CreateStream(std::move(table), std::move(options));
-    EXPECT_TRUE(stream.ok()) << stream.status();
-    return stream.ok() ? *std::move(stream) : nullptr;
+    return OpenStreamAt(endpoint, std::move(options), std::move(table));
   }
 
   // Polls the Delta table until it has at least `n` rows (acks precede the Delta commit).
