@@ -13,6 +13,7 @@ Call::Call(StreamCore* core, uint64_t id, std::shared_ptr<grpc::Channel> channel
 }
 
 void Call::Start(grpc::ByteBuffer create_request) {
+  std::lock_guard<std::mutex> lock(start_mu_);
   create_request_ = std::move(create_request);
   stub_.PrepareBidiStreamingCall(&context_, kEphemeralStreamMethod, grpc::StubOptions(), this);
   AddHold();  // binds to the call: after Prepare, before StartCall
@@ -22,6 +23,7 @@ void Call::Start(grpc::ByteBuffer create_request) {
 }
 
 void Call::OnReadDone(bool ok) {
+  AfterStart();
   if (!ok) {
     core_->OnReadFailed(this);
     return;
@@ -34,6 +36,7 @@ void Call::OnReadDone(bool ok) {
 }
 
 void Call::OnWriteDone(bool ok) {
+  AfterStart();
   if (!ok) {
     core_->OnWriteFailed(this);
     return;
@@ -42,6 +45,9 @@ void Call::OnWriteDone(bool ok) {
 }
 
 // Nothing may touch `this` after OnCallDone: the supervisor may delete the call at once.
-void Call::OnDone(const grpc::Status& status) { core_->OnCallDone(this, status); }
+void Call::OnDone(const grpc::Status& status) {
+  AfterStart();
+  core_->OnCallDone(this, status);
+}
 
 }  // namespace nobus::client
