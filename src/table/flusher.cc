@@ -116,7 +116,7 @@ absl::Status IngestService::FlushBatch(TableState* t) {
       t->retry_at_nanos = clock_->MonotonicNanos() + options_.flush_interval_ms * kNanosPerMilli;
       if (!t->dropped) t->buffer.PutBack(std::move(blobs));
     }
-    if (st.ok() || t->dropped) ReleaseLocked(bytes);
+    if (st.ok() || t->dropped) AdjustHeldLocked(-bytes);
     if (t->metrics.buffered_bytes != nullptr)
       t->metrics.buffered_bytes->Set(static_cast<double>(t->buffer.bytes()));
   }

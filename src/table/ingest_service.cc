@@ -180,16 +180,15 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable
   if (it == tables_.end() || it->second.get() != &table || it->second->dropping)
     return absl::NotFoundError(Cat("table '", name.ToString(), "' was dropped"));
   ++inflight_;
-  held_bytes_ += bytes;
-  if (held_bytes_gauge_ != nullptr) held_bytes_gauge_->Set(static_cast<double>(held_bytes_));
+  AdjustHeldLocked(bytes);
   return it->second;
 }
 
-void IngestService::ReleaseLocked(int64_t bytes) {
-  if (bytes == 0) return;
-  held_bytes_ -= bytes;
+void IngestService::AdjustHeldLocked(int64_t delta) {
+  if (delta == 0) return;
+  held_bytes_ += delta;
   if (held_bytes_gauge_ != nullptr) held_bytes_gauge_->Set(static_cast<double>(held_bytes_));
-  room_cv_.notify_all();
+  if (delta < 0) room_cv_.notify_all();
 }
 
 absl::Status IngestService::Append(const LiveTable& table, std::string blob, int64_t num_rows,
@@ -207,7 +206,7 @@ absl::Status IngestService::Append(const LiveTable& table, std::string blob, int
       payloads, [this, append](absl::StatusOr<wal::Lsn> lsn) { OnDurable(*append, lsn); });
   if (st.ok()) return st;
   std::lock_guard<std::mutex> l(mu_);
-  ReleaseLocked(bytes);
+  AdjustHeldLocked(-bytes);
   if (--inflight_ == 0) inflight_cv_.notify_all();
   return WalAppendError(st);
 }
@@ -220,7 +219,7 @@ void IngestService::OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> ls
     BufferLocked(append.table.get(), std::move(blob));
   } else {
     std::lock_guard<std::mutex> l(mu_);
-    ReleaseLocked(static_cast<int64_t>(append.blob.size()));
+    AdjustHeldLocked(-static_cast<int64_t>(append.blob.size()));
   }
   if (append.done) append.done(lsn.status());
   append.done = nullptr;
@@ -231,7 +230,7 @@ void IngestService::OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> ls
 
 void IngestService::BufferLocked(TableState* table, BufferedBlob blob) {
   if (table->dropped) {
-    ReleaseLocked(static_cast<int64_t>(blob.blob.size()));
+    AdjustHeldLocked(-static_cast<int64_t>(blob.blob.size()));
     return;
   }
   bool was_empty = table->buffer.empty();
@@ -265,7 +264,7 @@ absl::Status IngestService::DropTable(const TableName& name) {
     if (table != nullptr && !gone) table->dropping = false;
     if (table != nullptr && gone) {
       table->dropped = true;
-      ReleaseLocked(table->buffer.bytes());
+      AdjustHeldLocked(-table->buffer.bytes());
       table->buffer.Take();
       tables_.erase(n);
     }

@@ -132,7 +132,9 @@ class IngestService {
                                                                   int64_t bytes);
   void OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> lsn);
   void BufferLocked(TableState* table, BufferedBlob blob);  // requires mu_
-  void ReleaseLocked(int64_t bytes);  // requires mu_: held bytes committed or discarded
+  // Requires mu_: `delta` row bytes were admitted (> 0) or committed or discarded (< 0); keeps
+  // the gauge current and wakes appends waiting for room.
+  void AdjustHeldLocked(int64_t delta);
 
   // Recovery (recovery.cc).
   [[nodiscard]] absl::Status Recover();

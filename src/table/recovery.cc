@@ -102,7 +102,7 @@ absl::Status IngestService::ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
   {
     std::lock_guard<std::mutex> l(mu_);
     t->buffer.Add(BufferedBlob{lsn, std::string(blob), header.num_rows, now});
-    held_bytes_ += static_cast<int64_t>(blob.size());
+    AdjustHeldLocked(static_cast<int64_t>(blob.size()));
     flush = t->buffer.bytes() >= options_.flush_threshold_bytes && now >= t->retry_at_nanos;
   }
   // Bounds memory while replaying a long log. A failure keeps the rows buffered and holds off
