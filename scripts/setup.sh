@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything nobus needs to build and test on a fresh Debian bookworm machine:
-# the Debian packages of the C++ build and the npm packages of the independent-reader tests.
-# Idempotent and quick when everything is already present.
+# the Debian packages of the C++ build and the npm packages of the independent-reader tests, and
+# checks the toolchains the SDK and reader tests use (Python, Rust, Go, Java + Maven, Node: they
+# come with the machine). The SDK drivers and reference readers install their own pinned registry
+# packages when they first run (test/sdk/*/run.sh, test/readers/run_readers.sh), into caches
+# outside the repo. Idempotent and quick when everything is already present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +33,18 @@ fi
 # npm test dependencies (independent Parquet readers), pinned by test/package-lock.json.
 if [ ! -d test/node_modules ] || [ test/package.json -nt test/node_modules/.stamp ]; then
   echo "setup: installing npm test dependencies"
-  (cd test && npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error)
+  (cd test && npm ci --no-audit --no-fund --loglevel=error)
   touch test/node_modules/.stamp
+fi
+# Toolchains of the SDK and reader tests (test/sdk, test/readers); only checked here.
+missing_tools=()
+for tool in python3 cargo go java mvn node; do
+  command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool")
+done
+if [ ${#missing_tools[@]} -gt 0 ]; then
+  echo "setup: missing toolchains for the SDK and reader tests: ${missing_tools[*]}" >&2
+  echo "setup: install them (Python 3.10+, Rust/cargo, Go 1.22+, Java 17 + Maven, Node 20) or" >&2
+  echo "setup: skip those tests with: ctest --preset release -E 'official_sdks|reference_readers' -FA reader_corpus" >&2
+  [ "${NOBUS_SETUP_LENIENT:-0}" = 1 ] || exit 1
 fi
 echo "setup: ok"

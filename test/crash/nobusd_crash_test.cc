@@ -33,6 +33,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "nobusd_process.h"
+#include "table_reader.h"
 #include "zerobus_client.h"
 
 namespace nobus::crash {
@@ -282,6 +283,7 @@ class NobusdCrashTest : public ::testing::Test {
     if (HasFailure() || std::getenv("NOBUS_KEEP_DATA") != nullptr) {
       std::printf("kept data dir %s and log %s.nobusd.log\n", data_dir_.c_str(), data_dir_.c_str());
     } else {
+      delta::testing::KeepTablesForReaders(data_dir_);
       std::error_code ec;
       std::filesystem::remove_all(dir_, ec);
     }

@@ -2,6 +2,8 @@
 
 #include <sys/wait.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -71,9 +73,36 @@ TempDir::TempDir() {
   if (made != nullptr) path_ = made;
 }
 
-TempDir::~TempDir() {
+void KeepTablesForReaders(const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::path corpus;
+  if (const char* env_corpus = std::getenv("NOBUS_READER_CORPUS")) {
+    corpus = env_corpus;
+  } else if (const char* bin_dir = std::getenv("NOBUS_BIN_DIR")) {
+    corpus = fs::path(bin_dir).parent_path() / "reader-corpus";
+  }
   std::error_code ec;
-  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  if (corpus.empty() || !fs::is_directory(corpus, ec) || !fs::is_directory(dir, ec)) return;
+  static std::atomic<int> copies{0};
+  fs::path into = corpus / Cat(program_invocation_short_name, "-", getpid(), "-", copies++);
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (!it->is_directory() || !fs::is_directory(it->path() / "_delta_log")) continue;
+    fs::path target = into / fs::relative(it->path(), dir);
+    fs::create_directories(target, ec);
+    if (!ec) fs::copy(it->path(), target, fs::copy_options::recursive, ec);
+    if (ec) std::fprintf(stderr, "reader corpus: cannot copy %s: %s\n", it->path().c_str(),
+                         ec.message().c_str());
+    it.disable_recursion_pending();
+    ec.clear();
+  }
+}
+
+TempDir::~TempDir() {
+  if (path_.empty()) return;
+  KeepTablesForReaders(path_);
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace nobus::delta::testing

@@ -21,7 +21,15 @@ namespace nobus::delta::testing {
 // Runs test/readers/read_parquet.mjs (DuckDB, parquet-wasm, hyparquet) on one file.
 [[nodiscard]] absl::StatusOr<nlohmann::json> ReadParquetWithAllReaders(const std::string& path);
 
-// A fresh directory under the system temp dir, removed by the destructor.
+// Copies every Delta table under `dir` (each directory holding a _delta_log) into the reader
+// corpus, where the reference readers (delta-rs, Spark: test/readers/run_readers.sh) read them at
+// the end of the ctest run. The corpus is $NOBUS_READER_CORPUS, else $NOBUS_BIN_DIR/../reader-corpus
+// when that directory exists (ctest's reader_corpus fixture makes it in the release build); with
+// neither, nothing is copied. Failures to copy are reported on stderr, never fatal.
+void KeepTablesForReaders(const std::string& dir);
+
+// A fresh directory under the system temp dir. The destructor keeps its Delta tables for the
+// reference readers (KeepTablesForReaders) and removes it.
 class TempDir {
  public:
   TempDir();

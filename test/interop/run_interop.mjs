@@ -4,7 +4,7 @@
 //
 // Usage: NOBUS_BIN_DIR=build/bin node test/interop/run_interop.mjs [CASE_REGEX]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,11 @@ try {
 } catch (e) {
   console.error(`run_interop: ${e.message}`);
 } finally {
+  // Keep the tables for the reference readers at the end of the ctest run (test/readers).
+  const corpus = process.env.NOBUS_READER_CORPUS ?? join(binDir, '..', 'reader-corpus');
+  if (existsSync(corpus) && existsSync(join(dir, 'data', 'tables'))) {
+    cpSync(join(dir, 'data', 'tables'), join(corpus, `interop-${process.pid}`), { recursive: true });
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(status);

@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""Runs the official Zerobus SDK drivers (test/sdk/<sdk>/run.sh, contract in test/sdk/README.md)
+against a real nobusd and judges every case.
+
+For each SDK: a fresh nobusd (own data dir, loopback, port 0, bearer-token config), the case tables
+created through the table API, the driver run with NOBUS_* variables, and a control endpoint the
+driver calls to close every stream (close-all) or to SIGKILL and restart nobusd on the same ports.
+Each data case's table is then read by delta-rs and DuckDB (test/readers/run_readers.sh --no-spark)
+and compared with the ids the SDK acknowledged; the tables are also kept in the reader corpus, where
+Spark reads them at the end of the ctest run.
+
+Results: a JSON file (--results) and its Markdown rendering beside it; --update-docs also rewrites
+doc/sdk-compat.md and the README's SDK table from this run. Prints "N passed, M failed" (cases).
+
+Usage: test/sdk/harness.py [--sdk NAME ...] [--bin-dir build/bin] [--results FILE] [--update-docs]
+Exit code 0 when every case of every SDK run passed.
+"""
+import argparse
+import http.server
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import compat_table
+
+REPO = Path(__file__).resolve().parents[2]
+SDK_DIR = Path(__file__).resolve().parent
+
+# name -> (folder under test/sdk, extra run.sh arguments)
+SDKS = {
+    "python": ("python", []),
+    "rust": ("rust", []),
+    "go": ("go", []),
+    "java": ("java", []),
+    "typescript": ("typescript", []),
+}
+
+DATA_CASES = {
+    "json_single": range(0, 200),
+    "json_batch": range(1000, 1500),
+    "proto_single": range(2000, 2200),
+    "proto_batch": range(3000, 3500),
+    "flush_close": range(4000, 4200),
+    "close_signal": range(5000, 5300),
+    "restart": range(6000, 6300),
+}
+ERROR_CASES = ("bad_record", "unknown_table")
+COLUMNS = [
+    {"name": "id", "type_text": "bigint", "nullable": False},
+    {"name": "device", "type_text": "string"},
+    {"name": "temp", "type_text": "double"},
+    {"name": "ok", "type_text": "boolean"},
+    {"name": "ts", "type_text": "timestamp"},
+]
+TOKEN = "sdk-token"
+ADMIN_TOKEN = "sdk-admin-token"
+DRIVER_TIMEOUT_S = 1200  # includes a cold build of the driver (cargo, maven)
+
+
+def log(msg):
+    print(f"sdk-harness: {msg}", file=sys.stderr, flush=True)
+
+
+def call(method, url, body=None, token=None, timeout=30):
+    """An HTTP request; returns (status, parsed JSON body or {"raw": text})."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    if token:
+        req.add_header("authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    try:
+        return status, json.loads(raw or b"{}")
+    except ValueError:
+        return status, {"raw": raw.decode(errors="replace")}
+
+
+class Nobusd:
+    """One nobusd process on loopback; restart() SIGKILLs it and starts it on the same ports."""
+
+    def __init__(self, bin_dir, data_dir):
+        self.bin = Path(bin_dir) / "nobusd"
+        self.data_dir = Path(data_dir)
+        self.config = self.data_dir.parent / "config.json"
+        self.config.write_text(json.dumps({"tokens": [
+            {"token": TOKEN, "tables": ["sdk.*.*"]},
+            {"token": ADMIN_TOKEN, "admin": True},
+        ]}))
+        self.log_path = self.data_dir.parent / "nobusd.log"
+        self.grpc, self.http = "127.0.0.1:0", "127.0.0.1:0"
+        self.proc = None
+        self.start()
+
+    def start(self):
+        log_file = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [str(self.bin), "--data-dir", str(self.data_dir), "--grpc-listen", self.grpc,
+             "--http-listen", self.http, "--flush-interval-ms", "200", "--config", str(self.config)],
+            stdout=subprocess.PIPE, stderr=log_file, text=True)
+        log_file.close()
+        line = self.proc.stdout.readline()
+        if not line.startswith("nobusd listening"):
+            raise RuntimeError(f"nobusd did not start: {line!r}; log: {self.log_path}")
+        parts = dict(p.split("=", 1) for p in line.split()[2:])
+        self.grpc, self.http = parts["grpc"], parts["http"]
+        for _ in range(300):
+            try:
+                if call("GET", f"http://{self.http}/healthz", timeout=2)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("nobusd never became healthy")
+
+    def restart(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.start()
+
+    def stop(self):
+        """SIGTERM (drain); returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+class Control(http.server.ThreadingHTTPServer):
+    """The driver's handle on the server: POST /close-all, POST /restart."""
+
+    def __init__(self, server):
+        self.nobusd = server
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), ControlHandler)
+
+
+class ControlHandler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        srv = self.server
+        with srv.lock:
+            if self.path == "/close-all":
+                status, body = call("POST", f"http://{srv.nobusd.http}/admin/v1/streams/close-all",
+                                    token=ADMIN_TOKEN, timeout=120)
+            elif self.path == "/restart":
+                srv.nobusd.restart()
+                status, body = 200, {"restarted": True}
+            else:
+                status, body = 404, {"error": f"unknown control {self.path}"}
+        log(f"control {self.path} -> {status} {body}")
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+def run_driver(sdk, folder, args, env):
+    cmd = [str(SDK_DIR / folder / "run.sh"), *args]
+    log(f"{sdk}: {' '.join(cmd)}")
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True,
+                              timeout=DRIVER_TIMEOUT_S)
+        out, code = proc.stdout, proc.returncode
+    except subprocess.TimeoutExpired as e:
+        out, code = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
+    lines = []
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except json.JSONDecodeError:
+                log(f"{sdk}: unparsable driver line {line[:200]!r}")
+    return lines, code, time.monotonic() - started
+
+
+def read_tables(expect, corpus_table_root):
+    """delta-rs + DuckDB check of every data case table; returns {table path: [failures]}."""
+    expect_file = corpus_table_root / "expect.json"
+    expect_file.write_text(json.dumps(expect))
+    proc = subprocess.run(
+        [str(REPO / "test/readers/run_readers.sh"), "--no-spark", "--expect", str(expect_file),
+         str(corpus_table_root)], stdout=subprocess.PIPE, text=True)
+    failures = {}
+    try:
+        summary = json.loads(proc.stdout[: proc.stdout.rindex("}") + 1])
+    except ValueError:
+        return {path: [f"reference readers gave no summary (exit {proc.returncode})"]
+                for path in expect}, {}
+    for f in summary.get("failures", []):
+        failures.setdefault(str(Path(f["table"]).resolve()), []).append(
+            f"{f.get('reader')}: {f.get('check')}: {f.get('detail')}")
+    return failures, summary.get("readers", {})
+
+
+def judge_error_case(case, line, prefix):
+    if not line.get("ok", False):
+        return False, line.get("detail", "driver reported failure")
+    msg = line.get("message", "")
+    want = {"bad_record": "'id'", "unknown_table": f"{prefix}no_such_table"}[case]
+    if not line.get("non_retriable"):
+        return False, f"SDK did not class it non-retriable ({line.get('error_class')}): {msg}"
+    if want not in msg:
+        return False, f"message lacks {want!r}: {msg}"
+    return True, f"{line.get('error_class')}: {msg}"
+
+
+def run_sdk(sdk, bin_dir, corpus):
+    folder, args = SDKS[sdk]
+    work = Path(tempfile.mkdtemp(prefix=f"nobus-sdk-{sdk}-"))
+    result = {"sdk": sdk, "cases": {}, "info": {}}
+    server = Nobusd(bin_dir, work / "data")
+    control = Control(server)
+    threading.Thread(target=control.serve_forever, daemon=True).start()
+    prefix = f"sdk.{sdk.replace('-', '_')}."
+    try:
+        for case in [*DATA_CASES, "bad_record"]:
+            status, body = call("POST", f"http://{server.http}/api/2.1/unity-catalog/tables", {
+                "catalog_name": "sdk", "schema_name": sdk.replace("-", "_"), "name": case,
+                "columns": COLUMNS}, token=TOKEN)
+            if status != 200:
+                raise RuntimeError(f"create table {prefix}{case}: {status} {body}")
+        env = dict(os.environ, NOBUS_ENDPOINT=f"http://{server.grpc}",
+                   NOBUS_WORKSPACE_URL=f"http://{server.http}", NOBUS_TOKEN=TOKEN,
+                   NOBUS_TABLE_PREFIX=prefix,
+                   NOBUS_CONTROL=f"http://127.0.0.1:{control.server_address[1]}")
+        lines, code, seconds = run_driver(sdk, folder, args, env)
+        result["seconds"] = round(seconds, 1)
+        if lines and "sdk" in lines[0]:
+            result["info"] = lines.pop(0)
+        by_case = {l["case"]: l for l in lines if "case" in l}
+        exit_code = server.stop()
+        if exit_code != 0:
+            result["server_exit"] = f"nobusd exited {exit_code} after SIGTERM (expected 0)"
+        # Keep the tables for the readers (here: delta-rs + DuckDB; at the end of the run: Spark).
+        table_root = corpus / f"sdk-{sdk}"
+        shutil.rmtree(table_root, ignore_errors=True)
+        shutil.copytree(work / "data" / "tables", table_root / "tables")
+        expect = {}
+        for case in DATA_CASES:
+            line = by_case.get(case)
+            if line and line.get("ok"):
+                path = str((table_root / "tables" / prefix.replace(".", "/") / case).resolve())
+                expect[path] = {"ids": line.get("acked_ids", []), "row": "reading"}
+        failures, readers = read_tables(expect, table_root) if expect else ({}, {})
+        result["readers"] = readers
+        for case in [*DATA_CASES, *ERROR_CASES]:
+            line = by_case.get(case)
+            if line is None:
+                verdict = (False, f"driver printed no result (exit {code})")
+            elif case in ERROR_CASES:
+                verdict = judge_error_case(case, line, prefix)
+            elif not line.get("ok"):
+                verdict = (False, line.get("detail", "driver reported failure"))
+            else:
+                path = str((table_root / "tables" / prefix.replace(".", "/") / case).resolve())
+                acked = line.get("acked_ids", [])
+                want = set(DATA_CASES[case])
+                if set(acked) != want:
+                    verdict = (False, f"driver acked {len(set(acked))} of {len(want)} ids")
+                elif failures.get(path):
+                    verdict = (False, "; ".join(failures[path])[:2000])
+                else:
+                    verdict = (True, f"{len(acked)} acked rows read back by delta-rs and DuckDB")
+            result["cases"][case] = {"passed": verdict[0], "detail": verdict[1]}
+            log(f"{sdk} {case}: {'PASS' if verdict[0] else 'FAIL'} {verdict[1]}")
+    finally:
+        control.shutdown()
+        if server.proc.poll() is None:
+            server.proc.kill()
+        if result.get("server_exit") or not all(c["passed"] for c in result["cases"].values()):
+            log(f"{sdk}: nobusd log kept at {server.log_path}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sdk", action="append", choices=sorted(SDKS),
+                    help="run only this SDK (repeatable; default: all)")
+    ap.add_argument("--bin-dir", default=os.environ.get("NOBUS_BIN_DIR", str(REPO / "build/bin")))
+    ap.add_argument("--results", default=str(REPO / "build/sdk-compat/results.json"))
+    ap.add_argument("--corpus", default=os.environ.get("NOBUS_READER_CORPUS"),
+                    help="where the tables are kept for the end-of-run readers "
+                         "(default: <bin-dir>/../reader-corpus, else a temp dir)")
+    ap.add_argument("--update-docs", action="store_true",
+                    help="rewrite doc/sdk-compat.md and the README table from this run")
+    opts = ap.parse_args()
+    corpus = Path(opts.corpus or Path(opts.bin_dir).parent / "reader-corpus")
+    if not corpus.is_dir():
+        corpus = Path(tempfile.mkdtemp(prefix="nobus-sdk-corpus-"))
+    results = [run_sdk(sdk, opts.bin_dir, corpus) for sdk in (opts.sdk or SDKS)]
+    out = Path(opts.results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run = {"date": time.strftime("%Y-%m-%d"), "results": results}
+    out.write_text(json.dumps(run, indent=2))
+    out.with_suffix(".md").write_text(compat_table.render_doc(run))
+    if opts.update_docs:
+        compat_table.update_docs(run, REPO)
+    cases = [c for r in results for c in r["cases"].values()]
+    passed = sum(c["passed"] for c in cases)
+    failed = len(cases) - passed + sum(1 for r in results if r.get("server_exit"))
+    for r in results:
+        if r.get("server_exit"):
+            log(f"{r['sdk']}: {r['server_exit']}")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and cases else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
