@@ -14,6 +14,10 @@ def _summary_rows(run):
     for r in run["results"]:
         info = r.get("info", {})
         cases = r["cases"]
+        if info.get("unavailable"):
+            rows.append(f"| {r['sdk']} | `{info.get('package', '?')}` | - | "
+                        f"{info.get('registry', '?')} | - | not run | {info['unavailable']} |")
+            continue
         passed = sum(c["passed"] for c in cases.values())
         failing = [name for name in CASE_ORDER if name in cases and not cases[name]["passed"]]
         if r.get("server_exit"):
@@ -48,6 +52,9 @@ def render_doc(run):
     for r in run["results"]:
         info = r.get("info", {})
         readers = ", ".join(f"{k} {v}" for k, v in sorted(r.get("readers", {}).items()))
+        if info.get("unavailable"):
+            out += [f"## {r['sdk']}", "", f"Not run: {info['unavailable']}.", ""]
+            continue
         out += [f"## {r['sdk']}", "",
                 f"`{info.get('package', '?')}` {info.get('version', '?')} from "
                 f"{info.get('registry', '?')}; {info.get('transport', '?')}, "

@@ -38,7 +38,8 @@ SDK_DIR = Path(__file__).resolve().parent
 SDKS = {
     "python": ("python", []),
     "rust": ("rust", []),
-    "go": ("go", []),
+    "go": ("go", ["pure"]),
+    "go-cgo": ("go", ["cgo"]),
     "java": ("java", []),
     "typescript": ("typescript", []),
 }
@@ -246,6 +247,12 @@ def run_sdk(sdk, bin_dir, corpus):
         result["seconds"] = round(seconds, 1)
         if lines and "sdk" in lines[0]:
             result["info"] = lines.pop(0)
+        if result["info"].get("unavailable"):
+            # The SDK cannot be installed here (e.g. its registry does not serve it): listed with
+            # the reason, no cases run. Not a failure of nobus.
+            log(f"{sdk}: not run: {result['info']['unavailable']}")
+            server.stop()
+            return result
         by_case = {l["case"]: l for l in lines if "case" in l}
         exit_code = server.stop()
         if exit_code != 0:
