@@ -13,6 +13,26 @@
 namespace nobus::delta {
 namespace {
 
+bool UsesType(const schema::DataType& type, schema::TypeKind kind) {
+  if (type.kind == kind) return true;
+  for (const schema::Field& f : type.fields)
+    if (UsesType(f.type, kind)) return true;
+  return (type.element && UsesType(*type.element, kind)) || (type.value && UsesType(*type.value, kind));
+}
+
+// (1,2), read by every engine, unless the schema needs a table feature: timestamp_ntz needs
+// `timestampNtz`, i.e. (3,7) with the feature in both lists (specs/delta-parquet.md).
+Protocol ProtocolFor(const schema::Schema& schema) {
+  for (const schema::Field& f : schema.fields) {
+    if (UsesType(f.type, schema::TypeKind::kTimestampNtz)) {
+      return Protocol{.min_reader_version = 3, .min_writer_version = 7,
+                      .reader_features = std::vector<std::string>{"timestampNtz"},
+                      .writer_features = std::vector<std::string>{"timestampNtz"}};
+    }
+  }
+  return Protocol{};
+}
+
 std::string JsonList(const std::vector<std::string>& items) { return nlohmann::json(items).dump(); }
 
 }  // namespace
@@ -35,7 +55,7 @@ absl::StatusOr<std::unique_ptr<Committer>> Committer::Create(env::FileSystem* fs
   NOBUS_RETURN_IF_ERROR(PartitionedRows::Create(table.schema, table.partition_columns).status());
   std::unique_ptr<Committer> c(new Committer(fs, clock, table_root, options));
   CommitActions actions;
-  actions.protocol = Protocol{};
+  actions.protocol = ProtocolFor(table.schema);
   Metadata& m = actions.metadata.emplace();
   m.id = NewUuid();
   m.name = table.name;
@@ -90,7 +110,8 @@ CommitInfo Committer::NewCommitInfo(std::string operation) const {
   CommitInfo info;
   info.timestamp_ms = clock_->NowMillis();
   info.operation = std::move(operation);
-  info.read_version = snapshot_.version();
+  // A table's first commit reads no version: Spark omits the field, and delta-rs rejects -1.
+  if (snapshot_.version() >= 0) info.read_version = snapshot_.version();
   info.engine_info = options_.engine_info;
   info.txn_id = NewUuid();
   return info;

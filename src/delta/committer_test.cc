@@ -72,6 +72,25 @@ TEST_F(CommitterTest, CreateWritesProtocolMetadataAndDefaultConfiguration) {
   EXPECT_EQ(schema::ParseSchemaJson(v0.metadata->schema_string).value(), testing::SmallSchema());
   EXPECT_EQ(v0.commit_info->operation, "CREATE TABLE");
   EXPECT_TRUE(v0.commit_info->engine_info.starts_with("nobus/"));
+  // The first commit reads no version (delta-rs's history() rejects readVersion -1).
+  EXPECT_EQ(v0.commit_info->read_version, std::nullopt);
+  EXPECT_EQ(store_.Read(CommitFileName(0)).value().find("readVersion"), std::string::npos);
+}
+
+TEST_F(CommitterTest, TimestampNtzColumnsMakeTheTableUseTheTimestampNtzFeature) {
+  CreateTableOptions o = SmallTable(false);
+  schema::DataType ntz = schema::Primitive(schema::TypeKind::kTimestampNtz);
+  o.schema.fields.push_back({"at", schema::Array(schema::Struct({{"local", ntz}}))});
+  ASSERT_TRUE(Committer::Create(&fs_, &clock_, "/t", o).ok());
+  CommitActions v0 = ReadCommit(0);
+  ASSERT_TRUE(v0.protocol);
+  EXPECT_EQ(v0.protocol->min_reader_version, 3);
+  EXPECT_EQ(v0.protocol->min_writer_version, 7);
+  EXPECT_EQ(v0.protocol->reader_features, std::vector<std::string>{"timestampNtz"});
+  EXPECT_EQ(v0.protocol->writer_features, std::vector<std::string>{"timestampNtz"});
+  auto c = Open();
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->snapshot().protocol(), *v0.protocol);
 }
 
 TEST_F(CommitterTest, CreateOnAnExistingTableIsAlreadyExists) {

@@ -140,6 +140,9 @@ std::optional<std::string> FormatPartition(const DataType& type, const Scalar& v
     case kDecimal:
       return FormatDecimal(v.dec, type.scale);
     default:
+      // An empty string or binary partition value is null in Delta: Spark writes it so, and
+      // delta-rs reads "" as null, so writing "" would make the readers disagree.
+      if (v.bytes.empty()) return std::nullopt;
       return std::string(v.bytes);
   }
 }

@@ -159,6 +159,15 @@ TEST(RowCodecTest, PartitionValuesOfEveryPrimitiveType) {
             "part:dec='-0.005' part:n=null i32:42 } ");
 }
 
+TEST(RowCodecTest, EmptyStringAndBinaryPartitionValuesAreNull) {
+  // As Spark writes them; delta-rs reads "" as null, so "" would make readers disagree.
+  Schema schema = MustParse("s STRING, bin BINARY, t STRING");
+  std::string blob;
+  RowBlobWriter w(&blob);
+  w.BeginRow(), w.String(""), w.Binary(""), w.String(" "), w.EndRow();
+  EXPECT_EQ(Replay(schema, blob, {"s", "bin", "t"}), "row{ part:s=null part:bin=null part:t=' ' } ");
+}
+
 TEST(RowCodecTest, PartitionValuesOfSpecialFloats) {
   Schema schema = MustParse("f FLOAT, d DOUBLE, e DOUBLE");
   std::string blob;
