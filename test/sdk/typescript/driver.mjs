@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 
 import protobuf from 'protobufjs';
+import descriptorExt from 'protobufjs/ext/descriptor/index.js';
 
 const require = createRequire(import.meta.url);
 const kPackage = '@databricks/zerobus-ingest-sdk-linux-x64-gnu';
@@ -18,7 +19,8 @@ const only = env.NOBUS_CASES ? new Set(env.NOBUS_CASES.split(',')) : null;
 const emit = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 
 // The Reading message of the contract, as the SDK's docs describe it: a protobufjs type whose
-// DescriptorProto (base64) goes into the stream's table properties, records encoded by protobufjs.
+// DescriptorProto (protobufjs/ext/descriptor, base64) goes into the stream's table properties,
+// records encoded by protobufjs.
 const root = protobuf.parse(`syntax = "proto2";
 message Reading {
   required int64 id = 1;
@@ -26,17 +28,10 @@ message Reading {
   optional double temp = 3;
   optional bool ok = 4;
   optional int64 ts = 5;
-}`).root;
+}`).root.resolveAll();
 const Reading = root.lookupType('Reading');
-const descriptorRoot = protobuf.Root.fromJSON(require('protobufjs/google/protobuf/descriptor.json'));
-const DescriptorProto = descriptorRoot.lookupType('google.protobuf.DescriptorProto');
-const kFieldTypes = { int64: 3, string: 9, double: 1, bool: 8 };
-const descriptorBase64 = Buffer.from(DescriptorProto.encode(DescriptorProto.fromObject({
-  name: 'Reading',
-  field: Reading.fieldsArray.map((f) => ({
-    name: f.name, number: f.id, type: kFieldTypes[f.type], label: f.required ? 2 : 1,
-  })),
-})).finish()).toString('base64');
+const descriptorBase64 = Buffer.from(
+  descriptorExt.DescriptorProto.encode(Reading.toDescriptor('proto2')).finish()).toString('base64');
 
 const row = (id) => ({ id, device: `dev-${id % 10}`, temp: id / 4, ok: id % 2 === 0,
                        ts: 1767225600000000 + id * 1000 });
