@@ -13,8 +13,8 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     prost_build::Config::new()
         .file_descriptor_set_path(out.join("reading.descriptor"))
-        .compile_protos(&["reading.proto"], &["."])
+        .compile_protos(&["../reading.proto"], &[".."])
         .expect("compile reading.proto");
-    println!("cargo:rerun-if-changed=reading.proto");
+    println!("cargo:rerun-if-changed=../reading.proto");
     println!("cargo:rerun-if-env-changed=PROTOC");
 }
