@@ -9,7 +9,7 @@
 // Everything else on the wire is the SDK's own.
 package main
 
-//go:generate protoc -I pb --go_out=pb --go_opt=paths=source_relative --go_opt=Mreading.proto=nobus.local/sdkdriver/pb pb/reading.proto
+//go:generate protoc -I .. --go_out=pb --go_opt=paths=source_relative --go_opt=Mreading.proto=nobus.local/sdkdriver/pb ../reading.proto
 
 import (
 	"context"

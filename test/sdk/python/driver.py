@@ -88,21 +88,12 @@ def ingest_batches(stream, ids, encode, size=100):
     stream.wait_for_offset(last)
 
 
-def single(first, proto):
+def waited(first, count, proto, ingest):
+    """Open, ingest `count` records from id `first` with `ingest`, wait for the last offset, close."""
     def run(table):
-        ids = list(range(first, first + 200))
+        ids = list(range(first, first + count))
         stream = open_stream(table, proto)
-        ingest_each(stream, ids, proto_record if proto else json_record)
-        stream.close()
-        return ids
-    return run
-
-
-def batches(first, proto):
-    def run(table):
-        ids = list(range(first, first + 500))
-        stream = open_stream(table, proto)
-        ingest_batches(stream, ids, proto_record if proto else json_record)
+        ingest(stream, ids, proto_record if proto else json_record)
         stream.close()
         return ids
     return run
@@ -169,8 +160,10 @@ def unknown_table(_table):
 
 
 DATA_CASES = {
-    "json_single": single(0, False), "json_batch": batches(1000, False),
-    "proto_single": single(2000, True), "proto_batch": batches(3000, True),
+    "json_single": waited(0, 200, False, ingest_each),
+    "json_batch": waited(1000, 500, False, ingest_batches),
+    "proto_single": waited(2000, 200, True, ingest_each),
+    "proto_batch": waited(3000, 500, True, ingest_batches),
     "flush_close": flush_close, "close_signal": around(5000, "close-all"),
     "restart": around(6000, "restart"),
 }

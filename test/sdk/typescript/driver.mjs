@@ -4,6 +4,7 @@
 // JSON lines on stdout, diagnostics on stderr.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 import protobuf from 'protobufjs';
 import descriptorExt from 'protobufjs/ext/descriptor/index.js';
@@ -21,14 +22,7 @@ const emit = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 // The Reading message of the contract, as the SDK's docs describe it: a protobufjs type whose
 // DescriptorProto (protobufjs/ext/descriptor, base64) goes into the stream's table properties,
 // records encoded by protobufjs.
-const root = protobuf.parse(`syntax = "proto2";
-message Reading {
-  required int64 id = 1;
-  optional string device = 2;
-  optional double temp = 3;
-  optional bool ok = 4;
-  optional int64 ts = 5;
-}`).root.resolveAll();
+const root = protobuf.loadSync(fileURLToPath(new URL('../reading.proto', import.meta.url))).resolveAll();
 const Reading = root.lookupType('Reading');
 const descriptorBase64 = Buffer.from(
   descriptorExt.DescriptorProto.encode(Reading.toDescriptor('proto2')).finish()).toString('base64');
