@@ -21,13 +21,16 @@ bool UsesType(const schema::DataType& type, schema::TypeKind kind) {
 }
 
 // (1,2), read by every engine, unless the schema needs a table feature: timestamp_ntz needs
-// `timestampNtz`, i.e. (3,7) with the feature in both lists (specs/delta-parquet.md).
+// `timestampNtz`, i.e. (3,7) (specs/delta-parquet.md). At writer 7 every writer feature in use must
+// be listed, so the writer-2 features come along as Spark lists them when it upgrades a table
+// (Spark refuses a NOT NULL column without `invariants`).
 Protocol ProtocolFor(const schema::Schema& schema) {
   for (const schema::Field& f : schema.fields) {
     if (UsesType(f.type, schema::TypeKind::kTimestampNtz)) {
-      return Protocol{.min_reader_version = 3, .min_writer_version = 7,
-                      .reader_features = std::vector<std::string>{"timestampNtz"},
-                      .writer_features = std::vector<std::string>{"timestampNtz"}};
+      return Protocol{
+          .min_reader_version = 3, .min_writer_version = 7,
+          .reader_features = std::vector<std::string>{"timestampNtz"},
+          .writer_features = std::vector<std::string>{"appendOnly", "invariants", "timestampNtz"}};
     }
   }
   return Protocol{};

@@ -87,7 +87,8 @@ TEST_F(CommitterTest, TimestampNtzColumnsMakeTheTableUseTheTimestampNtzFeature) 
   EXPECT_EQ(v0.protocol->min_reader_version, 3);
   EXPECT_EQ(v0.protocol->min_writer_version, 7);
   EXPECT_EQ(v0.protocol->reader_features, std::vector<std::string>{"timestampNtz"});
-  EXPECT_EQ(v0.protocol->writer_features, std::vector<std::string>{"timestampNtz"});
+  EXPECT_EQ(v0.protocol->writer_features,
+            (std::vector<std::string>{"appendOnly", "invariants", "timestampNtz"}));
   auto c = Open();
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->snapshot().protocol(), *v0.protocol);

@@ -15,8 +15,11 @@ const std::set<std::string>& SupportedReaderFeatures() {
   return *kFeatures;
 }
 
+// `invariants`: NOT NULL is enforced at ingest, and a table with delta.invariants expressions is
+// refused before a commit (commit_loop.cc).
 const std::set<std::string>& SupportedWriterFeatures() {
-  static const auto* kFeatures = new std::set<std::string>{"appendOnly", "timestampNtz"};
+  static const auto* kFeatures =
+      new std::set<std::string>{"appendOnly", "invariants", "timestampNtz"};
   return *kFeatures;
 }
 
