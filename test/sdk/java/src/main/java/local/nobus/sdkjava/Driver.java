@@ -234,53 +234,75 @@ public final class Driver {
 
   // ---- data cases ------------------------------------------------------------------------
 
+  /** The calls the wait cases make, over the SDK's JSON or proto stream (they share no public type). */
+  interface Ingester extends AutoCloseable {
+    long one(long id) throws Exception;
+
+    long batch(List<Long> ids) throws Exception;
+
+    void waitForOffset(long offset) throws Exception;
+  }
+
+  static Ingester jsonIngester(ZerobusJsonStream s) {
+    return new Ingester() {
+      public long one(long id) throws Exception {
+        return s.ingestRecordOffset(jsonRecord(id));
+      }
+
+      public long batch(List<Long> ids) throws Exception {
+        return s.ingestRecordsOffset(ids.stream().map(Driver::jsonRecord).toList()).orElseThrow();
+      }
+
+      public void waitForOffset(long offset) throws Exception {
+        s.waitForOffset(offset);
+      }
+
+      public void close() throws Exception {
+        s.close();
+      }
+    };
+  }
+
+  static Ingester protoIngester(ZerobusProtoStream s) {
+    return new Ingester() {
+      public long one(long id) throws Exception {
+        return s.ingestRecordOffset(protoRecord(id));
+      }
+
+      public long batch(List<Long> ids) throws Exception {
+        return s.ingestRecordsOffset(ids.stream().map(Driver::protoRecord).toList()).orElseThrow();
+      }
+
+      public void waitForOffset(long offset) throws Exception {
+        s.waitForOffset(offset);
+      }
+
+      public void close() throws Exception {
+        s.close();
+      }
+    };
+  }
+
   /** Open, ingest (one call per record, or batches of `batch`), wait for the last offset, close. */
   static List<Long> waitCase(ZerobusSdk sdk, String table, long from, boolean json, int batch)
       throws Exception {
     List<Long> idList = ids(from, batch == 0 ? 200 : 500);
-    if (json) {
-      ZerobusJsonStream s = openJson(sdk, table);
-      try {
-        long last = -1;
-        if (batch == 0) {
-          for (long id : idList) last = s.ingestRecordOffset(jsonRecord(id));
-        } else {
-          for (int i = 0; i < idList.size(); i += batch) {
-            List<String> recs = new ArrayList<>(batch);
-            for (long id : idList.subList(i, Math.min(i + batch, idList.size()))) {
-              recs.add(jsonRecord(id));
-            }
-            last = s.ingestRecordsOffset(recs).orElseThrow();
-          }
+    Ingester s = json ? jsonIngester(openJson(sdk, table)) : protoIngester(openProto(sdk, table));
+    try {
+      long last = -1;
+      if (batch == 0) {
+        for (long id : idList) last = s.one(id);
+      } else {
+        for (int i = 0; i < idList.size(); i += batch) {
+          last = s.batch(idList.subList(i, Math.min(i + batch, idList.size())));
         }
-        s.waitForOffset(last);
-      } catch (Exception e) {
-        closeQuietly(s);
-        throw e;
       }
-      s.close();
-    } else {
-      ZerobusProtoStream s = openProto(sdk, table);
-      try {
-        long last = -1;
-        if (batch == 0) {
-          for (long id : idList) last = s.ingestRecordOffset(protoRecord(id));
-        } else {
-          for (int i = 0; i < idList.size(); i += batch) {
-            List<Reading> recs = new ArrayList<>(batch);
-            for (long id : idList.subList(i, Math.min(i + batch, idList.size()))) {
-              recs.add(protoRecord(id));
-            }
-            last = s.ingestRecordsOffset(recs).orElseThrow();
-          }
-        }
-        s.waitForOffset(last);
-      } catch (Exception e) {
-        closeQuietly(s);
-        throw e;
-      }
-      s.close();
+      s.waitForOffset(last);
+    } catch (Exception e) {
+      closeQuietly(s);
+      throw e;
     }
+    s.close();
     return idList;
   }
 
