@@ -85,7 +85,7 @@ absl::Status IngestService::Start() {
         "Time requests spent waiting for room in the node's buffers.");
   }
   NOBUS_RETURN_IF_ERROR(Recover());
-  flusher_ = std::thread(&IngestService::FlusherLoop, this);
+  if (options_.background_flush) flusher_ = std::thread(&IngestService::FlusherLoop, this);
   return absl::OkStatus();
 }
 

@@ -53,6 +53,9 @@ struct IngestOptions {
   int64_t buffer_full_timeout_ms = 30'000;
   wal::WalOptions wal;                              // WAL under <data dir>/wal
   MetricsRegistry* metrics = nullptr;               // optional
+  // Run the flusher thread. Off only where the owner calls FlushDue/FlushAll itself (tests on an
+  // env::ManualClock, which a background flush would race).
+  bool background_flush = true;
 };
 
 // A table open for writing, shared by the streams writing it. Immutable; cheap to copy around.
@@ -72,7 +75,7 @@ using DurableCallback = std::function<void(absl::Status)>;
 class IngestService {
  public:
   // Opens (creating) `<data_dir>/tables`, `<data_dir>/wal` and the node id file
-  // `<data_dir>/node_id`, recovers as described above, then starts the flusher.
+  // `<data_dir>/node_id`, recovers as described above, then starts the flusher (if background_flush).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<IngestService>> Open(
       env::FileSystem* fs, env::Clock* clock, std::string data_dir, IngestOptions options);
   ~IngestService();

@@ -311,6 +311,7 @@ TEST_F(IngestServiceTest, LargeBufferIsCommittedInBatchesOfTheThreshold) {
   ASSERT_TRUE(service_->Close().ok());
   options_.flush_threshold_bytes = 2 * blob_bytes;
   options_.flush_interval_ms = 3'600'000;  // the threshold alone triggers the flusher thread
+  options_.background_flush = true;
   Open();
   auto t = CreateAndOpen(service_.get(), "main.s.t");
   for (int i = 0; i < 5; ++i)

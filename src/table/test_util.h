@@ -170,6 +170,7 @@ inline IngestOptions TestOptions(MetricsRegistry* metrics = nullptr) {
   o.flush_interval_ms = 1000;
   o.wal.segment_size_bytes = 4096;
   o.metrics = metrics;
+  o.background_flush = false;  // the tests call FlushDue/FlushAll on their ManualClock
   return o;
 }
 
