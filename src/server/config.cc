@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "env/env.h"
-#include "server/auth.h"
 
 namespace nobus::server {
 namespace {
@@ -167,7 +166,7 @@ absl::Status ValidateConfig(const ServerConfig& config) {
     if (g.token.empty())
       return absl::InvalidArgumentError(Cat("tokens[", i, "].token must not be empty"));
     for (const std::string& pattern : g.tables) {
-      absl::Status s = ValidateTablePattern(pattern);
+      absl::Status s = auth::ValidateTablePattern(pattern);
       if (!s.ok()) return Annotate(s, Cat("tokens[", i, "].tables"));
     }
   }

@@ -9,18 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/authorizer.h"
 #include "common/status.h"
 
 namespace nobus::server {
 
-// One bearer token and what it may do. `tables` holds patterns "catalog.schema.table" where a part
-// is either a name (case-insensitive) or `*` for any name. An admin token may write every table
-// and call the /admin endpoints.
-struct TokenGrant {
-  std::string token;
-  std::vector<std::string> tables;
-  bool admin = false;
-};
+using auth::TokenGrant;
 
 struct ServerConfig {
   std::string data_dir = "./data";

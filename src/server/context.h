@@ -8,7 +8,7 @@
 
 #include <atomic>
 
-#include "server/auth.h"
+#include "auth/authorizer.h"
 #include "server/config.h"
 #include "server/server_metrics.h"
 #include "table/ingest_service.h"
@@ -24,7 +24,7 @@ class ServerContext {
       : config_(std::move(config)), auth_(config_.tokens), metrics_(registry) {}
 
   const ServerConfig& config() const { return config_; }
-  const Authorizer& auth() const { return auth_; }
+  const auth::Authorizer& auth() const { return auth_; }
   ServerMetrics& metrics() { return metrics_; }
 
   // Null while recovering.
@@ -49,7 +49,7 @@ class ServerContext {
 
  private:
   const ServerConfig config_;
-  const Authorizer auth_;
+  const auth::Authorizer auth_;
   ServerMetrics metrics_;
   std::atomic<table::IngestService*> ingest_{nullptr};
   std::atomic<ServingState> state_{ServingState::kRecovering};

@@ -1,8 +1,8 @@
-#include "server/auth.h"
+#include "auth/authorizer.h"
 
 #include <gtest/gtest.h>
 
-namespace nobus::server {
+namespace nobus::auth {
 namespace {
 
 table::TableName Name(std::string c, std::string s, std::string t) {
@@ -68,4 +68,4 @@ TEST(AuthTest, ValidatesPatterns) {
 }
 
 }  // namespace
-}  // namespace nobus::server
+}  // namespace nobus::auth

@@ -13,10 +13,18 @@
 #include <vector>
 
 #include "common/status.h"
-#include "server/config.h"
 #include "table/catalog.h"
 
-namespace nobus::server {
+namespace nobus::auth {
+
+// One static bearer token from the config file ("simple mode") and what it may do. `tables` holds
+// patterns "catalog.schema.table" where a part is either a name (case-insensitive) or `*` for any
+// name. An admin token may write every table and call the /admin endpoints.
+struct TokenGrant {
+  std::string token;
+  std::vector<std::string> tables;
+  bool admin = false;
+};
 
 // InvalidArgument unless `pattern` is "catalog.schema.table" with each part a valid name part or
 // "*".
@@ -45,4 +53,4 @@ class Authorizer {
   std::map<std::string, TokenGrant, std::less<>> grants_;
 };
 
-}  // namespace nobus::server
+}  // namespace nobus::auth

@@ -1,9 +1,9 @@
-#include "server/auth.h"
+#include "auth/authorizer.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace nobus::server {
+namespace nobus::auth {
 namespace {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -97,4 +97,4 @@ absl::Status Authorizer::AuthorizeAdmin(std::string_view authorization) const {
   return absl::OkStatus();
 }
 
-}  // namespace nobus::server
+}  // namespace nobus::auth
