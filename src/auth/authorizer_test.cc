@@ -22,12 +22,12 @@ TEST(AuthTest, DisabledWithoutTokens) {
 }
 
 TEST(AuthTest, MissingHeaderIsUnauthenticated) {
-  EXPECT_EQ(Make().AuthorizeTable("", Name("main", "default", "t")).code(),
+  EXPECT_EQ(Make().AuthorizeTable("", Name("main", "default", "t")).status().code(),
             absl::StatusCode::kUnauthenticated);
 }
 
 TEST(AuthTest, UnknownTokenIsUnauthenticated) {
-  EXPECT_EQ(Make().AuthorizeTable("Bearer nope", Name("main", "default", "t")).code(),
+  EXPECT_EQ(Make().AuthorizeTable("Bearer nope", Name("main", "default", "t")).status().code(),
             absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(Make().Authenticate("Basic d3JpdGVy").code(), absl::StatusCode::kUnauthenticated);
 }
@@ -39,10 +39,11 @@ TEST(AuthTest, WildcardPatternCoversItsSchema) {
 }
 
 TEST(AuthTest, TokenNotCoveringTableIsPermissionDenied) {
-  absl::Status s = Make().AuthorizeTable("Bearer writer", Name("main", "other", "events"));
+  absl::Status s =
+      Make().AuthorizeTable("Bearer writer", Name("main", "other", "events")).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(s.message().find("main.other.events"), std::string::npos);
-  EXPECT_EQ(Make().AuthorizeTable("Bearer writer", Name("cat", "sch", "tbl2")).code(),
+  EXPECT_EQ(Make().AuthorizeTable("Bearer writer", Name("cat", "sch", "tbl2")).status().code(),
             absl::StatusCode::kPermissionDenied);
 }
 

@@ -91,7 +91,9 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
       "data_dir",          "grpc_listen",       "http_listen",
       "flush_interval_ms", "max_message_bytes", "max_inflight_bytes_per_stream",
       "max_buffered_bytes", "drain_timeout_ms", "log_level",
-      "tokens"};
+      "tokens",            "tls_cert",          "tls_key",
+      "tls_client_ca",     "insecure",          "auth_dir",
+      "token_ttl_s",       "principals",        "grants"};
   for (const auto& [k, v] : doc.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
       return KeyError(origin, k, "is unknown (see doc/server.md for the keys)");
@@ -109,6 +111,23 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
       ReadPositive(doc, origin, "max_buffered_bytes", &config.max_buffered_bytes));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "drain_timeout_ms", &config.drain_timeout_ms));
   NOBUS_RETURN_IF_ERROR(ParseTokens(doc, origin, &config));
+  for (auto [key, out] : {std::pair{"tls_cert", &config.tls_cert},
+                          std::pair{"tls_key", &config.tls_key},
+                          std::pair{"tls_client_ca", &config.tls_client_ca},
+                          std::pair{"auth_dir", &config.auth_dir}})
+    NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, key, out));
+  if (doc.contains("insecure")) {
+    if (!doc["insecure"].is_boolean()) return KeyError(origin, "insecure", "must be a boolean");
+    config.insecure = doc["insecure"].get<bool>();
+  }
+  NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "token_ttl_s", &config.token_ttl_s));
+  if (doc.contains("principals") || doc.contains("grants")) {
+    json policy = json::object();
+    for (const char* key : {"principals", "grants"})
+      if (doc.contains(key)) policy[key] = doc[key];
+    NOBUS_ASSIGN_OR_RETURN(config.declared,
+                           auth::PolicyFromJson(policy.dump(), Cat("config ", origin), true));
+  }
   return config;
 }
 
@@ -148,7 +167,11 @@ bool IsLoopbackHost(std::string_view host) {
   return host == "localhost" || host == "[::1]" || host == "::1" || host.starts_with("127.");
 }
 
-absl::Status ValidateConfig(const ServerConfig& config) {
+std::string ServerConfig::auth_directory() const {
+  return auth_dir.empty() ? env::JoinPath(data_dir, "auth") : auth_dir;
+}
+
+absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
   if (config.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
   if (config.max_message_bytes > (1 << 30))
     return absl::InvalidArgumentError(
@@ -170,13 +193,32 @@ absl::Status ValidateConfig(const ServerConfig& config) {
       if (!s.ok()) return Annotate(s, Cat("tokens[", i, "].tables"));
     }
   }
-  if (any_public && config.tokens.empty())
+  if (config.tls_cert.empty() != config.tls_key.empty())
+    return absl::InvalidArgumentError(
+        "TLS needs both --tls-cert and --tls-key (tls_cert and tls_key in the config file)");
+  if (!config.tls_client_ca.empty() && config.tls_cert.empty())
+    return absl::InvalidArgumentError(
+        "--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key too");
+  if (config.token_ttl_s > 86400)
+    return absl::InvalidArgumentError(
+        Cat("token_ttl_s ", config.token_ttl_s, " is above the 86400 s (one day) maximum"));
+  const bool authenticated =
+      !config.tokens.empty() || !config.declared.principals.empty() || principals_exist;
+  if (any_public && !config.insecure && config.tls_cert.empty())
     return absl::InvalidArgumentError(
         Cat("refusing to listen on a non-loopback address (grpc ", config.grpc_listen, ", http ",
             config.http_listen,
-            ") without auth tokens: add to the config file (--config FILE) "
-            "\"tokens\": [{\"token\": \"<secret>\", \"tables\": [\"main.default.*\"]}] "
-            "(and one with \"admin\": true for the admin API), or listen on 127.0.0.1"));
+            ") without TLS: pass --tls-cert PEM --tls-key PEM (try `nobus dev-certs DIR` for a "
+            "local CA), listen on 127.0.0.1, or pass --insecure on a trusted network"));
+  if (any_public && !config.insecure && !authenticated)
+    return absl::InvalidArgumentError(
+        Cat("refusing to listen on a non-loopback address (grpc ", config.grpc_listen, ", http ",
+            config.http_listen,
+            ") without authentication: create a service principal (`nobus principal create NAME "
+            "--data-dir DIR`, then `nobus grant MODIFY ON TABLE ... TO NAME`), or add static "
+            "tokens to the config file (--config FILE) \"tokens\": [{\"token\": \"<secret>\", "
+            "\"tables\": [\"main.default.*\"]}], listen on 127.0.0.1, or pass --insecure on a "
+            "trusted network"));
   return absl::OkStatus();
 }
 

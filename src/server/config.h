@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "auth/authorizer.h"
+#include "auth/grants.h"
 #include "common/status.h"
 
 namespace nobus::server {
@@ -34,8 +35,25 @@ struct ServerConfig {
   // duration announced in close_stream_signal).
   int64_t drain_timeout_ms = 30000;
   std::string log_level = "info";
-  // Empty = no authentication (allowed on loopback addresses only).
+  // Static bearer tokens (the simple mode). With none, and no service principal (below), the
+  // server is open: allowed on loopback addresses only, unless `insecure`.
   std::vector<TokenGrant> tokens;
+  // TLS on both listeners (src/auth/tls.h): PEM files; empty = plaintext. A client CA turns on
+  // mutual TLS. The files are re-read when they change and on SIGHUP.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  // Allows a non-loopback listener without TLS or without authentication (a trusted network).
+  bool insecure = false;
+  // OAuth (src/auth/authority.h): the auth directory with principals, grants and signing keys
+  // (empty = <data_dir>/auth; nodes may share one), the access token lifetime, and principals
+  // and grants declared here besides those `nobus principal create` / `nobus grant` write.
+  std::string auth_dir;
+  int64_t token_ttl_s = 3600;
+  auth::Policy declared;
+
+  // auth_dir, or its default under data_dir.
+  std::string auth_directory() const;
 
   // gRPC's own receive limit: generous headroom over max_message_bytes so nobus, not the runtime,
   // rejects merely over-size messages with a clear INVALID_ARGUMENT.
@@ -44,7 +62,8 @@ struct ServerConfig {
 
 // Reads a JSON config file. Keys: data_dir, grpc_listen, http_listen, flush_interval_ms,
 // max_message_bytes, max_inflight_bytes_per_stream, max_buffered_bytes, drain_timeout_ms,
-// log_level, tokens. Unknown
+// log_level, tokens, tls_cert, tls_key, tls_client_ca, insecure, auth_dir, token_ttl_s,
+// principals, grants. Unknown
 // keys and wrong types are InvalidArgument naming the key ("config file x.json: key
 // 'flush_interval_ms' must be a positive integer"); a missing file is NotFound.
 [[nodiscard]] absl::StatusOr<ServerConfig> LoadConfigFile(std::string_view path);
@@ -52,9 +71,12 @@ struct ServerConfig {
 [[nodiscard]] absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text,
                                                            std::string_view origin);
 
-// InvalidArgument for malformed listen addresses, bad limits or token patterns, and for listening
-// on a non-loopback address without tokens (the message says how to configure them).
-[[nodiscard]] absl::Status ValidateConfig(const ServerConfig& config);
+// InvalidArgument for malformed listen addresses, bad limits or token patterns, half a TLS
+// configuration, and (unless insecure) for listening on a non-loopback address without TLS or
+// without authentication (static tokens, declared principals, or `principals_exist` in the auth
+// directory); the message says how to configure them.
+[[nodiscard]] absl::Status ValidateConfig(const ServerConfig& config,
+                                          bool principals_exist = false);
 
 // "host:port" or "[v6]:port" -> host (brackets kept for v6) and port (0-65535).
 struct HostPort {

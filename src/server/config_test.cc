@@ -65,14 +65,56 @@ TEST(ConfigTest, MissingFileIsNotFound) {
   EXPECT_NE(c.status().message().find("/nonexistent/nobusd.json"), std::string::npos);
 }
 
-TEST(ConfigTest, NonLoopbackWithoutTokensIsRefused) {
+TEST(ConfigTest, NonLoopbackNeedsTlsAndAuthenticationOrInsecure) {
   ServerConfig c;
   c.grpc_listen = "0.0.0.0:7070";
   absl::Status s = ValidateConfig(c);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("without TLS"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("nobus dev-certs"), std::string::npos) << s;
+  c.tls_cert = "server.pem";
+  c.tls_key = "server.key";
+  s = ValidateConfig(c);
+  EXPECT_NE(s.message().find("without authentication"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("nobus principal create"), std::string::npos) << s;
   EXPECT_NE(s.message().find("\"tokens\""), std::string::npos) << s;
+  EXPECT_TRUE(ValidateConfig(c, /*principals_exist=*/true).ok());
   c.tokens.push_back({.token = "t", .tables = {"main.default.*"}});
   EXPECT_TRUE(ValidateConfig(c).ok());
+  ServerConfig open;
+  open.http_listen = "0.0.0.0:7071";
+  open.insecure = true;
+  EXPECT_TRUE(ValidateConfig(open).ok());
+}
+
+TEST(ConfigTest, HalfATlsConfigIsRefused) {
+  ServerConfig c;
+  c.tls_cert = "server.pem";
+  EXPECT_NE(ValidateConfig(c).message().find("both --tls-cert and --tls-key"), std::string::npos);
+  ServerConfig m;
+  m.tls_client_ca = "ca.pem";
+  EXPECT_NE(ValidateConfig(m).message().find("--tls-client-ca"), std::string::npos);
+}
+
+TEST(ConfigTest, SecurityKeysParse) {
+  auto c = ParseConfigJson(R"({"tls_cert": "s.pem", "tls_key": "s.key", "insecure": true,
+      "token_ttl_s": 600, "auth_dir": "/shared/auth",
+      "principals": [{"name": "etl", "secret_hash": "pbkdf2-sha256$1$AAAA$AAAA"}],
+      "grants": [{"privilege": "MODIFY", "on": "SCHEMA", "name": "main.sales", "principal": "etl"}]})",
+                           "t.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tls_cert, "s.pem");
+  EXPECT_TRUE(c->insecure);
+  EXPECT_EQ(c->token_ttl_s, 600);
+  EXPECT_EQ(c->auth_directory(), "/shared/auth");
+  ASSERT_EQ(c->declared.principals.size(), 1u);
+  EXPECT_TRUE(c->declared.principals[0].declared);
+  EXPECT_EQ(c->declared.Patterns("etl", auth::Privilege::kModify),
+            std::vector<std::string>{"main.sales.*"});
+  auto bad = ParseConfigJson(R"({"grants": [{"privilege": "WRITE", "on": "TABLE", "name": "a.b.c",
+      "principal": "etl"}]})", "t.json");
+  EXPECT_NE(bad.status().message().find("unknown privilege 'WRITE'"), std::string::npos)
+      << bad.status();
 }
 
 TEST(ConfigTest, LoopbackWithoutTokensIsOpenLocalUse) {

@@ -1,4 +1,4 @@
-// What every front end of nobusd shares: configuration, authorization, metrics, the ingest
+// What every front end of nobusd shares: configuration, authorization (src/auth), metrics, the ingest
 // service (once recovery has finished) and the serving state that /healthz reports.
 //
 // Lifecycle: created by Server before the listeners; the ingest service is attached after
@@ -19,12 +19,17 @@ enum class ServingState { kRecovering, kServing, kDraining };
 
 class ServerContext {
  public:
-  // Borrows `registry`.
-  ServerContext(ServerConfig config, MetricsRegistry* registry)
-      : config_(std::move(config)), auth_(config_.tokens), metrics_(registry) {}
+  // Borrows `registry` and `authority` (the OAuth authority; null in tests without one).
+  ServerContext(ServerConfig config, MetricsRegistry* registry, auth::Authority* authority = nullptr)
+      : config_(std::move(config)),
+        authority_(authority),
+        auth_(config_.tokens, authority),
+        metrics_(registry) {}
 
   const ServerConfig& config() const { return config_; }
   const auth::Authorizer& auth() const { return auth_; }
+  // Null when the node has no OAuth authority (some tests).
+  auth::Authority* authority() const { return authority_; }
   ServerMetrics& metrics() { return metrics_; }
 
   // Null while recovering.
@@ -49,6 +54,7 @@ class ServerContext {
 
  private:
   const ServerConfig config_;
+  auth::Authority* const authority_;
   const auth::Authorizer auth_;
   ServerMetrics metrics_;
   std::atomic<table::IngestService*> ingest_{nullptr};

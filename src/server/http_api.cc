@@ -35,6 +35,7 @@ HttpError ErrorFor(absl::StatusCode code) {
 const char* ApiOf(const std::string& path) {
   if (path.starts_with("/zerobus/")) return "rest";
   if (path.starts_with("/api/2.1/unity-catalog/")) return "table_api";
+  if (path.starts_with("/oidc/")) return "token";
   return nullptr;
 }
 
@@ -85,6 +86,7 @@ HttpApi::HttpApi(ServerContext* server, StreamRegistry* streams)
   AddOpsRoutes();
   AddTableRoutes(http_.get(), server_);
   AddIngestRoutes(http_.get(), server_);
+  AddTokenRoutes(http_.get(), server_);
 }
 
 HttpApi::~HttpApi() { Stop(); }

@@ -22,6 +22,8 @@ namespace nobus::server {
 void AddTableRoutes(httplib::Server* http, ServerContext* server);
 // POST /zerobus/v1/tables/{name}/insert (rest_ingest.cc).
 void AddIngestRoutes(httplib::Server* http, ServerContext* server);
+// POST /oidc/v1/token (token_api.cc).
+void AddTokenRoutes(httplib::Server* http, ServerContext* server);
 
 void ReplyJson(httplib::Response& res, int http_status, const nlohmann::json& body);
 void ReplyError(httplib::Response& res, const absl::Status& status);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "auth/auth_dir.h"
 #include "common/logging.h"
 #include "server/server.h"
 
@@ -22,6 +23,12 @@ struct Flags {
   std::string http_listen;
   int64_t flush_interval_ms = 0;
   std::string log_level;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  bool insecure = false;
+  std::string auth_dir;
+  int64_t token_ttl_s = 0;
 };
 
 void AddFlags(CLI::App& app, Flags* f) {
@@ -41,6 +48,22 @@ void AddFlags(CLI::App& app, Flags* f) {
                  "How often buffered rows are committed to their Delta tables (default 1000)")
       ->check(CLI::PositiveNumber);
   app.add_option("--log-level", f->log_level, "debug, info, warn or error (default info)");
+  app.add_option("--tls-cert", f->tls_cert,
+                 "PEM certificate chain: serve TLS on both listeners (https://; try `nobus "
+                 "dev-certs DIR`). Re-read when the file changes and on SIGHUP");
+  app.add_option("--tls-key", f->tls_key, "PEM private key of --tls-cert");
+  app.add_option("--tls-client-ca", f->tls_client_ca,
+                 "PEM CA bundle: require client certificates signed by it (mutual TLS)");
+  app.add_flag("--insecure", f->insecure,
+               "Allow a non-loopback listener without TLS or without authentication (only on a "
+               "trusted network)");
+  app.add_option("--auth-dir", f->auth_dir,
+                 "Service principals, grants and token signing keys (default <data-dir>/auth; "
+                 "nodes of one deployment may share it). Managed with `nobus principal`, `nobus "
+                 "grant`, `nobus key`");
+  app.add_option("--token-ttl-s", f->token_ttl_s,
+                 "Lifetime of the access tokens POST /oidc/v1/token issues (default 3600)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
 }
 
 // Loads the file, applies flags over it, validates. Prints the error and returns false on failure.
@@ -58,7 +81,16 @@ bool BuildConfig(const CLI::App& app, const Flags& f, ServerConfig* config) {
   if (app.count("--http-listen")) config->http_listen = f.http_listen;
   if (app.count("--flush-interval-ms")) config->flush_interval_ms = f.flush_interval_ms;
   if (app.count("--log-level")) config->log_level = f.log_level;
-  absl::Status valid = ValidateConfig(*config);
+  if (app.count("--tls-cert")) config->tls_cert = f.tls_cert;
+  if (app.count("--tls-key")) config->tls_key = f.tls_key;
+  if (app.count("--tls-client-ca")) config->tls_client_ca = f.tls_client_ca;
+  if (f.insecure) config->insecure = true;
+  if (app.count("--auth-dir")) config->auth_dir = f.auth_dir;
+  if (app.count("--token-ttl-s")) config->token_ttl_s = f.token_ttl_s;
+  absl::StatusOr<auth::Policy> existing =
+      auth::LoadPolicyFile(env::PosixFileSystem(), config->auth_directory());
+  absl::Status valid =
+      ValidateConfig(*config, existing.ok() && !existing->principals.empty());
   logging::Level level;
   if (valid.ok() && !logging::ParseLevel(config->log_level, &level))
     valid = absl::InvalidArgumentError(
@@ -94,13 +126,24 @@ int Serve(ServerConfig config, const sigset_t& signals) {
   // a shutdown request. A first signal drains; a second exits at once.
   auto stop = std::make_shared<std::promise<void>>();
   std::future<void> stop_requested = stop->get_future();
-  std::thread watcher([stop, signals] {
-    int sig = WaitForSignal(signals);
-    NOBUS_LOG_INFO("signal={} received: draining (send it again to exit immediately)", sig);
-    stop->set_value();
-    sig = WaitForSignal(signals);
-    std::fprintf(stderr, "nobusd: second signal %d: exiting immediately\n", sig);
-    _exit(128 + sig);
+  std::thread watcher([stop, signals, srv = server->get()] {
+    bool stopping = false;
+    for (;;) {
+      int sig = WaitForSignal(signals);
+      if (sig == SIGHUP) {
+        if (stopping) continue;
+        absl::Status reloaded = srv->Reload();
+        if (!reloaded.ok()) NOBUS_LOG_ERROR("SIGHUP reload failed: {}", reloaded.ToString());
+        continue;
+      }
+      if (stopping) {
+        std::fprintf(stderr, "nobusd: second signal %d: exiting immediately\n", sig);
+        _exit(128 + sig);
+      }
+      NOBUS_LOG_INFO("signal={} received: draining (send it again to exit immediately)", sig);
+      stopping = true;
+      stop->set_value();
+    }
   });
   watcher.detach();
   absl::Status recovered = (*server)->Recover();
@@ -126,7 +169,10 @@ int RunNobusd(int argc, char** argv) {
       "(official SDKs work unchanged), makes records durable in a write-ahead log before acking "
       "them and commits them to Delta Lake tables under --data-dir.\n"
       "On start it prints 'nobusd listening grpc=HOST:PORT http=HOST:PORT'. SIGTERM/SIGINT drain "
-      "gracefully; a second signal exits at once."};
+      "gracefully; a second signal exits at once; SIGHUP re-reads TLS files and the auth "
+      "directory.\n"
+      "Security: listening beyond loopback needs TLS (--tls-cert/--tls-key) and authentication "
+      "(service principals or static tokens), or --insecure. doc/security.md."};
   Flags flags;
   AddFlags(app, &flags);
   try {
@@ -142,6 +188,7 @@ int RunNobusd(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return Serve(std::move(config), signals);
 }

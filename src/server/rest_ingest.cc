@@ -45,7 +45,7 @@ absl::StatusOr<int64_t> DecodeRows(const std::string& body, const schema::Record
 absl::Status Insert(ServerContext* server, const httplib::Request& req, int64_t* rows_out) {
   NOBUS_RETURN_IF_ERROR(server->auth().Authenticate(Authorization(req)));
   NOBUS_ASSIGN_OR_RETURN(table::TableName name, table::ParseTableName(req.matches[1].str()));
-  NOBUS_RETURN_IF_ERROR(server->auth().AuthorizeTable(Authorization(req), name));
+  NOBUS_RETURN_IF_ERROR(server->auth().AuthorizeTable(Authorization(req), name).status());
   NOBUS_ASSIGN_OR_RETURN(table::IngestService * ingest, server->Serving());
   NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<const table::LiveTable> live, ingest->OpenTable(name));
   const int64_t started = env::SystemClock()->MonotonicNanos();

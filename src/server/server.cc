@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "auth/authority.h"
 #include "common/logging.h"
 #include "server/context.h"
 #include "server/http_api.h"
@@ -15,10 +16,12 @@
 
 namespace nobus::server {
 
-Server::Server(ServerConfig config, env::FileSystem* fs, env::Clock* clock)
+Server::Server(ServerConfig config, env::FileSystem* fs, env::Clock* clock,
+               std::unique_ptr<auth::Authority> authority)
     : fs_(fs),
       clock_(clock),
-      context_(std::make_unique<ServerContext>(std::move(config), &metrics_)),
+      authority_(std::move(authority)),
+      context_(std::make_unique<ServerContext>(std::move(config), &metrics_, authority_.get())),
       streams_(std::make_unique<StreamRegistry>()) {}
 
 Server::~Server() {
@@ -28,10 +31,37 @@ Server::~Server() {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config, env::FileSystem* fs,
                                                       env::Clock* clock) {
-  std::unique_ptr<Server> server(new Server(std::move(config), fs, clock));
+  auth::AuthorityOptions auth_options;
+  auth_options.dir = config.auth_directory();
+  auth_options.token_ttl_s = config.token_ttl_s;
+  auth_options.declared = config.declared;
+  absl::StatusOr<std::unique_ptr<auth::Authority>> authority =
+      auth::Authority::Open(fs, clock, std::move(auth_options));
+  if (!authority.ok())
+    return Annotate(authority.status(), Cat("cannot open the auth directory ",
+                                            config.auth_directory()));
+  std::unique_ptr<Server> server(new Server(std::move(config), fs, clock, std::move(*authority)));
   NOBUS_RETURN_IF_ERROR(server->StartGrpc());
   NOBUS_RETURN_IF_ERROR(server->StartHttp());
+  server->sweeper_ = std::thread(&Server::SweepStreams, server.get());
   return server;
+}
+
+void Server::SweepStreams() {
+  std::unique_lock<std::mutex> l(sweep_mu_);
+  while (!sweep_cv_.wait_for(l, std::chrono::seconds(1), [this] { return stop_sweep_; })) {
+    l.unlock();
+    streams_->CloseRefused(
+        [this](const auth::Caller& caller) { return context_->auth().StillValid(caller); },
+        /*signal_duration_ms=*/1000);
+    l.lock();
+  }
+}
+
+absl::Status Server::Reload() {
+  NOBUS_RETURN_IF_ERROR(authority_->Reload());
+  NOBUS_LOG_INFO("reloaded the auth directory {}", context_->config().auth_directory());
+  return absl::OkStatus();
 }
 
 absl::Status Server::StartGrpc() {
@@ -102,6 +132,12 @@ absl::Status Server::Recover() {
 absl::Status Server::Shutdown() {
   if (shut_down_) return absl::OkStatus();
   shut_down_ = true;
+  {
+    std::lock_guard<std::mutex> l(sweep_mu_);
+    stop_sweep_ = true;
+  }
+  sweep_cv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
   const int64_t drain_ms = context_->config().drain_timeout_ms;
   context_->SetState(ServingState::kDraining);
   int closing = streams_->CloseAll(drain_ms);

@@ -10,8 +10,11 @@
 // Thread-safety: Start/Recover/Shutdown from one controlling thread; accessors from any thread.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "common/metrics.h"
 #include "common/status.h"
@@ -24,6 +27,10 @@ class Server;
 
 namespace nobus::table {
 class IngestService;
+}
+
+namespace nobus::auth {
+class Authority;
 }
 
 namespace nobus::server {
@@ -49,15 +56,21 @@ class Server {
   [[nodiscard]] absl::Status Recover();
   // Graceful stop, as described above. Idempotent.
   [[nodiscard]] absl::Status Shutdown();
+  // SIGHUP: re-reads the TLS certificate and key, and the auth directory. Open streams stay.
+  [[nodiscard]] absl::Status Reload();
 
  private:
-  Server(ServerConfig config, env::FileSystem* fs, env::Clock* clock);
+  Server(ServerConfig config, env::FileSystem* fs, env::Clock* clock,
+         std::unique_ptr<auth::Authority> authority);
   absl::Status StartGrpc();
   absl::Status StartHttp();
+  // Once a second: streams whose access token expired or was revoked get close_stream_signal.
+  void SweepStreams();
 
   env::FileSystem* const fs_;
   env::Clock* const clock_;
   MetricsRegistry metrics_;
+  std::unique_ptr<auth::Authority> authority_;
   std::unique_ptr<ServerContext> context_;
   std::unique_ptr<StreamRegistry> streams_;
   std::unique_ptr<ZerobusService> service_;
@@ -67,6 +80,10 @@ class Server {
   std::string grpc_address_;
   std::string http_address_;
   bool shut_down_ = false;
+  std::mutex sweep_mu_;
+  std::condition_variable sweep_cv_;
+  bool stop_sweep_ = false;  // guarded by sweep_mu_
+  std::thread sweeper_;
 };
 
 // nobusd's main(): flags (CLI11), config file, signals (SIGTERM/SIGINT drain; a second signal

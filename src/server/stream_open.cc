@@ -61,7 +61,7 @@ absl::StatusOr<OpenedStream> OpenStream(const zb::CreateIngestStreamRequest& req
   OpenedStream out;
   NOBUS_ASSIGN_OR_RETURN(out.record_type, RecordTypeOf(request));
   NOBUS_ASSIGN_OR_RETURN(table::TableName name, CheckName(request, headers));
-  NOBUS_RETURN_IF_ERROR(server.auth().AuthorizeTable(headers.authorization, name));
+  NOBUS_ASSIGN_OR_RETURN(out.caller, server.auth().AuthorizeTable(headers.authorization, name));
   NOBUS_ASSIGN_OR_RETURN(out.table, ingest->OpenTable(name));
   if (out.record_type == zb::JSON) {
     out.decoder = &out.table->json_decoder();

@@ -26,6 +26,7 @@ struct OpenedStream {
   std::unique_ptr<schema::RecordDecoder> proto_decoder;  // PROTO streams only
   const schema::RecordDecoder* decoder = nullptr;        // the table's JSON decoder or the above
   ::databricks::zerobus::RecordType record_type = ::databricks::zerobus::PROTO;
+  auth::Caller caller;  // who opened it (an access token is checked again while it lives)
 };
 
 // Codes: Unavailable (recovering/draining), InvalidArgument (record type, name, header,

@@ -129,6 +129,7 @@ void StreamReactor::HandleCreate(const zb::CreateIngestStreamRequest& request) {
     core_->Fail(ToGrpcStatus(opened.status()));
     return;
   }
+  registry_->SetCaller(core_.get(), opened->caller);
   stream_ = std::move(*opened);
   table_name_ = stream_->table->info().name.ToString();
   stream_id_ = NewUuid();

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <vector>
 
+#include "common/logging.h"
+
 namespace nobus::server {
 
 void StreamRegistry::Add(std::shared_ptr<StreamCore> stream) {
@@ -14,7 +16,32 @@ void StreamRegistry::Add(std::shared_ptr<StreamCore> stream) {
 void StreamRegistry::Remove(const StreamCore* stream) {
   std::lock_guard<std::mutex> lock(mu_);
   streams_.erase(stream);
+  callers_.erase(stream);
   if (streams_.empty()) empty_.notify_all();
+}
+
+void StreamRegistry::SetCaller(const StreamCore* stream, auth::Caller caller) {
+  if (!caller.token) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (streams_.contains(stream)) callers_[stream] = std::move(caller);
+}
+
+int StreamRegistry::CloseRefused(const std::function<absl::Status(const auth::Caller&)>& check,
+                                 int64_t signal_duration_ms) {
+  std::vector<std::pair<std::shared_ptr<StreamCore>, auth::Caller>> open;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, caller] : callers_) open.emplace_back(streams_.at(key), caller);
+  }
+  int closed = 0;
+  for (const auto& [stream, caller] : open) {
+    absl::Status refused = check(caller);
+    if (refused.ok() || !stream->accepting()) continue;
+    NOBUS_LOG_INFO("closing stream of principal '{}': {}", caller.principal, refused.ToString());
+    stream->Close(signal_duration_ms);
+    ++closed;
+  }
+  return closed;
 }
 
 int StreamRegistry::size() const {

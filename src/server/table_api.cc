@@ -26,7 +26,7 @@ void Create(ServerContext* server, const httplib::Request& req, httplib::Respons
     return ReplyError(res, absl::InvalidArgumentError("the request body is not valid JSON"));
   absl::StatusOr<CreateTableRequest> create = ParseCreateTable(body);
   if (!create.ok()) return ReplyError(res, create.status());
-  absl::Status auth = server->auth().AuthorizeTable(Authorization(req), create->name);
+  absl::Status auth = server->auth().AuthorizeTableAdmin(Authorization(req), create->name);
   if (!auth.ok()) return ReplyError(res, auth);
   absl::StatusOr<table::TableInfo> info =
       (*ingest)->catalog()->Create(create->name, create->schema, create->partition_columns);
@@ -73,7 +73,7 @@ void Drop(ServerContext* server, const httplib::Request& req, httplib::Response&
   if (!ingest.ok()) return ReplyError(res, ingest.status());
   absl::StatusOr<table::TableName> name = table::ParseTableName(req.matches[1].str());
   if (!name.ok()) return ReplyError(res, name.status());
-  absl::Status auth = server->auth().AuthorizeTable(Authorization(req), *name);
+  absl::Status auth = server->auth().AuthorizeTableAdmin(Authorization(req), *name);
   if (!auth.ok()) return ReplyError(res, auth);
   absl::Status dropped = (*ingest)->DropTable(*name);
   if (!dropped.ok()) return ReplyError(res, dropped);

@@ -84,14 +84,14 @@ TEST_F(AuthTest, CloseAllNeedsAnAdminToken) {
   EXPECT_EQ(r.body["closed_streams"], 0);
 }
 
-TEST(StartupTest, NonLoopbackWithoutTokensRefusesToStart) {
+TEST(StartupTest, NonLoopbackWithoutTlsOrAuthRefusesToStart) {
   std::string out;
   int code = Nobusd::RunToExit({"--data-dir", "/nonexistent/never-created", "--grpc-listen",
                                 "0.0.0.0:0", "--http-listen", "127.0.0.1:0"},
                                &out);
   EXPECT_EQ(code, 2);
-  EXPECT_NE(out.find("without auth tokens"), std::string::npos) << out;
-  EXPECT_NE(out.find("\"tokens\""), std::string::npos) << out;
+  EXPECT_NE(out.find("without TLS"), std::string::npos) << out;
+  EXPECT_NE(out.find("--insecure"), std::string::npos) << out;
 }
 
 TEST(StartupTest, BadConfigNamesTheKeyAndExits2) {

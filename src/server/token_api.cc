@@ -1,0 +1,25 @@
+// POST /oidc/v1/token: the OAuth client-credentials endpoint the official SDKs call with a
+// service principal's client id and secret (auth/authority.h decides; this file is the HTTP
+// shape). Answers in the OAuth error shape {"error", "error_description"} (RFC 6749 5.2), not the
+// Unity Catalog one, because OAuth clients parse that.
+#include "common/logging.h"
+#include "server/http_routes.h"
+
+namespace nobus::server {
+
+void AddTokenRoutes(httplib::Server* http, ServerContext* server) {
+  http->Post("/oidc/v1/token", [server](const httplib::Request& req, httplib::Response& res) {
+    auth::Authority* authority = server->authority();
+    if (authority == nullptr)
+      return ReplyError(res, absl::UnimplementedError("this node has no token endpoint"));
+    std::string peer = Cat(req.remote_addr, ":", req.remote_port);
+    auth::TokenReply reply = authority->IssueToken(Authorization(req), req.body, peer);
+    res.status = reply.http_status;
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("Pragma", "no-cache");
+    if (reply.http_status == 401) res.set_header("WWW-Authenticate", "Basic realm=\"nobus\"");
+    res.set_content(reply.body, "application/json");
+  });
+}
+
+}  // namespace nobus::server
