@@ -147,13 +147,16 @@ absl::StatusOr<TokenClaims> Authority::Authorize(const State& state,
     claims.admin = state.policy.Patterns(principal->name, Privilege::kAdmin);
   }
   for (const RequestedPrivileges& r : request.details) {
+    std::string missing;
     for (Privilege p : r.privileges) {
       if (!state.policy.Holds(principal->name, p, r.on))
-        return absl::PermissionDeniedError(
-            Cat("principal '", principal->name, "' does not hold ", PrivilegeName(p), " on ",
-                r.on.ToString(), ": an administrator grants it with `nobus grant '",
-                PrivilegeName(p), "' ON ", r.on.ToString(), " TO ", principal->name, "`"));
+        missing += Cat(missing.empty() ? "" : ",", PrivilegeName(p));
     }
+    if (!missing.empty())
+      return absl::PermissionDeniedError(
+          Cat("principal '", principal->name, "' does not hold ", missing, " on ",
+              r.on.ToString(), ": an administrator grants it with `nobus grant '", missing,
+              "' ON ", r.on.ToString(), " TO ", principal->name, "`"));
     std::string pattern = r.on.name;
     for (size_t dots = std::count(pattern.begin(), pattern.end(), '.'); dots < 2; ++dots)
       pattern += ".*";

@@ -21,6 +21,7 @@ int Run(int argc, char** argv) {
   RegisterTableCommand(app);
   RegisterIngestCommand(app);
   RegisterBenchCommand(app);
+  RegisterAuthCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

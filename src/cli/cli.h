@@ -17,6 +17,7 @@ void RegisterDeltaCommand(CLI::App& app);
 void RegisterTableCommand(CLI::App& app);
 void RegisterIngestCommand(CLI::App& app);
 void RegisterBenchCommand(CLI::App& app);
+void RegisterAuthCommands(CLI::App& app);  // principal, grant, revoke, grants, key
 
 void SetExitCode(int code);
 
