@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include <signal.h>
+
 #include <atomic>
 
 namespace nobus::cli {
@@ -10,6 +12,9 @@ std::atomic<int> exit_code{0};
 void SetExitCode(int code) { exit_code = code; }
 
 int Run(int argc, char** argv) {
+  // A server that hangs up while we write over TLS must give an error, not kill us (OpenSSL
+  // writes with write(2), which raises SIGPIPE).
+  signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "nobus: the command-line tool of the nobus ingestion service (Zerobus-compatible ingest into "
       "Delta Lake tables).\nRun 'nobus SUBCOMMAND --help' for the options of each subcommand."};
@@ -22,6 +27,7 @@ int Run(int argc, char** argv) {
   RegisterIngestCommand(app);
   RegisterBenchCommand(app);
   RegisterAuthCommands(app);
+  RegisterDevCertsCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -18,6 +18,7 @@ void RegisterTableCommand(CLI::App& app);
 void RegisterIngestCommand(CLI::App& app);
 void RegisterBenchCommand(CLI::App& app);
 void RegisterAuthCommands(CLI::App& app);  // principal, grant, revoke, grants, key
+void RegisterDevCertsCommand(CLI::App& app);
 
 void SetExitCode(int code);
 

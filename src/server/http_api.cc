@@ -1,5 +1,7 @@
 #include "server/http_api.h"
 
+#include "auth/tls.h"
+
 #include "common/logging.h"
 #include "server/http_routes.h"
 
@@ -51,8 +53,14 @@ void ReplyError(httplib::Response& res, const absl::Status& status) {
   ReplyJson(res, e.status, {{"error_code", e.code}, {"message", std::string(status.message())}});
 }
 
-HttpApi::HttpApi(ServerContext* server, StreamRegistry* streams)
-    : server_(server), streams_(streams), http_(std::make_unique<httplib::Server>()) {
+std::unique_ptr<httplib::Server> NewHttpServer(auth::HttpTls* tls) {
+  if (tls == nullptr) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(
+      [tls](SSL_CTX& ctx) { return tls->SetUp(ctx); });
+}
+
+HttpApi::HttpApi(ServerContext* server, StreamRegistry* streams, auth::HttpTls* tls)
+    : server_(server), streams_(streams), http_(NewHttpServer(tls)) {
   http_->set_payload_max_length(static_cast<size_t>(server_->config().max_message_bytes));
   http_->set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

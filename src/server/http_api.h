@@ -18,12 +18,16 @@ namespace httplib {
 class Server;
 }
 
+namespace nobus::auth {
+class HttpTls;
+}
+
 namespace nobus::server {
 
 class HttpApi {
  public:
-  // Borrows both; they must outlive this object.
-  HttpApi(ServerContext* server, StreamRegistry* streams);
+  // Borrows all three; they must outlive this object. With `tls` (may be null) it serves https.
+  HttpApi(ServerContext* server, StreamRegistry* streams, auth::HttpTls* tls);
   ~HttpApi();
 
   // Binds `listen` (port 0 picks a free port); returns the bound port.

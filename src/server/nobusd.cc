@@ -10,6 +10,7 @@
 
 #include "CLI/CLI.hpp"
 #include "auth/auth_dir.h"
+#include "auth/tls.h"
 #include "common/logging.h"
 #include "server/server.h"
 
@@ -95,6 +96,8 @@ bool BuildConfig(const CLI::App& app, const Flags& f, ServerConfig* config) {
   if (valid.ok() && !logging::ParseLevel(config->log_level, &level))
     valid = absl::InvalidArgumentError(
         Cat("log_level '", config->log_level, "' must be debug, info, warn or error"));
+  if (valid.ok() && !config->tls_cert.empty())
+    valid = auth::CheckTlsFiles({config->tls_cert, config->tls_key, config->tls_client_ca});
   if (!valid.ok()) {
     std::fprintf(stderr, "nobusd: %s\n", std::string(valid.message()).c_str());
     return false;
@@ -183,6 +186,10 @@ int RunNobusd(int argc, char** argv) {
   }
   ServerConfig config;
   if (!BuildConfig(app, flags, &config)) return 2;
+  // A peer that hangs up while we write must not kill the server: OpenSSL writes to sockets with
+  // write(2), which raises SIGPIPE. (cpp-httplib's Server also ignores it; say it here, not by
+  // a library's side effect.)
+  signal(SIGPIPE, SIG_IGN);
   // Block the signals in every thread (threads inherit the mask); the watcher takes them.
   sigset_t signals;
   sigemptyset(&signals);

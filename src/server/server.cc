@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "auth/authority.h"
+#include "auth/tls.h"
 #include "common/logging.h"
 #include "server/context.h"
 #include "server/http_api.h"
@@ -40,7 +41,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config, env::
   if (!authority.ok())
     return Annotate(authority.status(), Cat("cannot open the auth directory ",
                                             config.auth_directory()));
+  auth::TlsFiles tls{config.tls_cert, config.tls_key, config.tls_client_ca};
+  std::unique_ptr<auth::HttpTls> http_tls;
+  if (tls.enabled()) {
+    NOBUS_RETURN_IF_ERROR(auth::CheckTlsFiles(tls));
+    NOBUS_ASSIGN_OR_RETURN(http_tls, auth::HttpTls::Load(tls));
+  }
   std::unique_ptr<Server> server(new Server(std::move(config), fs, clock, std::move(*authority)));
+  server->http_tls_ = std::move(http_tls);
   NOBUS_RETURN_IF_ERROR(server->StartGrpc());
   NOBUS_RETURN_IF_ERROR(server->StartHttp());
   server->sweeper_ = std::thread(&Server::SweepStreams, server.get());
@@ -59,9 +67,11 @@ void Server::SweepStreams() {
 }
 
 absl::Status Server::Reload() {
-  NOBUS_RETURN_IF_ERROR(authority_->Reload());
-  NOBUS_LOG_INFO("reloaded the auth directory {}", context_->config().auth_directory());
-  return absl::OkStatus();
+  absl::Status status = authority_->Reload();
+  if (http_tls_ != nullptr) status.Update(http_tls_->Reload());
+  NOBUS_LOG_INFO("reloaded the auth directory {}{} status={}", context_->config().auth_directory(),
+                 http_tls_ != nullptr ? " and the TLS certificate" : "", status.ToString());
+  return status;
 }
 
 absl::Status Server::StartGrpc() {
@@ -70,7 +80,11 @@ absl::Status Server::StartGrpc() {
   service_ = std::make_unique<ZerobusService>(context_.get(), streams_.get());
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &port);
+  auth::TlsFiles tls{config.tls_cert, config.tls_key, config.tls_client_ca};
+  builder.AddListeningPort(config.grpc_listen,
+                           tls.enabled() ? auth::GrpcServerCredentials(tls)
+                                         : grpc::InsecureServerCredentials(),
+                           &port);
   builder.RegisterService(service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       std::min<int64_t>(config.grpc_hard_limit_bytes(), std::numeric_limits<int>::max())));
@@ -95,7 +109,7 @@ absl::Status Server::StartGrpc() {
 
 absl::Status Server::StartHttp() {
   NOBUS_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(context_->config().http_listen));
-  http_ = std::make_unique<HttpApi>(context_.get(), streams_.get());
+  http_ = std::make_unique<HttpApi>(context_.get(), streams_.get(), http_tls_.get());
   NOBUS_ASSIGN_OR_RETURN(int port, http_->Bind(listen));
   http_->Start();
   http_address_ = Cat(listen.host, ":", port);

@@ -31,6 +31,7 @@ class IngestService;
 
 namespace nobus::auth {
 class Authority;
+class HttpTls;
 }
 
 namespace nobus::server {
@@ -71,6 +72,7 @@ class Server {
   env::Clock* const clock_;
   MetricsRegistry metrics_;
   std::unique_ptr<auth::Authority> authority_;
+  std::unique_ptr<auth::HttpTls> http_tls_;  // null without TLS
   std::unique_ptr<ServerContext> context_;
   std::unique_ptr<StreamRegistry> streams_;
   std::unique_ptr<ZerobusService> service_;

@@ -33,6 +33,12 @@ struct NobusdOptions {
   std::string http_listen = "127.0.0.1:0";
   int64_t flush_interval_ms = 200;
   std::vector<std::string> extra_args;
+  // With TLS (pass --tls-cert/--tls-key in extra_args): the CA to trust; the harness then talks
+  // https and gRPC over TLS.
+  std::string tls_ca_file;
+  // With mutual TLS: the client certificate and key the harness presents.
+  std::string tls_client_cert_file;
+  std::string tls_client_key_file;
 };
 
 class Nobusd {
@@ -53,7 +59,8 @@ class Nobusd {
   const std::string& grpc_address() const { return grpc_address_; }
   const std::string& http_address() const { return http_address_; }
   // The gRPC address as SDK and CLI endpoints take it.
-  std::string endpoint() const { return "http://" + grpc_address_; }
+  std::string endpoint() const { return (tls_ca_file_.empty() ? "http://" : "https://") + grpc_address_; }
+  const std::string& tls_ca_file() const { return tls_ca_file_; }
   const std::string& data_dir() const { return data_dir_; }
   pid_t pid() const { return pid_; }
   // Sends `sig` and waits for the exit; returns the exit code (128 + signal if killed).
@@ -76,6 +83,9 @@ class Nobusd {
   std::string http_address_;
   std::string data_dir_;
   std::string log_path_;
+  std::string tls_ca_file_;
+  std::string tls_client_cert_file_;
+  std::string tls_client_key_file_;
 };
 
 // HTTP helpers against the table and admin APIs: the parsed JSON body (or the raw body under
