@@ -21,6 +21,7 @@
 #include "cli/bench_stream.h"
 #include "cli/bench_watch.h"
 #include "cli/cli.h"
+#include "cli/remote.h"
 #include "common/status.h"
 #include "nobus/client.h"
 
@@ -54,7 +55,7 @@ constexpr const char* kTablesPath = "/api/2.1/unity-catalog/tables";
 
 // GET (or, when missing and allowed, POST) one bench table; returns its storage_location.
 absl::StatusOr<std::string> EnsureTable(const BenchFlags& flags, const std::string& name) {
-  httplib::Client http(flags.http);
+  httplib::Client http = HttpClient(flags.http);
   http.set_connection_timeout(5);
   http.set_read_timeout(60);
   httplib::Headers headers;
@@ -62,8 +63,8 @@ absl::StatusOr<std::string> EnsureTable(const BenchFlags& flags, const std::stri
   httplib::Result res = http.Get(Cat(kTablesPath, "/", name), headers);
   if (!res)
     return absl::UnavailableError(Cat("cannot reach the nobusd HTTP API at ", flags.http, " (",
-                                      httplib::to_string(res.error()),
-                                      "): start it with build/bin/nobusd, or pass --http URL"));
+                                      httplib::to_string(res.error()), "): ",
+                                      ReachHint(flags.http, httplib::to_string(res.error()))));
   if (res->status == 404 && flags.create_tables) {
     const size_t d1 = name.find('.'), d2 = name.find('.', d1 + 1);
     json body = {{"catalog_name", name.substr(0, d1)},
@@ -293,7 +294,7 @@ json Summary(const BenchFlags& flags, const RunOutcome& run, bench::CommitWatche
 int RunBench(const BenchFlags& flags) {
   if (!flags.disk_baseline.empty()) return RunDiskBaseline(flags);
   if (!ValidCombination(flags)) return 2;
-  auto client = Client::Create(flags.server);
+  auto client = SdkClient(flags.server);
   if (!client.ok()) {
     std::fprintf(stderr, "nobus bench: --server: %s\n",
                  std::string(client.status().message()).c_str());
@@ -371,6 +372,7 @@ void RegisterBenchCommand(CLI::App& app) {
   cmd->add_option("--server", flags.server, "nobusd gRPC endpoint")->capture_default_str();
   cmd->add_option("--http", flags.http, "nobusd HTTP API (table lookup and creation)")
       ->capture_default_str();
+  AddCaCertOption(cmd);
   cmd->add_option("--token", flags.token, "Bearer token (when the server requires one)")
       ->envname("NOBUS_TOKEN");
   cmd->add_flag("--create-tables", flags.create_tables, "Create the bench tables if missing");

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "cli/remote.h"
+
 namespace nobus::cli::bench {
 
 PromHistogram ParseHistogram(const std::string& exposition, const std::string& name) {
@@ -25,7 +27,7 @@ PromHistogram ParseHistogram(const std::string& exposition, const std::string& n
 }
 
 absl::StatusOr<PromHistogram> ScrapeHistogram(const std::string& http, const std::string& name) {
-  httplib::Client client(http);
+  httplib::Client client = HttpClient(http);
   client.set_connection_timeout(5);
   client.set_read_timeout(30);
   httplib::Result res = client.Get("/metrics");

@@ -22,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/ingest_lines.h"
 #include "cli/progress.h"
+#include "cli/remote.h"
 #include "common/logging.h"
 #include "common/status.h"
 #include "nobus/client.h"
@@ -106,8 +107,8 @@ std::string Explain(const absl::Status& st, const IngestFlags& flags) {
       break;
   }
   if (IsNonRetriable(st)) return message;
-  return Cat("cannot reach nobusd at ", flags.server, " (", message,
-             ")\n  start it with build/bin/nobusd (see doc/server.md), or pass --server URL");
+  return Cat("cannot reach nobusd at ", flags.server, " (", message, ")\n  ",
+             ReachHint(flags.server, message), " (see doc/server.md)");
 }
 
 class IngestRun {
@@ -328,7 +329,7 @@ int RunIngest(const IngestFlags& flags) {
                  "catalog.schema.table\n", flags.table.c_str());
     return 2;
   }
-  absl::StatusOr<std::unique_ptr<nobus::Client>> client = nobus::Client::Create(flags.server);
+  absl::StatusOr<std::unique_ptr<nobus::Client>> client = SdkClient(flags.server);
   if (!client.ok()) {
     std::fprintf(stderr, "nobus ingest: --server %s: %s\n", flags.server.c_str(),
                  std::string(client.status().message()).c_str());
@@ -389,6 +390,7 @@ void RegisterIngestCommand(CLI::App& app) {
   cmd->add_option("--server", flags.server, "nobusd gRPC endpoint (https:// for TLS)")
       ->capture_default_str()
       ->envname("NOBUS_GRPC_SERVER");
+  AddCaCertOption(cmd);
   cmd->add_option("--token", flags.token, "Bearer token (when the server requires one)")
       ->envname("NOBUS_TOKEN");
   cmd->add_option("--batch-size", flags.batch_size,

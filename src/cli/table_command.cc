@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/remote.h"
 #include "schema/ddl.h"
 #include "schema/delta_json.h"
 
@@ -33,7 +34,7 @@ Remote& remote() {
 // server's error_code and message (or how to start the server when it is unreachable).
 absl::StatusOr<json> Call(const std::string& method, const std::string& path,
                           const std::string& body = "") {
-  httplib::Client client(remote().server);
+  httplib::Client client = HttpClient(remote().server);
   client.set_connection_timeout(5);
   client.set_read_timeout(60);
   httplib::Headers headers;
@@ -43,8 +44,8 @@ absl::StatusOr<json> Call(const std::string& method, const std::string& path,
                                              : client.Get(path, headers);
   if (!res)
     return absl::UnavailableError(Cat("cannot reach nobusd at ", remote().server, " (",
-                                      httplib::to_string(res.error()),
-                                      "): start it with build/bin/nobusd, or pass --server URL"));
+                                      httplib::to_string(res.error()), "): ",
+                                      ReachHint(remote().server, httplib::to_string(res.error()))));
   json doc = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   if (res->status / 100 == 2) return doc.is_discarded() ? json::object() : doc;
   std::string code = doc.is_object() ? doc.value("error_code", "") : "";
@@ -142,6 +143,7 @@ void RegisterTableCommand(CLI::App& app) {
   table->add_option("--server", remote().server, "nobusd HTTP address")
       ->capture_default_str()
       ->envname("NOBUS_SERVER");
+  AddCaCertOption(table);
   table->add_option("--token", remote().token, "Bearer token (when the server requires one)")
       ->envname("NOBUS_TOKEN");
 

@@ -173,6 +173,29 @@ TEST_F(TlsTest, MutualTlsNeedsAClientCertificateFromTheCa) {
   EXPECT_EQ(res->status, 200);
 }
 
+TEST_F(TlsTest, NobusCommandsTrustTheCaGivenAndSayWhatToDoWithout) {
+  Start();
+  const std::string https = "https://localhost:";
+  std::string grpc_port = server_->grpc_address().substr(server_->grpc_address().rfind(':') + 1);
+  std::string http_port = server_->http_address().substr(server_->http_address().rfind(':') + 1);
+  auto create = cli::testing::RunNobus(
+      Cat("table create ", kTable, " --columns 'id BIGINT NOT NULL' --server ", https, http_port,
+          " --ca-cert '", certs_, "/ca.pem'"),
+      dir_.path());
+  ASSERT_EQ(create.exit_code, 0) << create.err;
+  cli::testing::WriteFile(dir_.path() + "/in.jsonl", "{\"id\": 5}\n");
+  auto ingest = cli::testing::RunNobus(Cat("ingest ", kTable, " '", dir_.path(),
+                                           "/in.jsonl' --server ", https, grpc_port,
+                                           " --ca-cert '", certs_, "/ca.pem'"),
+                                       dir_.path());
+  EXPECT_EQ(ingest.exit_code, 0) << ingest.err;
+  auto untrusted = cli::testing::RunNobus(
+      Cat("table get ", kTable, " --server ", https, http_port), dir_.path());
+  EXPECT_EQ(untrusted.exit_code, 1);
+  EXPECT_NE(untrusted.err.find("--ca-cert"), std::string::npos) << untrusted.err;
+  EXPECT_EQ(StopAndReadRows(kTable), std::vector<std::string>{R"({"id":5})"});
+}
+
 TEST_F(TlsTest, BadCertificateFilesAreRefusedAtStart) {
   std::string out;
   std::ofstream(dir_.path() + "/garbage.pem") << "not a certificate";
