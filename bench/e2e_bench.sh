@@ -45,46 +45,8 @@ if [[ "$fstype" == tmpfs || "$data_dev" != "$repo_dev" ]]; then
 fi
 
 # -- nobusd: a fresh server (and data directory) per configuration, so each peak RSS is its own --
-pid=""
-start_server() {
-  rm -rf "$data/nobusd"
-  "$build/bin/nobusd" --data-dir "$data/nobusd" --grpc-listen 127.0.0.1:0 \
-    --http-listen 127.0.0.1:0 >"$data/nobusd.out" 2>"$data/nobusd.log" &
-  pid=$!
-  for _ in $(seq 300); do
-    grep -q '^nobusd listening' "$data/nobusd.out" 2>/dev/null && break
-    sleep 0.1
-  done
-  local line
-  line="$(grep -m1 '^nobusd listening' "$data/nobusd.out")" || {
-    echo "nobusd did not start:" >&2
-    cat "$data/nobusd.log" >&2
-    exit 1
-  }
-  grpc="$(sed 's/.*grpc=\([^ ]*\).*/\1/' <<<"$line")"
-  http="$(sed 's/.*http=\([^ ]*\).*/\1/' <<<"$line")"
-  until curl -sf "http://$http/healthz" >/dev/null; do sleep 0.1; done
-  echo "== nobusd pid $pid grpc=$grpc http=$http data=$data ($data_dev, $fstype)" >&2
-}
-stop_server() {
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  pid=""
-}
+source bench/nobusd_lib.sh
 
-# nobusd's CPU time so far, in clock ticks (utime + stime).
-server_ticks() { sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'; }
-# Waits until nobusd has committed every buffered row.
-settle() {
-  for _ in $(seq 1200); do
-    buffered="$(curl -sf "http://$http/metrics" |
-      awk '/^nobus_table_buffered_bytes/ {s += $2} END {print s + 0}')"
-    [[ "$buffered" == 0 ]] && return 0
-    sleep 0.1
-  done
-  echo "warning: nobusd still buffers $buffered bytes" >&2
-}
 # One configuration on a fresh nobusd; prints its JSON line extended with nobusd's CPU per MB
 # over the run plus the time it needed afterwards to commit its backlog (which the run's own
 # server_cpu_cores misses) and nobusd's peak RSS after that.
