@@ -2,9 +2,13 @@
 """Runs the official Zerobus SDK drivers (test/sdk/<sdk>/run.sh, contract in test/sdk/README.md)
 against a real nobusd and judges every case.
 
-For each SDK: a fresh nobusd (own data dir, loopback, port 0, bearer-token config), the case tables
-created through the table API, the driver run with NOBUS_* variables, and a control endpoint the
-driver calls to close every stream (close-all) or to SIGKILL and restart nobusd on the same ports.
+For each SDK: a fresh nobusd serving TLS (certificates from `nobus dev-certs`, own data dir,
+loopback, port 0), a service principal with grants on the SDK's schema (`nobus principal create`,
+`nobus grant`), the case tables created through the table API, the driver run with NOBUS_*
+variables (https:// endpoint and workspace URL, client id and secret: the SDKs' default OAuth flow)
+and a control endpoint the driver calls to close every stream (close-all) or to SIGKILL and restart
+nobusd on the same ports. A second nobusd sharing the auth directory issues 3-second tokens, for
+the token_refresh case (the stream outlives several tokens).
 Each data case's table is then read by delta-rs and DuckDB (test/readers/run_readers.sh --no-spark)
 and compared with the ids the SDK acknowledged; the tables are also kept in the reader corpus, where
 Spark reads them at the end of the ctest run.
@@ -19,8 +23,10 @@ import argparse
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -52,7 +58,10 @@ DATA_CASES = {
     "flush_close": range(4000, 4200),
     "close_signal": range(5000, 5300),
     "restart": range(6000, 6300),
+    "token_refresh": range(7000, 7300),
 }
+SHORT_TTL_CASES = ("token_refresh",)  # run against the nobusd with 3-second tokens
+SHORT_TOKEN_TTL_S = 3
 ERROR_CASES = ("bad_record", "unknown_table")
 COLUMNS = [
     {"name": "id", "type_text": "bigint", "nullable": False},
@@ -61,13 +70,41 @@ COLUMNS = [
     {"name": "ok", "type_text": "boolean"},
     {"name": "ts", "type_text": "timestamp"},
 ]
-TOKEN = "sdk-token"
-ADMIN_TOKEN = "sdk-admin-token"
+ADMIN_TOKEN = "sdk-admin-token"  # static token of the harness itself (tables, close-all)
 DRIVER_TIMEOUT_S = 1200  # includes a cold build of the driver (cargo, maven)
 
 
 def log(msg):
     print(f"sdk-harness: {msg}", file=sys.stderr, flush=True)
+
+
+TLS_CONTEXT = None  # trusts the run's dev CA once made (make_certs)
+
+
+def make_certs(bin_dir, work):
+    """`nobus dev-certs`: the CA every client trusts and nobusd's certificate."""
+    global TLS_CONTEXT
+    certs = work / "certs"
+    subprocess.run([str(Path(bin_dir) / "nobus"), "dev-certs", str(certs)], check=True,
+                   stdout=subprocess.DEVNULL)
+    TLS_CONTEXT = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+    return certs
+
+
+def create_principal(bin_dir, auth_dir, name, schema):
+    """A service principal with what the SDKs request for tables of sdk.<schema> (USE CATALOG,
+    USE SCHEMA, SELECT, MODIFY); returns (client_id, client_secret)."""
+    nobus = [str(Path(bin_dir) / "nobus")]
+    where = ["--auth-dir", str(auth_dir)]
+    out = subprocess.run([*nobus, "principal", "create", name, *where], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    secret = re.search(r"client_secret: (\S+)", out).group(1)
+    for grant in (["USE CATALOG", "ON", "CATALOG", "sdk"],
+                  ["USE SCHEMA", "ON", "SCHEMA", f"sdk.{schema}"],
+                  ["SELECT,MODIFY", "ON", "SCHEMA", f"sdk.{schema}"]):
+        subprocess.run([*nobus, "grant", *grant, "TO", name, *where], check=True,
+                       stdout=subprocess.DEVNULL)
+    return name, secret
 
 
 def call(method, url, body=None, token=None, timeout=30):
@@ -77,7 +114,7 @@ def call(method, url, body=None, token=None, timeout=30):
     if token:
         req.add_header("authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=TLS_CONTEXT) as resp:
             status, raw = resp.status, resp.read()
     except urllib.error.HTTPError as e:
         status, raw = e.code, e.read()
@@ -88,26 +125,34 @@ def call(method, url, body=None, token=None, timeout=30):
 
 
 class Nobusd:
-    """One nobusd process on loopback; restart() SIGKILLs it and starts it on the same ports."""
+    """One nobusd process on loopback serving TLS; restart() SIGKILLs it and starts it on the same
+    ports."""
 
-    def __init__(self, bin_dir, data_dir):
+    def __init__(self, bin_dir, data_dir, certs, auth_dir, extra_args=()):
         self.bin = Path(bin_dir) / "nobusd"
         self.data_dir = Path(data_dir)
-        self.config = self.data_dir.parent / "config.json"
-        self.config.write_text(json.dumps({"tokens": [
-            {"token": TOKEN, "tables": ["sdk.*.*"]},
-            {"token": ADMIN_TOKEN, "admin": True},
-        ]}))
-        self.log_path = self.data_dir.parent / "nobusd.log"
+        self.config = self.data_dir.parent / f"{self.data_dir.name}.config.json"
+        self.config.write_text(json.dumps({"tokens": [{"token": ADMIN_TOKEN, "admin": True}]}))
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}.nobusd.log"
+        self.args = ["--tls-cert", str(certs / "server.pem"), "--tls-key", str(certs / "server.key"),
+                     "--auth-dir", str(auth_dir), *extra_args]
         self.grpc, self.http = "127.0.0.1:0", "127.0.0.1:0"
         self.proc = None
         self.start()
+
+    # The names clients use: the certificate is for localhost.
+    def endpoint(self):
+        return f"https://localhost:{self.grpc.rsplit(':', 1)[1]}"
+
+    def workspace_url(self):
+        return f"https://localhost:{self.http.rsplit(':', 1)[1]}"
 
     def start(self):
         log_file = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [str(self.bin), "--data-dir", str(self.data_dir), "--grpc-listen", self.grpc,
-             "--http-listen", self.http, "--flush-interval-ms", "200", "--config", str(self.config)],
+             "--http-listen", self.http, "--flush-interval-ms", "200", "--config", str(self.config),
+             *self.args],
             stdout=subprocess.PIPE, stderr=log_file, text=True)
         log_file.close()
         line = self.proc.stdout.readline()
@@ -117,7 +162,7 @@ class Nobusd:
         self.grpc, self.http = parts["grpc"], parts["http"]
         for _ in range(300):
             try:
-                if call("GET", f"http://{self.http}/healthz", timeout=2)[0] == 200:
+                if call("GET", f"{self.workspace_url()}/healthz", timeout=2)[0] == 200:
                     return
             except OSError:
                 pass
@@ -153,7 +198,7 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
         srv = self.server
         with srv.lock:
             if self.path == "/close-all":
-                status, body = call("POST", f"http://{srv.nobusd.http}/admin/v1/streams/close-all",
+                status, body = call("POST", f"{srv.nobusd.workspace_url()}/admin/v1/streams/close-all",
                                     token=ADMIN_TOKEN, timeout=120)
             elif self.path == "/restart":
                 srv.nobusd.restart()
@@ -224,25 +269,49 @@ def judge_error_case(case, line, prefix):
     return True, f"{line.get('error_class')}: {msg}"
 
 
+def driver_env(main, short, certs, client, prefix, control):
+    """The driver's environment: endpoints, credentials, and the dev CA as the only trusted root,
+    given the way each SDK's TLS stack reads it (doc/server.md "TLS")."""
+    ca = str(certs / "ca.pem")
+    env = {k: v for k, v in os.environ.items() if k != "SSL_CERT_DIR"}
+    env.update(NOBUS_ENDPOINT=main.endpoint(), NOBUS_WORKSPACE_URL=main.workspace_url(),
+               NOBUS_SHORT_TTL_ENDPOINT=short.endpoint(),
+               NOBUS_SHORT_TTL_WORKSPACE_URL=short.workspace_url(),
+               NOBUS_CLIENT_ID=client[0], NOBUS_CLIENT_SECRET=client[1], NOBUS_CA_FILE=ca,
+               NOBUS_TABLE_PREFIX=prefix,
+               NOBUS_CONTROL=f"http://127.0.0.1:{control.server_address[1]}",
+               SSL_CERT_FILE=ca, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=ca, REQUESTS_CA_BUNDLE=ca,
+               CURL_CA_BUNDLE=ca, NODE_EXTRA_CA_CERTS=ca)
+    return env
+
+
+def create_tables(server, schema, cases):
+    for case in cases:
+        status, body = call("POST", f"{server.workspace_url()}/api/2.1/unity-catalog/tables", {
+            "catalog_name": "sdk", "schema_name": schema, "name": case, "columns": COLUMNS},
+            token=ADMIN_TOKEN)
+        if status != 200:
+            raise RuntimeError(f"create table sdk.{schema}.{case}: {status} {body}")
+
+
 def run_sdk(sdk, bin_dir, corpus):
     folder, args = SDKS[sdk]
     work = Path(tempfile.mkdtemp(prefix=f"nobus-sdk-{sdk}-"))
     result = {"sdk": sdk, "cases": {}, "info": {}}
-    server = Nobusd(bin_dir, work / "data")
+    certs = make_certs(bin_dir, work)
+    schema = sdk.replace("-", "_")
+    client = create_principal(bin_dir, work / "auth", f"sdk-{sdk}", schema)
+    server = Nobusd(bin_dir, work / "data", certs, work / "auth")
+    short = Nobusd(bin_dir, work / "short", certs, work / "auth",
+                   ["--token-ttl-s", str(SHORT_TOKEN_TTL_S)])
     control = Control(server)
     threading.Thread(target=control.serve_forever, daemon=True).start()
-    prefix = f"sdk.{sdk.replace('-', '_')}."
+    prefix = f"sdk.{schema}."
     try:
-        for case in [*DATA_CASES, "bad_record"]:
-            status, body = call("POST", f"http://{server.http}/api/2.1/unity-catalog/tables", {
-                "catalog_name": "sdk", "schema_name": sdk.replace("-", "_"), "name": case,
-                "columns": COLUMNS}, token=TOKEN)
-            if status != 200:
-                raise RuntimeError(f"create table {prefix}{case}: {status} {body}")
-        env = dict(os.environ, NOBUS_ENDPOINT=f"http://{server.grpc}",
-                   NOBUS_WORKSPACE_URL=f"http://{server.http}", NOBUS_TOKEN=TOKEN,
-                   NOBUS_TABLE_PREFIX=prefix,
-                   NOBUS_CONTROL=f"http://127.0.0.1:{control.server_address[1]}")
+        create_tables(server, schema,
+                      [c for c in [*DATA_CASES, "bad_record"] if c not in SHORT_TTL_CASES])
+        create_tables(short, schema, SHORT_TTL_CASES)
+        env = driver_env(server, short, certs, client, prefix, control)
         lines, code, seconds = run_driver(sdk, folder, args, env)
         result["seconds"] = round(seconds, 1)
         if lines and "sdk" in lines[0]:
@@ -252,15 +321,21 @@ def run_sdk(sdk, bin_dir, corpus):
             # the reason, no cases run. Not a failure of nobus.
             log(f"{sdk}: not run: {result['info']['unavailable']}")
             server.stop()
+            short.stop()
             return result
         by_case = {l["case"]: l for l in lines if "case" in l}
-        exit_code = server.stop()
-        if exit_code != 0:
-            result["server_exit"] = f"nobusd exited {exit_code} after SIGTERM (expected 0)"
+        exits = {"nobusd": server.stop(), "nobusd with short tokens": short.stop()}
+        # Evidence that token_refresh outlived its tokens: nobusd closed its stream on expiry.
+        expiries = Path(short.log_path).read_text(errors="replace").count("access token expired")
+        bad = [f"{name} exited {code} after SIGTERM (expected 0)"
+               for name, code in exits.items() if code != 0]
+        if bad:
+            result["server_exit"] = "; ".join(bad)
         # Keep the tables for the readers (here: delta-rs + DuckDB; at the end of the run: Spark).
         table_root = corpus / f"sdk-{sdk}"
         shutil.rmtree(table_root, ignore_errors=True)
-        shutil.copytree(work / "data" / "tables", table_root / "tables")
+        for data in ("data", "short"):
+            shutil.copytree(work / data / "tables", table_root / "tables", dirs_exist_ok=True)
         expect = {}
         for case in DATA_CASES:
             line = by_case.get(case)
@@ -285,16 +360,22 @@ def run_sdk(sdk, bin_dir, corpus):
                     verdict = (False, f"driver acked {len(set(acked))} of {len(want)} ids")
                 elif failures.get(path):
                     verdict = (False, "; ".join(failures[path])[:2000])
+                elif case in SHORT_TTL_CASES and expiries == 0:
+                    verdict = (False, "no token expired while the stream was open")
                 else:
                     verdict = (True, f"{len(acked)} acked rows read back by delta-rs and DuckDB")
+                    if case in SHORT_TTL_CASES:
+                        verdict = (True, f"{verdict[1]}; the stream was closed {expiries} times "
+                                         "as its token expired and reconnected with a new one")
             result["cases"][case] = {"passed": verdict[0], "detail": verdict[1]}
             log(f"{sdk} {case}: {'PASS' if verdict[0] else 'FAIL'} {verdict[1]}")
     finally:
         control.shutdown()
-        if server.proc.poll() is None:
-            server.proc.kill()
+        for s in (server, short):
+            if s.proc.poll() is None:
+                s.proc.kill()
         if result.get("server_exit") or not all(c["passed"] for c in result["cases"].values()):
-            log(f"{sdk}: nobusd log kept at {server.log_path}")
+            log(f"{sdk}: nobusd logs kept at {server.log_path} and {short.log_path}")
         else:
             shutil.rmtree(work, ignore_errors=True)
     return result
