@@ -36,16 +36,17 @@ const range = (from, n) => Array.from({ length: n }, (_, i) => from + i);
 const kBackoffMs = 500;
 const kOptions = { recovery: true, recoveryTimeoutMs: 15000, recoveryBackoffMs: kBackoffMs,
                    recoveryRetries: 4, flushTimeoutMs: 60000, serverLackOfAckTimeoutMs: 30000 };
+// The default flow: https:// endpoint and workspace URL, the service principal's client id and
+// secret (the SDK fetches OAuth tokens from the workspace URL itself).
 const sdk = new Z.ZerobusSdk(env.NOBUS_ENDPOINT, env.NOBUS_WORKSPACE_URL);
+// The token_refresh case's nobusd issues 3-second tokens.
+const shortSdk = new Z.ZerobusSdk(env.NOBUS_SHORT_TTL_ENDPOINT, env.NOBUS_SHORT_TTL_WORKSPACE_URL);
 
-function open(table, json = true) {
+function open(table, json = true, via = sdk) {
   const props = { tableName: table };
   if (!json) props.descriptorProto = descriptorBase64;
-  return sdk.createStream(props, '', '', {
+  return via.createStream(props, env.NOBUS_CLIENT_ID, env.NOBUS_CLIENT_SECRET, {
     ...kOptions, recordType: json ? Z.RecordType.Json : Z.RecordType.Proto,
-  }, {
-    getHeadersCallback: () => [['authorization', `Bearer ${env.NOBUS_TOKEN}`],
-                               ['x-databricks-zerobus-table-name', table]],
   });
 }
 
@@ -89,6 +90,18 @@ const dataCases = {
   },
   close_signal: async (t) => around(t, 5000, 'close-all'),
   restart: async (t) => around(t, 6000, 'restart'),
+  // 300 records over ~8 s on one stream whose tokens last 3 s: nobusd closes the stream as each
+  // token expires; the SDK must reconnect with a fresh token and resend what was not acked.
+  token_refresh: async (t) => {
+    const ids = range(7000, 300); const s = await open(t, true, shortSdk);
+    for (const id of ids) {
+      await s.ingestRecordOffset(jsonRecord(id));
+      await new Promise((r) => setTimeout(r, 8000 / ids.length));
+    }
+    await s.flush();
+    await s.close();
+    return ids;
+  },
 };
 
 // 100 records, flush, the control action, 200 more, flush, close: the SDK recovers by itself.
@@ -132,8 +145,8 @@ const errorCases = {
   unknown_table: () => expectFailure(() => open(`${prefix}no_such_table`)),
 };
 
-emit({ sdk: 'typescript', package: kPackage, version, registry: 'npm', transport: 'h2c',
-       auth: 'headers provider',
+emit({ sdk: 'typescript', package: kPackage, version, registry: 'npm', transport: 'TLS (h2)',
+       auth: 'OAuth client credentials',
        notes: 'Only the native core is on npm at 1.x (the JS wrapper is stuck at 0.1.1); the driver ' +
               'loads the .node module directly. It exposes no retryable flag: non-retriable is ' +
               'judged by failing within two backoffs.' });
