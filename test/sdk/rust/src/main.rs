@@ -5,21 +5,20 @@
 //! The cases follow the SDK's example programs (github.com/databricks/zerobus-sdk, rust/examples):
 //! `json_single` / `json_batch` mirror `rust-examples-json --example json_single` / `json_batch`,
 //! `proto_single` / `proto_batch` mirror `rust-examples-proto --example proto_compiled_single` /
-//! `proto_compiled_batch` (prost message + DescriptorProto taken from a descriptor file), with the
-//! README's "Custom Authentication" headers provider instead of OAuth and `.no_tls()` (the
-//! `testing` feature) for the plaintext endpoint.
+//! `proto_compiled_batch` (prost message + DescriptorProto taken from a descriptor file), in the
+//! README's default flow: https:// endpoint and workspace URL, `.oauth(client_id, client_secret)`
+//! (the SDK fetches tokens itself), the CA trusted through the native roots (SSL_CERT_FILE).
 //!
 //! What counts as acknowledged: the offsets the SDK reported through its `AckCallback`, mapped back
 //! to the ids ingested at those offsets (one offset per `ingest_record_offset` call, one per batch).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use databricks_zerobus_ingest_sdk::{
-    AckCallback, ConnectorFactory, HeadersProvider, JsonString, JsonValue, OffsetId, ProtoMessage,
-    ZerobusError, ZerobusResult, ZerobusSdk, ZerobusStream, DEFAULT_SDK_IDENTIFIER,
+    AckCallback, ConnectorFactory, JsonString, JsonValue, OffsetId, ProtoMessage, ZerobusError,
+    ZerobusResult, ZerobusSdk, ZerobusStream, DEFAULT_SDK_IDENTIFIER,
 };
 use prost::Message;
 use prost_types::{DescriptorProto, FileDescriptorSet};
@@ -80,22 +79,6 @@ fn reading_descriptor() -> DescriptorProto {
                 .find(|m| m.name.as_deref() == Some("Reading"))
         })
         .expect("Reading in reading.descriptor")
-}
-
-/// The README's custom `HeadersProvider`: bearer token + table name header.
-struct BearerHeaders {
-    token: String,
-    table: String,
-}
-
-#[async_trait]
-impl HeadersProvider for BearerHeaders {
-    async fn get_headers(&self) -> ZerobusResult<HashMap<&'static str, String>> {
-        Ok(HashMap::from([
-            ("authorization", format!("Bearer {}", self.token)),
-            ("x-databricks-zerobus-table-name", self.table.clone()),
-        ]))
-    }
 }
 
 /// Collects what the SDK reports through its ack callback.
@@ -244,7 +227,10 @@ impl Tracked {
 
 struct Driver {
     sdk: ZerobusSdk,
-    token: String,
+    /// The token_refresh case's nobusd, which issues 3-second tokens.
+    short_sdk: ZerobusSdk,
+    client_id: String,
+    client_secret: String,
     prefix: String,
     control: Option<String>,
     http: reqwest::Client,
@@ -255,15 +241,15 @@ impl Driver {
     /// left on: a flush or a recovery that hangs fails within about a minute (defaults: 300 s
     /// flush, 5 x 15 s recovery); reconnects keep trying for 10 s of refused connections (restart).
     async fn open(&self, table: &str, format: Format) -> ZerobusResult<Tracked> {
+        self.open_on(&self.sdk, table, format).await
+    }
+
+    async fn open_on(&self, sdk: &ZerobusSdk, table: &str, format: Format) -> ZerobusResult<Tracked> {
         let acks = Arc::new(Acks::default());
-        let builder = self
-            .sdk
+        let builder = sdk
             .stream_builder()
             .table(table)
-            .headers_provider(Arc::new(BearerHeaders {
-                token: self.token.clone(),
-                table: table.to_string(),
-            }))
+            .oauth(self.client_id.clone(), self.client_secret.clone())
             .max_inflight_requests(10_000)
             .recovery(true)
             .recovery_timeout_ms(5_000)
@@ -334,12 +320,26 @@ impl Driver {
         } else {
             Format::Json
         };
+        let sdk = if case == "token_refresh" {
+            &self.short_sdk
+        } else {
+            &self.sdk
+        };
         let mut s = self
-            .open(table, format)
+            .open_on(sdk, table, format)
             .await
             .map_err(|e| describe("open stream", &e))?;
         let body = async {
             match case {
+                // 300 records over ~8 s on one stream whose tokens last 3 s: nobusd closes it as
+                // each token expires; the SDK reconnects with a new token and resends.
+                "token_refresh" => {
+                    for id in 7000..7300 {
+                        s.one(id).await.map_err(|e| describe("ingest", &e))?;
+                        tokio::time::sleep(Duration::from_millis(27)).await;
+                    }
+                    s.stream.flush().await.map_err(|e| describe("flush", &e))?;
+                }
                 // ingest_record_offset per record, wait_for_offset(last), close
                 "json_single" | "proto_single" => {
                     let from = if format == Format::Json { 0 } else { 2000 };
@@ -475,6 +475,7 @@ const DATA_CASES: &[&str] = &[
     "flush_close",
     "close_signal",
     "restart",
+    "token_refresh",
 ];
 const ERROR_CASES: &[&str] = &["bad_record", "unknown_table"];
 
@@ -500,16 +501,19 @@ async fn main() {
     // Connect directly whatever proxy variables the environment has (the SDK's documented
     // ConnectorFactory: returning None means no proxy).
     let direct: ConnectorFactory = Arc::new(|_| None);
-    let sdk = ZerobusSdk::builder()
-        .endpoint(env("NOBUS_ENDPOINT"))
-        .unity_catalog_url(env("NOBUS_WORKSPACE_URL"))
-        .no_tls()
-        .connector_factory(direct)
-        .build()
-        .expect("ZerobusSdk::builder().build()");
+    let sdk = |endpoint: &str, workspace: &str| {
+        ZerobusSdk::builder()
+            .endpoint(env(endpoint))
+            .unity_catalog_url(env(workspace))
+            .connector_factory(direct.clone())
+            .build()
+            .expect("ZerobusSdk::builder().build()")
+    };
     let driver = Driver {
-        sdk,
-        token: env("NOBUS_TOKEN"),
+        sdk: sdk("NOBUS_ENDPOINT", "NOBUS_WORKSPACE_URL"),
+        short_sdk: sdk("NOBUS_SHORT_TTL_ENDPOINT", "NOBUS_SHORT_TTL_WORKSPACE_URL"),
+        client_id: env("NOBUS_CLIENT_ID"),
+        client_secret: env("NOBUS_CLIENT_SECRET"),
         prefix: env("NOBUS_TABLE_PREFIX"),
         control: std::env::var("NOBUS_CONTROL").ok(),
         http: reqwest::Client::builder()
@@ -524,10 +528,10 @@ async fn main() {
         "{}",
         json!({
             "sdk": "rust", "package": "databricks-zerobus-ingest-sdk", "version": version,
-            "registry": "crates.io", "transport": "h2c", "auth": "headers provider",
-            "notes": "Plaintext via ZerobusSdk::builder().no_tls() (feature `testing`); acked ids \
-                      are the offsets the SDK's AckCallback reported; non_retriable is \
-                      !ZerobusError::is_retryable()",
+            "registry": "crates.io", "transport": "TLS (h2)", "auth": "OAuth client credentials",
+            "notes": "Built without the default feature webpki-version-floor (crates.io here \
+                      lacks webpki-roots 1.0.11); acked ids are the offsets the SDK's AckCallback \
+                      reported; non_retriable is !ZerobusError::is_retryable()",
         })
     );
     let wanted = |c: &str| only.as_ref().is_none_or(|o| o.contains(c));
