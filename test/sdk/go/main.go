@@ -2,31 +2,21 @@
 // pinned in go.mod) under the contract of test/sdk/README.md: JSON lines on stdout, diagnostics on
 // stderr.
 //
-// The SDK has no plaintext option (zerobus.New rejects http:// endpoints and always dials with
-// TLS), while nobusd speaks h2c. The driver therefore puts a TLS terminator of its own on loopback
-// in front of NOBUS_ENDPOINT (a self-signed certificate made at start-up, ALPN h2, bytes piped to
-// nobusd unchanged) and hands the SDK that certificate through its public WithTLSConfig option.
-// Everything else on the wire is the SDK's own.
+// The SDK's default flow, as its README shows it: zerobus.New with the https:// endpoint and
+// workspace URL, CreateStream with the service principal's client id and secret (the SDK fetches
+// OAuth tokens itself). nobusd's dev CA is trusted the way Go programs trust a CA on Linux:
+// SSL_CERT_FILE (crypto/x509's system roots).
 package main
 
 //go:generate protoc -I .. --go_out=pb --go_opt=paths=source_relative --go_opt=Mreading.proto=nobus.local/sdkdriver/pb ../reading.proto
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -88,19 +78,11 @@ func ids(from, n int64) []int64 {
 
 // ---- SDK plumbing ---------------------------------------------------------------------------
 
-// bearer is the headers provider of the contract: a static token and the table name.
-type bearer struct{ token string }
-
-func (b bearer) GetHeaders(_ context.Context, table string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + b.token,
-		"x-databricks-zerobus-table-name": table}, nil
-}
-
-func (bearer) Invalidate(context.Context, string) {}
-
 type driver struct {
 	sdk      *zerobus.SDK
-	provider bearer
+	shortSDK *zerobus.SDK // the token_refresh case's nobusd, which issues 3-second tokens
+	clientID string
+	secret   string
 }
 
 // Short timeouts so a hang fails well within a minute; recovery stays on (the default).
@@ -124,7 +106,34 @@ func streamOptions(json bool) []zerobus.StreamOption {
 }
 
 func (d *driver) open(ctx context.Context, table string, json bool) (*zerobus.Stream, error) {
-	return d.sdk.CreateStreamWithProvider(ctx, table, d.provider, streamOptions(json)...)
+	return d.sdk.CreateStream(ctx, table, d.clientID, d.secret, streamOptions(json)...)
+}
+
+// tokenRefresh: 300 records over ~8 s on one stream whose tokens last 3 s; nobusd closes the
+// stream as each token expires and the SDK must reconnect with a new token and resend.
+func tokenRefresh(ctx context.Context, d *driver, table string) ([]int64, error) {
+	idList := ids(7000, 300)
+	s, err := d.shortSDK.CreateStream(ctx, table, d.clientID, d.secret, streamOptions(true)...)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range idList {
+		if _, err = s.IngestRecordOffsetContext(ctx, jsonRecord(id)); err != nil {
+			err = fmt.Errorf("ingest %d: %w", id, err)
+			break
+		}
+		time.Sleep(8 * time.Second / time.Duration(len(idList)))
+	}
+	if err == nil {
+		err = s.FlushContext(ctx)
+	}
+	if err = closeOnError(s, err); err != nil {
+		return nil, err
+	}
+	if err := s.Close(); err != nil {
+		return nil, fmt.Errorf("close: %w", err)
+	}
+	return idList, nil
 }
 
 // ingestEach queues one record per call and returns the last offset.
@@ -292,6 +301,7 @@ var dataCases = []dataCase{
 	{"flush_close", flushClose},
 	{"close_signal", around(5000, "close-all")},
 	{"restart", around(6000, "restart")},
+	{"token_refresh", tokenRefresh},
 }
 
 type caseLine struct {
@@ -348,76 +358,6 @@ func unknownTable(ctx context.Context, d *driver, _ string) error {
 	return err
 }
 
-// ---- TLS in front of nobusd's h2c listener --------------------------------------------------
-
-// startTLSFront listens on loopback with a fresh self-signed certificate (IP SAN 127.0.0.1) and
-// pipes every accepted connection, after the TLS handshake, to backend (host:port) as plain TCP:
-// HTTP/2 over TLS and h2c with prior knowledge are the same byte stream. Returns the listener's
-// address and a pool holding the certificate.
-func startTLSFront(backend string) (string, *x509.CertPool, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return "", nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "nobus sdk-go driver"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
-		NotBefore:    time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return "", nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return "", nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	listen := os.Getenv("NOBUS_GO_TLS_LISTEN") // tests may pin the port; default: any free one
-	if listen == "" {
-		listen = "127.0.0.1:0"
-	}
-	ln, err := tls.Listen("tcp", listen, &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
-		NextProtos:   []string{"h2"}, MinVersion: tls.VersionTLS12,
-	})
-	if err != nil {
-		return "", nil, err
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go pipe(c, backend)
-		}
-	}()
-	return ln.Addr().String(), pool, nil
-}
-
-// pipe copies both ways until either side ends, then closes both (a SIGKILLed nobusd thus looks
-// to the SDK like a dropped connection, as it would without the terminator).
-func pipe(front net.Conn, backend string) {
-	defer front.Close()
-	back, err := net.DialTimeout("tcp", backend, 5*time.Second)
-	if err != nil {
-		logf("tls front: dial %s: %v", backend, err)
-		return
-	}
-	defer back.Close()
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(back, front); done <- struct{}{} }()
-	go func() { io.Copy(front, back); done <- struct{}{} }()
-	<-done
-}
-
 // ---- main -----------------------------------------------------------------------------------
 
 func sdkVersion() string {
@@ -448,31 +388,23 @@ func main() {
 		Transport string `json:"transport"`
 		Auth      string `json:"auth"`
 		Notes     string `json:"notes"`
-	}{"go", sdkModule, sdkVersion(), "Go module proxy", "TLS (driver-local terminator) -> h2c",
-		"headers provider", "pure-Go SDK; it always dials TLS (http:// endpoints are rejected), so the driver " +
-			"terminates TLS on loopback with its own certificate (WithTLSConfig) and pipes the bytes " +
-			"to nobusd's h2c port. WithStreamPausedMaxWait(2s): the SDK waits the close_stream_signal " +
-			"duration (nobusd: 30 s) before reconnecting. The cgo SDK (github.com/databricks/zerobus-sdk/go) is not served " +
-			"by the Go module proxy here."})
+	}{"go", sdkModule, sdkVersion(), "Go module proxy", "TLS (h2)", "OAuth client credentials",
+		"pure-Go SDK (no plaintext mode). WithStreamPausedMaxWait(2s): the SDK waits the " +
+			"close_stream_signal duration (nobusd: 30 s on close-all) before reconnecting. The cgo SDK " +
+			"(github.com/databricks/zerobus-sdk/go) is not served by the Go module proxy here."})
 
-	endpoint, err := url.Parse(os.Getenv("NOBUS_ENDPOINT"))
-	if err != nil || endpoint.Host == "" {
-		logf("bad NOBUS_ENDPOINT %q", os.Getenv("NOBUS_ENDPOINT"))
-		os.Exit(2)
+	newSDK := func(endpoint, workspace string) *zerobus.SDK {
+		sdk, err := zerobus.New(os.Getenv(endpoint), os.Getenv(workspace),
+			zerobus.WithApplicationName("nobus-sdk-driver"))
+		if err != nil {
+			logf("zerobus.New(%s): %v", os.Getenv(endpoint), err)
+			os.Exit(2)
+		}
+		return sdk
 	}
-	front, pool, err := startTLSFront(endpoint.Host)
-	if err != nil {
-		logf("tls front: %v", err)
-		os.Exit(2)
-	}
-	sdk, err := zerobus.New("https://"+front, os.Getenv("NOBUS_WORKSPACE_URL"),
-		zerobus.WithTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}),
-		zerobus.WithApplicationName("nobus-sdk-driver"))
-	if err != nil {
-		logf("zerobus.New: %v", err)
-		os.Exit(2)
-	}
-	d := &driver{sdk: sdk, provider: bearer{token: os.Getenv("NOBUS_TOKEN")}}
+	sdk := newSDK("NOBUS_ENDPOINT", "NOBUS_WORKSPACE_URL")
+	d := &driver{sdk: sdk, shortSDK: newSDK("NOBUS_SHORT_TTL_ENDPOINT", "NOBUS_SHORT_TTL_WORKSPACE_URL"),
+		clientID: os.Getenv("NOBUS_CLIENT_ID"), secret: os.Getenv("NOBUS_CLIENT_SECRET")}
 
 	for _, c := range dataCases {
 		if !selected(c.name) {
@@ -505,7 +437,9 @@ func main() {
 		logf("%s: %v (err=%v)", c.name, time.Since(t0).Round(time.Millisecond), err)
 		out.Encode(expectError(c.name, err))
 	}
-	if err := sdk.Close(); err != nil {
-		logf("sdk close: %v", err)
+	for _, s := range []*zerobus.SDK{d.sdk, d.shortSDK} {
+		if err := s.Close(); err != nil {
+			logf("sdk close: %v", err)
+		}
 	}
 }
