@@ -45,6 +45,8 @@ public final class Driver {
   private static String prefix;
   private static String control;
   private static String clientId;
+  /** The token_refresh case's nobusd, which issues 3-second tokens. */
+  private static ZerobusSdk shortSdk;
   private static String clientSecret;
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -65,22 +67,21 @@ public final class Driver {
 
     String endpoint = env("NOBUS_ENDPOINT", null);
     String workspace = env("NOBUS_WORKSPACE_URL", null);
-    String token = env("NOBUS_TOKEN", null);
     prefix = env("NOBUS_TABLE_PREFIX", "sdk.java.");
     control = env("NOBUS_CONTROL", "");
-    clientId = env("NOBUS_CLIENT_ID", "nobus-sdk-java");
-    clientSecret = env("NOBUS_CLIENT_SECRET", token);
+    clientId = env("NOBUS_CLIENT_ID", null);
+    clientSecret = env("NOBUS_CLIENT_SECRET", null);
 
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("sdk", "java");
     info.put("package", PACKAGE);
     info.put("version", sdkVersion());
     info.put("registry", "Maven Central");
-    info.put("transport", "h2c");
-    info.put("auth", "OAuth client credentials (POST /oidc/v1/token)");
+    info.put("transport", "TLS (h2)");
+    info.put("auth", "OAuth client credentials");
     emit(info);
-    if (endpoint == null || workspace == null || token == null) {
-      log("NOBUS_ENDPOINT, NOBUS_WORKSPACE_URL and NOBUS_TOKEN are required");
+    if (endpoint == null || workspace == null || clientId == null || clientSecret == null) {
+      log("NOBUS_ENDPOINT, NOBUS_WORKSPACE_URL, NOBUS_CLIENT_ID and NOBUS_CLIENT_SECRET are required");
       System.exit(2);
     }
 
@@ -92,6 +93,7 @@ public final class Driver {
     dataCases.put("flush_close", Driver::flushClose);
     dataCases.put("close_signal", (sdk, t) -> around(sdk, t, 5000, "close-all"));
     dataCases.put("restart", (sdk, t) -> around(sdk, t, 6000, "restart"));
+    dataCases.put("token_refresh", (sdk, t) -> tokenRefresh(t));
     Map<String, ErrorCase> errorCases = new LinkedHashMap<>();
     errorCases.put("bad_record", Driver::badRecord);
     errorCases.put("unknown_table", Driver::unknownTable);
@@ -111,7 +113,9 @@ public final class Driver {
       return t;
     });
     boolean hung = false;
-    try (ZerobusSdk sdk = new ZerobusSdk(endpoint, workspace)) {
+    shortSdk = new ZerobusSdk(env("NOBUS_SHORT_TTL_ENDPOINT", endpoint),
+        env("NOBUS_SHORT_TTL_WORKSPACE_URL", workspace));
+    try (ZerobusSdk sdk = new ZerobusSdk(endpoint, workspace); ZerobusSdk unused = shortSdk) {
       for (Map.Entry<String, DataCase> e : dataCases.entrySet()) {
         String name = e.getKey();
         if (only != null && !only.contains(name)) continue;
@@ -336,6 +340,27 @@ public final class Driver {
       s.flush();
       log(String.format("%s: 200 records + flush after %s: %.1f s", table, action,
           (System.nanoTime() - t0) / 1e9));
+    } catch (Exception e) {
+      closeQuietly(s);
+      throw e;
+    }
+    s.close();
+    return idList;
+  }
+
+  /**
+   * 300 records over ~8 s on one stream whose tokens last 3 s: nobusd closes the stream as each
+   * token expires; the SDK must reconnect with a new token and resend what was not acked.
+   */
+  static List<Long> tokenRefresh(String table) throws Exception {
+    List<Long> idList = ids(7000, 300);
+    ZerobusJsonStream s = openJson(shortSdk, table);
+    try {
+      for (long id : idList) {
+        s.ingestRecordOffset(jsonRecord(id));
+        Thread.sleep(8000 / idList.size());
+      }
+      s.flush();
     } catch (Exception e) {
       closeQuietly(s);
       throw e;
