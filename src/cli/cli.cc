@@ -28,6 +28,7 @@ int Run(int argc, char** argv) {
   RegisterBenchCommand(app);
   RegisterAuthCommands(app);
   RegisterDevCertsCommand(app);
+  RegisterTokenCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

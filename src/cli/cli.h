@@ -19,6 +19,7 @@ void RegisterIngestCommand(CLI::App& app);
 void RegisterBenchCommand(CLI::App& app);
 void RegisterAuthCommands(CLI::App& app);  // principal, grant, revoke, grants, key
 void RegisterDevCertsCommand(CLI::App& app);
+void RegisterTokenCommand(CLI::App& app);
 
 void SetExitCode(int code);
 
