@@ -196,6 +196,21 @@ TEST_F(TlsTest, NobusCommandsTrustTheCaGivenAndSayWhatToDoWithout) {
   EXPECT_EQ(StopAndReadRows(kTable), std::vector<std::string>{R"({"id":5})"});
 }
 
+TEST_F(TlsTest, DevCertsRefusesToOverwriteWithoutForce) {
+  std::string before = ReadText(certs_ + "/ca.pem");
+  auto again = cli::testing::RunNobus("dev-certs '" + certs_ + "'", dir_.path());
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+  EXPECT_EQ(ReadText(certs_ + "/ca.pem"), before);
+  auto forced = cli::testing::RunNobus("dev-certs --force --host nobus.example '" + certs_ + "'",
+                                       dir_.path());
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_NE(ReadText(certs_ + "/ca.pem"), before);
+  EXPECT_EQ(std::filesystem::status(certs_ + "/server.key").permissions() &
+                std::filesystem::perms::others_read,
+            std::filesystem::perms::none);
+}
+
 TEST_F(TlsTest, BadCertificateFilesAreRefusedAtStart) {
   std::string out;
   std::ofstream(dir_.path() + "/garbage.pem") << "not a certificate";
