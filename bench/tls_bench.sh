@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TLS vs plaintext, same run: `nobus bench` (1 KB JSON records, one record per Ingest call) against
 # a fresh nobusd per configuration, plaintext (the baseline) and TLS (`nobus dev-certs`, ECDSA
-# P-256, TLS 1.3), each at 1 stream full speed, 1 stream at 50,000 records/s (ack latency at a
+# P-256), each at 1 stream full speed, 1 stream at 50,000 records/s (ack latency at a
 # fixed load) and 16 streams into one table. Prints a markdown table and keeps it, with the raw
 # JSON lines, under build/tls-results/. Reading of the figures: doc/performance.md, "TLS".
 #
