@@ -1,5 +1,7 @@
 #include "auth/grants.h"
 
+#include <absl/strings/ascii.h>
+
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
@@ -16,17 +18,8 @@ constexpr std::pair<Privilege, std::string_view> kPrivileges[] = {
     {Privilege::kSelect, "SELECT"},          {Privilege::kModify, "MODIFY"},
     {Privilege::kAdmin, "ADMIN"},            {Privilege::kAllPrivileges, "ALL PRIVILEGES"}};
 
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string Upper(std::string_view s) { return absl::AsciiStrToUpper(std::string(s)); }
+std::string Lower(std::string_view s) { return absl::AsciiStrToLower(std::string(s)); }
 
 std::vector<std::string> Parts(std::string_view name) {
   std::vector<std::string> parts;

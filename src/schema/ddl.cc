@@ -1,5 +1,7 @@
 #include "schema/ddl.h"
 
+#include <absl/strings/ascii.h>
+
 #include <cctype>
 #include <charconv>
 #include <optional>
@@ -7,17 +9,8 @@
 namespace nobus::schema {
 namespace {
 
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string Upper(std::string_view s) { return absl::AsciiStrToUpper(std::string(s)); }
+std::string Lower(std::string_view s) { return absl::AsciiStrToLower(std::string(s)); }
 
 // A recursive-descent parser over the DDL text; `pos_` is the next unread character.
 class DdlParser {
