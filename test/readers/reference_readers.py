@@ -775,18 +775,9 @@ def run_deltalake(job, failures):
             got = table.transaction_version(app_id)
             if got != version:
                 fail("txn", f"transaction_version({app_id!r}) {got}, log {version}")
-    # history: one entry per commit file we have, operation = commitInfo.operation.
     try:
         hist = table.history()
-        got = {h.get("version"): h.get("operation") for h in hist}
-        want = set(view.commits)
-        if set(got) != want:
-            fail("history", f"versions {sorted(got)[:20]}, commit files {sorted(want)[:20]}")
-        for v in sorted(want & set(got)):
-            op = view.operation(v)
-            if op is not None and got[v] != op:
-                fail("history", f"version {v}: operation {got[v]!r}, commitInfo says {op!r}")
-                break
+        check_history(view, {h.get("version"): h.get("operation") for h in hist}, fail)
         notes.append(f"history {len(hist)}")
     except Exception as e:  # noqa: BLE001
         fail("history", error_text(e))
@@ -828,6 +819,29 @@ def run_deltalake(job, failures):
     return ", ".join(notes)
 
 
+def check_history(view, got, fail):
+    """A reader's history ({version: operation}) against the log: one entry per commit file we
+    have, operation = commitInfo.operation."""
+    want = set(view.commits)
+    if set(got) != want:
+        fail("history", f"versions {sorted(got)[:20]}, commit files {sorted(want)[:20]}")
+    for v in sorted(want & set(got)):
+        op = view.operation(v)
+        if op is not None and got[v] != op:
+            fail("history", f"version {v}: operation {got[v]!r}, commitInfo says {op!r}")
+            break
+
+
+def spark_scan(df, keep_rows):
+    """(rows, count): the rows collected when they are compared across readers; otherwise None and
+    a count made in Spark over every value of every row (a large table's rows, collected, lose
+    their task results in a 2 GB driver)."""
+    if keep_rows:
+        rows = spark_rows(df)
+        return rows, len(rows)
+    return None, df.selectExpr("count(*) AS n", "sum(length(to_json(struct(*)))) AS b").collect()[0]["n"]
+
+
 def run_spark(spark, job, failures):
     view, path = job.view, job.path
     fail = lambda check, detail: failures.add(path, "spark", check, detail)  # noqa: E731
@@ -835,12 +849,7 @@ def run_spark(spark, job, failures):
     notes = []
     try:
         df = spark.read.format("delta").load(path)
-        if job.keep_rows:
-            rows = spark_rows(df)
-            scanned = len(rows)
-        else:
-            # Too large to collect: scan every value of every row in Spark, count them there.
-            scanned = df.selectExpr("count(*) AS n", "sum(length(to_json(struct(*)))) AS b").collect()[0]["n"]
+        rows, scanned = spark_scan(df, job.keep_rows)
     except Exception as e:  # noqa: BLE001
         fail("read", error_text(e))
         return "read failed"
@@ -869,38 +878,31 @@ def run_spark(spark, job, failures):
                  f"only in Spark {sorted(theirs - ours)[:SAMPLES]}")
     try:
         hist = spark.sql(f"DESCRIBE HISTORY {quoted}").select("version", "operation").collect()
-        got = {r["version"]: r["operation"] for r in hist}
-        if set(got) != set(view.commits):
-            fail("history", f"versions {sorted(got)[:20]}, commit files {sorted(view.commits)[:20]}")
-        for v in sorted(set(view.commits) & set(got)):
-            op = view.operation(v)
-            if op is not None and got[v] != op:
-                fail("history", f"version {v}: operation {got[v]!r}, commitInfo says {op!r}")
-                break
+        check_history(view, {r["version"]: r["operation"] for r in hist}, fail)
         notes.append(f"history {len(hist)}")
     except Exception as e:  # noqa: BLE001
         fail("history", error_text(e))
     for v in job.check_versions:
         try:
             vdf = spark.sql(f"SELECT * FROM {quoted} VERSION AS OF {v}")
-            vrows = spark_rows(vdf)
+            vrows, vcount = spark_scan(vdf, job.keep_rows)
         except Exception as e:  # noqa: BLE001
             fail(f"read v{v}", error_text(e))
             continue
         want = job.counts.get(v)
-        if want is not None and len(vrows) != want:
-            fail(f"count v{v}", f"{len(vrows)} rows, log says {want}")
+        if want is not None and vcount != want:
+            fail(f"count v{v}", f"{vcount} rows, log says {want}")
         if job.keep_rows:
             job.rows[v]["spark"] = multiset(vrows)
-        notes.append(f"v{v}={len(vrows)}")
+        notes.append(f"v{v}={vcount}")
     if job.ckpt_copy:
         copy, c = job.ckpt_copy
         try:
             cdf = spark.read.format("delta").load(copy)
-            crows = spark_rows(cdf)
+            crows, ccount = spark_scan(cdf, job.keep_rows)
             if job.keep_rows:
                 job.rows[view.latest]["spark[checkpoint-only]"] = multiset(crows)
-            notes.append(f"checkpoint {c} only: {len(crows)}")
+            notes.append(f"checkpoint {c} only: {ccount}")
         except Exception as e:  # noqa: BLE001
             fail("checkpoint-only", f"copy with only checkpoint {c} and later commits: {error_text(e)}")
     return ", ".join(notes)
