@@ -220,13 +220,16 @@ absl::StatusOr<TokenClaims> Authority::Verify(std::string_view token) {
       TokenClaims claims,
       VerifyToken(token, [&](std::string_view id) { return state->Find(id); },
                   clock_->NowMicros() / 1'000'000));
-  NOBUS_RETURN_IF_ERROR(StillValid(claims));
+  NOBUS_RETURN_IF_ERROR(CheckPrincipal(*state, claims));
   return claims;
 }
 
 absl::Status Authority::StillValid(const TokenClaims& claims) {
-  std::shared_ptr<const State> state = Current();
-  const Principal* principal = state->policy.Find(claims.subject);
+  return CheckPrincipal(*Current(), claims);
+}
+
+absl::Status Authority::CheckPrincipal(const State& state, const TokenClaims& claims) {
+  const Principal* principal = state.policy.Find(claims.subject);
   if (principal == nullptr)
     return absl::UnauthenticatedError(
         Cat("principal '", claims.subject, "' of this access token was deleted"));

@@ -69,6 +69,8 @@ class Authority {
   std::shared_ptr<const State> Current();
   absl::StatusOr<std::shared_ptr<const State>> Load();
   absl::StatusOr<TokenClaims> Authorize(const State& state, const struct TokenRequest& request);
+  // Unauthenticated when the claims' principal is gone, revoked since, or the token expired.
+  absl::Status CheckPrincipal(const State& state, const TokenClaims& claims);
 
   env::FileSystem* const fs_;
   env::Clock* const clock_;

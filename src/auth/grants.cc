@@ -1,6 +1,7 @@
 #include "auth/grants.h"
 
 #include <absl/strings/ascii.h>
+#include <absl/strings/str_split.h>
 
 #include <algorithm>
 #include <cctype>
@@ -21,14 +22,9 @@ constexpr std::pair<Privilege, std::string_view> kPrivileges[] = {
 std::string Upper(std::string_view s) { return absl::AsciiStrToUpper(std::string(s)); }
 std::string Lower(std::string_view s) { return absl::AsciiStrToLower(std::string(s)); }
 
+// The lower-cased dot-separated parts of a securable name.
 std::vector<std::string> Parts(std::string_view name) {
-  std::vector<std::string> parts;
-  for (size_t start = 0;;) {
-    size_t dot = name.find('.', start);
-    parts.emplace_back(Lower(name.substr(start, dot == std::string_view::npos ? dot : dot - start)));
-    if (dot == std::string_view::npos) return parts;
-    start = dot + 1;
-  }
+  return absl::StrSplit(Lower(name), '.');
 }
 
 // True when securable `outer` is or contains `inner`.

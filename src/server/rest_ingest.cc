@@ -43,11 +43,15 @@ absl::StatusOr<int64_t> DecodeRows(const std::string& body, const schema::Record
 }
 
 absl::Status Insert(ServerContext* server, const httplib::Request& req, int64_t* rows_out) {
-  NOBUS_RETURN_IF_ERROR(server->auth().Authenticate(Authorization(req)));
-  NOBUS_ASSIGN_OR_RETURN(table::TableName name, table::ParseTableName(req.matches[1].str()));
-  NOBUS_RETURN_IF_ERROR(server->auth().AuthorizeTable(Authorization(req), name).status());
+  absl::StatusOr<table::TableName> name = table::ParseTableName(req.matches[1].str());
+  if (!name.ok()) {
+    // A caller without a valid token learns that first, not that the name is malformed.
+    NOBUS_RETURN_IF_ERROR(server->auth().Authenticate(Authorization(req)));
+    return name.status();
+  }
+  NOBUS_RETURN_IF_ERROR(server->auth().AuthorizeTable(Authorization(req), *name).status());
   NOBUS_ASSIGN_OR_RETURN(table::IngestService * ingest, server->Serving());
-  NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<const table::LiveTable> live, ingest->OpenTable(name));
+  NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<const table::LiveTable> live, ingest->OpenTable(*name));
   const int64_t started = env::SystemClock()->MonotonicNanos();
   std::string blob;
   NOBUS_ASSIGN_OR_RETURN(int64_t rows, DecodeRows(req.body, live->json_decoder(), &blob));
@@ -59,7 +63,7 @@ absl::Status Insert(ServerContext* server, const httplib::Request& req, int64_t*
                                        [durable](absl::Status s) { durable->set_value(s); }));
   absl::Status s = done.get();
   if (!s.ok()) return absl::UnavailableError(Cat("rows could not be made durable: ", s.message()));
-  const std::string table_name = name.ToString();
+  const std::string table_name = name->ToString();
   server->metrics().IngestRecords(table_name)->Add(rows);
   server->metrics().IngestBytes(table_name)->Add(static_cast<int64_t>(req.body.size()));
   server->metrics().ack_latency()->Observe((env::SystemClock()->MonotonicNanos() - started) * 1e-9);
