@@ -177,6 +177,7 @@ absl::Status ParseRemove(const Json& j, RemoveFile* r) {
   NOBUS_RETURN_IF_ERROR(GetBool(j, "extendedFileMetadata", &r->extended_file_metadata));
   NOBUS_RETURN_IF_ERROR(GetPartitionValues(j, &r->partition_values));
   NOBUS_RETURN_IF_ERROR(GetInt(j, "size", &r->size_bytes));
+  NOBUS_RETURN_IF_ERROR(GetString(j, "stats", &r->stats));
   return GetStringMap(j, "tags", false, &r->tags);
 }
 
@@ -292,6 +293,7 @@ OrderedJson RemoveJson(const RemoveFile& r) {
   if (r.partition_values) j["partitionValues"] = PartitionValuesJson(*r.partition_values);
   if (r.size_bytes) j["size"] = *r.size_bytes;
   if (!r.tags.empty()) j["tags"] = StringMapJson(r.tags);
+  if (r.stats) j["stats"] = *r.stats;
   return j;
 }
 

@@ -62,6 +62,7 @@ struct RemoveFile {
   std::optional<PartitionValues> partition_values;
   std::optional<int64_t> size_bytes;
   StringMap tags;
+  std::optional<std::string> stats;  // the removed file's stats, when the writer kept them
   bool operator==(const RemoveFile&) const = default;
 };
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "delta/checkpoint_writer.h"
+#include "delta/compaction.h"
 #include "delta/config.h"
 #include "schema/delta_json.h"
 
@@ -55,6 +56,7 @@ absl::StatusOr<std::unique_ptr<Committer>> Committer::Create(env::FileSystem* fs
                                                              const CreateTableOptions& table,
                                                              const CommitterOptions& options) {
   NOBUS_RETURN_IF_ERROR(schema::Validate(table.schema));
+  NOBUS_RETURN_IF_ERROR(ValidateProperties(table.configuration));
   NOBUS_RETURN_IF_ERROR(PartitionedRows::Create(table.schema, table.partition_columns).status());
   std::unique_ptr<Committer> c(new Committer(fs, clock, table_root, options));
   CommitActions actions;
@@ -163,9 +165,13 @@ absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds,
                                  {"partitionBy", JsonList(snapshot_.metadata().partition_columns)}};
   }
   info.is_blind_append = true;
-  int64_t bytes = 0;
-  for (const AddFile& a : adds) bytes += a.size_bytes;
+  int64_t bytes = 0, rows = 0;
+  for (const AddFile& a : adds) {
+    bytes += a.size_bytes;
+    rows += StatsNumRecords(a.stats).value_or(0);
+  }
   info.operation_metrics = {{"numFiles", std::to_string(adds.size())},
+                            {"numOutputRows", std::to_string(rows)},
                             {"numOutputBytes", std::to_string(bytes)}};
   actions.commit_info = std::move(info);
   actions.adds = std::move(adds);
@@ -173,25 +179,67 @@ absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds,
 }
 
 absl::StatusOr<CommitResult> Committer::Compact(const std::vector<std::string>& remove_paths,
-                                                std::vector<AddFile> adds) {
+                                                std::vector<AddFile> adds, bool automatic) {
   NOBUS_RETURN_IF_ERROR(RefreshIfStale());
   CommitActions actions;
   int64_t now_ms = clock_->NowMillis();
+  int64_t removed_bytes = 0, added_bytes = 0;
   for (const std::string& path : remove_paths) {
     auto it = snapshot_.files().find(path);
     if (it == snapshot_.files().end()) return absl::NotFoundError(Cat("not a live file: ", path));
-    actions.removes.push_back(RemoveFile{
-        path, now_ms, false, true, it->second.partition_values, it->second.size_bytes, {}});
+    const AddFile& live = it->second;
+    RemoveFile& r = actions.removes.emplace_back();
+    r.path = path;
+    r.deletion_timestamp_ms = now_ms;
+    r.data_change = false;
+    r.extended_file_metadata = true;
+    r.partition_values = live.partition_values;
+    r.size_bytes = live.size_bytes;
+    r.stats = live.stats;
+    removed_bytes += live.size_bytes;
   }
-  for (AddFile& a : adds) a.data_change = false;
+  for (AddFile& a : adds) {
+    a.data_change = false;
+    added_bytes += a.size_bytes;
+  }
   CommitInfo info = NewCommitInfo("OPTIMIZE");
-  info.operation_parameters = {
-      {"predicate", "[]"}, {"zOrderBy", "[]"}, {"clusteringColumns", "[]"}, {"auto", "false"}};
+  info.operation_parameters = {{"predicate", "[]"},
+                               {"zOrderBy", "[]"},
+                               {"clusteringColumns", "[]"},
+                               {"auto", automatic ? "true" : "false"}};
   info.is_blind_append = false;
   info.operation_metrics = {{"numRemovedFiles", std::to_string(remove_paths.size())},
-                            {"numAddedFiles", std::to_string(adds.size())}};
+                            {"numAddedFiles", std::to_string(adds.size())},
+                            {"numRemovedBytes", std::to_string(removed_bytes)},
+                            {"numAddedBytes", std::to_string(added_bytes)}};
   actions.commit_info = std::move(info);
   actions.adds = std::move(adds);
+  return Commit(std::move(actions));
+}
+
+absl::StatusOr<CommitResult> Committer::SetProperties(const StringMap& properties) {
+  NOBUS_RETURN_IF_ERROR(ValidateProperties(properties));
+  NOBUS_RETURN_IF_ERROR(Refresh());
+  CommitActions actions;
+  Metadata m = snapshot_.metadata();
+  for (const auto& [k, v] : properties) m.configuration[k] = v;
+  CommitInfo info = NewCommitInfo("SET TBLPROPERTIES");
+  info.operation_parameters = {{"properties", nlohmann::json(properties).dump()}};
+  info.is_blind_append = false;
+  actions.commit_info = std::move(info);
+  actions.metadata = std::move(m);
+  return Commit(std::move(actions));
+}
+
+absl::StatusOr<CommitResult> Committer::CommitOperation(std::string operation,
+                                                        StringMap parameters, StringMap metrics) {
+  NOBUS_RETURN_IF_ERROR(RefreshIfStale());
+  CommitActions actions;
+  CommitInfo info = NewCommitInfo(std::move(operation));
+  info.operation_parameters = std::move(parameters);
+  info.operation_metrics = std::move(metrics);
+  info.is_blind_append = false;
+  actions.commit_info = std::move(info);
   return Commit(std::move(actions));
 }
 

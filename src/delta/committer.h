@@ -77,6 +77,9 @@ class Committer {
 
   const Snapshot& snapshot() const { return snapshot_; }
   LogStore* store() { return &store_; }
+  env::FileSystem* fs() const { return fs_; }
+  env::Clock* clock() const { return clock_; }
+  const CommitterOptions& options() const { return options_; }
   const std::string& table_root() const { return table_root_; }
   // Reloads the latest snapshot from storage. Also done automatically before a commit when the
   // snapshot was last confirmed current more than half of delta.logRetentionDuration ago:
@@ -100,10 +103,20 @@ class Committer {
   [[nodiscard]] absl::StatusOr<CommitResult> CommitAdds(std::vector<AddFile> adds,
                                                         std::optional<Txn> txn = std::nullopt);
   // A compaction commit: removes of live files `remove_paths` and `adds`, all dataChange false
-  // (removes with extendedFileMetadata), OPTIMIZE commitInfo. NotFound when a path is not live;
-  // Aborted when a concurrent commit removed one of them first.
+  // (removes with extendedFileMetadata and the removed file's stats), OPTIMIZE commitInfo with
+  // Delta's metrics (numRemovedFiles, numAddedFiles, numRemovedBytes, numAddedBytes) and
+  // operationParameters.auto = `automatic`. NotFound when a path is not live; Aborted when a
+  // concurrent commit removed one of them first.
   [[nodiscard]] absl::StatusOr<CommitResult> Compact(const std::vector<std::string>& remove_paths,
-                                                     std::vector<AddFile> adds);
+                                                     std::vector<AddFile> adds,
+                                                     bool automatic = false);
+  // A metaData commit merging `properties` into the table's configuration (SET TBLPROPERTIES).
+  // InvalidArgument for properties ValidateProperties refuses.
+  [[nodiscard]] absl::StatusOr<CommitResult> SetProperties(const StringMap& properties);
+  // A commit holding only commitInfo (VACUUM START / VACUUM END, as Delta writes them).
+  [[nodiscard]] absl::StatusOr<CommitResult> CommitOperation(std::string operation,
+                                                             StringMap parameters,
+                                                             StringMap metrics);
   // Writes a checkpoint of the current snapshot now.
   [[nodiscard]] absl::StatusOr<LastCheckpoint> Checkpoint();
 

@@ -19,6 +19,13 @@ inline constexpr char kWriteStatsAsStructKey[] = "delta.checkpoint.writeStatsAsS
 inline constexpr char kDeletedFileRetentionKey[] = "delta.deletedFileRetentionDuration";
 inline constexpr char kNumIndexedColsKey[] = "delta.dataSkippingNumIndexedCols";
 inline constexpr char kEnableExpiredLogCleanupKey[] = "delta.enableExpiredLogCleanup";
+inline constexpr char kTargetFileSizeKey[] = "delta.targetFileSize";
+inline constexpr char kAutoCompactKey[] = "delta.autoOptimize.autoCompact";
+// nobus's own: how many small files a partition collects before auto-compaction merges them,
+// and whether and how often the node vacuums the table by itself.
+inline constexpr char kAutoCompactMinFilesKey[] = "nobus.autoCompact.minNumFiles";
+inline constexpr char kAutoVacuumKey[] = "nobus.autoVacuum.enabled";
+inline constexpr char kAutoVacuumIntervalKey[] = "nobus.autoVacuum.interval";
 
 // What nobus writes into a new table: 2-day log retention, a checkpoint every 10 commits, JSON
 // stats only in checkpoints.
@@ -37,5 +44,18 @@ int64_t LogRetentionMs(const Metadata& metadata);
 int64_t DeletedFileRetentionMs(const Metadata& metadata);
 int NumIndexedCols(const Metadata& metadata);
 bool ExpiredLogCleanupEnabled(const Metadata& metadata);
+// Compaction and vacuum settings: target file size (default 128 MiB; "134217728", "128mb",
+// "1gb"), auto-compaction (default on; "false" turns it off), files a partition collects before
+// auto-compaction (default 10), auto-vacuum (default on, every day).
+int64_t TargetFileSize(const Metadata& metadata);
+bool AutoCompactEnabled(const Metadata& metadata);
+int64_t AutoCompactMinFiles(const Metadata& metadata);
+bool AutoVacuumEnabled(const Metadata& metadata);
+int64_t AutoVacuumIntervalMs(const Metadata& metadata);
+
+// Checks table properties a user sets (at creation or later): every `delta.*` and `nobus.*` key
+// must be one nobus honours, with a value it parses (InvalidArgument naming the key, the value
+// and what is expected). Keys without those prefixes are free-form and always accepted.
+[[nodiscard]] absl::Status ValidateProperties(const StringMap& properties);
 
 }  // namespace nobus::delta

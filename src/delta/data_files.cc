@@ -28,7 +28,8 @@ std::string EscapeDirValue(const std::string& value) {
   return out;
 }
 
-// Creates `dir` (relative, maybe nested) below `root`, syncing each parent whose entries changed.
+}  // namespace
+
 absl::Status CreateDirDurably(env::FileSystem* fs, const std::string& root,
                               const std::string& dir) {
   std::string parent = root;
@@ -46,6 +47,8 @@ absl::Status CreateDirDurably(env::FileSystem* fs, const std::string& root,
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 std::optional<std::pair<int64_t, int64_t>> IntegerRange(schema::TypeKind kind) {
   switch (kind) {
@@ -146,6 +149,16 @@ int64_t PartitionedRows::num_rows() const {
   return n;
 }
 
+std::string NewDataFilePath(const std::string& partition_dir,
+                            const parquet::WriterOptions& options) {
+  std::string name = Cat("part-00000-", NewUuid(), "-c000.",
+                         options.codec == parquet::Codec::kZstd     ? "zstd."
+                         : options.codec == parquet::Codec::kSnappy ? "snappy."
+                                                                    : "",
+                         "parquet");
+  return partition_dir.empty() ? name : Cat(partition_dir, "/", name);
+}
+
 std::string PartitionDir(const std::vector<std::string>& partition_columns,
                          const PartitionValues& values) {
   std::string dir;
@@ -167,12 +180,7 @@ absl::StatusOr<std::optional<AddFile>> WriteDataFile(env::FileSystem* fs, env::C
                                                      const DataFileOptions& options) {
   if (batch.num_rows() == 0) return std::optional<AddFile>();
   NOBUS_RETURN_IF_ERROR(CreateDirDurably(fs, table_root, partition_dir));
-  std::string name = Cat("part-00000-", NewUuid(), "-c000.",
-                         options.writer.codec == parquet::Codec::kZstd     ? "zstd."
-                         : options.writer.codec == parquet::Codec::kSnappy ? "snappy."
-                                                                           : "",
-                         "parquet");
-  std::string rel = partition_dir.empty() ? name : Cat(partition_dir, "/", name);
+  std::string rel = NewDataFilePath(partition_dir, options.writer);
   std::string dir = partition_dir.empty() ? table_root : env::JoinPath(table_root, partition_dir);
   std::string full = env::JoinPath(table_root, rel);
   NOBUS_ASSIGN_OR_RETURN(parquet::FileResult result,

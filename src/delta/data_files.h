@@ -63,6 +63,15 @@ class PartitionedRows {
 std::string PartitionDir(const std::vector<std::string>& partition_columns,
                          const PartitionValues& values);
 
+// A fresh table-relative path for a data file in `partition_dir` ("" = the table root), named
+// like every data file nobus writes.
+std::string NewDataFilePath(const std::string& partition_dir, const parquet::WriterOptions& options);
+
+// Creates `dir` (table-relative, maybe nested) below `root`, syncing each parent whose entries
+// changed, so a file created in it survives a crash once the file and `dir` are synced.
+[[nodiscard]] absl::Status CreateDirDurably(env::FileSystem* fs, const std::string& root,
+                                            const std::string& dir);
+
 struct DataFileOptions {
   parquet::WriterOptions writer;
   int num_indexed_cols = 32;  // delta.dataSkippingNumIndexedCols

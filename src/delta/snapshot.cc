@@ -77,6 +77,16 @@ absl::StatusOr<int64_t> ChooseTarget(const LogListing& listing, std::optional<in
   if (*version < 0 || *version > latest)
     return absl::NotFoundError(
         Cat("version ", *version, " does not exist (latest is ", latest, ")"));
+  // The oldest version the log can still rebuild: 0 while its commit is there, else the oldest
+  // checkpoint (log retention deleted everything before it).
+  std::optional<int64_t> oldest;
+  if (!listing.commits.empty() && listing.commits.front() == 0) oldest = 0;
+  else if (!listing.checkpoints.empty()) oldest = listing.checkpoints.front();
+  if (oldest && *version < *oldest)
+    return absl::NotFoundError(
+        Cat("version ", *version, " is no longer readable: log retention (",
+            "delta.logRetentionDuration) removed its commits; the oldest readable version is ",
+            *oldest));
   return *version;
 }
 
@@ -152,7 +162,8 @@ absl::Status Snapshot::Apply(const CommitActions& actions, int64_t version) {
 void Snapshot::ApplyFileActions(const CommitActions& actions) {
   for (const RemoveFile& r : actions.removes) {
     files_.erase(r.path);
-    tombstones_[r.path] = r;
+    RemoveFile& t = tombstones_[r.path] = r;
+    t.stats.reset();  // history reads them from commits; checkpoints do not keep them
   }
   for (const AddFile& a : actions.adds) {
     tombstones_.erase(a.path);

@@ -43,7 +43,8 @@ class Snapshot {
   const schema::Schema& schema() const { return schema_; }
   // Live files by decoded path.
   const std::map<std::string, AddFile>& files() const { return files_; }
-  // Removed files still remembered (until their retention expires) by decoded path.
+  // Removed files still remembered (until their retention expires) by decoded path; their
+  // `stats` are dropped (checkpoints do not keep them either).
   const std::map<std::string, RemoveFile>& tombstones() const { return tombstones_; }
   // Latest txn version per appId.
   const std::map<std::string, int64_t>& txn_versions() const { return txn_versions_; }

@@ -1,5 +1,5 @@
-// WriteFile / WriteFileAt: cuts a RowBatch into row groups, writes every column chunk through a
-// ColumnWriter, then the footer. File layout: doc/parquet.md.
+// FileWriter (and WriteFile / WriteFileAt on top of it): cuts RowBatches into row groups, writes
+// every column chunk through a ColumnWriter, then the footer. File layout: doc/parquet.md.
 #include <algorithm>
 #include <memory>
 
@@ -19,15 +19,9 @@ std::string DefaultCreatedBy() {
   return Cat("nobus version ", NOBUS_VERSION, " (build ", NOBUS_GIT_SHA, ")");
 }
 
-// Where the next row group starts in one leaf buffer.
-struct Cursor {
-  int64_t level = 0;
-  int64_t value = 0;
-};
-
 // The range covering `rows` rows from `cursor`, advancing the cursor past it.
 ChunkRange NextRange(const LeafDescriptor& leaf, const LeafBuffer& buf, int64_t rows,
-                     Cursor* cursor) {
+                     FileWriter::Cursor* cursor) {
   ChunkRange r;
   r.level_begin = cursor->level;
   r.value_begin = cursor->value;
@@ -76,47 +70,51 @@ std::vector<FieldNullCount> RepeatedFieldNulls(const ColumnTree& tree, const Row
   return out;
 }
 
-class FileAssembler {
- public:
-  FileAssembler(env::File* file, const RowBatch& batch, const WriterOptions& options)
-      : file_(file), batch_(batch), options_(options), tree_(BuildColumnTree(batch.schema())) {
-    if (options_.created_by.empty()) options_.created_by = DefaultCreatedBy();
-    for (const LeafDescriptor& leaf : tree_.leaves) {
-      writers_.push_back(std::make_unique<ColumnWriter>(leaf, options_));
-    }
-    cursors_.resize(tree_.leaves.size());
-    result_.leaves.resize(tree_.leaves.size());
+}  // namespace
+
+FileWriter::FileWriter(env::File* file, const schema::Schema& schema, const WriterOptions& options)
+    : file_(file), options_(options), tree_(std::make_unique<ColumnTree>(BuildColumnTree(schema))), schema_(schema) {
+  if (options_.created_by.empty()) options_.created_by = DefaultCreatedBy();
+  for (const LeafDescriptor& leaf : tree_->leaves) {
+    writers_.push_back(std::make_unique<ColumnWriter>(leaf, options_));
   }
+  result_.leaves.resize(tree_->leaves.size());
+  for (const RepeatedFieldRef& ref : tree_->repeated_fields)
+    result_.repeated_fields.push_back(FieldNullCount{ref.path, 0});
+}
 
-  absl::StatusOr<FileResult> Run();
+FileWriter::~FileWriter() = default;
 
- private:
-  absl::Status Append(std::string_view data) {
-    NOBUS_RETURN_IF_ERROR(file_->Append(data));
-    offset_ += static_cast<int64_t>(data.size());
-    return absl::OkStatus();
+absl::StatusOr<std::unique_ptr<FileWriter>> FileWriter::Open(env::File* file,
+                                                             const schema::Schema& schema,
+                                                             const WriterOptions& options) {
+  if (options.codec != Codec::kUncompressed && options.codec != Codec::kSnappy &&
+      options.codec != Codec::kZstd) {
+    return absl::InvalidArgumentError(Cat("unsupported codec ", static_cast<int>(options.codec)));
   }
-  absl::Status WriteRowGroup(int64_t rows);
+  NOBUS_RETURN_IF_ERROR(schema::Validate(schema));
+  NOBUS_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  if (size != 0) return absl::FailedPreconditionError("Parquet output file is not empty");
+  std::unique_ptr<FileWriter> w(new FileWriter(file, schema, options));
+  NOBUS_RETURN_IF_ERROR(w->Append(std::string_view(kMagic, 4)));
+  return w;
+}
 
-  env::File* file_;
-  const RowBatch& batch_;
-  WriterOptions options_;
-  ColumnTree tree_;
-  std::vector<std::unique_ptr<ColumnWriter>> writers_;
-  std::vector<Cursor> cursors_;
-  std::vector<RowGroupResult> row_groups_;
-  FileResult result_;
-  int64_t offset_ = 0;
-};
+absl::Status FileWriter::Append(std::string_view data) {
+  NOBUS_RETURN_IF_ERROR(file_->Append(data));
+  offset_ += static_cast<int64_t>(data.size());
+  return absl::OkStatus();
+}
 
-absl::Status FileAssembler::WriteRowGroup(int64_t rows) {
+absl::Status FileWriter::WriteRowGroup(const RowBatch& batch, int64_t rows,
+                                       std::vector<Cursor>* cursors) {
   RowGroupResult rg;
   rg.num_rows = rows;
-  rg.chunks.resize(tree_.leaves.size());
-  for (size_t i = 0; i < tree_.leaves.size(); ++i) {
-    ChunkRange range = NextRange(tree_.leaves[i], batch_.leaf(i), rows, &cursors_[i]);
+  rg.chunks.resize(tree_->leaves.size());
+  for (size_t i = 0; i < tree_->leaves.size(); ++i) {
+    ChunkRange range = NextRange(tree_->leaves[i], batch.leaf(i), rows, &(*cursors)[i]);
     NOBUS_RETURN_IF_ERROR(writers_[i]->WriteChunk(
-        batch_.leaf(i), range, offset_, [this](std::string_view b) { return Append(b); },
+        batch.leaf(i), range, offset_, [this](std::string_view b) { return Append(b); },
         &rg.chunks[i]));
     MergeStats(rg.chunks[i].stats, &result_.leaves[i]);
   }
@@ -124,39 +122,41 @@ absl::Status FileAssembler::WriteRowGroup(int64_t rows) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<FileResult> FileAssembler::Run() {
-  NOBUS_ASSIGN_OR_RETURN(uint64_t size, file_->Size());
-  if (size != 0) return absl::FailedPreconditionError("Parquet output file is not empty");
-  if (batch_.leaves().size() != tree_.leaves.size()) {
-    return absl::InternalError("RowBatch leaves do not match its schema");
+absl::Status FileWriter::Add(const RowBatch& batch) {
+  if (finished_) return absl::FailedPreconditionError("Parquet file already finished");
+  if (batch.schema() != schema_ || batch.leaves().size() != tree_->leaves.size()) {
+    return absl::InvalidArgumentError("RowBatch schema differs from the file's schema");
   }
-  NOBUS_RETURN_IF_ERROR(Append(std::string_view(kMagic, 4)));
-  const int64_t per_group = RowsPerGroup(batch_, options_);
-  for (int64_t row = 0; row < batch_.num_rows(); row += per_group) {
-    NOBUS_RETURN_IF_ERROR(WriteRowGroup(std::min(per_group, batch_.num_rows() - row)));
+  std::vector<Cursor> cursors(tree_->leaves.size());
+  const int64_t per_group = RowsPerGroup(batch, options_);
+  for (int64_t row = 0; row < batch.num_rows(); row += per_group) {
+    NOBUS_RETURN_IF_ERROR(WriteRowGroup(batch, std::min(per_group, batch.num_rows() - row), &cursors));
   }
+  std::vector<FieldNullCount> nulls = RepeatedFieldNulls(*tree_, batch);
+  for (size_t i = 0; i < nulls.size(); ++i) result_.repeated_fields[i].null_count += nulls[i].null_count;
+  result_.num_rows += batch.num_rows();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<FileResult> FileWriter::Finish() {
+  if (finished_) return absl::FailedPreconditionError("Parquet file already finished");
+  finished_ = true;
   std::string footer;
-  EncodeFileMetaData(tree_, row_groups_, options_.codec, options_.created_by, &footer);
+  EncodeFileMetaData(*tree_, row_groups_, options_.codec, options_.created_by, &footer);
   PutFixed32(&footer, static_cast<uint32_t>(footer.size()));
   footer.append(kMagic, 4);
   NOBUS_RETURN_IF_ERROR(Append(footer));
   result_.size_bytes = static_cast<uint64_t>(offset_);
-  result_.num_rows = batch_.num_rows();
   result_.num_row_groups = static_cast<int>(row_groups_.size());
-  result_.repeated_fields = RepeatedFieldNulls(tree_, batch_);
   return std::move(result_);
 }
 
-}  // namespace
-
 absl::StatusOr<FileResult> WriteFile(env::File* file, const RowBatch& batch,
                                      const WriterOptions& options) {
-  if (options.codec != Codec::kUncompressed && options.codec != Codec::kSnappy &&
-      options.codec != Codec::kZstd) {
-    return absl::InvalidArgumentError(Cat("unsupported codec ", static_cast<int>(options.codec)));
-  }
-  FileAssembler assembler(file, batch, options);
-  return assembler.Run();
+  NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<FileWriter> writer,
+                         FileWriter::Open(file, batch.schema(), options));
+  NOBUS_RETURN_IF_ERROR(writer->Add(batch));
+  return writer->Finish();
 }
 
 absl::StatusOr<FileResult> WriteFileAt(env::FileSystem* fs, const std::string& path,

@@ -20,6 +20,8 @@
 
 namespace nobus::parquet {
 
+class FileReader;
+
 // One leaf column of the schema (a primitive at the end of a path through structs, lists, maps).
 struct LeafDescriptor {
   std::vector<std::string> path;  // Parquet path_in_schema, e.g. {"tags","list","element"}
@@ -63,6 +65,7 @@ class RowBatch {
 
  private:
   friend class RowBuilder;
+  friend absl::Status AppendFileRows(const FileReader& file, RowBatch* batch);
   RowBatch() = default;
   schema::Schema schema_;
   std::vector<LeafDescriptor> leaves_;

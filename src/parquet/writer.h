@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,53 @@ struct FileResult {
   int num_row_groups = 0;
   std::vector<LeafStats> leaves;  // parallel to RowBatch::leaves()
   std::vector<FieldNullCount> repeated_fields;
+};
+
+struct ColumnTree;
+class ColumnWriter;
+struct RowGroupResult;
+
+// Writes one Parquet file from any number of RowBatches of one schema, so a large file never
+// needs all its rows in memory at once (compaction streams small files into one). Lifecycle: Open
+// (writes the magic) -> Add* (each batch becomes one or more row groups, cut at
+// row_group_size_bytes) -> Finish (footer; the FileResult covers every batch). Nothing is synced:
+// the caller syncs the file. Not thread-safe; holds `file` unowned. After an error the file is
+// garbage (the caller deletes it).
+class FileWriter {
+ public:
+  // InvalidArgument for an unsupported codec or invalid schema; FailedPrecondition when `file`
+  // is not empty.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<FileWriter>> Open(
+      env::File* file, const schema::Schema& schema, const WriterOptions& options = {});
+  ~FileWriter();
+
+  // InvalidArgument when the batch's schema is not the file's.
+  [[nodiscard]] absl::Status Add(const RowBatch& batch);
+  [[nodiscard]] absl::StatusOr<FileResult> Finish();
+  // Bytes written so far.
+  int64_t bytes_written() const { return offset_; }
+
+  // Where the next row group starts in one leaf buffer of the batch being added.
+  struct Cursor {
+    int64_t level = 0;
+    int64_t value = 0;
+  };
+
+ private:
+  FileWriter(env::File* file, const schema::Schema& schema, const WriterOptions& options);
+  [[nodiscard]] absl::Status Append(std::string_view data);
+  [[nodiscard]] absl::Status WriteRowGroup(const RowBatch& batch, int64_t rows,
+                                           std::vector<Cursor>* cursors);
+
+  env::File* file_;
+  WriterOptions options_;
+  std::unique_ptr<ColumnTree> tree_;
+  schema::Schema schema_;
+  std::vector<std::unique_ptr<ColumnWriter>> writers_;
+  std::vector<RowGroupResult> row_groups_;
+  FileResult result_;
+  int64_t offset_ = 0;
+  bool finished_ = false;
 };
 
 // Writes `batch` to `file` (which must be empty) as a complete Parquet file: row groups split at
