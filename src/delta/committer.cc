@@ -49,6 +49,7 @@ Committer::Committer(env::FileSystem* fs, env::Clock* clock, std::string table_r
       options_(std::move(options)),
       store_(fs, table_root_) {
   if (options_.engine_info.empty()) options_.engine_info = Cat("nobus/", NOBUS_VERSION);
+  if (!options_.node_id.empty()) options_.engine_info += Cat(" node/", options_.node_id);
 }
 
 absl::StatusOr<std::unique_ptr<Committer>> Committer::Create(env::FileSystem* fs, env::Clock* clock,

@@ -44,6 +44,7 @@ struct CreateTableOptions {
 
 struct CommitterOptions {
   std::string engine_info;  // empty: "nobus/<version>"
+  std::string node_id;      // when set, engineInfo ends in " node/<node_id>" (which node wrote it)
   int max_attempts = 15;
   parquet::WriterOptions writer;
   bool write_checkpoints = true;

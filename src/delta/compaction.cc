@@ -80,12 +80,13 @@ std::vector<CompactionBin> PlanCompaction(const Snapshot& snapshot, CompactionMo
 }
 
 absl::StatusOr<AddFile> RewriteFiles(env::FileSystem* fs, env::Clock* clock,
-                                     const std::string& table_root, const Snapshot& snapshot,
-                                     const CompactionBin& bin, const DataFileOptions& options,
-                                     const std::function<void()>& pause) {
+                                     const std::string& table_root, const schema::Schema& schema,
+                                     const Metadata& metadata, const CompactionBin& bin,
+                                     const DataFileOptions& options,
+                                     const std::function<bool()>& pause) {
   NOBUS_ASSIGN_OR_RETURN(
       std::unique_ptr<PartitionedRows> layout,
-      PartitionedRows::Create(snapshot.schema(), snapshot.metadata().partition_columns));
+      PartitionedRows::Create(schema, metadata.partition_columns));
   NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<parquet::RowBatch> batch,
                          parquet::RowBatch::Create(layout->data_schema()));
   int64_t expected_rows = 0;
@@ -94,7 +95,7 @@ absl::StatusOr<AddFile> RewriteFiles(env::FileSystem* fs, env::Clock* clock,
     if (!n) return absl::FailedPreconditionError(Cat("data file ", f.path, " has no numRecords"));
     expected_rows += *n;
   }
-  const std::string dir = PartitionDir(snapshot.metadata().partition_columns, bin.partition);
+  const std::string dir = PartitionDir(metadata.partition_columns, bin.partition);
   NOBUS_RETURN_IF_ERROR(CreateDirDurably(fs, table_root, dir));
   const std::string rel = NewDataFilePath(dir, options.writer);
   const std::string full = env::JoinPath(table_root, rel);
@@ -104,7 +105,7 @@ absl::StatusOr<AddFile> RewriteFiles(env::FileSystem* fs, env::Clock* clock,
                            parquet::FileWriter::Open(file.get(), layout->data_schema(),
                                                      options.writer));
     for (const AddFile& f : bin.inputs) {
-      if (pause) pause();
+      if (pause && !pause()) return absl::CancelledError("compaction cancelled");
       NOBUS_ASSIGN_OR_RETURN(std::string bytes, env::ReadFile(fs, env::JoinPath(table_root, f.path)));
       absl::StatusOr<parquet::FileReader> reader = parquet::FileReader::Open(std::move(bytes));
       absl::Status st = reader.ok() ? parquet::AppendFileRows(*reader, batch.get()) : reader.status();

@@ -16,6 +16,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "common/status.h"
@@ -44,16 +47,18 @@ int64_t CountSmallFiles(const Snapshot& snapshot);
 // back (parquet/read_rows.h) and streamed into the output, which is cut into row groups of
 // options.writer.row_group_size_bytes, so memory stays near one row group plus one input file.
 // The output is fsynced with its directory and returned as an add (dataChange false, full
-// statistics) that is not yet committed. The rows written must equal the inputs' numRecords
+// statistics) that is not yet committed. `schema` and `metadata` are the table's (as in the
+// snapshot the bin was planned from). The rows written must equal the inputs' numRecords
 // (DataLoss otherwise); a file written under another schema is FailedPrecondition. `pause` is
-// called between input files (the caller may sleep there to yield to ingest). On error nothing
-// is left behind.
+// called before each input file: the caller may sleep there to yield to ingest, and returns
+// false to give up (Cancelled). On error nothing is left behind.
 [[nodiscard]] absl::StatusOr<AddFile> RewriteFiles(env::FileSystem* fs, env::Clock* clock,
                                                    const std::string& table_root,
-                                                   const Snapshot& snapshot,
+                                                   const schema::Schema& schema,
+                                                   const Metadata& metadata,
                                                    const CompactionBin& bin,
                                                    const DataFileOptions& options,
-                                                   const std::function<void()>& pause = {});
+                                                   const std::function<bool()>& pause = {});
 
 // numRecords of a stats JSON document, if it has one.
 std::optional<int64_t> StatsNumRecords(const std::optional<std::string>& stats);

@@ -51,7 +51,7 @@ class MaintenanceTest : public ::testing::Test {
   int Compact(Committer* c, CompactionMode mode) {
     int bins = 0;
     for (const CompactionBin& bin : PlanCompaction(c->snapshot(), mode)) {
-      auto add = RewriteFiles(&fs_, &clock_, "/t", c->snapshot(), bin, {});
+      auto add = RewriteFiles(&fs_, &clock_, "/t", c->snapshot().schema(), c->snapshot().metadata(), bin, {});
       EXPECT_TRUE(add.ok()) << add.status();
       std::vector<std::string> paths;
       for (const AddFile& f : bin.inputs) paths.push_back(f.path);

@@ -147,17 +147,20 @@ absl::StatusOr<TableInfo> Catalog::Load(const TableName& name) {
   info.table_id = snapshot->metadata().id;
   info.created_at_ms = snapshot->metadata().created_time_ms.value_or(0);
   info.version = snapshot->version();
+  info.properties = snapshot->metadata().configuration;
   return info;
 }
 
 absl::StatusOr<TableInfo> Catalog::Create(const TableName& name, const schema::Schema& schema,
-                                          const std::vector<std::string>& partition_columns) {
+                                          const std::vector<std::string>& partition_columns,
+                                          const std::map<std::string, std::string>& properties) {
   NOBUS_ASSIGN_OR_RETURN(TableName n, Normalize(name));
   std::lock_guard<std::mutex> l(mu_);
   std::string dir = TableDir(n);
   NOBUS_ASSIGN_OR_RETURN(bool exists, IsTable(dir));
   if (exists) return absl::AlreadyExistsError(Cat("table '", n.ToString(), "' already exists"));
-  delta::CreateTableOptions options{.schema = schema, .partition_columns = partition_columns};
+  delta::CreateTableOptions options{
+      .schema = schema, .partition_columns = partition_columns, .configuration = properties};
   auto committer = delta::Committer::Create(fs_, clock_, dir, options);
   if (absl::IsAlreadyExists(committer.status()))
     return absl::AlreadyExistsError(Cat("table '", n.ToString(), "' already exists"));

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,6 +47,7 @@ struct TableInfo {
   std::string table_id;          // Delta metaData.id: a re-created table gets a new one
   int64_t created_at_ms = 0;
   int64_t version = 0;  // latest Delta version when read
+  std::map<std::string, std::string> properties;  // Delta table properties (metaData.configuration)
 };
 
 class Catalog {
@@ -54,9 +56,12 @@ class Catalog {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Catalog>> Open(env::FileSystem* fs,
                                                                     env::Clock* clock,
                                                                     std::string root);
-  // AlreadyExists; InvalidArgument for a bad schema or partition column.
-  [[nodiscard]] absl::StatusOr<TableInfo> Create(const TableName& name, const schema::Schema& schema,
-                                                 const std::vector<std::string>& partition_columns);
+  // AlreadyExists; InvalidArgument for a bad schema, partition column or table property
+  // (`properties` are merged over nobus's defaults, see delta/config.h).
+  [[nodiscard]] absl::StatusOr<TableInfo> Create(
+      const TableName& name, const schema::Schema& schema,
+      const std::vector<std::string>& partition_columns,
+      const std::map<std::string, std::string>& properties = {});
   // NotFound ("table 'a.b.c' does not exist; create it with POST /api/2.1/unity-catalog/tables").
   [[nodiscard]] absl::StatusOr<TableInfo> Get(const TableName& name);
   // Tables of one catalog (and schema, when given), sorted by name.

@@ -66,6 +66,7 @@ absl::Status IngestService::Start() {
   NOBUS_RETURN_IF_ERROR(fs_->CreateDirs(data_dir_));
   NOBUS_ASSIGN_OR_RETURN(std::string node_id, LoadOrCreateNodeId(fs_, data_dir_));
   wal_id_ = Cat("nobus-wal-", node_id);
+  node_id_ = node_id;
   NOBUS_ASSIGN_OR_RETURN(catalog_, Catalog::Open(fs_, clock_, env::JoinPath(data_dir_, "tables")));
   NOBUS_ASSIGN_OR_RETURN(wal_,
                          wal::Wal::Open(fs_, clock_, env::JoinPath(data_dir_, "wal"), options_.wal));
@@ -86,6 +87,8 @@ absl::Status IngestService::Start() {
   }
   NOBUS_RETURN_IF_ERROR(Recover());
   if (options_.background_flush) flusher_ = std::thread(&IngestService::FlusherLoop, this);
+  if (options_.background_flush && options_.maintenance.enabled)
+    maintainer_ = std::thread(&IngestService::MaintenanceLoop, this);
   return absl::OkStatus();
 }
 
@@ -105,7 +108,8 @@ Catalog* IngestService::catalog() { return catalog_.get(); }
 const std::string& IngestService::wal_id() const { return wal_id_; }
 
 absl::StatusOr<std::shared_ptr<TableState>> IngestService::LoadTable(const TableInfo& info) {
-  auto committer = delta::Committer::Open(fs_, clock_, info.storage_location);
+  auto committer = delta::Committer::Open(fs_, clock_, info.storage_location,
+                                         delta::CommitterOptions{.node_id = node_id_});
   if (!committer.ok())
     return Annotate(committer.status(), Cat("opening table '", info.name.ToString(), "'"));
   NOBUS_ASSIGN_OR_RETURN(auto decoder, schema::RecordDecoder::ForJson(info.schema));
@@ -188,7 +192,10 @@ void IngestService::AdjustHeldLocked(int64_t delta) {
   if (delta == 0) return;
   held_bytes_ += delta;
   if (held_bytes_gauge_ != nullptr) held_bytes_gauge_->Set(static_cast<double>(held_bytes_));
-  if (delta < 0) room_cv_.notify_all();
+  if (delta < 0) {
+    room_cv_.notify_all();
+    maintenance_cv_.notify_all();  // a compaction waiting for ingest to catch up
+  }
 }
 
 absl::Status IngestService::Append(const LiveTable& table, std::string blob, int64_t num_rows,
@@ -283,8 +290,11 @@ absl::Status IngestService::Close() {
     room_cv_.notify_all();
     inflight_cv_.wait(l, [&] { return inflight_ == 0; });
     stop_flusher_ = true;
+    stop_maintenance_ = true;
   }
   flusher_cv_.notify_all();
+  maintenance_cv_.notify_all();
+  if (maintainer_.joinable()) maintainer_.join();
   if (flusher_.joinable()) flusher_.join();
   absl::Status st = Flush(/*all=*/true);
   absl::Status wal_st = wal_->Close();

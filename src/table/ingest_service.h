@@ -30,6 +30,8 @@
 
 #include "common/metrics.h"
 #include "common/status.h"
+#include "delta/history.h"
+#include "delta/vacuum.h"
 #include "env/env.h"
 #include "schema/record_decoder.h"
 #include "table/catalog.h"
@@ -40,6 +42,25 @@ namespace nobus::table {
 
 class TableState;
 struct BufferedBlob;
+
+// Table upkeep done by the node itself (maintenance.cc): auto-compaction and auto-vacuum of the
+// tables it has open, one job at a time on one low-priority thread.
+struct MaintenanceOptions {
+  bool enabled = true;  // runs only with background_flush (tests on a ManualClock drive it)
+  int64_t check_interval_ms = 10'000;       // how often open tables are checked for work
+  int64_t first_vacuum_delay_ms = 600'000;  // a table's first automatic vacuum after it opens
+  int nice = 10;                            // the thread's nice value: ingest gets the CPU first
+};
+
+// What one OPTIMIZE did: the table's live files and bytes before and after, and the work.
+struct CompactionReport {
+  int64_t files_before = 0, bytes_before = 0;
+  int64_t files_after = 0, bytes_after = 0;
+  int64_t files_removed = 0, files_added = 0;  // rewritten inputs and new outputs
+  int64_t bytes_rewritten = 0;                 // input bytes read and rewritten
+  int commits = 0;                             // OPTIMIZE commits (one per bin)
+  int64_t version = -1;                        // the table's version afterwards
+};
 
 struct IngestOptions {
   int64_t flush_interval_ms = 1000;                 // a table's rows are committed this often
@@ -56,6 +77,7 @@ struct IngestOptions {
   // Run the flusher thread. Off only where the owner calls FlushDue/FlushAll itself (tests on an
   // env::ManualClock, which a background flush would race).
   bool background_flush = true;
+  MaintenanceOptions maintenance;
 };
 
 // A table open for writing, shared by the streams writing it. Immutable; cheap to copy around.
@@ -109,6 +131,24 @@ class IngestService {
   // with its rows.
   [[nodiscard]] absl::Status DropTable(const TableName& name);
 
+  // Table upkeep (maintenance.cc). Each runs as the node's one maintenance job at a time (waiting
+  // for a running one) and never holds up ingest commits for longer than a commit. NotFound for
+  // an unknown table.
+  //
+  // OPTIMIZE: bin-packs every partition's files below delta.targetFileSize (CompactionMode kFull)
+  // and commits each bin through the table's committer; returns when committed.
+  [[nodiscard]] absl::StatusOr<CompactionReport> Optimize(const TableName& name);
+  // VACUUM (delta/vacuum.h), with its own committer for the VACUUM START/END commits.
+  [[nodiscard]] absl::StatusOr<delta::VacuumResult> Vacuum(const TableName& name,
+                                                           const delta::VacuumOptions& options);
+  // The newest `limit` commits (all when <= 0), newest first.
+  [[nodiscard]] absl::StatusOr<std::vector<delta::HistoryEntry>> History(const TableName& name,
+                                                                        int64_t limit);
+  // Sets Delta table properties (a metaData commit through the table's committer, so ingest
+  // commits never conflict with it). InvalidArgument names a property nobus refuses.
+  [[nodiscard]] absl::Status SetTableProperties(const TableName& name,
+                                                const std::map<std::string, std::string>& properties);
+
   // What the flusher thread does when it wakes: commits every table whose oldest buffered row has
   // waited flush_interval_ms by the clock, or whose buffer passed flush_threshold_bytes, then
   // releases the WAL. Public so tests driving an env::ManualClock can run it deterministically.
@@ -147,6 +187,20 @@ class IngestService {
   [[nodiscard]] absl::Status ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
                                         std::string_view blob);  // requires flush_mu_
 
+  // Maintenance (maintenance.cc).
+  void MaintenanceLoop();
+  // One auto-compaction round and, when due, an auto-vacuum of every open table; metrics.
+  void MaintainTables();
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<TableState>> FindOrOpen(const TableName& name);
+  // Plans (kAuto or kFull) and rewrites the table's bins, committing each; requires
+  // maintenance_mu_.
+  [[nodiscard]] absl::StatusOr<CompactionReport> CompactLocked(TableState* table, bool automatic);
+  [[nodiscard]] absl::StatusOr<delta::VacuumResult> VacuumLocked(
+      TableState* table, const delta::VacuumOptions& options);  // requires maintenance_mu_
+  // Between input files of a compaction: waits while ingest needs the node (buffers half full);
+  // false when the service is closing.
+  bool YieldToIngest();
+
   // Flushing (flusher.cc).
   void FlusherLoop();
   int64_t NextWakeMs();  // requires mu_
@@ -167,8 +221,9 @@ class IngestService {
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<wal::Wal> wal_;
 
-  // Lock order: close_mu_ -> table_ops_mu_ -> flush_mu_ -> mu_.
+  // Lock order: close_mu_ -> maintenance_mu_ -> table_ops_mu_ -> flush_mu_ -> mu_.
   std::mutex close_mu_;      // serializes Close
+  std::mutex maintenance_mu_;  // one maintenance job (compaction, vacuum) at a time
   std::mutex table_ops_mu_;  // serializes loading tables in OpenTable and DropTable
   std::mutex flush_mu_;      // one flush at a time; guards committers and WAL release
   std::mutex mu_;            // tables_, their buffers and flags, and the fields below
@@ -186,6 +241,10 @@ class IngestService {
   bool closed_ = false;  // guarded by close_mu_
   absl::Status close_status_;
   std::thread flusher_;
+  std::thread maintainer_;
+  std::condition_variable maintenance_cv_;  // stop_maintenance_ set (with mu_)
+  bool stop_maintenance_ = false;           // guarded by mu_
+  std::string node_id_;
 
   // Node buffer metrics (null without a registry); thread-safe.
   Gauge* held_bytes_gauge_ = nullptr;

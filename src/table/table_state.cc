@@ -47,6 +47,19 @@ TableMetrics TableMetrics::Register(MetricsRegistry* r, const std::string& table
                                  "Bytes of acknowledged rows waiting for the table's next commit.", l);
   m.commit_failures = r->GetCounter("nobus_commit_failures_total",
                                     "Failed commits of buffered rows (retried next interval).", l);
+  m.live_files = r->GetGauge("nobus_table_live_files", "Data files in the table's latest version.", l);
+  m.live_bytes = r->GetGauge("nobus_table_live_bytes", "Bytes of the table's live data files.", l);
+  m.small_files = r->GetGauge("nobus_table_small_files",
+                              "Live files below half of delta.targetFileSize (compaction input).", l);
+  m.compactions = r->GetCounter("nobus_table_compactions_total",
+                                "OPTIMIZE commits this node made to the table.", l);
+  m.compaction_bytes_rewritten = r->GetCounter(
+      "nobus_table_compaction_bytes_rewritten_total", "Data file bytes compaction rewrote.", l);
+  m.files_vacuumed = r->GetCounter("nobus_table_files_vacuumed_total",
+                                   "Data files VACUUM deleted from the table.", l);
+  m.seconds_since_compaction = r->GetGauge(
+      "nobus_table_seconds_since_compaction",
+      "Seconds since this node last compacted the table (since it opened it, if never).", l);
   return m;
 }
 

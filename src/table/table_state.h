@@ -57,6 +57,14 @@ struct TableMetrics {
   Histogram* time_to_table_seconds = nullptr;
   Gauge* buffered_bytes = nullptr;
   Counter* commit_failures = nullptr;
+  // Table upkeep (maintenance.cc).
+  Gauge* live_files = nullptr;
+  Gauge* live_bytes = nullptr;
+  Gauge* small_files = nullptr;
+  Counter* compactions = nullptr;
+  Counter* compaction_bytes_rewritten = nullptr;
+  Counter* files_vacuumed = nullptr;
+  Gauge* seconds_since_compaction = nullptr;
 
   static TableMetrics Register(MetricsRegistry* registry, const std::string& table);
 };
@@ -83,6 +91,11 @@ class TableState final : public LiveTable {
   // Guarded by IngestService::flush_mu_.
   std::unique_ptr<delta::Committer> committer;
   bool needs_refresh = false;  // a commit failed: reload the snapshot before the next one
+
+  // Guarded by IngestService::maintenance_mu_.
+  int64_t opened_at_ms = 0;          // wall clock when the node opened the table
+  int64_t last_compaction_ms = 0;    // 0: none since it was opened
+  int64_t last_vacuum_ms = 0;        // 0: none since it was opened
 
   const TableMetrics metrics;
 
