@@ -1,9 +1,13 @@
 // `nobus table create|get|list|drop`: the table API of a running nobusd (HTTP, Unity Catalog
 // REST shapes; doc/server.md). The schema is typed as SQL (--columns "id BIGINT NOT NULL, ...")
 // and sent as UC columns with type_text and the exact type_json.
+// `nobus table optimize|vacuum|history|set-properties`: table upkeep through nobusd's
+// /admin/v1/tables/{name}/... endpoints.
 #include <httplib.h>
 
 #include <cstdio>
+#include <ctime>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -33,10 +37,10 @@ Remote& remote() {
 // Sends one request; returns the parsed JSON body of a 2xx answer, else an error with the
 // server's error_code and message (or how to start the server when it is unreachable).
 absl::StatusOr<json> Call(const std::string& method, const std::string& path,
-                          const std::string& body = "") {
+                          const std::string& body = "", int read_timeout_s = 60) {
   httplib::Client client = HttpClient(remote().server);
   client.set_connection_timeout(5);
-  client.set_read_timeout(60);
+  client.set_read_timeout(read_timeout_s);
   httplib::Headers headers;
   if (!remote().token.empty()) headers.emplace("Authorization", Cat("Bearer ", remote().token));
   httplib::Result res = method == "POST"     ? client.Post(path, headers, body, "application/json")
@@ -54,8 +58,21 @@ absl::StatusOr<json> Call(const std::string& method, const std::string& path,
       Cat("HTTP ", res->status, code.empty() ? "" : " ", code, ": ", message));
 }
 
+// KEY=VALUE arguments as a properties object.
+absl::StatusOr<json> ParseProperties(const std::vector<std::string>& pairs) {
+  json out = json::object();
+  for (const std::string& p : pairs) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return absl::InvalidArgumentError(Cat("property '", p, "' must be KEY=VALUE"));
+    out[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return out;
+}
+
 absl::Status RunCreate(const std::string& name, const std::string& columns,
-                       const std::vector<std::string>& partition_by) {
+                       const std::vector<std::string>& partition_by,
+                       const std::vector<std::string>& properties) {
   std::vector<std::string> parts;
   for (size_t start = 0, dot;; start = dot + 1) {
     dot = name.find('.', start);
@@ -87,6 +104,8 @@ absl::Status RunCreate(const std::string& name, const std::string& columns,
   }
   json body = {{"catalog_name", parts[0]}, {"schema_name", parts[1]},       {"name", parts[2]},
                {"table_type", "MANAGED"},  {"data_source_format", "DELTA"}, {"columns", cols}};
+  NOBUS_ASSIGN_OR_RETURN(json props, ParseProperties(properties));
+  if (!props.empty()) body["properties"] = props;
   NOBUS_ASSIGN_OR_RETURN(json info, Call("POST", kTablesPath, body.dump()));
   std::printf("created %s at %s\n", info.value("full_name", name).c_str(),
               info.value("storage_location", "?").c_str());
@@ -109,6 +128,98 @@ void PrintTable(const json& info) {
     for (const std::string& p : partitions) std::printf(" %s", p.c_str());
     std::printf("\n");
   }
+  std::printf("  properties:\n");
+  const json properties = info.value("properties", json::object());
+  for (const auto& [k, v] : properties.items())
+    std::printf("    %s = %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+}
+
+std::string Bytes(int64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+std::string AdminPath(const std::string& name, const char* what) {
+  return Cat("/admin/v1/tables/", name, "/", what);
+}
+
+absl::Status RunOptimize(const std::string& name) {
+  std::fprintf(stderr, "optimizing %s (waits for the node's maintenance job to finish)...\n",
+               name.c_str());
+  NOBUS_ASSIGN_OR_RETURN(json r, Call("POST", AdminPath(name, "optimize"), "", 24 * 3600));
+  int64_t commits = r.value("commits", 0);
+  if (commits == 0) {
+    std::printf("%s: nothing to compact (%lld files, %s)\n", name.c_str(),
+                static_cast<long long>(r.value("files_before", 0LL)),
+                Bytes(r.value("bytes_before", 0LL)).c_str());
+    return absl::OkStatus();
+  }
+  std::printf("%s: %lld files (%s) -> %lld files (%s); rewrote %lld files in %lld commits, now "
+              "at version %lld\n",
+              name.c_str(), static_cast<long long>(r.value("files_before", 0LL)),
+              Bytes(r.value("bytes_before", 0LL)).c_str(),
+              static_cast<long long>(r.value("files_after", 0LL)),
+              Bytes(r.value("bytes_after", 0LL)).c_str(),
+              static_cast<long long>(r.value("files_removed", 0LL)),
+              static_cast<long long>(commits), static_cast<long long>(r.value("version", 0LL)));
+  return absl::OkStatus();
+}
+
+absl::Status RunVacuum(const std::string& name, std::optional<double> retain_hours, bool dry_run,
+                       bool force) {
+  json body = {{"dry_run", dry_run}, {"force", force}};
+  if (retain_hours) body["retain_hours"] = *retain_hours;
+  NOBUS_ASSIGN_OR_RETURN(json r, Call("POST", AdminPath(name, "vacuum"), body.dump(), 24 * 3600));
+  const json files = r.value("files", json::array());
+  if (dry_run)
+    for (const json& f : files) std::printf("%s\n", f.get<std::string>().c_str());
+  std::fprintf(dry_run ? stderr : stdout,
+               "%s: %s %zu of %lld files (%s, %lld never committed), retention %.1f hours\n",
+               name.c_str(), dry_run ? "would delete" : "deleted", files.size(),
+               static_cast<long long>(r.value("files_scanned", 0LL)),
+               Bytes(r.value("bytes", 0LL)).c_str(), static_cast<long long>(r.value("orphans", 0LL)),
+               r.value("retain_hours", 0.0));
+  return absl::OkStatus();
+}
+
+std::string When(const json& ts) {
+  if (!ts.is_number_integer()) return "?";
+  std::time_t secs = ts.get<int64_t>() / 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string OrDash(const json& v) { return v.is_number_integer() ? std::to_string(v.get<int64_t>()) : "-"; }
+
+absl::Status RunHistory(const std::string& name, int64_t limit) {
+  NOBUS_ASSIGN_OR_RETURN(json r, Call("GET", Cat(AdminPath(name, "history"), "?limit=", limit)));
+  std::printf("%-8s %-20s %-18s %9s %9s %10s %10s %11s  %s\n", "VERSION", "TIME (UTC)",
+              "OPERATION", "+FILES", "-FILES", "+ROWS", "-ROWS", "TABLE ROWS", "WRITER");
+  for (const json& e : r.value("history", json::array())) {
+    std::printf("%-8lld %-20s %-18s %9lld %9lld %10lld %10s %11s  %s\n",
+                static_cast<long long>(e.value("version", 0LL)), When(e["timestamp"]).c_str(),
+                e.value("operation", "").c_str(), static_cast<long long>(e.value("files_added", 0LL)),
+                static_cast<long long>(e.value("files_removed", 0LL)),
+                static_cast<long long>(e.value("rows_added", 0LL)), OrDash(e["rows_removed"]).c_str(),
+                OrDash(e["table_rows"]).c_str(), e.value("engine_info", "").c_str());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunSetProperties(const std::string& name, const std::vector<std::string>& pairs) {
+  NOBUS_ASSIGN_OR_RETURN(json props, ParseProperties(pairs));
+  NOBUS_ASSIGN_OR_RETURN(json info, Call("POST", AdminPath(name, "properties"),
+                                         json{{"properties", props}}.dump()));
+  PrintTable(info);
+  return absl::OkStatus();
 }
 
 absl::Status RunList(const std::string& scope) {
@@ -138,7 +249,9 @@ void OnRun(CLI::App* cmd, const char* name, Fn fn) {
 
 void RegisterTableCommand(CLI::App& app) {
   auto* table = app.add_subcommand(
-      "table", "Create, show, list and drop tables of a running nobusd (its HTTP table API).");
+      "table",
+      "Create, show, list, drop and maintain (optimize, vacuum, history, set-properties) tables "
+      "of a running nobusd (its HTTP API).");
   table->require_subcommand(1);
   table->add_option("--server", remote().server, "nobusd HTTP address")
       ->capture_default_str()
@@ -148,7 +261,10 @@ void RegisterTableCommand(CLI::App& app) {
       ->envname("NOBUS_TOKEN");
 
   static std::string name, columns, scope;
-  static std::vector<std::string> partition_by;
+  static std::vector<std::string> partition_by, properties;
+  static int64_t limit = 20;
+  static std::optional<double> retain_hours;
+  static bool dry_run = false, force = false;
   auto* create = table->add_subcommand("create", "Create a Delta table.");
   create->add_option("name", name, "catalog.schema.table")->required();
   create
@@ -156,7 +272,9 @@ void RegisterTableCommand(CLI::App& app) {
                    "Columns as SQL, e.g. \"id BIGINT NOT NULL, msg STRING, ts TIMESTAMP\"")
       ->required();
   create->add_option("--partition-by", partition_by, "Partition columns (top-level primitives)");
-  OnRun(create, "create", [] { return RunCreate(name, columns, partition_by); });
+  create->add_option("--property", properties,
+                     "Table property KEY=VALUE (repeatable), e.g. delta.targetFileSize=64mb");
+  OnRun(create, "create", [] { return RunCreate(name, columns, partition_by, properties); });
 
   auto* get = table->add_subcommand("get", "Show a table: columns, partitioning, location.");
   get->add_option("name", name, "catalog.schema.table")->required();
@@ -169,6 +287,37 @@ void RegisterTableCommand(CLI::App& app) {
   auto* list = table->add_subcommand("list", "List the tables of a catalog or schema.");
   list->add_option("scope", scope, "CATALOG or CATALOG.SCHEMA")->required();
   OnRun(list, "list", [] { return RunList(scope); });
+
+  auto* optimize = table->add_subcommand(
+      "optimize", "Compact the table's small files into files near delta.targetFileSize now.");
+  optimize->add_option("name", name, "catalog.schema.table")->required();
+  OnRun(optimize, "optimize", [] { return RunOptimize(name); });
+
+  auto* vacuum = table->add_subcommand(
+      "vacuum", "Delete data files no version inside the retention needs (and crash orphans).");
+  vacuum->add_option("name", name, "catalog.schema.table")->required();
+  vacuum->add_option("--retain-hours", retain_hours,
+                     "Keep files needed by versions this recent (default: the table's "
+                     "delta.deletedFileRetentionDuration, 7 days)");
+  vacuum->add_flag("--dry-run", dry_run, "List what would be deleted; delete nothing");
+  vacuum->add_flag("--force", force,
+                   "Allow --retain-hours below delta.deletedFileRetentionDuration (readers of "
+                   "older versions may then fail)");
+  OnRun(vacuum, "vacuum", [] { return RunVacuum(name, retain_hours, dry_run, force); });
+
+  auto* history = table->add_subcommand(
+      "history", "Show the table's commits, newest first: operation, files and rows, writer.");
+  history->add_option("name", name, "catalog.schema.table")->required();
+  history->add_option("--limit", limit, "How many commits (0: all still in the log)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  OnRun(history, "history", [] { return RunHistory(name, limit); });
+
+  auto* set_props = table->add_subcommand(
+      "set-properties", "Set Delta table properties, e.g. delta.targetFileSize=64mb.");
+  set_props->add_option("name", name, "catalog.schema.table")->required();
+  set_props->add_option("properties", properties, "KEY=VALUE ...")->required();
+  OnRun(set_props, "set-properties", [] { return RunSetProperties(name, properties); });
 
   auto* drop = table->add_subcommand("drop", "Drop a table and delete its data.");
   drop->add_option("name", name, "catalog.schema.table")->required();

@@ -93,7 +93,8 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
       "max_buffered_bytes", "drain_timeout_ms", "log_level",
       "tokens",            "tls_cert",          "tls_key",
       "tls_client_ca",     "insecure",          "auth_dir",
-      "token_ttl_s",       "principals",        "grants"};
+      "token_ttl_s",       "principals",        "grants",
+      "maintenance",       "maintenance_interval_ms"};
   for (const auto& [k, v] : doc.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
       return KeyError(origin, k, "is unknown (see doc/server.md for the keys)");
@@ -116,11 +117,15 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
                           std::pair{"tls_client_ca", &config.tls_client_ca},
                           std::pair{"auth_dir", &config.auth_dir}})
     NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, key, out));
-  if (doc.contains("insecure")) {
-    if (!doc["insecure"].is_boolean()) return KeyError(origin, "insecure", "must be a boolean");
-    config.insecure = doc["insecure"].get<bool>();
+  for (auto [key, out] : {std::pair{"insecure", &config.insecure},
+                          std::pair{"maintenance", &config.maintenance}}) {
+    if (!doc.contains(key)) continue;
+    if (!doc[key].is_boolean()) return KeyError(origin, key, "must be a boolean");
+    *out = doc[key].get<bool>();
   }
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "token_ttl_s", &config.token_ttl_s));
+  NOBUS_RETURN_IF_ERROR(
+      ReadPositive(doc, origin, "maintenance_interval_ms", &config.maintenance_interval_ms));
   if (doc.contains("principals") || doc.contains("grants")) {
     json policy = json::object();
     for (const char* key : {"principals", "grants"})

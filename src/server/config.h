@@ -34,6 +34,10 @@ struct ServerConfig {
   // Shutdown and close-all: how long streams get to finish their in-flight acks (also the
   // duration announced in close_stream_signal).
   int64_t drain_timeout_ms = 30000;
+  // Table upkeep by the node itself (auto-compaction, auto-vacuum; table/ingest_service.h) and
+  // how often it checks the open tables.
+  bool maintenance = true;
+  int64_t maintenance_interval_ms = 10000;
   std::string log_level = "info";
   // Static bearer tokens (the simple mode). With none, and no service principal (below), the
   // server is open: allowed on loopback addresses only, unless `insecure`.
@@ -62,7 +66,7 @@ struct ServerConfig {
 
 // Reads a JSON config file. Keys: data_dir, grpc_listen, http_listen, flush_interval_ms,
 // max_message_bytes, max_inflight_bytes_per_stream, max_buffered_bytes, drain_timeout_ms,
-// log_level, tokens, tls_cert, tls_key, tls_client_ca, insecure, auth_dir, token_ttl_s,
+// maintenance, maintenance_interval_ms, log_level, tokens, tls_cert, tls_key, tls_client_ca, insecure, auth_dir, token_ttl_s,
 // principals, grants. Unknown
 // keys and wrong types are InvalidArgument naming the key ("config file x.json: key
 // 'flush_interval_ms' must be a positive integer"); a missing file is NotFound.

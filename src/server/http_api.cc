@@ -17,6 +17,10 @@ HttpError ErrorFor(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kInvalidArgument:
       return {400, "INVALID_PARAMETER_VALUE"};
+    case absl::StatusCode::kFailedPrecondition:
+      return {400, "INVALID_STATE"};
+    case absl::StatusCode::kAborted:
+      return {409, "ABORTED"};
     case absl::StatusCode::kUnauthenticated:
       return {401, "UNAUTHENTICATED"};
     case absl::StatusCode::kPermissionDenied:
@@ -38,6 +42,7 @@ const char* ApiOf(const std::string& path) {
   if (path.starts_with("/zerobus/")) return "rest";
   if (path.starts_with("/api/2.1/unity-catalog/")) return "table_api";
   if (path.starts_with("/oidc/")) return "token";
+  if (path.starts_with("/admin/v1/tables/")) return "table_admin";
   return nullptr;
 }
 
@@ -95,6 +100,7 @@ HttpApi::HttpApi(ServerContext* server, StreamRegistry* streams, auth::HttpTls* 
   AddTableRoutes(http_.get(), server_);
   AddIngestRoutes(http_.get(), server_);
   AddTokenRoutes(http_.get(), server_);
+  AddTableAdminRoutes(http_.get(), server_);
 }
 
 HttpApi::~HttpApi() { Stop(); }

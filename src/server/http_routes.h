@@ -1,6 +1,7 @@
 // Internal to src/server: the HTTP route groups and their shared reply helpers. Errors use the
 // Unity Catalog / Databricks REST error shape {"error_code": ..., "message": ...}:
-//   InvalidArgument 400 INVALID_PARAMETER_VALUE, Unauthenticated 401 UNAUTHENTICATED,
+//   InvalidArgument 400 INVALID_PARAMETER_VALUE, FailedPrecondition 400 INVALID_STATE,
+//   Aborted 409 ABORTED, Unauthenticated 401 UNAUTHENTICATED,
 //   PermissionDenied 403 PERMISSION_DENIED, NotFound 404 TABLE_DOES_NOT_EXIST,
 //   AlreadyExists 409 TABLE_ALREADY_EXISTS, ResourceExhausted 429 REQUEST_LIMIT_EXCEEDED,
 //   Unavailable 503 TEMPORARILY_UNAVAILABLE, anything else 500 INTERNAL_ERROR.
@@ -24,6 +25,8 @@ void AddTableRoutes(httplib::Server* http, ServerContext* server);
 void AddIngestRoutes(httplib::Server* http, ServerContext* server);
 // POST /oidc/v1/token (token_api.cc).
 void AddTokenRoutes(httplib::Server* http, ServerContext* server);
+// POST /admin/v1/tables/{name}/optimize|vacuum|properties, GET .../history (table_admin_api.cc).
+void AddTableAdminRoutes(httplib::Server* http, ServerContext* server);
 
 void ReplyJson(httplib::Response& res, int http_status, const nlohmann::json& body);
 void ReplyError(httplib::Response& res, const absl::Status& status);

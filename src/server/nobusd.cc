@@ -30,6 +30,8 @@ struct Flags {
   bool insecure = false;
   std::string auth_dir;
   int64_t token_ttl_s = 0;
+  bool no_maintenance = false;
+  int64_t maintenance_interval_ms = 0;
 };
 
 void AddFlags(CLI::App& app, Flags* f) {
@@ -65,6 +67,13 @@ void AddFlags(CLI::App& app, Flags* f) {
   app.add_option("--token-ttl-s", f->token_ttl_s,
                  "Lifetime of the access tokens POST /oidc/v1/token issues (default 3600)")
       ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  app.add_flag("--no-maintenance", f->no_maintenance,
+               "Do not compact or vacuum tables in the background (`nobus table optimize` and "
+               "`vacuum` still work)");
+  app.add_option("--maintenance-interval-ms", f->maintenance_interval_ms,
+                 "How often open tables are checked for small files to compact and a due vacuum "
+                 "(default 10000)")
+      ->check(CLI::PositiveNumber);
 }
 
 // Loads the file, applies flags over it, validates. Prints the error and returns false on failure.
@@ -88,6 +97,9 @@ bool BuildConfig(const CLI::App& app, const Flags& f, ServerConfig* config) {
   if (f.insecure) config->insecure = true;
   if (app.count("--auth-dir")) config->auth_dir = f.auth_dir;
   if (app.count("--token-ttl-s")) config->token_ttl_s = f.token_ttl_s;
+  if (f.no_maintenance) config->maintenance = false;
+  if (app.count("--maintenance-interval-ms"))
+    config->maintenance_interval_ms = f.maintenance_interval_ms;
   absl::StatusOr<auth::Policy> existing =
       auth::LoadPolicyFile(env::PosixFileSystem(), config->auth_directory());
   absl::Status valid =

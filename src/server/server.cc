@@ -125,6 +125,8 @@ absl::Status Server::Recover() {
   table::IngestOptions options;
   options.flush_interval_ms = config.flush_interval_ms;
   options.max_buffered_bytes = config.max_buffered_bytes;
+  options.maintenance.enabled = config.maintenance;
+  options.maintenance.check_interval_ms = config.maintenance_interval_ms;
   options.metrics = &metrics_;
   // A request's row blob may be larger than its message (e.g. varints widened): leave room.
   options.wal.max_record_bytes =

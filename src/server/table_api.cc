@@ -29,7 +29,8 @@ void Create(ServerContext* server, const httplib::Request& req, httplib::Respons
   absl::Status auth = server->auth().AuthorizeTableAdmin(Authorization(req), create->name);
   if (!auth.ok()) return ReplyError(res, auth);
   absl::StatusOr<table::TableInfo> info =
-      (*ingest)->catalog()->Create(create->name, create->schema, create->partition_columns);
+      (*ingest)->catalog()->Create(create->name, create->schema, create->partition_columns,
+                                   create->properties);
   if (!info.ok()) return ReplyError(res, info.status());
   NOBUS_LOG_INFO("table created table={} location={}", info->name.ToString(),
                  info->storage_location);

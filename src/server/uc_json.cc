@@ -154,6 +154,14 @@ absl::StatusOr<CreateTableRequest> ParseCreateTable(const json& body) {
                          table::ParseTableName(Cat(catalog, ".", schema_name, ".", name)));
   NOBUS_RETURN_IF_ERROR(
       ParseColumns(body.contains("columns") ? body["columns"] : json(nullptr), &out));
+  if (body.contains("properties") && !body["properties"].is_null()) {
+    const json& props = body["properties"];
+    if (!props.is_object()) return Bad("\"properties\" must be an object of string values");
+    for (const auto& [k, v] : props.items()) {
+      if (!v.is_string()) return Bad(Cat("property '", k, "' must be a string"));
+      out.properties[k] = v.get<std::string>();
+    }
+  }
   return out;
 }
 
@@ -170,6 +178,18 @@ std::string UcTypeName(const DataType& t) {
       return schema::DdlKeyword(t.kind);
   }
 }
+
+namespace {
+
+// The table's Delta properties plus the version it was read at.
+json Properties(const table::TableInfo& info) {
+  json out = json::object();
+  for (const auto& [k, v] : info.properties) out[k] = v;
+  out["nobus.delta_version"] = std::to_string(info.version);
+  return out;
+}
+
+}  // namespace
 
 json TableInfoToJson(const table::TableInfo& info) {
   json columns = json::array();
@@ -201,7 +221,7 @@ json TableInfoToJson(const table::TableInfo& info) {
           {"storage_location", info.storage_location},
           {"table_id", info.table_id},
           {"created_at", info.created_at_ms},
-          {"properties", {{"nobus.delta_version", std::to_string(info.version)}}}};
+          {"properties", Properties(info)}};
 }
 
 }  // namespace nobus::server

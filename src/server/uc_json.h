@@ -6,6 +6,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -20,10 +21,12 @@ struct CreateTableRequest {
   table::TableName name;
   schema::Schema schema;
   std::vector<std::string> partition_columns;  // in partition_index order
+  std::map<std::string, std::string> properties;  // Delta table properties ("properties")
 };
 
 // InvalidArgument naming the key or column and the problem (missing names, table_type other than
-// MANAGED, data_source_format other than DELTA, unknown types, duplicate partition_index).
+// MANAGED, data_source_format other than DELTA, unknown types, duplicate partition_index,
+// "properties" that is not an object of strings).
 [[nodiscard]] absl::StatusOr<CreateTableRequest> ParseCreateTable(const nlohmann::json& body);
 
 // UC TableInfo: name, catalog_name, schema_name, full_name, table_type, data_source_format,

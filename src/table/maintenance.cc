@@ -138,9 +138,9 @@ absl::StatusOr<CompactionReport> IngestService::Optimize(const TableName& name) 
 absl::StatusOr<delta::VacuumResult> IngestService::VacuumLocked(
     TableState* t, const delta::VacuumOptions& options) {
   const std::string name = t->info().name.ToString();
-  delta::CommitterOptions copts = t->committer->options();
   NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<delta::Committer> c,
-                         delta::Committer::Open(fs_, clock_, t->info().storage_location, copts));
+                         delta::Committer::Open(fs_, clock_, t->info().storage_location,
+                                                delta::CommitterOptions{.node_id = node_id_}));
   absl::StatusOr<delta::VacuumResult> result = delta::Vacuum(c.get(), options);
   if (!result.ok()) return Annotate(result.status(), Cat("vacuuming table '", name, "'"));
   if (!options.dry_run) {
