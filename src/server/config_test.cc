@@ -9,7 +9,7 @@ TEST(ConfigTest, ParsesEveryKey) {
   auto c = ParseConfigJson(R"({"data_dir": "/d", "grpc_listen": "0.0.0.0:1", "http_listen":
       "[::1]:2", "flush_interval_ms": 250, "max_message_bytes": 1000,
       "max_inflight_bytes_per_stream": 5000, "max_buffered_bytes": 9000, "drain_timeout_ms": 7,
-      "log_level": "warn",
+      "log_level": "warn", "maintenance": false, "maintenance_interval_ms": 500,
       "tokens": [{"token": "t1", "tables": ["main.default.*"]}, {"token": "a", "admin": true}]})",
                            "test");
   ASSERT_TRUE(c.ok()) << c.status();
@@ -22,6 +22,8 @@ TEST(ConfigTest, ParsesEveryKey) {
   EXPECT_EQ(c->max_buffered_bytes, 9000);
   EXPECT_EQ(c->drain_timeout_ms, 7);
   EXPECT_EQ(c->log_level, "warn");
+  EXPECT_FALSE(c->maintenance);
+  EXPECT_EQ(c->maintenance_interval_ms, 500);
   ASSERT_EQ(c->tokens.size(), 2u);
   EXPECT_EQ(c->tokens[0].tables, std::vector<std::string>{"main.default.*"});
   EXPECT_FALSE(c->tokens[0].admin);
@@ -35,6 +37,9 @@ TEST(ConfigTest, EmptyObjectKeepsDefaults) {
   EXPECT_EQ(c->http_listen, "127.0.0.1:7071");
   EXPECT_EQ(c->data_dir, "./data");
   EXPECT_EQ(c->flush_interval_ms, 1000);
+  EXPECT_TRUE(c->maintenance);
+  EXPECT_EQ(c->maintenance_interval_ms, 10000);
+  EXPECT_FALSE(ParseConfigJson(R"({"maintenance": "yes"})", "test").ok());
 }
 
 TEST(ConfigTest, WrongTypeNamesTheKey) {
