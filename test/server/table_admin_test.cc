@@ -27,6 +27,17 @@ std::string Admin(const char* what, const std::string& table = kTable) {
 class TableAdminTest : public ServerTest {
  protected:
   std::string Root() { return TableRoot(server_->data_dir(), kTable); }
+  // Creates main.default.events (id BIGINT, name STRING) with table properties.
+  HttpReply CreateEvents(const json& properties) {
+    return HttpCall(*server_, "POST", "/api/2.1/unity-catalog/tables",
+                    json{{"catalog_name", "main"},
+                         {"schema_name", "default"},
+                         {"name", "events"},
+                         {"columns", json::array({{{"name", "id"}, {"type_text", "bigint"}},
+                                                  {{"name", "name"}, {"type_text", "string"}}})},
+                         {"properties", properties}}
+                        .dump());
+  }
   // Inserts ids [first, first + n) in one request and waits for the commit holding them.
   void Insert(int64_t first, int n) {
     json rows = json::array();
@@ -56,15 +67,7 @@ class TableAdminTest : public ServerTest {
 };
 
 TEST_F(TableAdminTest, OptimizeVacuumHistoryAndPropertiesOverHttp) {
-  HttpReply created = HttpCall(
-      *server_, "POST", "/api/2.1/unity-catalog/tables",
-      json{{"catalog_name", "main"},
-           {"schema_name", "default"},
-           {"name", "events"},
-           {"columns", json::array({{{"name", "id"}, {"type_text", "bigint"}},
-                                    {{"name", "name"}, {"type_text", "string"}}})},
-           {"properties", {{"delta.autoOptimize.autoCompact", "false"}, {"team", "ops"}}}}
-          .dump());
+  HttpReply created = CreateEvents({{"delta.autoOptimize.autoCompact", "false"}, {"team", "ops"}});
   ASSERT_EQ(created.status, 200) << created.body.dump();
   EXPECT_EQ(created.body["properties"]["team"], "ops");
   for (int i = 0; i < 6; ++i) Insert(i * 10, 10);
@@ -129,16 +132,8 @@ TEST_F(TableAdminTest, AuthIsRequiredWhenTokensAreConfigured) {
 }
 
 TEST_F(TableAdminTest, EveryVersionInsideTheRetentionWindowReadsWithTheRowsItsHistorySays) {
-  HttpReply created = HttpCall(
-      *server_, "POST", "/api/2.1/unity-catalog/tables",
-      json{{"catalog_name", "main"},
-           {"schema_name", "default"},
-           {"name", "events"},
-           {"columns", json::array({{{"name", "id"}, {"type_text", "bigint"}},
-                                    {{"name", "name"}, {"type_text", "string"}}})},
-           {"properties",
-            {{"delta.checkpointInterval", "4"}, {"delta.logRetentionDuration", "interval 1 day"}}}}
-          .dump());
+  HttpReply created = CreateEvents(
+      {{"delta.checkpointInterval", "4"}, {"delta.logRetentionDuration", "interval 1 day"}});
   ASSERT_EQ(created.status, 200) << created.body.dump();
   int64_t next = 0;
   for (int i = 0; i < 5; ++i, next += 7) Insert(next, 7);
