@@ -12,11 +12,12 @@ namespace nobus::delta {
 namespace {
 
 // The live files of each partition, smallest first (ties by path, so plans are deterministic).
-std::map<PartitionValues, std::vector<const AddFile*>> ByPartition(const Snapshot& snapshot,
-                                                                   int64_t below_bytes) {
+std::map<PartitionValues, std::vector<const AddFile*>> ByPartition(
+    const Snapshot& snapshot, int64_t below_bytes, const std::set<std::string>& skip) {
   std::map<PartitionValues, std::vector<const AddFile*>> out;
   for (const auto& [path, add] : snapshot.files())
-    if (add.size_bytes < below_bytes) out[add.partition_values].push_back(&add);
+    if (add.size_bytes < below_bytes && !skip.contains(path))
+      out[add.partition_values].push_back(&add);
   for (auto& [values, files] : out) {
     std::sort(files.begin(), files.end(), [](const AddFile* a, const AddFile* b) {
       return a->size_bytes != b->size_bytes ? a->size_bytes < b->size_bytes : a->path < b->path;
@@ -47,11 +48,12 @@ int64_t CountSmallFiles(const Snapshot& snapshot) {
   return n;
 }
 
-std::vector<CompactionBin> PlanCompaction(const Snapshot& snapshot, CompactionMode mode) {
+std::vector<CompactionBin> PlanCompaction(const Snapshot& snapshot, CompactionMode mode,
+                                          const std::set<std::string>& skip) {
   const int64_t target = TargetFileSize(snapshot.metadata());
   std::vector<CompactionBin> bins;
   if (mode == CompactionMode::kFull) {
-    for (const auto& [values, files] : ByPartition(snapshot, target)) {
+    for (const auto& [values, files] : ByPartition(snapshot, target, skip)) {
       CompactionBin bin{values, {}, 0};
       for (const AddFile* f : files) {
         if (!bin.inputs.empty() && bin.input_bytes + f->size_bytes > target) {
@@ -65,7 +67,7 @@ std::vector<CompactionBin> PlanCompaction(const Snapshot& snapshot, CompactionMo
     return bins;
   }
   const size_t min_files = static_cast<size_t>(AutoCompactMinFiles(snapshot.metadata()));
-  for (const auto& [values, files] : ByPartition(snapshot, target / 2)) {
+  for (const auto& [values, files] : ByPartition(snapshot, target / 2, skip)) {
     if (files.size() < min_files) continue;
     CompactionBin bin{values, {}, 0};
     for (const AddFile* f : files) {
@@ -83,7 +85,8 @@ absl::StatusOr<AddFile> RewriteFiles(env::FileSystem* fs, env::Clock* clock,
                                      const std::string& table_root, const schema::Schema& schema,
                                      const Metadata& metadata, const CompactionBin& bin,
                                      const DataFileOptions& options,
-                                     const std::function<bool()>& pause) {
+                                     const std::function<bool()>& pause,
+                                     std::string* bad_input) {
   NOBUS_ASSIGN_OR_RETURN(
       std::unique_ptr<PartitionedRows> layout,
       PartitionedRows::Create(schema, metadata.partition_columns));
@@ -92,7 +95,10 @@ absl::StatusOr<AddFile> RewriteFiles(env::FileSystem* fs, env::Clock* clock,
   int64_t expected_rows = 0;
   for (const AddFile& f : bin.inputs) {
     std::optional<int64_t> n = StatsNumRecords(f.stats);
-    if (!n) return absl::FailedPreconditionError(Cat("data file ", f.path, " has no numRecords"));
+    if (!n) {
+      if (bad_input != nullptr) *bad_input = f.path;
+      return absl::FailedPreconditionError(Cat("data file ", f.path, " has no numRecords"));
+    }
     expected_rows += *n;
   }
   const std::string dir = PartitionDir(metadata.partition_columns, bin.partition);
@@ -109,7 +115,10 @@ absl::StatusOr<AddFile> RewriteFiles(env::FileSystem* fs, env::Clock* clock,
       NOBUS_ASSIGN_OR_RETURN(std::string bytes, env::ReadFile(fs, env::JoinPath(table_root, f.path)));
       absl::StatusOr<parquet::FileReader> reader = parquet::FileReader::Open(std::move(bytes));
       absl::Status st = reader.ok() ? parquet::AppendFileRows(*reader, batch.get()) : reader.status();
-      if (!st.ok()) return Annotate(st, Cat("reading data file ", f.path));
+      if (!st.ok()) {
+        if (bad_input != nullptr && !absl::IsNotFound(st)) *bad_input = f.path;
+        return Annotate(st, Cat("reading data file ", f.path));
+      }
       if (batch->ByteSize() >= options.writer.row_group_size_bytes) {
         NOBUS_RETURN_IF_ERROR(writer->Add(*batch));
         batch->Clear();

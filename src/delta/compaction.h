@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,9 @@ struct CompactionBin {
   int64_t input_bytes = 0;
 };
 
-std::vector<CompactionBin> PlanCompaction(const Snapshot& snapshot, CompactionMode mode);
+// Files in `skip` (paths) are left out: e.g. files an earlier rewrite could not read.
+std::vector<CompactionBin> PlanCompaction(const Snapshot& snapshot, CompactionMode mode,
+                                          const std::set<std::string>& skip = {});
 
 // Live files below half the target size (what auto-compaction waits to merge), for metrics.
 int64_t CountSmallFiles(const Snapshot& snapshot);
@@ -51,14 +54,17 @@ int64_t CountSmallFiles(const Snapshot& snapshot);
 // snapshot the bin was planned from). The rows written must equal the inputs' numRecords
 // (DataLoss otherwise); a file written under another schema is FailedPrecondition. `pause` is
 // called before each input file: the caller may sleep there to yield to ingest, and returns
-// false to give up (Cancelled). On error nothing is left behind.
+// false to give up (Cancelled). On error nothing is left behind; when an input file is the
+// reason (not readable as a file of this table, or without numRecords), its path is stored in
+// `*bad_input` so the caller can plan without it.
 [[nodiscard]] absl::StatusOr<AddFile> RewriteFiles(env::FileSystem* fs, env::Clock* clock,
                                                    const std::string& table_root,
                                                    const schema::Schema& schema,
                                                    const Metadata& metadata,
                                                    const CompactionBin& bin,
                                                    const DataFileOptions& options,
-                                                   const std::function<bool()>& pause = {});
+                                                   const std::function<bool()>& pause = {},
+                                                   std::string* bad_input = nullptr);
 
 // numRecords of a stats JSON document, if it has one.
 std::optional<int64_t> StatsNumRecords(const std::optional<std::string>& stats);

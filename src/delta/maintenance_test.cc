@@ -12,6 +12,7 @@
 #include "delta/vacuum.h"
 #include "env/mem_env.h"
 #include "parquet/reader.h"
+#include "parquet/row_batch.h"
 
 namespace nobus::delta {
 namespace {
@@ -132,6 +133,42 @@ TEST_F(MaintenanceTest, AutoCompactionWaitsForMinFilesAndDoublesFiles) {
   std::vector<int64_t> want = Range(0, next);
   for (int64_t id : Range(1'000'000, 3000)) want.push_back(id);
   EXPECT_EQ(Ids(c->snapshot()), want);
+}
+
+TEST_F(MaintenanceTest, AFileInAnotherLayoutIsNamedAndCanBeLeftOut) {
+  auto c = Create(false);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c->Append(*Rows(*c, i * 10, 10)).ok());
+  // A file another engine wrote with `id` as INT32: readable by Delta readers, not by us.
+  auto foreign = parquet::RowBatch::Create({{{"id", schema::Primitive(schema::TypeKind::kInteger)},
+                                             {"name", schema::Primitive(schema::TypeKind::kString)},
+                                             {"day", schema::Primitive(schema::TypeKind::kString)}}});
+  ASSERT_TRUE(foreign.ok());
+  parquet::RowBuilder b(foreign->get());
+  b.BeginRow();
+  b.Int32(99);
+  b.String("x");
+  b.String("2025-01-01");
+  ASSERT_TRUE(b.EndRow().ok());
+  auto add = WriteDataFile(&fs_, &clock_, "/t", "", {}, **foreign);
+  ASSERT_TRUE(add.ok() && *add);
+  ASSERT_TRUE(c->CommitAdds({**add}).ok());
+  auto bins = PlanCompaction(c->snapshot(), CompactionMode::kFull);
+  ASSERT_EQ(bins.size(), 1u);
+  ASSERT_EQ(bins[0].inputs.size(), 4u);
+  std::string bad;
+  auto rewritten = RewriteFiles(&fs_, &clock_, "/t", c->snapshot().schema(),
+                                c->snapshot().metadata(), bins[0], {}, {}, &bad);
+  EXPECT_TRUE(absl::IsFailedPrecondition(rewritten.status())) << rewritten.status();
+  EXPECT_EQ(bad, (*add)->path);
+  bins = PlanCompaction(c->snapshot(), CompactionMode::kFull, {bad});
+  ASSERT_EQ(bins.size(), 1u);
+  EXPECT_EQ(bins[0].inputs.size(), 3u);
+  // Nothing was left behind by the failed rewrite: only the four committed files exist.
+  auto listed = fs_.ListDir("/t");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(std::count_if(listed->begin(), listed->end(),
+                          [](const std::string& n) { return n.ends_with(".parquet"); }),
+            4);
 }
 
 TEST_F(MaintenanceTest, AutoCompactionCanBeTurnedOffAndPropertiesAreValidated) {

@@ -74,8 +74,9 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
     report.files_before = report.files_after = before.files;
     report.bytes_before = report.bytes_after = before.bytes;
     report.version = snap.version();
-    bins = delta::PlanCompaction(snap, automatic ? delta::CompactionMode::kAuto
-                                                 : delta::CompactionMode::kFull);
+    bins = delta::PlanCompaction(
+        snap, automatic ? delta::CompactionMode::kAuto : delta::CompactionMode::kFull,
+        t->uncompactable);
     schema = snap.schema();
     metadata = snap.metadata();
     root = c->table_root();
@@ -84,8 +85,17 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
                                        delta::NumIndexedCols(metadata)};
   const std::string name = t->info().name.ToString();
   for (const delta::CompactionBin& bin : bins) {
-    absl::StatusOr<delta::AddFile> add = delta::RewriteFiles(
-        fs_, clock_, root, schema, metadata, bin, options, [this] { return YieldToIngest(); });
+    std::string bad_input;
+    absl::StatusOr<delta::AddFile> add =
+        delta::RewriteFiles(fs_, clock_, root, schema, metadata, bin, options,
+                            [this] { return YieldToIngest(); }, &bad_input);
+    if (!bad_input.empty()) {
+      // Not ours to rewrite (another engine's layout, no statistics): leave it where it is and
+      // compact the rest from the next round on.
+      t->uncompactable.insert(bad_input);
+      NOBUS_LOG_WARN("compaction leaves a data file alone table={} file={} reason={}", name,
+                     bad_input, add.status().ToString());
+    }
     if (!add.ok()) return Annotate(add.status(), Cat("compacting table '", name, "'"));
     std::vector<std::string> paths;
     for (const delta::AddFile& f : bin.inputs) paths.push_back(f.path);

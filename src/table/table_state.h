@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,7 @@ class TableState final : public LiveTable {
   int64_t opened_at_ms = 0;          // wall clock when the node opened the table
   int64_t last_compaction_ms = 0;    // 0: none since it was opened
   int64_t last_vacuum_ms = 0;        // 0: none since it was opened
+  std::set<std::string> uncompactable;  // files compaction could not read: planned without
 
   const TableMetrics metrics;
 
