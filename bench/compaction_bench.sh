@@ -37,7 +37,10 @@ loop=""
 trap '[[ -z "$loop" ]] || kill "$loop" 2>/dev/null; stop_server' EXIT
 started=$SECONDS
 
-emit() { echo "{\"what\":\"$1\",\"result\":$2}" | tee -a "$raw" >&2; }
+emit() {  # NAME JSON: one raw line (an empty JSON: the step before failed)
+  [[ -n "$2" ]] || { echo "compaction_bench: $1 failed" >&2; exit 1; }
+  echo "{\"what\":\"$1\",\"result\":$2}" | tee -a "$raw" >&2
+}
 # A plain `curl -X POST` (no body, no Content-Length) waits 5 s and gets HTTP 400: send '{}'.
 optimize() { curl -sf -X POST -H 'Content-Type: application/json' -d '{}' "http://$http/admin/v1/tables/$table/optimize"; }
 scan() { node bench/compaction_scan.mjs "$data/nobusd/tables/main/bench/load_0" "$@"; }
@@ -73,7 +76,7 @@ run() {
   t=$EPOCHREALTIME
   line="$(bench --duration-s "$secs" "$@")"
   emit "${name}_ingest" "$line"
-  emit "${name}_during" "{\"start\":$t,\"end\":$EPOCHREALTIME,\"compactions\":$(compactions)}"
+  emit "${name}_start" "$t"
   if [[ -n "$loop" ]]; then touch "$data/stop"; wait "$loop"; loop=""; fi
   settle
   [[ ! -s "$data/calls.jsonl" ]] || tee -a "$raw" <"$data/calls.jsonl" >&2
@@ -103,7 +106,7 @@ if [[ "$soak" != 0 ]]; then
   line="$(bench --rate 200 --duration-s "$soak")"
   emit soak_ingest "$line"
   settle
-  emit soak_end "{\"live_files\":$(metric nobus_table_live_files),\"compactions\":$(compactions)}"
+  emit soak_end "$(scan "$(acked "$line")" 0)"
   sleep 12  # one more maintenance pass
   emit soak_idle "{\"live_files\":$(metric nobus_table_live_files),\"compactions\":$(compactions)}"
   emit soak_ingested "$(scan "$(acked "$line")" 3 ingested)"
@@ -127,18 +130,19 @@ const ok = (c) => c.exactly_once ? `yes (${f(c.rows)} rows, ${f(c.acked)} acked)
   `**NO** (${f(c.rows)} rows, ${f(c.distinct)} distinct, ${f(c.acked)} acked, ${f(c.stats_rows)} in stats)`;
 const out = [`Run ${stamp}: ${nproc} cores (${cpu}), load average ${loadBefore} before, ${loadAfter} after; took ${took} s.`, ''];
 if (r.full_baseline_ingest) {
-  out.push(`Ingest, 1 stream, 1 KB JSON records, ${secs} s per run, a fresh nobusd each. "During" = OPTIMIZE commits made before \`nobus bench\` returned; "after settle" adds those made while the last commits drained; optimize calls: answered during the ingest / made, longest wait:`, '',
-    '| load | nobusd | records/s | MB/s | ack p50 / p99 / p99.9 (ms) | nobusd CPU (cores) | OPTIMIZE commits during / after settle | MB rewritten (after settle) | optimize calls | live files | exactly once |',
-    '|---|---|---:|---:|---|---:|---:|---:|---|---:|---|');
+  out.push(`Ingest, 1 stream, 1 KB JSON records, ${secs} s per run, a fresh nobusd each. "During" = OPTIMIZE commits made while the stream was open (Delta log commit times); "after settle" adds those of the next seconds, until every buffered row was committed; optimize calls: answered while the stream was open / made, longest wait:`, '',
+    '| load | nobusd | records/s | MB/s | ack p50 / p99 / p99.9 (ms) | nobusd CPU (cores) | nobusd VmHWM (MB) | OPTIMIZE commits during / after settle | MB rewritten (after settle) | optimize calls | live files | exactly once |',
+    '|---|---|---:|---:|---|---:|---:|---:|---:|---|---:|---|');
   for (const [load, label] of [['full', 'full speed'], ['rate', '50,000 records/s']]) {
     for (const mode of ['baseline', 'compaction']) {
-      const n = `${load}_${mode}`, x = r[`${n}_ingest`], d = r[`${n}_during`], s = r[`${n}_settled`], c = r[`${n}_check`];
-      const cl = calls[n] ?? [];
-      const callText = mode === 'baseline' ? '–' : `${cl.filter((k) => k.at + k.wait_s <= d.end).length} / ${cl.length}` +
+      const n = `${load}_${mode}`, x = r[`${n}_ingest`], s = r[`${n}_settled`], c = r[`${n}_check`];
+      const end = r[`${n}_start`] + x.duration_s, cl = calls[n] ?? [];  // ingest ended (s since the epoch)
+      const during = c.optimize_ms.filter((ms) => ms / 1000 <= end).length;
+      const callText = mode === 'baseline' ? '–' : `${cl.filter((k) => k.at + k.wait_s <= end).length} / ${cl.length}` +
         `, ≤ ${f(Math.max(0, ...cl.map((k) => k.wait_s)), 1)} s${cl.some((k) => k.answer.failed) ? ' (failures!)' : ''}`;
       out.push(`| ${label} | ${mode === 'baseline' ? '--no-maintenance' : '--maintenance-interval-ms 200 + optimize every 2 s'} | ` +
         `${f(x.records_per_s)} | ${f(x.mb_per_s, 1)} | ${f(x.ack_p50_ms, 1)} / ${f(x.ack_p99_ms, 1)} / ${f(x.ack_p999_ms, 1)} | ` +
-        `${f(x.server_cpu_cores, 2)} | ${f(d.compactions.commits)} / ${f(s.compactions.commits)} | ${mb(s.compactions.bytes)} | ${callText} | ${f(c.file_count)} | ${ok(c)} |`);
+        `${f(x.server_cpu_cores, 2)} | ${f(x.server_vm_hwm_mb)} | ${f(during)} / ${f(s.compactions.commits)} | ${mb(s.compactions.bytes)} | ${callText} | ${f(c.file_count)} | ${ok(c)} |`);
     }
   }
   const a0 = r.full_baseline_check, a1 = r.full_baseline_after, o = r.full_baseline_optimize;
@@ -154,7 +158,8 @@ if (r.soak_ingest) {
     '| records acked | commits (STREAMING UPDATE) | OPTIMIZE commits | MB rewritten | live files when ingest ended | 12 s later | exactly once |',
     '|---:|---:|---:|---:|---:|---:|---|',
     `| ${f(s.records)} | ${f(l.streaming)} | ${f(l.optimize_auto + l.optimize_manual)} | ${mb(l.optimize_removed_bytes)} | ` +
-    `${f(r.soak_end.live_files)} | ${f(r.soak_idle.live_files)} | ${ok(l)} |`, '',
+    `${f(r.soak_end.file_count)} | ${f(l.file_count)} | ${ok(r.soak_end)}; 12 s later ${ok(l)} |`, '',
+    `Live files from the Delta log; nobus_table_live_files said ${f(r.soak_idle.live_files)} 12 s later. Ack p50 / p99 ${f(s.ack_p50_ms, 1)} / ${f(s.ack_p99_ms, 1)} ms, time to table p50 / p99 ${f(s.ttt_p50_ms)} / ${f(s.ttt_p99_ms)} ms.`, '',
     `Scan (same query, best of 3): every file the commits wrote (the table without compaction), ${f(i.file_count)} files ` +
     `(${mb(i.file_bytes)} MB): ${f(i.scan_ms_best)} ms (${ok(i)}); the ${f(l.file_count)} live files (${mb(l.file_bytes)} MB): ${f(l.scan_ms_best)} ms.`, '');
 }

@@ -26,7 +26,7 @@ const commits = readdirSync(logDir).filter((f) => /^\d{20}\.json$/.test(f)).sort
 if (commits[0] !== `${'0'.repeat(20)}.json`) throw new Error(`${logDir}: version 0 is gone`);
 const live = new Map(); // path -> {size, rows}
 const ingested = new Map();
-const ops = { streaming: 0, optimize_auto: 0, optimize_manual: 0, optimize_removed_bytes: 0 };
+const ops = { streaming: 0, optimize_auto: 0, optimize_manual: 0, optimize_removed_bytes: 0, optimize_ms: [] };
 for (const c of commits) {
   const actions = readFileSync(`${logDir}/${c}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const info = actions.find((a) => a.commitInfo)?.commitInfo ?? {};
@@ -34,6 +34,7 @@ for (const c of commits) {
   if (info.operation === 'OPTIMIZE') {
     ops[info.operationParameters?.auto === 'true' ? 'optimize_auto' : 'optimize_manual']++;
     ops.optimize_removed_bytes += Number(info.operationMetrics?.numRemovedBytes ?? 0);
+    ops.optimize_ms.push(info.timestamp);  // commit time, ms since the epoch
   }
   for (const a of actions) {
     if (a.remove) live.delete(decodeURIComponent(a.remove.path));

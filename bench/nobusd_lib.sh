@@ -10,7 +10,7 @@ fetch() { curl -sf ${curl_ca:+--cacert "$curl_ca"} "$scheme://$http$1"; }
 
 # start_server [extra nobusd flags...]: a fresh nobusd (and data directory) on free ports.
 start_server() {
-  rm -rf "$data/nobusd"
+  rm -rf "$data/nobusd" "$data/nobusd.out"  # a stale .out would name the previous run's ports
   "$build/bin/nobusd" --data-dir "$data/nobusd" --grpc-listen 127.0.0.1:0 \
     --http-listen 127.0.0.1:0 "$@" >"$data/nobusd.out" 2>"$data/nobusd.log" &
   pid=$!

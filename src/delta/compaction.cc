@@ -114,14 +114,20 @@ absl::StatusOr<AddFile> RewriteFiles(env::FileSystem* fs, env::Clock* clock,
       if (pause && !pause()) return absl::CancelledError("compaction cancelled");
       NOBUS_ASSIGN_OR_RETURN(std::string bytes, env::ReadFile(fs, env::JoinPath(table_root, f.path)));
       absl::StatusOr<parquet::FileReader> reader = parquet::FileReader::Open(std::move(bytes));
-      absl::Status st = reader.ok() ? parquet::AppendFileRows(*reader, batch.get()) : reader.status();
-      if (!st.ok()) {
-        if (bad_input != nullptr && !absl::IsNotFound(st)) *bad_input = f.path;
-        return Annotate(st, Cat("reading data file ", f.path));
+      absl::Status st = reader.status();
+      // One row group at a time, so memory holds one input file's bytes and about one row group
+      // of decoded rows, whatever the input files' sizes.
+      for (int rg = 0; st.ok() && rg < reader->num_row_groups(); ++rg) {
+        st = parquet::AppendRowGroupRows(*reader, rg, batch.get());
+        if (!st.ok()) break;
+        if (batch->ByteSize() >= options.writer.row_group_size_bytes) {
+          NOBUS_RETURN_IF_ERROR(writer->Add(*batch));
+          batch->Clear();
+        }
       }
-      if (batch->ByteSize() >= options.writer.row_group_size_bytes) {
-        NOBUS_RETURN_IF_ERROR(writer->Add(*batch));
-        batch->Clear();
+      if (!st.ok()) {
+        if (bad_input != nullptr) *bad_input = f.path;  // not readable as a file of this table
+        return Annotate(st, Cat("reading data file ", f.path));
       }
     }
     if (batch->num_rows() > 0) NOBUS_RETURN_IF_ERROR(writer->Add(*batch));

@@ -87,20 +87,24 @@ void AppendValues(const ColumnValues& v, const LeafDescriptor& leaf, LeafBuffer*
 
 }  // namespace
 
-absl::Status AppendFileRows(const FileReader& file, RowBatch* batch) {
+absl::Status AppendRowGroupRows(const FileReader& file, int row_group, RowBatch* batch) {
   const std::vector<LeafDescriptor>& leaves = batch->leaves();
   if (file.columns().size() != leaves.size())
     return absl::FailedPreconditionError(Cat("file has ", file.columns().size(),
                                              " leaf columns, the table ", leaves.size()));
+  if (row_group < 0 || row_group >= file.num_row_groups())
+    return absl::InvalidArgumentError(Cat("no row group ", row_group));
+  const int64_t group_rows = file.metadata().row_groups[row_group].num_rows;
   std::vector<ColumnValues> columns;
   columns.reserve(leaves.size());
   for (size_t i = 0; i < leaves.size(); ++i) {
     NOBUS_RETURN_IF_ERROR(CheckLayout(file.columns()[i], leaves[i]));
-    NOBUS_ASSIGN_OR_RETURN(ColumnValues v, file.ReadColumn(static_cast<int>(i)));
+    NOBUS_ASSIGN_OR_RETURN(ColumnValues v, file.ReadColumnChunk(row_group, static_cast<int>(i)));
     const int64_t rows = RowsOf(v, leaves[i]);
-    if (rows != file.num_rows())
+    if (rows != group_rows)
       return absl::DataLossError(Cat("column '", leaves[i].display_path, "' holds ", rows,
-                                     " rows, the footer says ", file.num_rows()));
+                                     " rows in row group ", row_group, ", the footer says ",
+                                     group_rows));
     size_t present = 0;
     if (leaves[i].max_def == 0) {
       present = v.num_entries;
@@ -123,8 +127,40 @@ absl::Status AppendFileRows(const FileReader& file, RowBatch* batch) {
   }
   for (size_t i = 0; i < leaves.size(); ++i)
     AppendValues(columns[i], leaves[i], &batch->mutable_leaf(i));
-  batch->num_rows_ += file.num_rows();
+  batch->num_rows_ += group_rows;
   return absl::OkStatus();
+}
+
+absl::Status AppendFileRows(const FileReader& file, RowBatch* batch) {
+  if (file.num_row_groups() > 1) {
+    // All or nothing: stage the row groups in a batch of their own first.
+    NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<RowBatch> staged, RowBatch::Create(batch->schema()));
+    for (int rg = 0; rg < file.num_row_groups(); ++rg)
+      NOBUS_RETURN_IF_ERROR(AppendRowGroupRows(file, rg, staged.get()));
+    for (size_t i = 0; i < batch->leaves().size(); ++i) {
+      LeafBuffer& out = batch->mutable_leaf(i);
+      const LeafBuffer& in = staged->leaf(i);
+      const uint32_t base = static_cast<uint32_t>(out.values.size());
+      out.def_levels.insert(out.def_levels.end(), in.def_levels.begin(), in.def_levels.end());
+      out.rep_levels.insert(out.rep_levels.end(), in.rep_levels.begin(), in.rep_levels.end());
+      out.values.append(in.values.view().data(), in.values.size());
+      for (size_t k = 1; k < in.offsets.size(); ++k) out.offsets.push_back(base + in.offsets[k]);
+      out.num_values += in.num_values;
+      out.num_levels += in.num_levels;
+    }
+    batch->num_rows_ += staged->num_rows();
+    return absl::OkStatus();
+  }
+  if (file.num_row_groups() == 0) {
+    if (file.columns().size() != batch->leaves().size())
+      return absl::FailedPreconditionError(Cat("file has ", file.columns().size(),
+                                               " leaf columns, the table ",
+                                               batch->leaves().size()));
+    for (size_t i = 0; i < batch->leaves().size(); ++i)
+      NOBUS_RETURN_IF_ERROR(CheckLayout(file.columns()[i], batch->leaves()[i]));
+    return absl::OkStatus();
+  }
+  return AppendRowGroupRows(file, 0, batch);
 }
 
 }  // namespace nobus::parquet

@@ -18,4 +18,9 @@ namespace nobus::parquet {
 // disagree on the number of rows. On any error `batch` is left unchanged. Thread-compatible.
 [[nodiscard]] absl::Status AppendFileRows(const FileReader& file, RowBatch* batch);
 
+// The same for one row group of `file` (InvalidArgument for a row group it does not have): lets a
+// caller bound its memory to one decoded row group at a time.
+[[nodiscard]] absl::Status AppendRowGroupRows(const FileReader& file, int row_group,
+                                              RowBatch* batch);
+
 }  // namespace nobus::parquet

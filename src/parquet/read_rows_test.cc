@@ -130,6 +130,33 @@ TEST(ReadRowsTest, StreamedFileEqualsOneShotFile) {
   EXPECT_FALSE(one_shot.empty());
 }
 
+TEST(ReadRowsTest, ManyRowGroupsReadWholeOrOneByOne) {
+  env::MemFileSystem fs;
+  WriterOptions small;
+  small.row_group_size_bytes = 2000;
+  auto rows = Rows(0, 300);
+  ASSERT_TRUE(WriteFileAt(&fs, "/many.parquet", *rows, small).ok());
+  auto bytes = env::ReadFile(&fs, "/many.parquet");
+  ASSERT_TRUE(bytes.ok());
+  auto reader = FileReader::Open(*bytes);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_GT(reader->num_row_groups(), 3);
+  auto whole = Rows(0, 5);  // appended after rows already there
+  ASSERT_TRUE(AppendFileRows(*reader, whole.get()).ok());
+  auto want = Rows(0, 5);
+  {
+    RowBuilder b(want.get());
+    for (int i = 0; i < 300; ++i) AddRow(b, i);
+  }
+  ExpectSameLeaves(*whole, *want);
+  auto one_by_one = testing::MakeBatch(RichFields());
+  for (int rg = 0; rg < reader->num_row_groups(); ++rg)
+    ASSERT_TRUE(AppendRowGroupRows(*reader, rg, one_by_one.get()).ok());
+  ExpectSameLeaves(*one_by_one, *rows);
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      AppendRowGroupRows(*reader, reader->num_row_groups(), one_by_one.get())));
+}
+
 TEST(ReadRowsTest, FileOfAnotherSchemaIsRefusedAndLeavesTheBatchAlone) {
   env::MemFileSystem fs;
   auto other = testing::MakeBatch({Field{"id", Primitive(TypeKind::kInteger)}});

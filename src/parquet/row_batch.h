@@ -66,6 +66,7 @@ class RowBatch {
  private:
   friend class RowBuilder;
   friend absl::Status AppendFileRows(const FileReader& file, RowBatch* batch);
+  friend absl::Status AppendRowGroupRows(const FileReader& file, int row_group, RowBatch* batch);
   RowBatch() = default;
   schema::Schema schema_;
   std::vector<LeafDescriptor> leaves_;

@@ -200,6 +200,9 @@ class IngestService {
   // Between input files of a compaction: waits while ingest needs the node (buffers half full);
   // false when the service is closing.
   bool YieldToIngest();
+  // Live files, bytes, small files, time since compaction; requires flush_mu_ and
+  // maintenance_mu_.
+  void UpdateUpkeepMetrics(TableState* table, int64_t now_ms);
 
   // Flushing (flusher.cc).
   void FlusherLoop();

@@ -112,6 +112,8 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
       if (dropped) return absl::NotFoundError(Cat("table '", name, "' was dropped"));
       committed = t->committer->Compact(paths, {*add}, automatic);
       if (!committed.ok()) t->needs_refresh = true;
+      if (committed.ok()) t->last_compaction_ms = clock_->NowMillis();
+      UpdateUpkeepMetrics(t, clock_->NowMillis());
       LiveTotals after = Totals(t->committer->snapshot());
       report.files_after = after.files;
       report.bytes_after = after.bytes;
@@ -131,7 +133,6 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
       t->metrics.compactions->Add();
       t->metrics.compaction_bytes_rewritten->Add(bin.input_bytes);
     }
-    t->last_compaction_ms = clock_->NowMillis();
     NOBUS_LOG_INFO(
         "compacted table={} version={} files_in={} bytes_in={} bytes_out={} auto={}", name,
         committed->version, bin.inputs.size(), bin.input_bytes, added_bytes, automatic);
@@ -192,6 +193,18 @@ absl::Status IngestService::SetTableProperties(
   return absl::OkStatus();
 }
 
+void IngestService::UpdateUpkeepMetrics(TableState* t, int64_t now_ms) {
+  const TableMetrics& m = t->metrics;
+  if (m.live_files == nullptr) return;
+  const delta::Snapshot& snap = t->committer->snapshot();
+  LiveTotals totals = Totals(snap);
+  m.live_files->Set(static_cast<double>(totals.files));
+  m.live_bytes->Set(static_cast<double>(totals.bytes));
+  m.small_files->Set(static_cast<double>(delta::CountSmallFiles(snap)));
+  int64_t since = t->last_compaction_ms != 0 ? t->last_compaction_ms : t->opened_at_ms;
+  if (since != 0) m.seconds_since_compaction->Set(static_cast<double>(now_ms - since) / 1000.0);
+}
+
 void IngestService::MaintainTables() {
   std::vector<std::shared_ptr<TableState>> tables;
   {
@@ -212,16 +225,8 @@ void IngestService::MaintainTables() {
     bool vacuum_due = false;
     {
       std::lock_guard<std::mutex> fl(flush_mu_);
+      UpdateUpkeepMetrics(t.get(), now);
       const delta::Snapshot& snap = t->committer->snapshot();
-      const TableMetrics& m = t->metrics;
-      if (m.live_files != nullptr) {
-        LiveTotals totals = Totals(snap);
-        m.live_files->Set(static_cast<double>(totals.files));
-        m.live_bytes->Set(static_cast<double>(totals.bytes));
-        m.small_files->Set(static_cast<double>(delta::CountSmallFiles(snap)));
-        int64_t since = t->last_compaction_ms != 0 ? t->last_compaction_ms : t->opened_at_ms;
-        m.seconds_since_compaction->Set(static_cast<double>(now - since) / 1000.0);
-      }
       if (delta::AutoVacuumEnabled(snap.metadata())) {
         int64_t due = t->last_vacuum_ms != 0
                           ? t->last_vacuum_ms + delta::AutoVacuumIntervalMs(snap.metadata())

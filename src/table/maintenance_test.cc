@@ -51,6 +51,9 @@ TEST_F(MaintenanceTest, OptimizeMergesEveryCommitIntoOneFileAndIngestGoesOn) {
   EXPECT_EQ(report->commits, 1);
   EXPECT_GT(report->bytes_before, report->bytes_after);
   EXPECT_EQ(ReadIds(Root()), Range(0, next_));
+  EXPECT_NE(metrics_.Render().find("nobus_table_live_files{table=\"main.s.events\"} 1\n"),
+            std::string::npos)
+      << metrics_.Render();
   // The ingest committer carries on past the OPTIMIZE commit.
   Ingest(3, 5);
   EXPECT_EQ(LoadSnapshot(Root()).files().size(), 4u);
