@@ -19,6 +19,7 @@
 #include "delta/snapshot.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "crash_fixture.h"
 #include "nobusd_process.h"
 #include "table_reader.h"
 
@@ -49,23 +50,8 @@ void AgeTree(const std::filesystem::path& dir, std::chrono::hours by) {
     if (e.is_regular_file()) std::filesystem::last_write_time(e.path(), when);
 }
 
-class MaintenanceCrashTest : public ::testing::Test {
+class MaintenanceCrashTest : public CrashTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "nobus-upkeep-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    data_dir_ = dir_ + "/data";
-  }
-  void TearDown() override {
-    server_.reset();
-    if (HasFailure() || std::getenv("NOBUS_KEEP_DATA") != nullptr) {
-      std::printf("kept data dir %s and log %s.nobusd.log\n", data_dir_.c_str(), data_dir_.c_str());
-    } else {
-      delta::testing::KeepTablesForReaders(data_dir_);
-      std::filesystem::remove_all(dir_);
-    }
-  }
   void StartServer(bool maintenance = true) {
     server_.reset();
     std::vector<std::string> args = {"--maintenance-interval-ms", "30"};
@@ -76,9 +62,6 @@ class MaintenanceCrashTest : public ::testing::Test {
     server_ = std::move(*started);
   }
   std::string Root() { return server::testing::TableRoot(data_dir_, kTable); }
-
-  std::string dir_, data_dir_;
-  std::unique_ptr<Nobusd> server_;
 };
 
 TEST_F(MaintenanceCrashTest, KillsDuringCompactionVacuumAndLogCleanupLoseNothing) {
@@ -103,7 +86,9 @@ TEST_F(MaintenanceCrashTest, KillsDuringCompactionVacuumAndLogCleanupLoseNothing
 
   std::vector<int64_t> acked(rounds, 0), sent(rounds, 0);
   for (int round = 0; round < rounds; ++round) {
-    if (round > 0) ASSERT_NO_FATAL_FAILURE(StartServer());
+    if (round > 0) {
+      ASSERT_NO_FATAL_FAILURE(StartServer());
+    }
     AgeTree(Root() + "/_delta_log", std::chrono::hours(72));
     std::atomic<bool> first_ack = false;
     std::thread writer([&] {

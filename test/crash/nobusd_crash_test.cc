@@ -32,6 +32,7 @@
 #include "common/coding.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "crash_fixture.h"
 #include "nobusd_process.h"
 #include "table_reader.h"
 #include "zerobus_client.h"
@@ -270,24 +271,8 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
   return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
-class NobusdCrashTest : public ::testing::Test {
+class NobusdCrashTest : public CrashTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "nobusd-crash-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr) << pattern;
-    dir_ = pattern;
-    data_dir_ = dir_ + "/data";
-  }
-  void TearDown() override {
-    server_.reset();
-    if (HasFailure() || std::getenv("NOBUS_KEEP_DATA") != nullptr) {
-      std::printf("kept data dir %s and log %s.nobusd.log\n", data_dir_.c_str(), data_dir_.c_str());
-    } else {
-      delta::testing::KeepTablesForReaders(data_dir_);
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
 
   // Starts nobusd on the data dir and waits until /healthz answers 200 (recovery done).
   void StartServer() {
@@ -303,9 +288,6 @@ class NobusdCrashTest : public ::testing::Test {
 
   void RunRound(int round, std::mt19937& rng, std::vector<ClientRound>* results);
 
-  std::string dir_;
-  std::string data_dir_;
-  std::unique_ptr<Nobusd> server_;
   int64_t healthy_after_ms_ = 0;
 };
 

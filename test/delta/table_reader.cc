@@ -99,7 +99,7 @@ void KeepTablesForReaders(const std::string& dir) {
 }
 
 TempDir::~TempDir() {
-  if (path_.empty()) return;
+  if (path_.empty() || keep_) return;
   KeepTablesForReaders(path_);
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);

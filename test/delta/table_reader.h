@@ -29,15 +29,19 @@ namespace nobus::delta::testing {
 void KeepTablesForReaders(const std::string& dir);
 
 // A fresh directory under the system temp dir. The destructor keeps its Delta tables for the
-// reference readers (KeepTablesForReaders) and removes it.
+// reference readers (KeepTablesForReaders) and removes it, unless Keep() was called.
 class TempDir {
  public:
   TempDir();
   ~TempDir();
   const std::string& path() const { return path_; }
+  // Leaves the directory on disk as it is (not removed, not handed to the readers): for a
+  // failing test to be inspected.
+  void Keep() { keep_ = true; }
 
  private:
   std::string path_;
+  bool keep_ = false;
 };
 
 }  // namespace nobus::delta::testing
