@@ -11,9 +11,15 @@
 #include "dat_cases.h"
 #include "delta/log_store.h"
 #include "env/env.h"
+#include "env/mem_env.h"
+#include "parquet/row_batch.h"
+#include "parquet/writer.h"
+#include "schema/types.h"
 
 int NobusDeltaActionsFuzzOne(const uint8_t* bytes, size_t size);
 int NobusDeltaCheckpointFuzzOne(const uint8_t* bytes, size_t size);
+int NobusDataFileFuzzOne(const uint8_t* bytes, size_t size);
+const nobus::schema::Schema& NobusDataFileFuzzSchema();
 
 namespace nobus::delta {
 namespace {
@@ -81,6 +87,64 @@ TEST(DeltaFuzzRegressionTest, CheckpointsWithFlippedBytes) {
       bad[at] = static_cast<char>(bad[at] ^ (1 << (rng() % 8)));
     }
     EXPECT_EQ(Checkpoint(bad), 0) << i;
+  }
+}
+
+int DataFile(const std::string& s) {
+  return NobusDataFileFuzzOne(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+// A data file of the fuzz target's schema: 200 rows with nulls and nested values, two row groups.
+std::string GoodDataFile() {
+  auto batch = parquet::RowBatch::Create(NobusDataFileFuzzSchema());
+  EXPECT_TRUE(batch.ok());
+  parquet::RowBuilder b(batch->get());
+  for (int i = 0; i < 200; ++i) {
+    b.BeginRow();
+    b.Int64(i);
+    if (i % 3 == 0) b.Null(); else b.String(Cat("n", i));
+    b.BeginList();
+    for (int k = 0; k < i % 4; ++k) b.String(Cat("t", k));
+    b.EndList();
+    b.BeginStruct();
+    b.Int32(i);
+    b.Double(i / 2.0);
+    b.EndStruct();
+    if (i % 5 == 0) {
+      b.Null();
+    } else {
+      b.BeginMap();
+      b.String("k");
+      b.Int64(i);
+      b.EndMap();
+    }
+    b.Decimal(static_cast<__int128>(i) * 1'000'000'000'000LL);
+    b.Bool(i % 2 == 0);
+    EXPECT_TRUE(b.EndRow().ok());
+  }
+  env::MemFileSystem fs;
+  parquet::WriterOptions options;
+  options.row_group_size_bytes = 4000;
+  EXPECT_TRUE(parquet::WriteFileAt(&fs, "/good.parquet", **batch, options).ok());
+  return env::ReadFile(&fs, "/good.parquet").value_or("");
+}
+
+TEST(DeltaFuzzRegressionTest, DataFilesReadBackForCompaction) {
+  std::string good = GoodDataFile();
+  ASSERT_FALSE(good.empty());
+  EXPECT_EQ(DataFile(good), 0);
+  EXPECT_EQ(DataFile(DatCheckpoint()), 0);  // another layout: refused, not read
+  for (size_t cut : {size_t{0}, size_t{4}, good.size() / 2, good.size() - 9, good.size() - 1})
+    EXPECT_EQ(DataFile(good.substr(0, cut)), 0) << cut;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    std::string bad = good;
+    for (int flips = 0; flips < 1 + i % 4; ++flips) {
+      size_t at =
+          i % 2 ? rng() % bad.size() : bad.size() - 1 - rng() % std::min<size_t>(bad.size(), 600);
+      bad[at] = static_cast<char>(bad[at] ^ (1 << (rng() % 8)));
+    }
+    EXPECT_EQ(DataFile(bad), 0) << i;
   }
 }
 
