@@ -6,14 +6,15 @@
 #include <httplib.h>
 
 #include <cstdio>
-#include <ctime>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "cli/remote.h"
+#include "schema/civil_time.h"
 #include "schema/ddl.h"
 #include "schema/delta_json.h"
 
@@ -134,16 +135,6 @@ void PrintTable(const json& info) {
     std::printf("    %s = %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
 }
 
-std::string Bytes(int64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
-
 std::string AdminPath(const std::string& name, const char* what) {
   return Cat("/admin/v1/tables/", name, "/", what);
 }
@@ -156,15 +147,15 @@ absl::Status RunOptimize(const std::string& name) {
   if (commits == 0) {
     std::printf("%s: nothing to compact (%lld files, %s)\n", name.c_str(),
                 static_cast<long long>(r.value("files_before", 0LL)),
-                Bytes(r.value("bytes_before", 0LL)).c_str());
+                HumanBytes(r.value("bytes_before", 0LL)).c_str());
     return absl::OkStatus();
   }
   std::printf("%s: %lld files (%s) -> %lld files (%s); rewrote %lld files in %lld commits, now "
               "at version %lld\n",
               name.c_str(), static_cast<long long>(r.value("files_before", 0LL)),
-              Bytes(r.value("bytes_before", 0LL)).c_str(),
+              HumanBytes(r.value("bytes_before", 0LL)).c_str(),
               static_cast<long long>(r.value("files_after", 0LL)),
-              Bytes(r.value("bytes_after", 0LL)).c_str(),
+              HumanBytes(r.value("bytes_after", 0LL)).c_str(),
               static_cast<long long>(r.value("files_removed", 0LL)),
               static_cast<long long>(commits), static_cast<long long>(r.value("version", 0LL)));
   return absl::OkStatus();
@@ -182,19 +173,15 @@ absl::Status RunVacuum(const std::string& name, std::optional<double> retain_hou
                "%s: %s %zu of %lld files (%s, %lld never committed), retention %.1f hours\n",
                name.c_str(), dry_run ? "would delete" : "deleted", files.size(),
                static_cast<long long>(r.value("files_scanned", 0LL)),
-               Bytes(r.value("bytes", 0LL)).c_str(), static_cast<long long>(r.value("orphans", 0LL)),
+               HumanBytes(r.value("bytes", 0LL)).c_str(), static_cast<long long>(r.value("orphans", 0LL)),
                r.value("retain_hours", 0.0));
   return absl::OkStatus();
 }
 
+// A commit's time (ms since the epoch) to the second, UTC.
 std::string When(const json& ts) {
   if (!ts.is_number_integer()) return "?";
-  std::time_t secs = ts.get<int64_t>() / 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return schema::FormatTimestampMicros(ts.get<int64_t>() / 1000 * 1'000'000);
 }
 
 std::string OrDash(const json& v) { return v.is_number_integer() ? std::to_string(v.get<int64_t>()) : "-"; }

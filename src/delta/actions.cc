@@ -330,6 +330,14 @@ int HexValue(char c) {
 
 }  // namespace
 
+std::optional<int64_t> NumRecords(const std::optional<std::string>& stats) {
+  if (!stats) return std::nullopt;
+  Json j = Json::parse(*stats, nullptr, /*allow_exceptions=*/false);
+  auto n = j.is_object() ? j.find("numRecords") : j.end();
+  if (!j.is_object() || n == j.end() || !n->is_number_integer()) return std::nullopt;
+  return n->get<int64_t>();
+}
+
 absl::StatusOr<CommitActions> ParseCommit(std::string_view body, std::string_view file_name) {
   CommitActions out;
   size_t line_no = 0;

@@ -99,6 +99,9 @@ struct CommitActions {
   bool operator==(const CommitActions&) const = default;
 };
 
+// numRecords of an add's (or remove's) stats JSON document, if it has one.
+std::optional<int64_t> NumRecords(const std::optional<std::string>& stats);
+
 // Parses a commit file body. `file_name` only labels errors: DataLoss "<file>:<line>: ..." for a
 // line that is not valid JSON (e.g. a truncated last line) or an action with a field of the wrong
 // type or a missing required field. Blank lines are skipped.

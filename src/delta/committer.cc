@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "delta/checkpoint_writer.h"
-#include "delta/compaction.h"
 #include "delta/config.h"
 #include "schema/delta_json.h"
 
@@ -130,7 +129,7 @@ absl::StatusOr<CommitResult> Committer::Append(const PartitionedRows& rows,
   DataFileOptions options{options_.writer, NumIndexedCols(snapshot_.metadata())};
   NOBUS_ASSIGN_OR_RETURN(std::vector<AddFile> adds,
                          WriteDataFiles(fs_, clock_, table_root_, rows, options));
-  return CommitAdds(std::move(adds), std::move(txn));
+  return CommitWrite(std::move(adds), std::move(txn), rows.num_rows());
 }
 
 absl::StatusOr<CommitResult> Committer::AppendOnce(const std::string& app_id, int64_t txn_version,
@@ -148,6 +147,13 @@ absl::StatusOr<CommitResult> Committer::AppendOnce(const std::string& app_id, in
 
 absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds,
                                                    std::optional<Txn> txn) {
+  int64_t rows = 0;
+  for (const AddFile& a : adds) rows += NumRecords(a.stats).value_or(0);
+  return CommitWrite(std::move(adds), std::move(txn), rows);
+}
+
+absl::StatusOr<CommitResult> Committer::CommitWrite(std::vector<AddFile> adds,
+                                                    std::optional<Txn> txn, int64_t rows) {
   NOBUS_RETURN_IF_ERROR(RefreshIfStale());
   if (adds.empty() && !txn) {
     CommitResult result;
@@ -166,11 +172,8 @@ absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds,
                                  {"partitionBy", JsonList(snapshot_.metadata().partition_columns)}};
   }
   info.is_blind_append = true;
-  int64_t bytes = 0, rows = 0;
-  for (const AddFile& a : adds) {
-    bytes += a.size_bytes;
-    rows += StatsNumRecords(a.stats).value_or(0);
-  }
+  int64_t bytes = 0;
+  for (const AddFile& a : adds) bytes += a.size_bytes;
   info.operation_metrics = {{"numFiles", std::to_string(adds.size())},
                             {"numOutputRows", std::to_string(rows)},
                             {"numOutputBytes", std::to_string(bytes)}};

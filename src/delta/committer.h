@@ -125,6 +125,9 @@ class Committer {
   Committer(env::FileSystem* fs, env::Clock* clock, std::string table_root,
             CommitterOptions options);
   [[nodiscard]] absl::StatusOr<CommitResult> Commit(CommitActions actions);
+  // CommitAdds with the number of rows the adds hold (commitInfo numOutputRows).
+  [[nodiscard]] absl::StatusOr<CommitResult> CommitWrite(std::vector<AddFile> adds,
+                                                         std::optional<Txn> txn, int64_t rows);
   [[nodiscard]] absl::StatusOr<bool> CatchUp(const CommitActions& ours, int64_t* landed_version);
   [[nodiscard]] absl::StatusOr<bool> ResolveAmbiguous(const CommitActions& ours, int64_t version,
                                                       const absl::Status& error);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "delta/config.h"
 #include "parquet/read_rows.h"
@@ -32,14 +31,6 @@ void Take(CompactionBin* bin, const AddFile& f) {
 }
 
 }  // namespace
-
-std::optional<int64_t> StatsNumRecords(const std::optional<std::string>& stats) {
-  if (!stats) return std::nullopt;
-  nlohmann::json j = nlohmann::json::parse(*stats, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("numRecords") || !j["numRecords"].is_number_integer())
-    return std::nullopt;
-  return j["numRecords"].get<int64_t>();
-}
 
 int64_t CountSmallFiles(const Snapshot& snapshot) {
   const int64_t small = TargetFileSize(snapshot.metadata()) / 2;
@@ -94,7 +85,7 @@ absl::StatusOr<AddFile> RewriteFiles(env::FileSystem* fs, env::Clock* clock,
                          parquet::RowBatch::Create(layout->data_schema()));
   int64_t expected_rows = 0;
   for (const AddFile& f : bin.inputs) {
-    std::optional<int64_t> n = StatsNumRecords(f.stats);
+    std::optional<int64_t> n = NumRecords(f.stats);
     if (!n) {
       if (bad_input != nullptr) *bad_input = f.path;
       return absl::FailedPreconditionError(Cat("data file ", f.path, " has no numRecords"));

@@ -66,7 +66,4 @@ int64_t CountSmallFiles(const Snapshot& snapshot);
                                                    const std::function<bool()>& pause = {},
                                                    std::string* bad_input = nullptr);
 
-// numRecords of a stats JSON document, if it has one.
-std::optional<int64_t> StatsNumRecords(const std::optional<std::string>& stats);
-
 }  // namespace nobus::delta

@@ -1,7 +1,9 @@
 #include "delta/config.h"
 
-#include <cctype>
+#include <absl/strings/ascii.h>
+
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <optional>
 #include <string>
@@ -26,8 +28,7 @@ std::vector<std::string_view> Words(std::string_view text) {
 }
 
 std::optional<int64_t> UnitMs(std::string_view unit) {
-  std::string u;
-  for (char c : unit) u.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  std::string u = absl::AsciiStrToLower(std::string(unit));
   if (u.size() > 1 && u.back() == 's') u.pop_back();
   static const std::pair<const char*, int64_t> kUnits[] = {
       {"millisecond", 1},  {"second", 1000},   {"minute", 60'000},
@@ -106,15 +107,9 @@ namespace {
 
 constexpr int64_t kDefaultTargetFileSize = 128LL << 20;
 
-std::string Lower(std::string_view s) {
-  std::string out;
-  for (char c : s) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return out;
-}
-
 // "134217728", "128mb", "128 MiB", "1g": bytes, at least 1 MiB and at most 16 GiB.
 std::optional<int64_t> ParseSize(std::string_view text) {
-  std::string t = Lower(text);
+  std::string t = absl::AsciiStrToLower(std::string(text));
   size_t digits = 0;
   while (digits < t.size() && std::isdigit(static_cast<unsigned char>(t[digits]))) ++digits;
   std::optional<int64_t> n = ParseInt(std::string_view(t).substr(0, digits));
@@ -136,7 +131,7 @@ std::optional<int64_t> ParseSize(std::string_view text) {
 }
 
 std::optional<bool> ParseBool(std::string_view text) {
-  std::string t = Lower(text);
+  std::string t = absl::AsciiStrToLower(std::string(text));
   if (t == "true" || t == "auto" || t == "legacy") return true;
   if (t == "false") return false;
   return std::nullopt;

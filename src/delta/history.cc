@@ -1,6 +1,5 @@
 #include "delta/history.h"
 
-#include "delta/compaction.h"
 
 namespace nobus::delta {
 
@@ -38,7 +37,7 @@ absl::StatusOr<std::vector<HistoryEntry>> ReadHistory(LogStore* store, const Sna
     for (const AddFile& a : actions.adds) {
       ++e.files_added;
       e.bytes_added += a.size_bytes;
-      std::optional<int64_t> n = StatsNumRecords(a.stats);
+      std::optional<int64_t> n = NumRecords(a.stats);
       added_known = added_known && n.has_value();
       e.rows_added += n.value_or(0);
     }
@@ -47,7 +46,7 @@ absl::StatusOr<std::vector<HistoryEntry>> ReadHistory(LogStore* store, const Sna
     for (const RemoveFile& r : actions.removes) {
       ++e.files_removed;
       e.bytes_removed += r.size_bytes.value_or(0);
-      std::optional<int64_t> n = StatsNumRecords(r.stats);
+      std::optional<int64_t> n = NumRecords(r.stats);
       removed_known = removed_known && n.has_value();
       removed += n.value_or(0);
     }

@@ -42,7 +42,7 @@ class MaintenanceTest : public ::testing::Test {
       auto col = reader->ReadColumn(*reader->FindColumn({"id"}));
       EXPECT_TRUE(col.ok());
       ids.insert(ids.end(), col->ints.begin(), col->ints.end());
-      EXPECT_EQ(StatsNumRecords(add.stats), reader->num_rows()) << path;
+      EXPECT_EQ(NumRecords(add.stats), reader->num_rows()) << path;
     }
     std::sort(ids.begin(), ids.end());
     return ids;
@@ -86,7 +86,7 @@ TEST_F(MaintenanceTest, FullCompactionMergesEachPartitionIntoOneFileWithTheSameR
   ASSERT_EQ(snap->files().size(), 2u);
   for (const auto& [path, add] : snap->files()) {
     EXPECT_FALSE(add.data_change);
-    EXPECT_EQ(StatsNumRecords(add.stats), 60);
+    EXPECT_EQ(NumRecords(add.stats), 60);
     EXPECT_NE(add.stats->find("\"minValues\""), std::string::npos);
     EXPECT_TRUE(path.starts_with("day=2025-01-0")) << path;
   }
@@ -100,7 +100,7 @@ TEST_F(MaintenanceTest, FullCompactionMergesEachPartitionIntoOneFileWithTheSameR
   EXPECT_EQ(actions->commit_info->operation_parameters.at("auto"), "false");
   EXPECT_EQ(actions->commit_info->operation_metrics.at("numRemovedFiles"), "6");
   ASSERT_EQ(actions->removes.size(), 6u);
-  EXPECT_TRUE(StatsNumRecords(actions->removes[0].stats).has_value());
+  EXPECT_TRUE(NumRecords(actions->removes[0].stats).has_value());
   // Nothing left to do.
   EXPECT_EQ(Compact(c.get(), CompactionMode::kFull), 0);
 }
@@ -122,7 +122,7 @@ TEST_F(MaintenanceTest, AutoCompactionWaitsForMinFilesAndDoublesFiles) {
   auto plan = PlanCompaction(c->snapshot(), CompactionMode::kAuto);
   ASSERT_EQ(plan.size(), 1u);
   EXPECT_EQ(plan[0].inputs.size(), 5u);  // the four new ones and the merged 20-row file
-  for (const AddFile& f : plan[0].inputs) EXPECT_NE(StatsNumRecords(f.stats), 3000);
+  for (const AddFile& f : plan[0].inputs) EXPECT_NE(NumRecords(f.stats), 3000);
   for (int round = 0; round < 20; ++round) {
     append(4);
     Compact(c.get(), CompactionMode::kAuto);

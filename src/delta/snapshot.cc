@@ -187,10 +187,9 @@ absl::Status Snapshot::Finish(const std::string& where) {
 Snapshot::RecordCount Snapshot::CountRecords() const {
   RecordCount count;
   for (const auto& [path, add] : files_) {
-    auto stats = nlohmann::json::parse(add.stats.value_or(""), nullptr, /*allow_exceptions=*/false);
-    auto n = stats.is_object() ? stats.find("numRecords") : stats.end();
-    if (stats.is_object() && n != stats.end() && n->is_number_integer()) {
-      count.records += n->get<int64_t>();
+    std::optional<int64_t> n = NumRecords(add.stats);
+    if (n) {
+      count.records += *n;
     } else {
       ++count.files_without_count;
     }

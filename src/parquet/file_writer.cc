@@ -92,7 +92,6 @@ absl::StatusOr<std::unique_ptr<FileWriter>> FileWriter::Open(env::File* file,
       options.codec != Codec::kZstd) {
     return absl::InvalidArgumentError(Cat("unsupported codec ", static_cast<int>(options.codec)));
   }
-  NOBUS_RETURN_IF_ERROR(schema::Validate(schema));
   NOBUS_ASSIGN_OR_RETURN(uint64_t size, file->Size());
   if (size != 0) return absl::FailedPreconditionError("Parquet output file is not empty");
   std::unique_ptr<FileWriter> w(new FileWriter(file, schema, options));

@@ -132,35 +132,9 @@ absl::Status AppendRowGroupRows(const FileReader& file, int row_group, RowBatch*
 }
 
 absl::Status AppendFileRows(const FileReader& file, RowBatch* batch) {
-  if (file.num_row_groups() > 1) {
-    // All or nothing: stage the row groups in a batch of their own first.
-    NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<RowBatch> staged, RowBatch::Create(batch->schema()));
-    for (int rg = 0; rg < file.num_row_groups(); ++rg)
-      NOBUS_RETURN_IF_ERROR(AppendRowGroupRows(file, rg, staged.get()));
-    for (size_t i = 0; i < batch->leaves().size(); ++i) {
-      LeafBuffer& out = batch->mutable_leaf(i);
-      const LeafBuffer& in = staged->leaf(i);
-      const uint32_t base = static_cast<uint32_t>(out.values.size());
-      out.def_levels.insert(out.def_levels.end(), in.def_levels.begin(), in.def_levels.end());
-      out.rep_levels.insert(out.rep_levels.end(), in.rep_levels.begin(), in.rep_levels.end());
-      out.values.append(in.values.view().data(), in.values.size());
-      for (size_t k = 1; k < in.offsets.size(); ++k) out.offsets.push_back(base + in.offsets[k]);
-      out.num_values += in.num_values;
-      out.num_levels += in.num_levels;
-    }
-    batch->num_rows_ += staged->num_rows();
-    return absl::OkStatus();
-  }
-  if (file.num_row_groups() == 0) {
-    if (file.columns().size() != batch->leaves().size())
-      return absl::FailedPreconditionError(Cat("file has ", file.columns().size(),
-                                               " leaf columns, the table ",
-                                               batch->leaves().size()));
-    for (size_t i = 0; i < batch->leaves().size(); ++i)
-      NOBUS_RETURN_IF_ERROR(CheckLayout(file.columns()[i], batch->leaves()[i]));
-    return absl::OkStatus();
-  }
-  return AppendRowGroupRows(file, 0, batch);
+  for (int rg = 0; rg < file.num_row_groups(); ++rg)
+    NOBUS_RETURN_IF_ERROR(AppendRowGroupRows(file, rg, batch));
+  return absl::OkStatus();
 }
 
 }  // namespace nobus::parquet

@@ -65,7 +65,6 @@ class RowBatch {
 
  private:
   friend class RowBuilder;
-  friend absl::Status AppendFileRows(const FileReader& file, RowBatch* batch);
   friend absl::Status AppendRowGroupRows(const FileReader& file, int row_group, RowBatch* batch);
   RowBatch() = default;
   schema::Schema schema_;

@@ -75,8 +75,8 @@ struct RowGroupResult;
 // garbage (the caller deletes it).
 class FileWriter {
  public:
-  // InvalidArgument for an unsupported codec or invalid schema; FailedPrecondition when `file`
-  // is not empty.
+  // `schema` must have passed schema::Validate (every RowBatch's has). InvalidArgument for an
+  // unsupported codec; FailedPrecondition when `file` is not empty.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<FileWriter>> Open(
       env::File* file, const schema::Schema& schema, const WriterOptions& options = {});
   ~FileWriter();

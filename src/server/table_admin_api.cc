@@ -43,10 +43,8 @@ absl::StatusOr<bool> OptionalBool(const json& body, const char* key) {
   return body[key].get<bool>();
 }
 
-void Optimize(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
-  auto admitted = Admit(server, req);
-  if (!admitted.ok()) return ReplyError(res, admitted.status());
-  auto [ingest, name] = *admitted;
+void Optimize(table::IngestService* ingest, const table::TableName& name,
+              const httplib::Request& req, httplib::Response& res) {
   absl::StatusOr<table::CompactionReport> r = ingest->Optimize(name);
   if (!r.ok()) return ReplyError(res, r.status());
   ReplyJson(res, 200,
@@ -75,10 +73,8 @@ absl::StatusOr<delta::VacuumOptions> VacuumOptionsFrom(const json& body) {
   return options;
 }
 
-void Vacuum(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
-  auto admitted = Admit(server, req);
-  if (!admitted.ok()) return ReplyError(res, admitted.status());
-  auto [ingest, name] = *admitted;
+void Vacuum(table::IngestService* ingest, const table::TableName& name,
+            const httplib::Request& req, httplib::Response& res) {
   absl::StatusOr<json> body = Body(req);
   if (!body.ok()) return ReplyError(res, body.status());
   absl::StatusOr<delta::VacuumOptions> options = VacuumOptionsFrom(*body);
@@ -114,10 +110,8 @@ json EntryJson(const delta::HistoryEntry& e) {
   return out;
 }
 
-void History(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
-  auto admitted = Admit(server, req);
-  if (!admitted.ok()) return ReplyError(res, admitted.status());
-  auto [ingest, name] = *admitted;
+void History(table::IngestService* ingest, const table::TableName& name,
+             const httplib::Request& req, httplib::Response& res) {
   int64_t limit = 0;
   if (req.has_param("limit")) {
     const std::string text = req.get_param_value("limit");
@@ -134,10 +128,8 @@ void History(ServerContext* server, const httplib::Request& req, httplib::Respon
   ReplyJson(res, 200, {{"table", name.ToString()}, {"history", entries}});
 }
 
-void SetProperties(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
-  auto admitted = Admit(server, req);
-  if (!admitted.ok()) return ReplyError(res, admitted.status());
-  auto [ingest, name] = *admitted;
+void SetProperties(table::IngestService* ingest, const table::TableName& name,
+                   const httplib::Request& req, httplib::Response& res) {
   absl::StatusOr<json> body = Body(req);
   if (!body.ok()) return ReplyError(res, body.status());
   const json& props = body->contains("properties") ? (*body)["properties"] : json(nullptr);
@@ -161,18 +153,20 @@ void SetProperties(ServerContext* server, const httplib::Request& req, httplib::
 
 void AddTableAdminRoutes(httplib::Server* http, ServerContext* server) {
   const std::string one = Cat(kPrefix, "([^/]+)");
-  http->Post(one + "/optimize", [server](const httplib::Request& req, httplib::Response& res) {
-    Optimize(server, req, res);
-  });
-  http->Post(one + "/vacuum", [server](const httplib::Request& req, httplib::Response& res) {
-    Vacuum(server, req, res);
-  });
-  http->Get(one + "/history", [server](const httplib::Request& req, httplib::Response& res) {
-    History(server, req, res);
-  });
-  http->Post(one + "/properties", [server](const httplib::Request& req, httplib::Response& res) {
-    SetProperties(server, req, res);
-  });
+  // Every route first admits the call (Admit), then runs its handler.
+  using Handler = void (*)(table::IngestService*, const table::TableName&,
+                           const httplib::Request&, httplib::Response&);
+  auto admit_then = [server](Handler handler) {
+    return [server, handler](const httplib::Request& req, httplib::Response& res) {
+      auto admitted = Admit(server, req);
+      if (!admitted.ok()) return ReplyError(res, admitted.status());
+      handler(admitted->first, admitted->second, req, res);
+    };
+  };
+  http->Post(one + "/optimize", admit_then(Optimize));
+  http->Post(one + "/vacuum", admit_then(Vacuum));
+  http->Get(one + "/history", admit_then(History));
+  http->Post(one + "/properties", admit_then(SetProperties));
 }
 
 }  // namespace nobus::server

@@ -200,9 +200,10 @@ class IngestService {
   // Between input files of a compaction: waits while ingest needs the node (buffers half full);
   // false when the service is closing.
   bool YieldToIngest();
-  // Live files, bytes, small files, time since compaction; requires flush_mu_ and
-  // maintenance_mu_.
-  void UpdateUpkeepMetrics(TableState* table, int64_t now_ms);
+  // Publishes the table's live files and bytes (as counted by the caller), small files and time
+  // since compaction; requires flush_mu_ and maintenance_mu_.
+  void UpdateUpkeepMetrics(TableState* table, int64_t live_files, int64_t live_bytes,
+                           int64_t now_ms);
 
   // Flushing (flusher.cc).
   void FlusherLoop();

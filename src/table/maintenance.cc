@@ -113,8 +113,8 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
       committed = t->committer->Compact(paths, {*add}, automatic);
       if (!committed.ok()) t->needs_refresh = true;
       if (committed.ok()) t->last_compaction_ms = clock_->NowMillis();
-      UpdateUpkeepMetrics(t, clock_->NowMillis());
       LiveTotals after = Totals(t->committer->snapshot());
+      UpdateUpkeepMetrics(t, after.files, after.bytes, clock_->NowMillis());
       report.files_after = after.files;
       report.bytes_after = after.bytes;
       report.version = t->committer->snapshot().version();
@@ -193,14 +193,13 @@ absl::Status IngestService::SetTableProperties(
   return absl::OkStatus();
 }
 
-void IngestService::UpdateUpkeepMetrics(TableState* t, int64_t now_ms) {
+void IngestService::UpdateUpkeepMetrics(TableState* t, int64_t live_files, int64_t live_bytes,
+                                        int64_t now_ms) {
   const TableMetrics& m = t->metrics;
   if (m.live_files == nullptr) return;
-  const delta::Snapshot& snap = t->committer->snapshot();
-  LiveTotals totals = Totals(snap);
-  m.live_files->Set(static_cast<double>(totals.files));
-  m.live_bytes->Set(static_cast<double>(totals.bytes));
-  m.small_files->Set(static_cast<double>(delta::CountSmallFiles(snap)));
+  m.live_files->Set(static_cast<double>(live_files));
+  m.live_bytes->Set(static_cast<double>(live_bytes));
+  m.small_files->Set(static_cast<double>(delta::CountSmallFiles(t->committer->snapshot())));
   int64_t since = t->last_compaction_ms != 0 ? t->last_compaction_ms : t->opened_at_ms;
   if (since != 0) m.seconds_since_compaction->Set(static_cast<double>(now_ms - since) / 1000.0);
 }
@@ -225,8 +224,9 @@ void IngestService::MaintainTables() {
     bool vacuum_due = false;
     {
       std::lock_guard<std::mutex> fl(flush_mu_);
-      UpdateUpkeepMetrics(t.get(), now);
       const delta::Snapshot& snap = t->committer->snapshot();
+      LiveTotals totals = Totals(snap);
+      UpdateUpkeepMetrics(t.get(), totals.files, totals.bytes, now);
       if (delta::AutoVacuumEnabled(snap.metadata())) {
         int64_t due = t->last_vacuum_ms != 0
                           ? t->last_vacuum_ms + delta::AutoVacuumIntervalMs(snap.metadata())
