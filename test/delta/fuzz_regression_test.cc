@@ -38,6 +38,18 @@ std::string DatCheckpoint() {
   return env::ReadFile(env::PosixFileSystem(), path).value_or("");
 }
 
+// `good` with 1 to 4 bits flipped (by the `i`th input); half of the inputs flip bits in the last
+// 600 bytes, the Parquet footer, where the structure is.
+std::string FlipBytes(const std::string& good, int i, std::mt19937& rng) {
+  std::string bad = good;
+  for (int flips = 0; flips < 1 + i % 4; ++flips) {
+    size_t at =
+        i % 2 ? rng() % bad.size() : bad.size() - 1 - rng() % std::min<size_t>(bad.size(), 600);
+    bad[at] = static_cast<char>(bad[at] ^ (1 << (rng() % 8)));
+  }
+  return bad;
+}
+
 TEST(DeltaFuzzRegressionTest, CorruptCommitBodies) {
   const std::string kInputs[] = {
       "",
@@ -78,16 +90,7 @@ TEST(DeltaFuzzRegressionTest, CheckpointsWithFlippedBytes) {
   std::string good = DatCheckpoint();
   ASSERT_FALSE(good.empty());
   std::mt19937 rng(42);
-  for (int i = 0; i < 300; ++i) {
-    std::string bad = good;
-    for (int flips = 0; flips < 1 + i % 4; ++flips) {
-      // Half of the flips land in the footer, where the structure is.
-      size_t at =
-          i % 2 ? rng() % bad.size() : bad.size() - 1 - rng() % std::min<size_t>(bad.size(), 600);
-      bad[at] = static_cast<char>(bad[at] ^ (1 << (rng() % 8)));
-    }
-    EXPECT_EQ(Checkpoint(bad), 0) << i;
-  }
+  for (int i = 0; i < 300; ++i) EXPECT_EQ(Checkpoint(FlipBytes(good, i, rng)), 0) << i;
 }
 
 int DataFile(const std::string& s) {
@@ -137,15 +140,7 @@ TEST(DeltaFuzzRegressionTest, DataFilesReadBackForCompaction) {
   for (size_t cut : {size_t{0}, size_t{4}, good.size() / 2, good.size() - 9, good.size() - 1})
     EXPECT_EQ(DataFile(good.substr(0, cut)), 0) << cut;
   std::mt19937 rng(7);
-  for (int i = 0; i < 300; ++i) {
-    std::string bad = good;
-    for (int flips = 0; flips < 1 + i % 4; ++flips) {
-      size_t at =
-          i % 2 ? rng() % bad.size() : bad.size() - 1 - rng() % std::min<size_t>(bad.size(), 600);
-      bad[at] = static_cast<char>(bad[at] ^ (1 << (rng() % 8)));
-    }
-    EXPECT_EQ(DataFile(bad), 0) << i;
-  }
+  for (int i = 0; i < 300; ++i) EXPECT_EQ(DataFile(FlipBytes(good, i, rng)), 0) << i;
 }
 
 }  // namespace
