@@ -1,8 +1,8 @@
 // `nobus table create|get|list|drop`: the table API of a running nobusd (HTTP, Unity Catalog
 // REST shapes; doc/server.md). The schema is typed as SQL (--columns "id BIGINT NOT NULL, ...")
 // and sent as UC columns with type_text and the exact type_json.
-// `nobus table optimize|vacuum|history|set-properties`: table upkeep through nobusd's
-// /admin/v1/tables/{name}/... endpoints.
+// `nobus table optimize|vacuum|history|set-properties|status|retry`: table upkeep and commit
+// health through nobusd's /admin/v1/tables/{name}/... endpoints.
 #include <httplib.h>
 
 #include <cstdio>
@@ -209,6 +209,27 @@ absl::Status RunSetProperties(const std::string& name, const std::vector<std::st
   return absl::OkStatus();
 }
 
+// Prints a table's commit health (GET or POST answer of .../status and .../retry).
+void PrintHealth(const json& h) {
+  const std::string state = h.value("state", "?");
+  std::printf("%s: %s\n", h.value("table", "?").c_str(), state.c_str());
+  std::printf("  buffered: %s of acknowledged rows waiting for the next commit\n",
+              HumanBytes(h.value("buffered_bytes", 0LL)).c_str());
+  if (state == "ok") return;
+  std::printf("  failing for: %.1f s, %lld commits failed in a row\n",
+              static_cast<double>(h.value("failing_for_ms", 0LL)) / 1000.0,
+              static_cast<long long>(h.value("consecutive_failures", 0LL)));
+  std::printf("  last error: %s\n", h.value("last_error", "").c_str());
+  if (state != "stuck") return;
+  std::printf("  parked: %lld acknowledged WAL records, safe in the WAL, not in memory\n",
+              static_cast<long long>(h.value("parked_records", 0LL)));
+  std::printf("  next retry in %.1f s; new records to it are refused until a commit succeeds.\n"
+              "  Fix the table's storage, then `nobus table retry %s` (or drop the table to "
+              "discard its rows)\n",
+              static_cast<double>(h.value("next_retry_in_ms", 0LL)) / 1000.0,
+              h.value("table", "?").c_str());
+}
+
 absl::Status RunList(const std::string& scope) {
   size_t dot = scope.find('.');
   std::string query = Cat("?catalog_name=", scope.substr(0, dot));
@@ -237,8 +258,8 @@ void OnRun(CLI::App* cmd, const char* name, Fn fn) {
 void RegisterTableCommand(CLI::App& app) {
   auto* table = app.add_subcommand(
       "table",
-      "Create, show, list, drop and maintain (optimize, vacuum, history, set-properties) tables "
-      "of a running nobusd (its HTTP API).");
+      "Create, show, list, drop and maintain (optimize, vacuum, history, set-properties, status, "
+      "retry) tables of a running nobusd (its HTTP API).");
   table->require_subcommand(1);
   table->add_option("--server", remote().server, "nobusd HTTP address")
       ->capture_default_str()
@@ -305,6 +326,25 @@ void RegisterTableCommand(CLI::App& app) {
   set_props->add_option("name", name, "catalog.schema.table")->required();
   set_props->add_option("properties", properties, "KEY=VALUE ...")->required();
   OnRun(set_props, "set-properties", [] { return RunSetProperties(name, properties); });
+
+  auto* status = table->add_subcommand(
+      "status", "Show whether the table's commits succeed: ok, failing (retried) or stuck "
+                "(isolated: its rows wait in the WAL and new records are refused).");
+  status->add_option("name", name, "catalog.schema.table")->required();
+  OnRun(status, "status", []() -> absl::Status {
+    NOBUS_ASSIGN_OR_RETURN(json h, Call("GET", AdminPath(name, "status")));
+    PrintHealth(h);
+    return absl::OkStatus();
+  });
+
+  auto* retry = table->add_subcommand(
+      "retry", "Commit a failing or stuck table's rows now instead of at its next retry.");
+  retry->add_option("name", name, "catalog.schema.table")->required();
+  OnRun(retry, "retry", []() -> absl::Status {
+    NOBUS_ASSIGN_OR_RETURN(json h, Call("POST", AdminPath(name, "retry"), "", 3600));
+    PrintHealth(h);
+    return absl::OkStatus();
+  });
 
   auto* drop = table->add_subcommand("drop", "Drop a table and delete its data.");
   drop->add_option("name", name, "catalog.schema.table")->required();

@@ -38,4 +38,19 @@ void Init(Level level) {
   }
 }
 
+bool LogLimiter::Allow(int64_t* suppressed, int64_t* seconds) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> l(mu_);
+  if (logged_ && now - last_ < period_) {
+    ++held_back_;
+    return false;
+  }
+  *suppressed = held_back_;
+  *seconds = logged_ ? std::chrono::duration_cast<std::chrono::seconds>(now - last_).count() : 0;
+  logged_ = true;
+  last_ = now;
+  held_back_ = 0;
+  return true;
+}
+
 }  // namespace nobus::logging

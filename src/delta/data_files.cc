@@ -32,6 +32,9 @@ std::string EscapeDirValue(const std::string& value) {
 
 absl::Status CreateDirDurably(env::FileSystem* fs, const std::string& root,
                               const std::string& dir) {
+  if (!fs->Exists(root))
+    return absl::FailedPreconditionError(
+        Cat("table directory ", root, " is missing (moved or deleted outside nobus)"));
   std::string parent = root;
   size_t start = 0;
   while (start < dir.size()) {

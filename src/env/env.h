@@ -53,6 +53,12 @@ struct FileInfo {
   bool is_dir = false;
 };
 
+// Space of the file system holding a path (statvfs): what unprivileged writers may still use.
+struct DiskSpace {
+  uint64_t free_bytes = 0;
+  uint64_t total_bytes = 0;
+};
+
 // A hierarchical file system. Implementations are thread-safe; paths are '/'-separated.
 class FileSystem {
  public:
@@ -72,6 +78,8 @@ class FileSystem {
   // Names (not paths) of the entries of `path`, sorted, without "." and "..".
   [[nodiscard]] virtual absl::StatusOr<std::vector<std::string>> ListDir(std::string_view path) = 0;
   [[nodiscard]] virtual absl::StatusOr<FileInfo> Stat(std::string_view path) = 0;
+  // Free and total bytes of the file system holding `path` (which must exist).
+  [[nodiscard]] virtual absl::StatusOr<DiskSpace> GetDiskSpace(std::string_view path) = 0;
 
   bool Exists(std::string_view path) { return Stat(path).ok(); }
 };

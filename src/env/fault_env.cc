@@ -75,6 +75,24 @@ void FaultFileSystem::SetNoSpace(bool on) {
   no_space_ = on;
 }
 
+void FaultFileSystem::SetFailSyncs(absl::Status status) {
+  std::lock_guard<std::mutex> l(mu_);
+  fail_syncs_ = std::move(status);
+}
+
+void FaultFileSystem::SetDiskSpace(std::optional<DiskSpace> space) {
+  std::lock_guard<std::mutex> l(mu_);
+  disk_space_ = space;
+}
+
+absl::StatusOr<DiskSpace> FaultFileSystem::GetDiskSpace(std::string_view path) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (disk_space_) return *disk_space_;
+  }
+  return base()->GetDiskSpace(path);
+}
+
 void FaultFileSystem::PauseSyncs() {
   std::lock_guard<std::mutex> l(mu_);
   syncs_paused_ = true;
@@ -105,6 +123,8 @@ void FaultFileSystem::Reset() {
     std::lock_guard<std::mutex> l(mu_);
     fail_write_in_ = fail_sync_in_ = tear_write_in_ = 0;
     no_space_ = false;
+    fail_syncs_ = absl::OkStatus();
+    disk_space_.reset();
     syncs_paused_ = false;
   }
   cv_.notify_all();
@@ -148,6 +168,7 @@ absl::Status FaultFileSystem::OnSync(std::string_view path) {
     --blocked_syncs_;
   }
   ++syncs_;
+  if (!fail_syncs_.ok()) return fail_syncs_;
   if (fail_sync_in_ > 0 && --fail_sync_in_ == 0) return fail_sync_status_;
   return absl::OkStatus();
 }

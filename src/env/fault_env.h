@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 
 #include "env/env.h"
 #include "env/forwarding_file_system.h"
@@ -32,6 +33,11 @@ class FaultFileSystem final : public ForwardingFileSystem {
   // While on, every write and Preallocate fails with ResourceExhausted ("No space left on
   // device") and writes nothing.
   void SetNoSpace(bool on);
+  // While `status` is not OK, every sync fails with it (a failing disk); OkStatus clears it.
+  void SetFailSyncs(absl::Status status);
+  // Reports `space` from GetDiskSpace instead of the wrapped FileSystem's (nullopt: forward).
+  void SetDiskSpace(std::optional<DiskSpace> space);
+  absl::StatusOr<DiskSpace> GetDiskSpace(std::string_view path) override;
   // While paused, File::Sync blocks before doing anything; WaitForBlockedSyncs(k) returns once k
   // syncs are blocked. ResumeSyncs releases them.
   void PauseSyncs();
@@ -70,6 +76,8 @@ class FaultFileSystem final : public ForwardingFileSystem {
   int tear_write_in_ = 0;
   size_t tear_keep_ = 0;
   bool no_space_ = false;
+  absl::Status fail_syncs_;  // sticky sync failure while not OK
+  std::optional<DiskSpace> disk_space_;
   bool syncs_paused_ = false;
   int blocked_syncs_ = 0;
 };

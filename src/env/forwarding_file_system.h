@@ -39,6 +39,9 @@ class ForwardingFileSystem : public FileSystem {
     return base_->ListDir(path);
   }
   absl::StatusOr<FileInfo> Stat(std::string_view path) override { return base_->Stat(path); }
+  absl::StatusOr<DiskSpace> GetDiskSpace(std::string_view path) override {
+    return base_->GetDiskSpace(path);
+  }
 
  private:
   FileSystem* const base_;

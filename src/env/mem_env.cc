@@ -203,6 +203,23 @@ absl::StatusOr<FileInfo> MemFileSystem::Stat(std::string_view path) {
   return info;
 }
 
+absl::StatusOr<DiskSpace> MemFileSystem::GetDiskSpace(std::string_view path) {
+  NOBUS_RETURN_IF_ERROR(Stat(path).status());
+  std::lock_guard<std::mutex> l(mu_);
+  uint64_t used = 0;
+  for (const auto& [name, node] : files_) {
+    std::lock_guard<std::mutex> nl(node->mu);
+    used += node->data.size();
+  }
+  return DiskSpace{.free_bytes = capacity_bytes_ > used ? capacity_bytes_ - used : 0,
+                   .total_bytes = capacity_bytes_};
+}
+
+void MemFileSystem::SetCapacity(uint64_t total_bytes) {
+  std::lock_guard<std::mutex> l(mu_);
+  capacity_bytes_ = total_bytes;
+}
+
 void MemFileSystem::SimulatePowerLoss() {
   std::lock_guard<std::mutex> l(mu_);
   files_ = durable_files_;

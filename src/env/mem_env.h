@@ -29,6 +29,9 @@ class MemFileSystem final : public FileSystem {
   absl::Status SyncDir(std::string_view path) override;
   absl::StatusOr<std::vector<std::string>> ListDir(std::string_view path) override;
   absl::StatusOr<FileInfo> Stat(std::string_view path) override;
+  // Capacity minus the bytes of every live file (the capacity is 1 TiB until set).
+  absl::StatusOr<DiskSpace> GetDiskSpace(std::string_view path) override;
+  void SetCapacity(uint64_t total_bytes);
 
   // Reverts every file to its last synced contents and every directory to its last synced
   // entries. Open handles keep working on the reverted files.
@@ -42,6 +45,7 @@ class MemFileSystem final : public FileSystem {
   std::map<std::string, std::shared_ptr<Node>> durable_files_;  // as of the last SyncDir
   std::set<std::string> dirs_;
   int64_t now_ms_ = 1;
+  uint64_t capacity_bytes_ = uint64_t{1} << 40;
 };
 
 // A clock that moves only when told. Thread-safe.

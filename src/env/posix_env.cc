@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -190,6 +191,14 @@ class PosixFs final : public FileSystem {
     info.mtime_ms = int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000;
     info.is_dir = S_ISDIR(st.st_mode);
     return info;
+  }
+
+  absl::StatusOr<DiskSpace> GetDiskSpace(std::string_view path) override {
+    std::string p(path);
+    struct statvfs st;
+    if (::statvfs(p.c_str(), &st) != 0) return ErrnoToStatus(errno, "statvfs", p);
+    return DiskSpace{.free_bytes = uint64_t{st.f_bavail} * st.f_frsize,
+                     .total_bytes = uint64_t{st.f_blocks} * st.f_frsize};
   }
 };
 

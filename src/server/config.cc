@@ -32,6 +32,15 @@ absl::Status ReadPositive(const json& doc, std::string_view origin, const char* 
   return absl::OkStatus();
 }
 
+absl::Status ReadPercent(const json& doc, std::string_view origin, const char* key, double* out) {
+  if (!doc.contains(key)) return absl::OkStatus();
+  const json& v = doc[key];
+  if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 100)
+    return KeyError(origin, key, "must be a percentage from 0 to 100");
+  *out = v.get<double>();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TokenGrant> ParseGrant(const json& item, std::string_view origin, size_t index) {
   std::string key = Cat("tokens[", index, "]");
   if (!item.is_object()) return KeyError(origin, key, "must be an object");
@@ -94,7 +103,10 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
       "tokens",            "tls_cert",          "tls_key",
       "tls_client_ca",     "insecure",          "auth_dir",
       "token_ttl_s",       "principals",        "grants",
-      "maintenance",       "maintenance_interval_ms"};
+      "maintenance",       "maintenance_interval_ms",
+      "disk_pause_below_free_bytes", "disk_pause_below_free_percent",
+      "disk_resume_above_free_bytes", "disk_resume_above_free_percent",
+      "slow_sync_ms",      "stuck_table_after_ms"};
   for (const auto& [k, v] : doc.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
       return KeyError(origin, k, "is unknown (see doc/server.md for the keys)");
@@ -126,6 +138,16 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "token_ttl_s", &config.token_ttl_s));
   NOBUS_RETURN_IF_ERROR(
       ReadPositive(doc, origin, "maintenance_interval_ms", &config.maintenance_interval_ms));
+  for (auto [key, out] :
+       {std::pair{"disk_pause_below_free_bytes", &config.disk_pause_below_free_bytes},
+        std::pair{"disk_resume_above_free_bytes", &config.disk_resume_above_free_bytes},
+        std::pair{"slow_sync_ms", &config.slow_sync_ms},
+        std::pair{"stuck_table_after_ms", &config.stuck_table_after_ms}})
+    NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, key, out));
+  for (auto [key, out] :
+       {std::pair{"disk_pause_below_free_percent", &config.disk_pause_below_free_percent},
+        std::pair{"disk_resume_above_free_percent", &config.disk_resume_above_free_percent}})
+    NOBUS_RETURN_IF_ERROR(ReadPercent(doc, origin, key, out));
   if (doc.contains("principals") || doc.contains("grants")) {
     json policy = json::object();
     for (const char* key : {"principals", "grants"})
@@ -207,6 +229,13 @@ absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
   if (config.token_ttl_s > 86400)
     return absl::InvalidArgumentError(
         Cat("token_ttl_s ", config.token_ttl_s, " is above the 86400 s (one day) maximum"));
+  if (config.disk_resume_above_free_bytes < config.disk_pause_below_free_bytes ||
+      config.disk_resume_above_free_percent < config.disk_pause_below_free_percent)
+    return absl::InvalidArgumentError(Cat(
+        "disk_resume_above_free_bytes/_percent (", config.disk_resume_above_free_bytes, " bytes, ",
+        config.disk_resume_above_free_percent, "%) must not be below disk_pause_below_free_bytes/",
+        "_percent (", config.disk_pause_below_free_bytes, " bytes, ",
+        config.disk_pause_below_free_percent, "%): admission resumes above where it pauses"));
   const bool authenticated =
       !config.tokens.empty() || !config.declared.principals.empty() || principals_exist;
   if (any_public && !config.insecure && config.tls_cert.empty())

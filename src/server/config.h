@@ -38,6 +38,16 @@ struct ServerConfig {
   // how often it checks the open tables.
   bool maintenance = true;
   int64_t maintenance_interval_ms = 10000;
+  // Fault handling (table/health.h): the free-space guard's watermarks on the disks of the WAL and
+  // the tables (admission pauses below either pause value, resumes at or above both resume
+  // values), the WAL batch duration that makes the node not ready, and how long a table's
+  // commits may fail before it is isolated.
+  int64_t disk_pause_below_free_bytes = 256ll << 20;
+  double disk_pause_below_free_percent = 1.0;
+  int64_t disk_resume_above_free_bytes = 384ll << 20;
+  double disk_resume_above_free_percent = 2.0;
+  int64_t slow_sync_ms = 2000;
+  int64_t stuck_table_after_ms = 10000;
   std::string log_level = "info";
   // Static bearer tokens (the simple mode). With none, and no service principal (below), the
   // server is open: allowed on loopback addresses only, unless `insecure`.
@@ -66,8 +76,10 @@ struct ServerConfig {
 
 // Reads a JSON config file. Keys: data_dir, grpc_listen, http_listen, flush_interval_ms,
 // max_message_bytes, max_inflight_bytes_per_stream, max_buffered_bytes, drain_timeout_ms,
-// maintenance, maintenance_interval_ms, log_level, tokens, tls_cert, tls_key, tls_client_ca, insecure, auth_dir, token_ttl_s,
-// principals, grants. Unknown
+// maintenance, maintenance_interval_ms, disk_pause_below_free_bytes, disk_pause_below_free_percent,
+// disk_resume_above_free_bytes, disk_resume_above_free_percent, slow_sync_ms,
+// stuck_table_after_ms, log_level, tokens, tls_cert, tls_key, tls_client_ca, insecure, auth_dir,
+// token_ttl_s, principals, grants. Unknown
 // keys and wrong types are InvalidArgument naming the key ("config file x.json: key
 // 'flush_interval_ms' must be a positive integer"); a missing file is NotFound.
 [[nodiscard]] absl::StatusOr<ServerConfig> LoadConfigFile(std::string_view path);

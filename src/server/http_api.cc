@@ -29,8 +29,8 @@ HttpError ErrorFor(absl::StatusCode code) {
       return {404, "TABLE_DOES_NOT_EXIST"};
     case absl::StatusCode::kAlreadyExists:
       return {409, "TABLE_ALREADY_EXISTS"};
-    case absl::StatusCode::kResourceExhausted:
-      return {429, "REQUEST_LIMIT_EXCEEDED"};
+    case absl::StatusCode::kResourceExhausted:  // nobus uses it for "disk low, come back later"
+      return {503, "TEMPORARILY_UNAVAILABLE"};
     case absl::StatusCode::kUnavailable:
       return {503, "TEMPORARILY_UNAVAILABLE"};
     default:
@@ -106,24 +106,7 @@ HttpApi::HttpApi(ServerContext* server, StreamRegistry* streams, auth::HttpTls* 
 HttpApi::~HttpApi() { Stop(); }
 
 void HttpApi::AddOpsRoutes() {
-  http_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-    switch (server_->state()) {
-      case ServingState::kServing:
-        res.set_content("ok\n", "text/plain");
-        return;
-      case ServingState::kRecovering:
-        res.status = 503;
-        res.set_content("recovering\n", "text/plain");
-        return;
-      case ServingState::kDraining:
-        res.status = 503;
-        res.set_content("draining\n", "text/plain");
-        return;
-    }
-  });
-  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(server_->metrics().registry()->Render(), "text/plain; version=0.0.4");
-  });
+  AddHealthRoutes(http_.get(), server_);
   http_->Post("/admin/v1/streams/close-all",
               [this](const httplib::Request& req, httplib::Response& res) {
                 absl::Status auth = server_->auth().AuthorizeAdmin(Authorization(req));

@@ -3,7 +3,7 @@
 //   InvalidArgument 400 INVALID_PARAMETER_VALUE, FailedPrecondition 400 INVALID_STATE,
 //   Aborted 409 ABORTED, Unauthenticated 401 UNAUTHENTICATED,
 //   PermissionDenied 403 PERMISSION_DENIED, NotFound 404 TABLE_DOES_NOT_EXIST,
-//   AlreadyExists 409 TABLE_ALREADY_EXISTS, ResourceExhausted 429 REQUEST_LIMIT_EXCEEDED,
+//   AlreadyExists 409 TABLE_ALREADY_EXISTS, ResourceExhausted 503 TEMPORARILY_UNAVAILABLE,
 //   Unavailable 503 TEMPORARILY_UNAVAILABLE, anything else 500 INTERNAL_ERROR.
 // Handlers run on cpp-httplib's worker threads; every helper is thread-safe.
 #pragma once
@@ -25,8 +25,12 @@ void AddTableRoutes(httplib::Server* http, ServerContext* server);
 void AddIngestRoutes(httplib::Server* http, ServerContext* server);
 // POST /oidc/v1/token (token_api.cc).
 void AddTokenRoutes(httplib::Server* http, ServerContext* server);
-// POST /admin/v1/tables/{name}/optimize|vacuum|properties, GET .../history (table_admin_api.cc).
+// POST /admin/v1/tables/{name}/optimize|vacuum|properties|retry, GET .../history|status
+// (table_admin_api.cc).
 void AddTableAdminRoutes(httplib::Server* http, ServerContext* server);
+
+// GET /livez, /readyz, /healthz, /metrics (health_api.cc).
+void AddHealthRoutes(httplib::Server* http, ServerContext* server);
 
 void ReplyJson(httplib::Response& res, int http_status, const nlohmann::json& body);
 void ReplyError(httplib::Response& res, const absl::Status& status);

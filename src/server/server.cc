@@ -127,6 +127,12 @@ absl::Status Server::Recover() {
   options.max_buffered_bytes = config.max_buffered_bytes;
   options.maintenance.enabled = config.maintenance;
   options.maintenance.check_interval_ms = config.maintenance_interval_ms;
+  options.health.pause_below_free_bytes = static_cast<uint64_t>(config.disk_pause_below_free_bytes);
+  options.health.pause_below_free_percent = config.disk_pause_below_free_percent;
+  options.health.resume_above_free_bytes = static_cast<uint64_t>(config.disk_resume_above_free_bytes);
+  options.health.resume_above_free_percent = config.disk_resume_above_free_percent;
+  options.health.slow_sync_ms = config.slow_sync_ms;
+  options.health.stuck_table_after_ms = config.stuck_table_after_ms;
   options.metrics = &metrics_;
   // A request's row blob may be larger than its message (e.g. varints widened): leave room.
   options.wal.max_record_bytes =

@@ -109,7 +109,7 @@ void StreamReactor::Handle(const zb::EphemeralStreamRequest& request) {
         "request carries no payload (expected ingest_record or ingest_record_batch)");
   }
   if (!status.ok()) {
-    NOBUS_LOG_WARN("stream failed table={} stream_id={} peer={} error=\"{}\"", table_name_,
+    NOBUS_LOG_WARN_LIMITED("stream failed table={} stream_id={} peer={} error=\"{}\"", table_name_,
                    stream_id_, call_->peer(), status.ToString());
     core_->Fail(ToGrpcStatus(status));
   }
@@ -123,7 +123,7 @@ void StreamReactor::HandleCreate(const zb::CreateIngestStreamRequest& request) {
   if (it != md.end()) headers.table_name = std::string(it->second.data(), it->second.size());
   absl::StatusOr<OpenedStream> opened = OpenStream(request, headers, *server_);
   if (!opened.ok()) {
-    NOBUS_LOG_WARN("stream rejected table={} peer={} sdk=\"{}\" user_agent=\"{}\" error=\"{}\"",
+    NOBUS_LOG_WARN_LIMITED("stream rejected table={} peer={} sdk=\"{}\" user_agent=\"{}\" error=\"{}\"",
                    request.table_name(), call_->peer(), Header("x-zerobus-sdk"),
                    Header("user-agent"), opened.status().ToString());
     core_->Fail(ToGrpcStatus(opened.status()));

@@ -3,6 +3,8 @@
 //   POST /admin/v1/tables/{name}/vacuum      {"retain_hours", "dry_run", "force"} (all optional)
 //   GET  /admin/v1/tables/{name}/history?limit=N
 //   POST /admin/v1/tables/{name}/properties  {"properties": {"key": "value", ...}}
+//   GET  /admin/v1/tables/{name}/status      -> commit health: ok, failing or stuck (health.h)
+//   POST /admin/v1/tables/{name}/retry       -> commits a failing or stuck table's rows now
 // Shapes: doc/server.md. Each job runs as the node's one maintenance job (see
 // table/ingest_service.h); the request waits for it.
 #include <cmath>
@@ -149,6 +151,34 @@ void SetProperties(table::IngestService* ingest, const table::TableName& name,
   ReplyJson(res, 200, TableInfoToJson(*info));
 }
 
+json HealthJson(const table::TableName& name, const table::TableHealth& h) {
+  return {{"table", name.ToString()},
+          {"state", h.state},
+          {"consecutive_failures", h.consecutive_failures},
+          {"last_error", h.last_error},
+          {"failing_for_ms", h.failing_for_ms},
+          {"buffered_bytes", h.buffered_bytes},
+          {"parked_records", h.parked_records},
+          {"next_retry_in_ms", h.next_retry_in_ms}};
+}
+
+void Status(table::IngestService* ingest, const table::TableName& name,
+            const httplib::Request& req, httplib::Response& res) {
+  absl::StatusOr<table::TableHealth> h = ingest->TableStatus(name);
+  if (!h.ok()) return ReplyError(res, h.status());
+  ReplyJson(res, 200, HealthJson(name, *h));
+}
+
+void Retry(table::IngestService* ingest, const table::TableName& name,
+           const httplib::Request& req, httplib::Response& res) {
+  absl::Status st = ingest->RetryTable(name);
+  if (!st.ok()) return ReplyError(res, st);
+  absl::StatusOr<table::TableHealth> h = ingest->TableStatus(name);
+  if (!h.ok()) return ReplyError(res, h.status());
+  NOBUS_LOG_INFO("admin retry table={} state={}", name.ToString(), h->state);
+  ReplyJson(res, 200, HealthJson(name, *h));
+}
+
 }  // namespace
 
 void AddTableAdminRoutes(httplib::Server* http, ServerContext* server) {
@@ -167,6 +197,8 @@ void AddTableAdminRoutes(httplib::Server* http, ServerContext* server) {
   http->Post(one + "/vacuum", admit_then(Vacuum));
   http->Get(one + "/history", admit_then(History));
   http->Post(one + "/properties", admit_then(SetProperties));
+  http->Get(one + "/status", admit_then(Status));
+  http->Post(one + "/retry", admit_then(Retry));
 }
 
 }  // namespace nobus::server

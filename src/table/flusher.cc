@@ -13,18 +13,6 @@ namespace {
 
 constexpr int64_t kNanosPerMilli = 1'000'000;
 
-// The blobs were encoded against `info`; refuse to commit them to a table that changed since.
-absl::Status CheckSameTable(const TableInfo& info, const delta::Snapshot& snapshot) {
-  if (snapshot.metadata().id != info.table_id || snapshot.schema() != info.schema ||
-      snapshot.metadata().partition_columns != info.partition_columns) {
-    return absl::FailedPreconditionError(
-        Cat("table '", info.name.ToString(),
-            "' was replaced or its schema changed outside nobus; its buffered rows stay in the "
-            "WAL: restore the table, or drop it through nobus to discard them"));
-  }
-  return absl::OkStatus();
-}
-
 double Seconds(int64_t nanos) { return static_cast<double>(nanos) / 1e9; }
 
 }  // namespace
@@ -62,23 +50,33 @@ int64_t IngestService::NextWakeMs() {
 
 absl::Status IngestService::Flush(bool all) {
   std::lock_guard<std::mutex> fl(flush_mu_);
-  std::vector<std::shared_ptr<TableState>> due;
+  std::vector<std::shared_ptr<TableState>> due, stuck;
   wal::Lsn upto;
   {
     std::lock_guard<std::mutex> l(mu_);
     const int64_t now = clock_->MonotonicNanos();
     const int64_t interval = options_.flush_interval_ms * kNanosPerMilli;
     for (const auto& [name, t] : tables_) {
+      if (t->stuck) {
+        if (all || now >= t->retry_at_nanos) stuck.push_back(t);
+        continue;
+      }
       if (t->buffer.empty()) continue;
       bool timed = now - t->buffer.oldest_ack_nanos() >= interval;
       if (all || ((t->flush_requested || timed) && now >= t->retry_at_nanos)) due.push_back(t);
     }
     // Everything acknowledged so far; what arrives during the flush waits for the next one.
     upto = completed_lsn_;
+    // While the WAL is being reopened its buffers are rebuilt: nothing to commit meanwhile.
+    if (!wal_failure_.ok()) due.clear(), stuck.clear();
   }
   absl::Status first;
   for (const auto& t : due) {
     absl::Status st = FlushTable(t.get(), upto);
+    if (first.ok()) first = st;
+  }
+  for (const auto& t : stuck) {
+    absl::Status st = RetryStuck(t.get());
     if (first.ok()) first = st;
   }
   ReleaseWal();
@@ -112,18 +110,17 @@ absl::Status IngestService::FlushBatch(TableState* t) {
   {
     std::lock_guard<std::mutex> l(mu_);
     t->flushing_first_lsn = 0;
-    if (!st.ok()) {
-      t->retry_at_nanos = clock_->MonotonicNanos() + options_.flush_interval_ms * kNanosPerMilli;
-      if (!t->dropped) t->buffer.PutBack(std::move(blobs));
-    }
+    if (!st.ok() && !t->dropped) t->buffer.PutBack(std::move(blobs));
     if (st.ok() || t->dropped) AdjustHeldLocked(-bytes);
     if (t->metrics.buffered_bytes != nullptr)
       t->metrics.buffered_bytes->Set(static_cast<double>(t->buffer.bytes()));
+    if (st.ok()) OnCommitSuccessLocked(t);
+    else if (!t->dropped) OnCommitFailureLocked(t, st);
   }
   if (st.ok()) return st;
   t->needs_refresh = true;
   if (t->metrics.commit_failures != nullptr) t->metrics.commit_failures->Add();
-  NOBUS_LOG_WARN("commit failed; the rows stay buffered and are retried table={} error={}",
+  NOBUS_LOG_WARN_LIMITED("commit failed; the rows stay buffered and are retried table={} error={}",
                  t->info().name.ToString(), st.ToString());
   return Annotate(st, Cat("committing to table '", t->info().name.ToString(), "'"));
 }
@@ -165,9 +162,11 @@ void IngestService::ReleaseWal() {
   wal::Lsn upto;
   {
     std::lock_guard<std::mutex> l(mu_);
+    if (!wal_failure_.ok()) return;  // the log is being replaced
     upto = completed_lsn_;
     for (const auto& [name, t] : tables_) {
       wal::Lsn first = t->flushing_first_lsn != 0 ? t->flushing_first_lsn : t->buffer.first_lsn();
+      if (t->parked_from != 0) first = t->parked_from;  // parked rows precede any in memory
       // `first` is a blob's LSN; its record starts one LSN earlier, at the header.
       if (first != 0) upto = std::min(upto, first - 2);
     }

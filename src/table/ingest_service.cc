@@ -68,8 +68,6 @@ absl::Status IngestService::Start() {
   wal_id_ = Cat("nobus-wal-", node_id);
   node_id_ = node_id;
   NOBUS_ASSIGN_OR_RETURN(catalog_, Catalog::Open(fs_, clock_, env::JoinPath(data_dir_, "tables")));
-  NOBUS_ASSIGN_OR_RETURN(wal_,
-                         wal::Wal::Open(fs_, clock_, env::JoinPath(data_dir_, "wal"), options_.wal));
   if (options_.metrics != nullptr) {
     wal_bytes_ = options_.metrics->GetCounter("nobus_wal_bytes_written_total",
                                               "Bytes written and synced to the write-ahead log.");
@@ -85,7 +83,19 @@ absl::Status IngestService::Start() {
         "nobus_backpressure_wait_milliseconds_total",
         "Time requests spent waiting for room in the node's buffers.");
   }
+  wal::WalOptions wal_options = options_.wal;
+  if (options_.metrics != nullptr) {
+    wal_sync_seconds_ = options_.metrics->GetHistogram(
+        "nobus_wal_sync_seconds", "Time of each WAL batch's write and fdatasync.",
+        LatencyBucketsSeconds());
+    wal_options.on_batch_synced = [h = wal_sync_seconds_](int64_t n) { h->Observe(n / 1e9); };
+  }
+  NOBUS_ASSIGN_OR_RETURN(wal_,
+                         wal::Wal::Open(fs_, clock_, env::JoinPath(data_dir_, "wal"), wal_options));
+  RegisterHealthMetrics();
   NOBUS_RETURN_IF_ERROR(Recover());
+  CheckDisks();  // a disk already below its watermark pauses admission from the start
+  if (options_.background_flush) health_ = std::thread(&IngestService::HealthLoop, this);
   if (options_.background_flush) flusher_ = std::thread(&IngestService::FlusherLoop, this);
   if (options_.background_flush && options_.maintenance.enabled)
     maintainer_ = std::thread(&IngestService::MaintenanceLoop, this);
@@ -149,6 +159,18 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable
   auto full = [&] {
     return !closing_ && held_bytes_ > 0 && held_bytes_ + bytes > options_.max_buffered_bytes;
   };
+  auto lookup = [&]() -> absl::StatusOr<std::shared_ptr<TableState>> {
+    if (closing_) {
+      return absl::UnavailableError(
+          "the ingest service is shutting down; retry against another node or after the restart");
+    }
+    auto it = tables_.find(name);
+    if (it == tables_.end() || it->second.get() != &table || it->second->dropping)
+      return absl::NotFoundError(Cat("table '", name.ToString(), "' was dropped"));
+    NOBUS_RETURN_IF_ERROR(RefusalLocked(*it->second));
+    return it->second;
+  };
+  NOBUS_RETURN_IF_ERROR(lookup().status());
   if (full()) {
     const auto start = std::chrono::steady_clock::now();
     if (start - last_full_warning_ >= std::chrono::seconds(10)) {
@@ -160,14 +182,14 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable
     }
     const bool room = room_cv_.wait_until(
         l, start + std::chrono::milliseconds(options_.buffer_full_timeout_ms),
-        [&] { return !full(); });
+        [&] { return !full() || admission_paused_ || !wal_failure_.ok(); });
     if (backpressure_waits_ != nullptr) {
       backpressure_waits_->Add();
       backpressure_ms_->Add(std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - start)
                                 .count());
     }
-    if (!room) {
+    if (!room && full()) {
       return absl::UnavailableError(
           Cat("nobusd's ingest buffers stayed full for ", options_.buffer_full_timeout_ms,
               " ms: ", held_bytes_, " bytes of acknowledged rows wait for their Delta commits "
@@ -176,16 +198,10 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable
               "names failing commits"));
     }
   }
-  if (closing_) {
-    return absl::UnavailableError(
-        "the ingest service is shutting down; retry against another node or after the restart");
-  }
-  auto it = tables_.find(name);
-  if (it == tables_.end() || it->second.get() != &table || it->second->dropping)
-    return absl::NotFoundError(Cat("table '", name.ToString(), "' was dropped"));
+  NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, lookup());
   ++inflight_;
   AdjustHeldLocked(bytes);
-  return it->second;
+  return t;
 }
 
 void IngestService::AdjustHeldLocked(int64_t delta) {
@@ -228,7 +244,7 @@ void IngestService::OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> ls
     std::lock_guard<std::mutex> l(mu_);
     AdjustHeldLocked(-static_cast<int64_t>(append.blob.size()));
   }
-  if (append.done) append.done(lsn.status());
+  if (append.done) append.done(lsn.ok() ? absl::OkStatus() : WalAppendError(lsn.status()));
   append.done = nullptr;
   append.table = nullptr;
   std::lock_guard<std::mutex> l(mu_);
@@ -238,6 +254,11 @@ void IngestService::OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> ls
 void IngestService::BufferLocked(TableState* table, BufferedBlob blob) {
   if (table->dropped) {
     AdjustHeldLocked(-static_cast<int64_t>(blob.blob.size()));
+    return;
+  }
+  if (table->stuck) {  // admitted before the table was isolated: parked with the rest
+    table->buffer.Add(std::move(blob));
+    ParkLocked(table);
     return;
   }
   bool was_empty = table->buffer.empty();
@@ -288,12 +309,16 @@ absl::Status IngestService::Close() {
     std::unique_lock<std::mutex> l(mu_);
     closing_ = true;
     room_cv_.notify_all();
+    inflight_cv_.notify_all();  // a WAL reopen waiting for appends gives up
     inflight_cv_.wait(l, [&] { return inflight_ == 0; });
     stop_flusher_ = true;
     stop_maintenance_ = true;
+    stop_health_ = true;
   }
   flusher_cv_.notify_all();
   maintenance_cv_.notify_all();
+  health_cv_.notify_all();
+  if (health_.joinable()) health_.join();
   if (maintainer_.joinable()) maintainer_.join();
   if (flusher_.joinable()) flusher_.join();
   absl::Status st = Flush(/*all=*/true);

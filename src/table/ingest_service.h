@@ -35,6 +35,7 @@
 #include "env/env.h"
 #include "schema/record_decoder.h"
 #include "table/catalog.h"
+#include "table/health.h"
 #include "table/wal_record.h"
 #include "wal/wal.h"
 
@@ -78,6 +79,7 @@ struct IngestOptions {
   // env::ManualClock, which a background flush would race).
   bool background_flush = true;
   MaintenanceOptions maintenance;
+  HealthOptions health;  // fault handling (table/health.h); its thread runs with background_flush
 };
 
 // A table open for writing, shared by the streams writing it. Immutable; cheap to copy around.
@@ -110,12 +112,22 @@ class IngestService {
   // NotFound when the table does not exist.
   [[nodiscard]] absl::StatusOr<std::shared_ptr<const LiveTable>> OpenTable(const TableName& name);
 
+  // Fault handling (health.cc, table/health.h). Health: the node's state now. TableStatus: one
+  // table's commit health (NotFound for an unknown table). RetryTable: commits a failing or stuck
+  // table's rows now instead of at its next retry; returns the commit's error if it fails again.
+  NodeHealth Health();
+  [[nodiscard]] absl::StatusOr<TableHealth> TableStatus(const TableName& name);
+  [[nodiscard]] absl::Status RetryTable(const TableName& name);
+  // One round of the health thread (disks, WAL, slow disk); public for tests on a ManualClock.
+  void CheckHealth();
+
   // Appends one request's rows (a blob written by RowBlobWriter against `table`'s schema, holding
   // `num_rows` rows) as one WAL record: after a crash all of them are recovered or none. OK means
-  // `done` will be called exactly once; an error (NotFound: table dropped; Unavailable: closing
-  // or the WAL failed; InvalidArgument: the blob is not a well-formed blob of `num_rows` > 0 rows,
-  // or is larger than the WAL's max_record_bytes) means nothing was appended and `done` will not
-  // be called. Blocks (backpressure) while the node holds max_buffered_bytes of uncommitted rows
+  // `done` will be called exactly once (with Unavailable if the WAL fails before the sync); an
+  // error (NotFound: table dropped; Unavailable: closing, the WAL failed and is being reopened,
+  // or the table is stuck; ResourceExhausted: a disk is below the free-space watermark;
+  // InvalidArgument: the blob is not a well-formed blob of `num_rows` > 0 rows, or is larger than
+  // the WAL's max_record_bytes) means nothing was appended and `done` will not be called. Blocks (backpressure) while the node holds max_buffered_bytes of uncommitted rows
   // (Unavailable after buffer_full_timeout_ms) and while the WAL's byte budget is exhausted.
   [[nodiscard]] absl::Status Append(const LiveTable& table, std::string blob, int64_t num_rows,
                                     DurableCallback done);
@@ -179,8 +191,25 @@ class IngestService {
   // the gauge current and wakes appends waiting for room.
   void AdjustHeldLocked(int64_t delta);
 
+  // Health (health.cc).
+  void HealthLoop();
+  void CheckDisks();
+  void CheckSlowDisk(int64_t now);
+  void CheckWal(int64_t now);
+  // Replaces the failed WAL by a freshly opened one and replays it into emptied table buffers;
+  // requires no lock (takes flush_mu_).
+  [[nodiscard]] absl::Status ReopenWal();
+  // Why Admit refuses now (OK: it admits); requires mu_.
+  absl::Status RefusalLocked(const TableState& table) const;
+  std::string DiskLowMessageLocked() const;  // which disk is below its watermark; requires mu_
+  void RegisterHealthMetrics();
+
   // Recovery (recovery.cc).
   [[nodiscard]] absl::Status Recover();
+  // Visits each WAL record after `after` as its header and row blob (blob LSN); requires flush_mu_.
+  [[nodiscard]] absl::Status ForEachWalBlob(
+      wal::Lsn after,
+      const std::function<absl::Status(const RecordHeader&, wal::Lsn, std::string_view)>& visit);
   [[nodiscard]] absl::Status CheckWalNotBehind();
   [[nodiscard]] absl::StatusOr<wal::Lsn> ReplayStart();
   [[nodiscard]] absl::Status Replay(wal::Lsn after);  // requires flush_mu_
@@ -215,6 +244,15 @@ class IngestService {
   [[nodiscard]] absl::Status FlushBatch(TableState* table);  // requires flush_mu_
   [[nodiscard]] absl::Status CommitBlobs(TableState* table, const std::vector<BufferedBlob>& blobs);
   void ReleaseWal();  // requires flush_mu_
+  // Stuck tables (stuck_table.cc). After a failed commit: counts it and isolates the table once
+  // it has failed long enough; requires mu_.
+  void OnCommitFailureLocked(TableState* table, const absl::Status& error);
+  void OnCommitSuccessLocked(TableState* table);
+  // Moves the table's buffered rows out of memory (they stay in the WAL); requires mu_.
+  void ParkLocked(TableState* table);
+  // Re-reads a stuck table's parked rows from the WAL and commits them (and its buffer), then
+  // lifts the isolation; requires flush_mu_.
+  [[nodiscard]] absl::Status RetryStuck(TableState* table);
   void UpdateWalMetrics();  // requires flush_mu_
 
   env::FileSystem* const fs_;
@@ -243,6 +281,21 @@ class IngestService {
   bool stop_flusher_ = false;
   bool wake_ = false;  // a table got its first buffered blob or passed the size threshold
   bool closed_ = false;  // guarded by close_mu_
+  // Health (guarded by mu_).
+  bool admission_paused_ = false;  // the free-space guard
+  absl::Status wal_failure_;       // not OK: the WAL failed and is being reopened
+  int64_t wal_reopens_ = 0;
+  int64_t wal_reopen_at_nanos_ = 0;   // next attempt
+  int64_t wal_reopen_backoff_ms_ = 0;
+  int64_t slow_disk_until_nanos_ = 0;  // not ready until then
+  int64_t slow_sync_seen_ms_ = 0;      // the slowest batch that made it so
+  int64_t sync_running_ms_ = 0;        // as the health thread last saw the WAL
+  int64_t last_sync_ms_ = 0;
+  uint64_t syncs_seen_ = 0;            // WAL batches seen by CheckSlowDisk
+  std::vector<DiskReport> disks_;
+  std::thread health_;
+  std::condition_variable health_cv_;  // stop_health_ set (with mu_)
+  bool stop_health_ = false;
   absl::Status close_status_;
   std::thread flusher_;
   std::thread maintainer_;
@@ -254,6 +307,15 @@ class IngestService {
   Gauge* held_bytes_gauge_ = nullptr;
   Counter* backpressure_waits_ = nullptr;
   Counter* backpressure_ms_ = nullptr;
+
+  // Health metrics (null without a registry); thread-safe.
+  Gauge* admission_paused_gauge_ = nullptr;
+  Gauge* wal_failed_gauge_ = nullptr;
+  Counter* wal_reopens_counter_ = nullptr;
+  Histogram* wal_sync_seconds_ = nullptr;
+  Gauge* wal_sync_running_seconds_ = nullptr;
+  Gauge* tables_stuck_gauge_ = nullptr;
+  std::vector<Gauge*> disk_free_gauges_;  // one per disks_ entry
 
   // WAL metrics (null without a registry); guarded by flush_mu_.
   Counter* wal_bytes_ = nullptr;

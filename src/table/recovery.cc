@@ -62,7 +62,9 @@ absl::StatusOr<wal::Lsn> IngestService::ReplayStart() {
   return std::max(start, floor);
 }
 
-absl::Status IngestService::Replay(wal::Lsn after) {
+absl::Status IngestService::ForEachWalBlob(
+    wal::Lsn after,
+    const std::function<absl::Status(const RecordHeader&, wal::Lsn, std::string_view)>& visit) {
   std::optional<RecordHeader> header;
   wal::Lsn header_lsn = 0;
   absl::Status st = wal_->ReadFrom(after, [&](wal::Lsn lsn, std::string_view payload) {
@@ -77,11 +79,17 @@ absl::Status IngestService::Replay(wal::Lsn after) {
     header.reset();
     if (lsn != header_lsn + 1)
       return absl::DataLossError(Cat("WAL record at LSN ", header_lsn, " has no row payload"));
-    return ReplayBlob(h, lsn, payload);
+    return visit(h, lsn, payload);
   });
   NOBUS_RETURN_IF_ERROR(st);
   if (header) return absl::DataLossError(Cat("WAL record at LSN ", header_lsn, " is incomplete"));
   return absl::OkStatus();
+}
+
+absl::Status IngestService::Replay(wal::Lsn after) {
+  return ForEachWalBlob(after, [&](const RecordHeader& h, wal::Lsn lsn, std::string_view blob) {
+    return ReplayBlob(h, lsn, blob);
+  });
 }
 
 absl::Status IngestService::ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
@@ -101,8 +109,8 @@ absl::Status IngestService::ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
   bool flush;
   {
     std::lock_guard<std::mutex> l(mu_);
-    t->buffer.Add(BufferedBlob{lsn, std::string(blob), header.num_rows, now});
     AdjustHeldLocked(static_cast<int64_t>(blob.size()));
+    BufferLocked(t.get(), BufferedBlob{lsn, std::string(blob), header.num_rows, now});
     flush = t->buffer.bytes() >= options_.flush_threshold_bytes && now >= t->retry_at_nanos;
   }
   // Bounds memory while replaying a long log. A failure keeps the rows buffered and holds off

@@ -28,6 +28,18 @@ void TableBuffer::PutBack(std::vector<BufferedBlob> blobs) {
   }
 }
 
+// The blobs were encoded against `info`; refuse to commit them to a table that changed since.
+absl::Status CheckSameTable(const TableInfo& info, const delta::Snapshot& snapshot) {
+  if (snapshot.metadata().id != info.table_id || snapshot.schema() != info.schema ||
+      snapshot.metadata().partition_columns != info.partition_columns) {
+    return absl::FailedPreconditionError(
+        Cat("table '", info.name.ToString(),
+            "' was replaced or its schema changed outside nobus; its buffered rows stay in the "
+            "WAL: restore the table, or drop it through nobus to discard them"));
+  }
+  return absl::OkStatus();
+}
+
 TableMetrics TableMetrics::Register(MetricsRegistry* r, const std::string& table) {
   TableMetrics m;
   if (r == nullptr) return m;
@@ -60,6 +72,8 @@ TableMetrics TableMetrics::Register(MetricsRegistry* r, const std::string& table
   m.seconds_since_compaction = r->GetGauge(
       "nobus_table_seconds_since_compaction",
       "Seconds since this node last compacted the table (since it opened it, if never).", l);
+  m.stuck = r->GetGauge("nobus_table_stuck",
+                        "1 while the table is isolated because its commits keep failing.", l);
   return m;
 }
 

@@ -43,6 +43,8 @@ class TableBuffer {
   bool empty() const { return blobs_.empty(); }
   int64_t bytes() const { return bytes_; }
   wal::Lsn first_lsn() const { return blobs_.empty() ? 0 : blobs_.front().lsn; }
+  wal::Lsn last_lsn() const { return blobs_.empty() ? 0 : blobs_.back().lsn; }
+  size_t size() const { return blobs_.size(); }
   int64_t oldest_ack_nanos() const { return blobs_.empty() ? 0 : blobs_.front().acked_nanos; }
 
  private:
@@ -66,9 +68,15 @@ struct TableMetrics {
   Counter* compaction_bytes_rewritten = nullptr;
   Counter* files_vacuumed = nullptr;
   Gauge* seconds_since_compaction = nullptr;
+  Gauge* stuck = nullptr;  // 1 while the table is isolated (health.h)
 
   static TableMetrics Register(MetricsRegistry* registry, const std::string& table);
 };
+
+// FailedPrecondition when the table at `snapshot` is not the one `info` describes (replaced, or
+// its schema or partitioning changed outside nobus): buffered blobs encoded against `info` must
+// not be committed to it.
+[[nodiscard]] absl::Status CheckSameTable(const TableInfo& info, const delta::Snapshot& snapshot);
 
 class TableState final : public LiveTable {
  public:
@@ -88,6 +96,17 @@ class TableState final : public LiveTable {
   int64_t retry_at_nanos = 0;       // after a failed commit: no timed retry before this
   bool dropping = false;            // DropTable in progress: appends fail with NotFound
   bool dropped = false;             // gone: completions and flushes discard its rows
+  // Commit health (health.h "stuck table").
+  int64_t failing_since_nanos = 0;  // first failed commit without a success since (0: healthy)
+  int64_t consecutive_failures = 0;
+  std::string last_error;
+  bool stuck = false;             // isolated: appends refused, rows parked in the WAL
+  int64_t stuck_backoff_ms = 0;   // current retry backoff
+  // Parked rows: this table's WAL records whose blob LSN lies in [parked_from, parked_upto] are
+  // acknowledged, not committed and not in memory (0: none).
+  wal::Lsn parked_from = 0;
+  wal::Lsn parked_upto = 0;
+  int64_t parked_records = 0;
 
   // Guarded by IngestService::flush_mu_.
   std::unique_ptr<delta::Committer> committer;

@@ -137,19 +137,21 @@ inline absl::Status AppendDurably(IngestService* service, const LiveTable& table
   return acks.Wait(1);
 }
 
-inline delta::Snapshot LoadSnapshot(const std::string& table_root) {
-  delta::LocalLogStore store(env::PosixFileSystem(), table_root);
+inline delta::Snapshot LoadSnapshot(const std::string& table_root,
+                                    env::FileSystem* fs = env::PosixFileSystem()) {
+  delta::LocalLogStore store(fs, table_root);
   auto snapshot = delta::Snapshot::Load(&store);
   EXPECT_TRUE(snapshot.ok()) << snapshot.status();
   return snapshot.ok() ? *snapshot : delta::Snapshot();
 }
 
 // Every `id` in the table's live files (sorted), read back from the Parquet data.
-inline std::vector<int64_t> ReadIds(const std::string& table_root) {
+inline std::vector<int64_t> ReadIds(const std::string& table_root,
+                                    env::FileSystem* fs = env::PosixFileSystem()) {
   std::vector<int64_t> ids;
-  delta::Snapshot snapshot = LoadSnapshot(table_root);
+  delta::Snapshot snapshot = LoadSnapshot(table_root, fs);
   for (const auto& [path, add] : snapshot.files()) {
-    auto bytes = env::ReadFile(env::PosixFileSystem(), env::JoinPath(table_root, path));
+    auto bytes = env::ReadFile(fs, env::JoinPath(table_root, path));
     EXPECT_TRUE(bytes.ok()) << bytes.status();
     auto reader = parquet::FileReader::Open(*bytes);
     EXPECT_TRUE(reader.ok()) << reader.status();

@@ -150,7 +150,11 @@ void Wal::WriterLoop() {
       waiters.swap(waiters_);
       if (!failure_.ok()) status = StickyError();
     }
-    if (status.ok()) status = WriteBatch(batch, waiters);
+    if (status.ok()) {
+      batch_started_nanos_.store(clock_->MonotonicNanos(), std::memory_order_relaxed);
+      status = WriteBatch(batch, waiters);
+      batch_started_nanos_.store(0, std::memory_order_relaxed);
+    }
     FinishBatch(batch.size(), waiters, status);
     batch.clear();
     waiters.clear();
@@ -177,8 +181,11 @@ absl::Status Wal::WriteBatch(const std::string& batch, const std::vector<Waiter>
     std::lock_guard<std::mutex> l(segments_mu_);
     active_synced_end_ = writer_.offset();
   }
+  const int64_t took = clock_->MonotonicNanos() - start;
+  if (options_.on_batch_synced) options_.on_batch_synced(took);
   std::lock_guard<std::mutex> l(mu_);
-  stats_.sync_nanos += clock_->MonotonicNanos() - start;
+  stats_.sync_nanos += took;
+  stats_.last_sync_nanos = took;
   return absl::OkStatus();
 }
 
@@ -341,6 +348,11 @@ absl::Status Wal::Close() {
 absl::Status Wal::error() const {
   std::lock_guard<std::mutex> l(mu_);
   return failure_;
+}
+
+int64_t Wal::sync_running_nanos() const {
+  const int64_t start = batch_started_nanos_.load(std::memory_order_relaxed);
+  return start == 0 ? 0 : std::max<int64_t>(clock_->MonotonicNanos() - start, 1);
 }
 
 Lsn Wal::durable_lsn() const {

@@ -54,6 +54,9 @@ struct WalOptions {
   uint64_t max_unsynced_bytes = 64ull << 20;
   // Largest framed record accepted; larger appends fail with InvalidArgument.
   uint64_t max_record_bytes = 16ull << 20;
+  // Called on the writer thread with the nanoseconds each batch took to write and fdatasync
+  // (successful batches only); must be quick and thread-safe (a metrics histogram).
+  std::function<void(int64_t)> on_batch_synced;
 };
 
 // Called once per successful Append*Async: with the LSN of the append's last payload (payload i
@@ -70,6 +73,7 @@ struct WalStats {
   uint64_t segments_created = 0;  // since Open
   uint64_t segments_deleted = 0;  // since Open
   int64_t sync_nanos = 0;         // total time in write + fdatasync of batches
+  int64_t last_sync_nanos = 0;    // the last successful batch's write + fdatasync
 };
 
 class Wal {
@@ -109,6 +113,9 @@ class Wal {
 
   // OK, or the first write/sync error (sticky).
   absl::Status error() const;
+  // How long the batch being written and synced now has taken so far (0 when the writer is
+  // idle): a disk that stalls shows here before any client times out.
+  int64_t sync_running_nanos() const;
   // Highest LSN known synced (0 if none since Open and before).
   Lsn durable_lsn() const;
   // The LSN the next payload will get.
@@ -178,6 +185,7 @@ class Wal {
   bool closing_ = false;
   bool closed_ = false;
   WalStats stats_;
+  std::atomic<int64_t> batch_started_nanos_{0};  // writer thread sets; 0 while idle
 
   // Serializes ReleaseUpTo, which deletes files without holding segments_mu_ (the writer takes
   // segments_mu_ after every sync and must not wait for an unlink and a directory fsync).
