@@ -19,6 +19,10 @@ Wal::Wal(env::FileSystem* fs, env::Clock* clock, std::string dir, WalOptions opt
       preparer_(fs, dir_, options.segment_size_bytes, options.prezero_segments) {}
 
 Wal::~Wal() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_) return;  // the owner saw Close's result
+  }
   absl::Status st = Close();
   if (!st.ok()) NOBUS_LOG_WARN("wal {} closed with error: {}", dir_, st.ToString());
 }

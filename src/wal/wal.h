@@ -20,7 +20,9 @@
 //
 // Failure: a failed write or fdatasync is sticky. Its batch fails with the original error, every
 // later append fails with FailedPrecondition naming it, and nothing is ever retried (after a
-// failed fdatasync the kernel may have dropped the dirty pages). Reopen to recover.
+// failed fdatasync the kernel may have dropped the dirty pages). Reopen to recover: the ingest
+// service does so by itself (table/health.h). Slow syncs show in sync_running_nanos() and
+// WalOptions::on_batch_synced.
 #pragma once
 
 #include <atomic>
