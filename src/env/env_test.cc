@@ -54,6 +54,18 @@ TEST_P(FileSystemTest, WriteReadAppendTruncate) {
   EXPECT_EQ(fs_->Open(P("missing"), OpenMode::kRead).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_P(FileSystemTest, DiskSpaceOfAnExistingPath) {
+  auto space = fs_->GetDiskSpace(root_);
+  ASSERT_TRUE(space.ok()) << space.status();
+  EXPECT_GT(space->total_bytes, 0u);
+  EXPECT_LE(space->free_bytes, space->total_bytes);
+  EXPECT_FALSE(fs_->GetDiskSpace(P("missing")).ok());
+  if (mem_ == nullptr) return;
+  mem_->SetCapacity(1000);
+  ASSERT_TRUE(WriteFileDurably(fs_, P("f"), std::string(300, 'x')).ok());
+  EXPECT_EQ(fs_->GetDiskSpace(root_)->free_bytes, 700u);
+}
+
 TEST_P(FileSystemTest, LinkIsPutIfAbsent) {
   ASSERT_TRUE(WriteFileDurably(fs_, P("tmp1"), "one").ok());
   ASSERT_TRUE(WriteFileDurably(fs_, P("tmp2"), "two").ok());

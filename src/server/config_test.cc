@@ -157,6 +157,26 @@ TEST(ConfigTest, MessageLimitAbove1GiBIsRejected) {
   EXPECT_NE(ValidateConfig(c).message().find("max_message_bytes"), std::string::npos);
 }
 
+TEST(ConfigTest, FaultHandlingKeys) {
+  auto c = ParseConfigJson(R"({"disk_pause_below_free_bytes": 1000, "disk_pause_below_free_percent": 0,
+      "disk_resume_above_free_bytes": 2000, "disk_resume_above_free_percent": 2.5,
+      "slow_sync_ms": 50, "stuck_table_after_ms": 700})",
+                           "x.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->disk_pause_below_free_bytes, 1000);
+  EXPECT_EQ(c->disk_pause_below_free_percent, 0);
+  EXPECT_EQ(c->disk_resume_above_free_bytes, 2000);
+  EXPECT_EQ(c->disk_resume_above_free_percent, 2.5);
+  EXPECT_EQ(c->slow_sync_ms, 50);
+  EXPECT_EQ(c->stuck_table_after_ms, 700);
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+  auto bad = ParseConfigJson(R"({"disk_pause_below_free_percent": 101})", "x.json");
+  EXPECT_NE(bad.status().message().find("disk_pause_below_free_percent"), std::string::npos);
+  // Resuming below the pause watermark would flap: refused, naming both.
+  c->disk_resume_above_free_bytes = 500;
+  EXPECT_NE(ValidateConfig(*c).message().find("disk_resume_above_free_bytes"), std::string::npos);
+}
+
 TEST(ConfigTest, HardLimitLeavesHeadroom) {
   ServerConfig c;
   EXPECT_GT(c.grpc_hard_limit_bytes(), c.max_message_bytes);
