@@ -10,6 +10,7 @@ namespace {
 
 constexpr size_t kMaxNamePartBytes = 255;
 constexpr char kTombstoneDir[] = ".dropped";
+constexpr char kDroppedIdsFile[] = ".dropped-ids";
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -103,7 +104,40 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(env::FileSystem* fs, env:
   NOBUS_RETURN_IF_ERROR(fs->CreateDirs(root));
   std::unique_ptr<Catalog> catalog(new Catalog(fs, clock, std::move(root)));
   NOBUS_RETURN_IF_ERROR(catalog->CleanTombstones());
+  NOBUS_RETURN_IF_ERROR(catalog->LoadDroppedIds());
   return catalog;
+}
+
+std::string Catalog::DroppedIdsPath() const { return env::JoinPath(root_, kDroppedIdsFile); }
+
+absl::Status Catalog::LoadDroppedIds() {
+  absl::StatusOr<std::string> text = env::ReadFile(fs_, DroppedIdsPath());
+  if (absl::IsNotFound(text.status())) return absl::OkStatus();
+  if (!text.ok()) return text.status();
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    std::string id = text->substr(start, end - start);
+    if (!id.empty()) dropped_ids_.insert(id);
+    start = end + 1;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Catalog::RecordDropped(const std::string& table_id) {
+  if (dropped_ids_.count(table_id)) return absl::OkStatus();
+  std::string text;
+  for (const std::string& id : dropped_ids_) text += id + "\n";
+  text += table_id + "\n";
+  NOBUS_RETURN_IF_ERROR(env::ReplaceFileAtomically(fs_, DroppedIdsPath(), text));
+  dropped_ids_.insert(table_id);
+  return absl::OkStatus();
+}
+
+bool Catalog::WasDropped(const std::string& table_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  return dropped_ids_.count(table_id) > 0;
 }
 
 const std::string& Catalog::root() const { return root_; }
@@ -229,6 +263,10 @@ absl::Status Catalog::Drop(const TableName& name) {
   std::string dir = TableDir(n);
   NOBUS_ASSIGN_OR_RETURN(bool exists, IsTable(dir));
   if (!exists) return NotFound(n);
+  // Before the rename: once the table is gone, recovery must know it went on purpose. A log that
+  // cannot be read has no id to record; recovery then names the table if the WAL still needs it.
+  absl::StatusOr<TableInfo> info = Load(n);
+  if (info.ok()) NOBUS_RETURN_IF_ERROR(RecordDropped(info->table_id));
   std::string tombstones = env::JoinPath(root_, kTombstoneDir);
   std::string tombstone = env::JoinPath(tombstones, delta::NewUuid());
   NOBUS_RETURN_IF_ERROR(fs_->CreateDirs(tombstones));

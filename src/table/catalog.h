@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,11 +72,18 @@ class Catalog {
   // checkpoint (a directory left by an interrupted Create is not); directories whose names are not
   // valid name parts are ignored. A table whose log cannot be read fails the whole call.
   [[nodiscard]] absl::StatusOr<std::vector<TableInfo>> ListAll();
-  // NotFound if absent. Deletes the table's data and log: the directory is renamed aside to
+  // NotFound if absent. Deletes the table's data and log: the table id is added to
+  // `<root>/.dropped-ids` (WasDropped), the directory is renamed aside to
   // `<root>/.dropped/<uuid>` (the drop is durable once that rename is synced), then deleted;
   // leftovers of an interrupted deletion are removed by the next Open. Writers of the table must be
   // stopped first: use IngestService::DropTable, which does that, rather than calling this.
   [[nodiscard]] absl::Status Drop(const TableName& name);
+
+  // Whether a table with this Delta table id was dropped through Drop. Recovery tells a dropped
+  // table (its WAL records are discarded) from one whose directory went missing (they are not).
+  bool WasDropped(const std::string& table_id);
+  // The file listing dropped table ids, one per line.
+  std::string DroppedIdsPath() const;
 
   const std::string& root() const;
   // Where the table `name` lives (whether or not it exists).
@@ -88,11 +96,14 @@ class Catalog {
   [[nodiscard]] absl::Status ListSchema(const std::string& catalog, const std::string& schema,
                                         std::vector<TableInfo>* out);
   [[nodiscard]] absl::Status CleanTombstones();
+  [[nodiscard]] absl::Status LoadDroppedIds();
+  [[nodiscard]] absl::Status RecordDropped(const std::string& table_id);  // requires mu_
 
   env::FileSystem* const fs_;
   env::Clock* const clock_;
   const std::string root_;
   std::mutex mu_;  // serializes table operations
+  std::set<std::string> dropped_ids_;  // guarded by mu_
 };
 
 }  // namespace nobus::table

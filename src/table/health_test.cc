@@ -190,6 +190,73 @@ TEST(HealthTest, StuckTableIsIsolatedAndCommitsOnceWritableAgain) {
   EXPECT_EQ(ReadIds(stuck_dir), Range(0, 30));
 }
 
+// A table whose directory is missing when the node starts, while the WAL still holds acked rows
+// of it, is not mistaken for a dropped table (whose rows would be discarded): the start fails
+// naming it. Restored, the rows land once; declared dropped, they are discarded.
+TEST(HealthTest, MissingTableDirectoryAtStartIsNotADrop) {
+  TempDir dir;
+  env::ManualClock clock;
+  IngestOptions options = TestOptions();
+  std::string table_id;
+  {
+    auto service = OpenService(env::PosixFileSystem(), &clock, dir.path(), options);
+    auto gone = CreateAndOpen(service.get(), "main.s.gone");
+    auto other = CreateAndOpen(service.get(), "main.s.other");
+    table_id = gone->info().table_id;
+    ASSERT_TRUE(AppendDurably(service.get(), *gone, MakeBlob(0, 10)).ok());
+    ASSERT_TRUE(AppendDurably(service.get(), *other, MakeBlob(0, 10)).ok());
+  }  // closed: committed. Now a crash with acked rows only in the WAL:
+  TempDir copy;
+  {
+    auto service = OpenService(env::PosixFileSystem(), &clock, dir.path(), options);
+    auto gone = service->OpenTable(Name("main.s.gone"));
+    ASSERT_TRUE(AppendDurably(service.get(), **gone, MakeBlob(10, 10)).ok());
+    CopyTree(dir.path(), copy.Sub("data"));
+  }
+  const std::string data = copy.Sub("data");
+  const std::string table_dir = env::JoinPath(data, "tables/main/s/gone");
+  std::filesystem::rename(table_dir, copy.Sub("gone.away"));
+
+  auto refused = IngestService::Open(env::PosixFileSystem(), &clock, data, options);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_NE(refused.status().message().find("'main.s.gone' (table id " + table_id),
+            std::string::npos) << refused.status();
+  EXPECT_NE(refused.status().message().find(".dropped-ids"), std::string::npos);
+
+  std::filesystem::rename(copy.Sub("gone.away"), table_dir);
+  {
+    auto service = OpenService(env::PosixFileSystem(), &clock, data, options);
+    ASSERT_NE(service, nullptr);
+    ASSERT_TRUE(service->FlushAll().ok());
+    EXPECT_EQ(ReadIds(table_dir), Range(0, 20));
+  }
+  // Declared dropped by the operator: the start discards that table's rows.
+  TempDir copy2;
+  CopyTree(copy.Sub("data"), copy2.Sub("data"));
+  std::filesystem::remove_all(env::JoinPath(copy2.Sub("data"), "tables/main/s/gone"));
+  ASSERT_TRUE(env::WriteFileDurably(env::PosixFileSystem(),
+                                    env::JoinPath(copy2.Sub("data"), "tables/.dropped-ids"),
+                                    table_id + "\n")
+                  .ok());
+  EXPECT_NE(OpenService(env::PosixFileSystem(), &clock, copy2.Sub("data"), options), nullptr);
+}
+
+// Dropping through nobus records the drop: a restart discards the dropped table's WAL records
+// without complaint.
+TEST(HealthTest, DroppedTableRecordsAreDiscardedAtStart) {
+  TempDir dir;
+  env::ManualClock clock;
+  IngestOptions options = TestOptions();
+  auto service = OpenService(env::PosixFileSystem(), &clock, dir.path(), options);
+  auto t = CreateAndOpen(service.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service.get(), *t, MakeBlob(0, 10)).ok());
+  t = nullptr;
+  ASSERT_TRUE(service->DropTable(Name("main.s.t")).ok());
+  TempDir copy;
+  CopyTree(dir.path(), copy.Sub("data"));  // a crash: the WAL still holds the dropped rows
+  EXPECT_NE(OpenService(env::PosixFileSystem(), &clock, copy.Sub("data"), options), nullptr);
+}
+
 // A WAL batch that takes longer than slow_sync_ms makes the node not ready until the disk has
 // been fast for slow_disk_clear_ms.
 TEST(HealthTest, SlowSyncMakesTheNodeNotReadyForAWhile) {

@@ -213,8 +213,10 @@ class IngestService {
   [[nodiscard]] absl::Status CheckWalNotBehind();
   [[nodiscard]] absl::StatusOr<wal::Lsn> ReplayStart();
   [[nodiscard]] absl::Status Replay(wal::Lsn after);  // requires flush_mu_
+  // Counts in *missing the records of tables that are gone without having been dropped.
   [[nodiscard]] absl::Status ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
-                                        std::string_view blob);  // requires flush_mu_
+                                        std::string_view blob,
+                                        std::map<std::string, int64_t>* missing);  // flush_mu_
 
   // Maintenance (maintenance.cc).
   void MaintenanceLoop();

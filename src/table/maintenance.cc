@@ -208,8 +208,8 @@ void IngestService::MaintainTables() {
   std::vector<std::shared_ptr<TableState>> tables;
   {
     std::lock_guard<std::mutex> l(mu_);
-    for (const auto& [name, t] : tables_)
-      if (!t->dropping && !t->dropped) tables.push_back(t);
+    for (const auto& [name, t] : tables_)  // a stuck table is left alone until it commits
+      if (!t->dropping && !t->dropped && !t->stuck) tables.push_back(t);
   }
   std::lock_guard<std::mutex> job(maintenance_mu_);
   for (const std::shared_ptr<TableState>& t : tables) {

@@ -87,13 +87,25 @@ absl::Status IngestService::ForEachWalBlob(
 }
 
 absl::Status IngestService::Replay(wal::Lsn after) {
-  return ForEachWalBlob(after, [&](const RecordHeader& h, wal::Lsn lsn, std::string_view blob) {
-    return ReplayBlob(h, lsn, blob);
-  });
+  std::map<std::string, int64_t> missing;  // "name (table id)" -> records
+  NOBUS_RETURN_IF_ERROR(
+      ForEachWalBlob(after, [&](const RecordHeader& h, wal::Lsn lsn, std::string_view blob) {
+        return ReplayBlob(h, lsn, blob, &missing);
+      }));
+  if (missing.empty()) return absl::OkStatus();
+  std::string tables;
+  for (const auto& [table, records] : missing)
+    tables += Cat(tables.empty() ? "" : ", ", table, ": ", records, " records");
+  return absl::FailedPreconditionError(Cat(
+      "the write-ahead log holds acknowledged rows of tables whose directories are missing but "
+      "that were not dropped through nobus (", tables, "). Restore each table's directory under ",
+      catalog_->root(), " and start again; to discard those rows instead, add the table id to ",
+      catalog_->DroppedIdsPath(), " (one per line)"));
 }
 
 absl::Status IngestService::ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
-                                       std::string_view blob) {
+                                       std::string_view blob,
+                                       std::map<std::string, int64_t>* missing) {
   absl::StatusOr<TableName> name = ParseTableName(header.table_name);
   if (!name.ok()) return absl::DataLossError(Cat("WAL record ending at LSN ", lsn, ": ", name.status().message()));
   std::shared_ptr<TableState> t;
@@ -102,7 +114,11 @@ absl::Status IngestService::ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
     auto it = tables_.find(*name);
     if (it != tables_.end() && it->second->info().table_id == header.table_id) t = it->second;
   }
-  if (t == nullptr) return absl::OkStatus();  // the table was dropped (and maybe re-created)
+  if (t == nullptr) {  // dropped (and maybe re-created), or its directory is missing
+    if (!catalog_->WasDropped(header.table_id))
+      ++(*missing)[Cat("'", header.table_name, "' (table id ", header.table_id, ")")];
+    return absl::OkStatus();
+  }
   std::optional<int64_t> txn = t->committer->snapshot().TxnVersion(wal_id_);
   if (txn && static_cast<wal::Lsn>(*txn) >= lsn) return absl::OkStatus();  // committed already
   const int64_t now = clock_->MonotonicNanos();
