@@ -43,9 +43,9 @@ struct ServerConfig {
   // values), the WAL batch duration that makes the node not ready, and how long a table's
   // commits may fail before it is isolated.
   int64_t disk_pause_below_free_bytes = 256ll << 20;
-  double disk_pause_below_free_percent = 1.0;
+  double disk_pause_below_free_percent = 0;
   int64_t disk_resume_above_free_bytes = 384ll << 20;
-  double disk_resume_above_free_percent = 2.0;
+  double disk_resume_above_free_percent = 0;
   int64_t slow_sync_ms = 2000;
   int64_t stuck_table_after_ms = 10000;
   std::string log_level = "info";

@@ -29,9 +29,9 @@ struct HealthOptions {
   // Admission pauses while a disk has less free than either pause watermark and resumes once every
   // disk has at least both resume watermarks.
   uint64_t pause_below_free_bytes = 256ull << 20;
-  double pause_below_free_percent = 1.0;
+  double pause_below_free_percent = 0;  // 0: bytes only (a percentage of a big disk is a lot)
   uint64_t resume_above_free_bytes = 384ull << 20;
-  double resume_above_free_percent = 2.0;
+  double resume_above_free_percent = 0;
   // A WAL batch (write + fdatasync) running longer than this makes the node not ready; it stays
   // not ready until slow_disk_clear_ms passed without another slow batch.
   int64_t slow_sync_ms = 2000;

@@ -70,7 +70,9 @@ TEST(HealthTest, PercentWatermarkAppliesToLargeDisks) {
   TempDir dir;
   env::FaultFileSystem fs(env::PosixFileSystem());
   env::ManualClock clock;
-  IngestOptions options = TestOptions();  // defaults: 256 MiB or 1 %, resume 384 MiB and 2 %
+  IngestOptions options = TestOptions();  // 256 MiB or 1 %, resume at 384 MiB and 2 %
+  options.health.pause_below_free_percent = 1;
+  options.health.resume_above_free_percent = 2;
   auto service = OpenService(&fs, &clock, dir.path(), options);
   fs.SetDiskSpace(env::DiskSpace{.free_bytes = 900 * kMiB, .total_bytes = 100'000 * kMiB});
   service->CheckHealth();  // 0.9 % free of ~98 GiB: below 1 %
