@@ -57,8 +57,8 @@ absl::Status IngestService::Flush(bool all) {
     const int64_t now = clock_->MonotonicNanos();
     const int64_t interval = options_.flush_interval_ms * kNanosPerMilli;
     for (const auto& [name, t] : tables_) {
-      if (t->stuck) {
-        if (all || now >= t->retry_at_nanos) stuck.push_back(t);
+      if (t->stuck) {  // at shutdown its rows simply stay in the WAL for the next start
+        if (!closing_ && (all || now >= t->retry_at_nanos)) stuck.push_back(t);
         continue;
       }
       if (t->buffer.empty()) continue;

@@ -98,6 +98,7 @@ void IngestService::CheckDisks() {
     admission_paused_ = false;
     NOBUS_LOG_INFO("admission resumed: every disk is above its resume watermark ({} free on {})",
                    MiB(disks_[0].space.free_bytes), disks_[0].path);
+    RetryStuckSoonLocked();  // their commits may have failed for want of space
   } else {
     return;
   }
@@ -177,9 +178,15 @@ void IngestService::CheckWal(int64_t now) {
   ++wal_reopens_;
   if (wal_failed_gauge_ != nullptr) wal_failed_gauge_->Set(0);
   if (wal_reopens_counter_ != nullptr) wal_reopens_counter_->Add();
+  RetryStuckSoonLocked();
+  room_cv_.notify_all();
+}
+
+void IngestService::RetryStuckSoonLocked() {
+  for (const auto& [name, t] : tables_)
+    if (t->stuck) t->retry_at_nanos = 0;
   wake_ = true;
   flusher_cv_.notify_all();
-  room_cv_.notify_all();
 }
 
 absl::Status IngestService::ReopenWal() {

@@ -66,6 +66,33 @@ TEST(HealthTest, DiskGuardPausesAdmissionAndResumesAboveTheHigherWatermark) {
   EXPECT_EQ(ReadIds(service->catalog()->TableDir(Name("main.s.t"))), Range(0, 10));
 }
 
+// While the disk is low every table's commits may fail: that does not isolate any of them.
+TEST(HealthTest, CommitsFailingWhileTheDiskIsLowDoNotMakeATableStuck) {
+  TempDir dir;
+  FlakyFileSystem flaky;
+  env::FaultFileSystem fs(&flaky);
+  env::ManualClock clock;
+  IngestOptions options = TestOptions();
+  options.health.stuck_table_after_ms = 1000;
+  auto service = OpenService(&fs, &clock, dir.path(), options);
+  auto t = CreateAndOpen(service.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service.get(), *t, MakeBlob(0, 5)).ok());
+  fs.SetDiskSpace(env::DiskSpace{.free_bytes = 10 * kMiB, .total_bytes = 1024 * kMiB});
+  service->CheckHealth();
+  flaky.fail_table_writes = true;  // as ENOSPC would
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(service->FlushAll().ok());
+    clock.AdvanceMicros(5'000'000);
+  }
+  EXPECT_EQ(service->TableStatus(Name("main.s.t"))->state, "failing");
+  fs.SetDiskSpace(std::nullopt);
+  flaky.fail_table_writes = false;
+  service->CheckHealth();
+  ASSERT_TRUE(service->FlushAll().ok());
+  EXPECT_EQ(service->TableStatus(Name("main.s.t"))->state, "ok");
+  EXPECT_EQ(ReadIds(service->catalog()->TableDir(Name("main.s.t"))), Range(0, 5));
+}
+
 TEST(HealthTest, PercentWatermarkAppliesToLargeDisks) {
   TempDir dir;
   env::FaultFileSystem fs(env::PosixFileSystem());

@@ -322,6 +322,15 @@ absl::Status IngestService::Close() {
   if (maintainer_.joinable()) maintainer_.join();
   if (flusher_.joinable()) flusher_.join();
   absl::Status st = Flush(/*all=*/true);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [name, t] : tables_)
+      if (t->stuck)
+        NOBUS_LOG_WARN("table {} is stuck at shutdown: its {} acknowledged WAL records stay in the "
+                       "WAL and are committed after the next start once it is writable (last "
+                       "error: {})",
+                       name.ToString(), t->parked_records, t->last_error);
+  }
   absl::Status wal_st = wal_->Close();
   if (st.ok()) st = wal_st;
   closed_ = true;

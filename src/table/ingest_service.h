@@ -202,6 +202,8 @@ class IngestService {
   // Why Admit refuses now (OK: it admits); requires mu_.
   absl::Status RefusalLocked(const TableState& table) const;
   std::string DiskLowMessageLocked() const;  // which disk is below its watermark; requires mu_
+  // After the node recovered from a disk fault: stuck tables are retried at the next flush.
+  void RetryStuckSoonLocked();  // requires mu_
   void RegisterHealthMetrics();
 
   // Recovery (recovery.cc).

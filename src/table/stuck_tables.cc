@@ -30,7 +30,9 @@ void IngestService::OnCommitFailureLocked(TableState* t, const absl::Status& err
   }
   const bool long_enough = now - t->failing_since_nanos >= h.stuck_table_after_ms * kNanosPerMilli;
   const bool holds_half = t->buffer.bytes() * 2 >= options_.max_buffered_bytes;
-  if (!long_enough && !holds_half) return;
+  // A full disk fails every table's commits: that is the node's state (admission is paused), not
+  // this table's, and the table commits again as soon as space is back.
+  if (admission_paused_ || (!long_enough && !holds_half)) return;
   t->stuck = true;
   t->stuck_backoff_ms = h.stuck_retry_min_ms;
   t->retry_at_nanos = now + t->stuck_backoff_ms * kNanosPerMilli;

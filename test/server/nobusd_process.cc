@@ -156,6 +156,11 @@ absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Start(NobusdOptions options) {
     httplib::Client http = server->Http();
     httplib::Result res = http.Get("/healthz");
     if (res && res->status == 200) return server;
+    int status = 0;
+    if (::waitpid(server->pid_, &status, WNOHANG) == server->pid_) {
+      server->pid_ = -1;  // reaped: the destructor has nothing to kill
+      return absl::InternalError(Cat("nobusd exited during recovery; log:\n", server->Log()));
+    }
     std::this_thread::sleep_for(kHealthPollInterval);
   }
   return absl::InternalError(Cat("nobusd never became healthy; log:\n", server->Log()));
