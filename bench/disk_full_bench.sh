@@ -1,27 +1,29 @@
 #!/usr/bin/env bash
 # Disk-full drill, same run, two nobusd configurations on the same small disk (a tmpfs mount; needs
-# root): the free-space guard on (admission pauses below 64 MiB free, resumes at 96 MiB) and off
+# root): the free-space guard with its defaults (pause below 256 MiB free or below the node's
+# uncommitted rows plus a WAL segment, resume at 384 MiB), with a low 64 MiB watermark, and off
 # (both watermarks 0: the baseline, nobusd before the guard, except that it now reopens its WAL by
 # itself). Each run: a filler file leaves FREE_MIB free, `nobus bench` streams 1 KB JSON records
 # at RATE records/s (its SDK retries RESOURCE_EXHAUSTED and UNAVAILABLE, resending unacked
 # records), the node's own WAL and tables eat the rest; at FREE_AT seconds the filler is deleted.
 # A sampler records free space and /readyz every 100 ms. Reported per run: the lowest free space,
 # whether the WAL met ENOSPC (its log), seconds not ready, seconds from freeing space to ready,
-# records acked, and the table's rows (the SDK's resends after a reconnect may add duplicates: it
+# records acked, whether the client's SDK gave up (the nobus C++ SDK stops after
+# recovery_retries = 4 failed reconnects, ~8 s), and the table's rows (the SDK's resends after a reconnect may add duplicates: it
 # is at least once; every acked record must be there). Prints a markdown table, keeps the raw
 # lines and logs under build/disk-full-results/. Reading: doc/performance.md, "Disk full".
 #
 # Usage: bench/disk_full_bench.sh [BUILD_DIR]
-# Env:   NOBUS_DISK_MIB (default 512), NOBUS_DISK_FREE_MIB (200), NOBUS_DISK_RATE (30000),
-#        NOBUS_DISK_SECONDS (30), NOBUS_DISK_FREE_AT (15)
+# Env:   NOBUS_DISK_MIB (default 1024), NOBUS_DISK_FREE_MIB (500), NOBUS_DISK_RATE (30000),
+#        NOBUS_DISK_SECONDS (20), NOBUS_DISK_FREE_AT (8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
-disk_mib="${NOBUS_DISK_MIB:-512}"
-free_mib="${NOBUS_DISK_FREE_MIB:-200}"
+disk_mib="${NOBUS_DISK_MIB:-1024}"
+free_mib="${NOBUS_DISK_FREE_MIB:-500}"
 rate="${NOBUS_DISK_RATE:-30000}"
-secs="${NOBUS_DISK_SECONDS:-30}"
-free_at="${NOBUS_DISK_FREE_AT:-15}"
+secs="${NOBUS_DISK_SECONDS:-20}"
+free_at="${NOBUS_DISK_FREE_AT:-8}"
 [[ -x "$build/bin/nobusd" && -x "$build/bin/nobus" ]] || scripts/build.sh release nobusd nobus >&2
 results_dir="$PWD/build/disk-full-results"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -49,7 +51,7 @@ EOF
   fallocate -l $(( $(free_bytes) - (free_mib << 20) )) "$mnt/filler"
   local samples="$results_dir/$stamp-$name.samples"
   (
-    while true; do
+    while kill -0 $$ 2>/dev/null; do  # ends with the script
       code="$(curl -s -o /dev/null -w '%{http_code}' "http://$http/readyz" || true)"
       echo "$(date +%s.%N) $(free_bytes) ${code:-000}"
       sleep 0.1
@@ -63,7 +65,7 @@ EOF
   rm -f "$mnt/filler"
   local freed_at
   freed_at="$(date +%s.%N)"
-  wait "$bench"
+  wait "$bench" || true  # its SDK gives up when the node refuses for too long (reported)
   settle
   kill "$sampler"
   sampler=""
@@ -79,12 +81,16 @@ EOF
   min_free="$(awk 'NR == 1 || $2 < m {m = $2} END {printf "%.1f", m / 1048576}' "$samples")"
   not_ready="$(awk '$3 != 200 {n++} END {printf "%.1f", n * 0.1}' "$samples")"
   ready_after="$(awk -v t="$freed_at" '$1 >= t && $3 == 200 {printf "%.2f", $1 - t; exit}' "$samples")"
-  echo "| $name | ${min_free} MiB | $enospc | ${not_ready} s | ${ready_after:-never} s | $acked | $rows |"
+  local gave_up
+  gave_up="$(python3 -c 'import json,sys; print("yes" if json.load(open(sys.argv[1])).get("errors") else "no")' \
+    "$results_dir/$stamp-$name.json")"
+  echo "| $name | ${min_free} MiB | $enospc | ${not_ready} s | ${ready_after:-never} s | $acked | $gave_up | $rows |"
 }
 
 echo "disk ${disk_mib} MiB tmpfs, filler leaves ${free_mib} MiB, ${rate} records/s of 1 KB for ${secs} s, filler deleted at ${free_at} s"
 echo
-echo "| run | lowest free | WAL/commit ENOSPC lines | not ready | ready after freeing | records acked | table rows |"
-echo "|---|---|---|---|---|---|---|"
-run guard 64 96 | tee -a "$results_dir/$stamp.md"
+echo "| run | lowest free | ENOSPC log lines | not ready | ready after freeing | records acked | client gave up | table rows |"
+echo "|---|---|---|---|---|---|---|---|"
+run guard-defaults 256 384 | tee -a "$results_dir/$stamp.md"
+run guard-64MiB 64 96 | tee -a "$results_dir/$stamp.md"
 run baseline-no-guard 0 0 | tee -a "$results_dir/$stamp.md"

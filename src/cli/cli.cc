@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "common/logging.h"
+
 namespace nobus::cli {
 namespace {
 std::atomic<int> exit_code{0};
@@ -15,6 +17,8 @@ int Run(int argc, char** argv) {
   // A server that hangs up while we write over TLS must give an error, not kill us (OpenSSL
   // writes with write(2), which raises SIGPIPE).
   signal(SIGPIPE, SIG_IGN);
+  // Log lines (the SDK's reconnect warnings, say) go to stderr: stdout carries the output.
+  logging::Init(logging::Level::kInfo);
   CLI::App app{
       "nobus: the command-line tool of the nobus ingestion service (Zerobus-compatible ingest into "
       "Delta Lake tables).\nRun 'nobus SUBCOMMAND --help' for the options of each subcommand."};

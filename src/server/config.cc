@@ -32,6 +32,16 @@ absl::Status ReadPositive(const json& doc, std::string_view origin, const char* 
   return absl::OkStatus();
 }
 
+absl::Status ReadNonNegative(const json& doc, std::string_view origin, const char* key,
+                            int64_t* out) {
+  if (!doc.contains(key)) return absl::OkStatus();
+  const json& v = doc[key];
+  if (!v.is_number_integer() || v.get<int64_t>() < 0)
+    return KeyError(origin, key, "must be an integer >= 0");
+  *out = v.get<int64_t>();
+  return absl::OkStatus();
+}
+
 absl::Status ReadPercent(const json& doc, std::string_view origin, const char* key, double* out) {
   if (!doc.contains(key)) return absl::OkStatus();
   const json& v = doc[key];
@@ -140,8 +150,10 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
       ReadPositive(doc, origin, "maintenance_interval_ms", &config.maintenance_interval_ms));
   for (auto [key, out] :
        {std::pair{"disk_pause_below_free_bytes", &config.disk_pause_below_free_bytes},
-        std::pair{"disk_resume_above_free_bytes", &config.disk_resume_above_free_bytes},
-        std::pair{"slow_sync_ms", &config.slow_sync_ms},
+        std::pair{"disk_resume_above_free_bytes", &config.disk_resume_above_free_bytes}})
+    NOBUS_RETURN_IF_ERROR(ReadNonNegative(doc, origin, key, out));
+  for (auto [key, out] :
+       {std::pair{"slow_sync_ms", &config.slow_sync_ms},
         std::pair{"stuck_table_after_ms", &config.stuck_table_after_ms}})
     NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, key, out));
   for (auto [key, out] :

@@ -85,9 +85,20 @@ void IngestService::CheckDisks() {
       disk_free_gauges_[disks.size()]->Set(static_cast<double>(d.space.free_bytes));
     disks.push_back(std::move(d));
   }
+  std::lock_guard<std::mutex> l(mu_);
+  // Never below what the node must still write before it can free anything: the Parquet files of
+  // the rows it holds (at most their row bytes) and the WAL's next segment. Otherwise a pause
+  // could come too late for the held rows to commit, and the WAL could never be released.
+  const uint64_t must_write =
+      static_cast<uint64_t>(std::max<int64_t>(held_bytes_, 0)) + options_.wal.segment_size_bytes;
+  const bool off = h.pause_below_free_bytes == 0 && h.pause_below_free_percent == 0;
+  for (DiskReport& d : disks) {
+    if (!d.error.empty() || off) continue;
+    d.pause_below_bytes = std::max(d.pause_below_bytes, must_write);
+    d.resume_above_bytes = std::max(d.resume_above_bytes, d.pause_below_bytes);
+  }
   const bool low = std::any_of(disks.begin(), disks.end(), Low);
   const bool recovered = std::all_of(disks.begin(), disks.end(), Recovered);
-  std::lock_guard<std::mutex> l(mu_);
   disks_ = std::move(disks);
   if (!admission_paused_ && low) {
     admission_paused_ = true;
@@ -111,7 +122,8 @@ std::string IngestService::DiskLowMessageLocked() const {
     if (!Low(d)) continue;
     return Cat("the disk holding ", d.path, " has ", MiB(d.space.free_bytes), " free of ",
                MiB(d.space.total_bytes), ", below the watermark of ", MiB(d.pause_below_bytes),
-               " (disk_pause_below_free_bytes / _percent; admission resumes at ",
+               " (disk_pause_below_free_bytes / _percent, and never less than the node's "
+               "uncommitted rows plus a WAL segment; admission resumes at ",
                MiB(d.resume_above_bytes), ")");
   }
   return "a disk was below its free-space watermark and is not yet above its resume watermark";

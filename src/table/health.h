@@ -26,8 +26,9 @@ namespace nobus::table {
 
 struct HealthOptions {
   // Free-space guard, on the disk holding the WAL and on the one holding the tables directory.
-  // Admission pauses while a disk has less free than either pause watermark and resumes once every
-  // disk has at least both resume watermarks.
+  // Admission pauses while a disk has less free than either pause watermark, or than the node's
+  // uncommitted rows plus a WAL segment, and resumes once every disk has at least both resume
+  // watermarks and that much. Both pause values 0 turn the guard off.
   uint64_t pause_below_free_bytes = 256ull << 20;
   double pause_below_free_percent = 0;  // 0: bytes only (a percentage of a big disk is a lot)
   uint64_t resume_above_free_bytes = 384ull << 20;

@@ -66,6 +66,32 @@ TEST(HealthTest, DiskGuardPausesAdmissionAndResumesAboveTheHigherWatermark) {
   EXPECT_EQ(ReadIds(service->catalog()->TableDir(Name("main.s.t"))), Range(0, 10));
 }
 
+// The guard never lets the node hold more uncommitted rows than the disk could still take: the
+// pause watermark grows with them (plus a WAL segment), so their commits can always land.
+TEST(HealthTest, PauseWatermarkCoversTheRowsTheNodeHolds) {
+  TempDir dir;
+  env::FaultFileSystem fs(env::PosixFileSystem());
+  env::ManualClock clock;
+  IngestOptions options = TestOptions();
+  options.health.pause_below_free_bytes = 1 * kMiB;
+  options.health.resume_above_free_bytes = 2 * kMiB;
+  auto service = OpenService(&fs, &clock, dir.path(), options);
+  auto t = CreateAndOpen(service.get(), "main.s.t");
+  fs.SetDiskSpace(env::DiskSpace{.free_bytes = 3 * kMiB, .total_bytes = 1024 * kMiB});
+  int64_t id = 0;
+  while (service->Health().disks.empty() || !service->Health().admission_paused) {
+    ASSERT_TRUE(AppendDurably(service.get(), *t, MakeBlob(id, 1000)).ok());  // ~25 KB each
+    id += 1000;
+    service->CheckHealth();
+    ASSERT_LT(id, 1'000'000) << "never paused";
+  }
+  EXPECT_GT(service->Health().disks[0].pause_below_bytes, 3 * kMiB);  // configured: 1 MiB
+  ASSERT_TRUE(service->FlushAll().ok());  // commits free the hold
+  service->CheckHealth();
+  EXPECT_FALSE(service->Health().admission_paused);
+  EXPECT_EQ(ReadIds(service->catalog()->TableDir(Name("main.s.t"))), Range(0, id));
+}
+
 // While the disk is low every table's commits may fail: that does not isolate any of them.
 TEST(HealthTest, CommitsFailingWhileTheDiskIsLowDoNotMakeATableStuck) {
   TempDir dir;
