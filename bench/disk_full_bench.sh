@@ -63,8 +63,15 @@ EOF
   local bench=$!
   sleep "$free_at"
   rm -f "$mnt/filler"
-  local freed_at
+  local freed_at ready_after=never
   freed_at="$(date +%s.%N)"
+  for _ in $(seq 200); do  # up to 10 s
+    if fetch /readyz >/dev/null; then
+      ready_after="$(awk -v t="$freed_at" -v n="$(date +%s.%N)" 'BEGIN {printf "%.2f", n - t}')"
+      break
+    fi
+    sleep 0.05
+  done
   wait "$bench" || true  # its SDK gives up when the node refuses for too long (reported)
   settle
   kill "$sampler"
@@ -74,17 +81,16 @@ EOF
     python3 -c 'import json,sys; print(json.load(sys.stdin)["history"][0]["table_rows"])')"
   stop_server
   cp "$data/nobusd.log" "$results_dir/$stamp-$name.log"
-  local acked enospc min_free not_ready ready_after
+  local acked enospc min_free not_ready
   acked="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["records"])' \
     "$results_dir/$stamp-$name.json")"
   enospc="$(grep -c 'No space left' "$data/nobusd.log" || true)"
   min_free="$(awk 'NR == 1 || $2 < m {m = $2} END {printf "%.1f", m / 1048576}' "$samples")"
   not_ready="$(awk '$3 != 200 {n++} END {printf "%.1f", n * 0.1}' "$samples")"
-  ready_after="$(awk -v t="$freed_at" '$1 >= t && $3 == 200 {printf "%.2f", $1 - t; exit}' "$samples")"
   local gave_up
   gave_up="$(python3 -c 'import json,sys; print("yes" if json.load(open(sys.argv[1])).get("errors") else "no")' \
     "$results_dir/$stamp-$name.json")"
-  echo "| $name | ${min_free} MiB | $enospc | ${not_ready} s | ${ready_after:-never} s | $acked | $gave_up | $rows |"
+  echo "| $name | ${min_free} MiB | $enospc | ${not_ready} s | ${ready_after} s | $acked | $gave_up | $rows |"
 }
 
 echo "disk ${disk_mib} MiB tmpfs, filler leaves ${free_mib} MiB, ${rate} records/s of 1 KB for ${secs} s, filler deleted at ${free_at} s"
