@@ -22,7 +22,7 @@ namespace {
 
 constexpr const char* kTable = "main.s.events";
 
-class WalFaultTest : public ::testing::Test {
+class ServerWalFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ServerConfig config;
@@ -90,7 +90,7 @@ class WalFaultTest : public ::testing::Test {
   std::unique_ptr<httplib::Client> http_;
 };
 
-TEST_F(WalFaultTest, FailedFsyncStopsAcksAndTheNodeReopensTheWalByItself) {
+TEST_F(ServerWalFaultTest, FailedFsyncStopsAcksAndTheNodeReopensTheWalByItself) {
   std::vector<int64_t> acked = Write(0, 50);
   ASSERT_EQ(acked.size(), 50u);
   EXPECT_EQ(Ready().first, 200);
