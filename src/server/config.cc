@@ -23,23 +23,21 @@ absl::Status ReadString(const json& doc, std::string_view origin, const char* ke
   return absl::OkStatus();
 }
 
-absl::Status ReadPositive(const json& doc, std::string_view origin, const char* key, int64_t* out) {
+// An integer of at least `min` (1: "a positive integer", 0: "an integer >= 0").
+absl::Status ReadInteger(const json& doc, std::string_view origin, const char* key, int64_t min,
+                         int64_t* out) {
   if (!doc.contains(key)) return absl::OkStatus();
   const json& v = doc[key];
-  if (!v.is_number_integer() || v.get<int64_t>() <= 0)
-    return KeyError(origin, key, "must be a positive integer");
+  if (!v.is_number_integer() || v.get<int64_t>() < min)
+    return KeyError(origin, key,
+                    min == 1 ? std::string("must be a positive integer")
+                             : Cat("must be an integer >= ", min));
   *out = v.get<int64_t>();
   return absl::OkStatus();
 }
 
-absl::Status ReadNonNegative(const json& doc, std::string_view origin, const char* key,
-                            int64_t* out) {
-  if (!doc.contains(key)) return absl::OkStatus();
-  const json& v = doc[key];
-  if (!v.is_number_integer() || v.get<int64_t>() < 0)
-    return KeyError(origin, key, "must be an integer >= 0");
-  *out = v.get<int64_t>();
-  return absl::OkStatus();
+absl::Status ReadPositive(const json& doc, std::string_view origin, const char* key, int64_t* out) {
+  return ReadInteger(doc, origin, key, 1, out);
 }
 
 absl::Status ReadPercent(const json& doc, std::string_view origin, const char* key, double* out) {
@@ -151,7 +149,7 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   for (auto [key, out] :
        {std::pair{"disk_pause_below_free_bytes", &config.disk_pause_below_free_bytes},
         std::pair{"disk_resume_above_free_bytes", &config.disk_resume_above_free_bytes}})
-    NOBUS_RETURN_IF_ERROR(ReadNonNegative(doc, origin, key, out));
+    NOBUS_RETURN_IF_ERROR(ReadInteger(doc, origin, key, 0, out));
   for (auto [key, out] :
        {std::pair{"slow_sync_ms", &config.slow_sync_ms},
         std::pair{"stuck_table_after_ms", &config.stuck_table_after_ms}})

@@ -173,10 +173,8 @@ void Retry(table::IngestService* ingest, const table::TableName& name,
            const httplib::Request& req, httplib::Response& res) {
   absl::Status st = ingest->RetryTable(name);
   if (!st.ok()) return ReplyError(res, st);
-  absl::StatusOr<table::TableHealth> h = ingest->TableStatus(name);
-  if (!h.ok()) return ReplyError(res, h.status());
-  NOBUS_LOG_INFO("admin retry table={} state={}", name.ToString(), h->state);
-  ReplyJson(res, 200, HealthJson(name, *h));
+  NOBUS_LOG_INFO("admin retry table={} committed", name.ToString());
+  Status(ingest, name, req, res);
 }
 
 }  // namespace

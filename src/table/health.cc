@@ -1,6 +1,7 @@
 // IngestService's health thread (table/health.h): the free-space guard, WAL reopening after a
 // failure, slow-disk detection, and the health reports built from them.
 #include <algorithm>
+#include <array>
 
 #include "common/logging.h"
 #include "table/ingest_service.h"
@@ -25,9 +26,23 @@ bool Recovered(const DiskReport& d) {
 
 }  // namespace
 
+std::array<std::string, 2> IngestService::WatchedDirs() const {
+  return {env::JoinPath(data_dir_, "wal"), env::JoinPath(data_dir_, "tables")};
+}
+
+absl::StatusOr<std::unique_ptr<wal::Wal>> IngestService::OpenWal() {
+  wal::WalOptions wal_options = options_.wal;
+  if (wal_sync_seconds_ != nullptr)
+    wal_options.on_batch_synced = [h = wal_sync_seconds_](int64_t n) { h->Observe(n / 1e9); };
+  return wal::Wal::Open(fs_, clock_, WatchedDirs()[0], wal_options);
+}
+
 void IngestService::RegisterHealthMetrics() {
   MetricsRegistry* r = options_.metrics;
   if (r == nullptr) return;
+  wal_sync_seconds_ = r->GetHistogram("nobus_wal_sync_seconds",
+                                      "Time of each WAL batch's write and fdatasync.",
+                                      LatencyBucketsSeconds());
   admission_paused_gauge_ = r->GetGauge(
       "nobus_admission_paused",
       "1 while a disk is below its free-space watermark and new records are refused.");
@@ -40,7 +55,7 @@ void IngestService::RegisterHealthMetrics() {
       "How long the WAL batch being written and synced now has taken (0 while idle).");
   tables_stuck_gauge_ =
       r->GetGauge("nobus_tables_stuck", "Tables isolated because their commits keep failing.");
-  for (const std::string& path : {wal_->dir(), env::JoinPath(data_dir_, "tables")}) {
+  for (const std::string& path : WatchedDirs()) {
     disk_free_gauges_.push_back(r->GetGauge("nobus_disk_free_bytes",
                                             "Free bytes of the disk holding the path.",
                                             {{"path", path}}));
@@ -68,7 +83,7 @@ void IngestService::CheckHealth() {
 void IngestService::CheckDisks() {
   const HealthOptions& h = options_.health;
   std::vector<DiskReport> disks;
-  for (const std::string& path : {wal_->dir(), env::JoinPath(data_dir_, "tables")}) {
+  for (const std::string& path : WatchedDirs()) {
     DiskReport d;
     d.path = path;
     absl::StatusOr<env::DiskSpace> space = fs_->GetDiskSpace(path);
@@ -210,12 +225,7 @@ absl::Status IngestService::ReopenWal() {
   }
   std::lock_guard<std::mutex> fl(flush_mu_);
   (void)wal_->Close();  // reports the failure it already reported
-  wal::WalOptions wal_options = options_.wal;
-  if (wal_sync_seconds_ != nullptr)
-    wal_options.on_batch_synced = [h = wal_sync_seconds_](int64_t n) { h->Observe(n / 1e9); };
-  NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<wal::Wal> reopened,
-                         wal::Wal::Open(fs_, clock_, wal_->dir(), wal_options));
-  wal_ = std::move(reopened);
+  NOBUS_ASSIGN_OR_RETURN(wal_, OpenWal());
   // As after a restart: the buffers are rebuilt from what the log holds.
   {
     std::lock_guard<std::mutex> l(mu_);

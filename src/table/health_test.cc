@@ -29,35 +29,49 @@ std::vector<int64_t> AppendEach(IngestService* service, const LiveTable& table, 
   return acked;
 }
 
-TEST(HealthTest, DiskGuardPausesAdmissionAndResumesAboveTheHigherWatermark) {
-  TempDir dir;
-  env::FaultFileSystem fs(env::PosixFileSystem());
-  env::ManualClock clock;
-  IngestOptions options = TestOptions();
-  options.health.pause_below_free_bytes = 100 * kMiB;
-  options.health.resume_above_free_bytes = 200 * kMiB;
-  options.health.pause_below_free_percent = options.health.resume_above_free_percent = 0;
-  auto service = OpenService(&fs, &clock, dir.path(), options);
+// The free-space guard on the real disk, whose reported space the tests set (FaultFileSystem).
+class DiskGuardTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<IngestService> Open(uint64_t pause_bytes, uint64_t resume_bytes,
+                                      double pause_percent = 0, double resume_percent = 0) {
+    IngestOptions options = TestOptions();
+    options.health.pause_below_free_bytes = pause_bytes;
+    options.health.resume_above_free_bytes = resume_bytes;
+    options.health.pause_below_free_percent = pause_percent;
+    options.health.resume_above_free_percent = resume_percent;
+    return OpenService(&fs_, &clock_, dir_.path(), options);
+  }
+  void SetFree(uint64_t free_mib) {
+    fs_.SetDiskSpace(env::DiskSpace{.free_bytes = free_mib * kMiB, .total_bytes = 1024 * kMiB});
+  }
+
+  TempDir dir_;
+  env::FaultFileSystem fs_{env::PosixFileSystem()};
+  env::ManualClock clock_;
+};
+
+TEST_F(DiskGuardTest, PausesAdmissionAndResumesAboveTheHigherWatermark) {
+  auto service = Open(100 * kMiB, 200 * kMiB);
   auto t = CreateAndOpen(service.get(), "main.s.t");
   ASSERT_TRUE(AppendDurably(service.get(), *t, MakeBlob(0, 5)).ok());
 
-  fs.SetDiskSpace(env::DiskSpace{.free_bytes = 50 * kMiB, .total_bytes = 1024 * kMiB});
+  SetFree(50);
   service->CheckHealth();
   NodeHealth h = service->Health();
   EXPECT_TRUE(h.admission_paused);
   EXPECT_TRUE(HasReason(h, "disk_low"));
   absl::Status refused = AppendDurably(service.get(), *t, MakeBlob(5, 5));
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
-  EXPECT_NE(refused.message().find(env::JoinPath(dir.path(), "wal")), std::string::npos)
+  EXPECT_NE(refused.message().find(env::JoinPath(dir_.path(), "wal")), std::string::npos)
       << refused;
   EXPECT_NE(refused.message().find("50 MiB free"), std::string::npos) << refused;
   // What is held still commits while paused.
   ASSERT_TRUE(service->FlushAll().ok());
 
-  fs.SetDiskSpace(env::DiskSpace{.free_bytes = 150 * kMiB, .total_bytes = 1024 * kMiB});
+  SetFree(150);
   service->CheckHealth();  // above the pause watermark, below the resume one: still paused
   EXPECT_TRUE(service->Health().admission_paused);
-  fs.SetDiskSpace(env::DiskSpace{.free_bytes = 250 * kMiB, .total_bytes = 1024 * kMiB});
+  SetFree(250);
   service->CheckHealth();
   EXPECT_FALSE(service->Health().admission_paused);
   EXPECT_TRUE(service->Health().not_ready.empty());
@@ -68,16 +82,10 @@ TEST(HealthTest, DiskGuardPausesAdmissionAndResumesAboveTheHigherWatermark) {
 
 // The guard never lets the node hold more uncommitted rows than the disk could still take: the
 // pause watermark grows with them (plus a WAL segment), so their commits can always land.
-TEST(HealthTest, PauseWatermarkCoversTheRowsTheNodeHolds) {
-  TempDir dir;
-  env::FaultFileSystem fs(env::PosixFileSystem());
-  env::ManualClock clock;
-  IngestOptions options = TestOptions();
-  options.health.pause_below_free_bytes = 1 * kMiB;
-  options.health.resume_above_free_bytes = 2 * kMiB;
-  auto service = OpenService(&fs, &clock, dir.path(), options);
+TEST_F(DiskGuardTest, PauseWatermarkCoversTheRowsTheNodeHolds) {
+  auto service = Open(1 * kMiB, 2 * kMiB);
   auto t = CreateAndOpen(service.get(), "main.s.t");
-  fs.SetDiskSpace(env::DiskSpace{.free_bytes = 3 * kMiB, .total_bytes = 1024 * kMiB});
+  SetFree(3);
   int64_t id = 0;
   while (service->Health().disks.empty() || !service->Health().admission_paused) {
     ASSERT_TRUE(AppendDurably(service.get(), *t, MakeBlob(id, 1000)).ok());  // ~25 KB each
@@ -119,15 +127,9 @@ TEST(HealthTest, CommitsFailingWhileTheDiskIsLowDoNotMakeATableStuck) {
   EXPECT_EQ(ReadIds(service->catalog()->TableDir(Name("main.s.t"))), Range(0, 5));
 }
 
-TEST(HealthTest, PercentWatermarkAppliesToLargeDisks) {
-  TempDir dir;
-  env::FaultFileSystem fs(env::PosixFileSystem());
-  env::ManualClock clock;
-  IngestOptions options = TestOptions();  // 256 MiB or 1 %, resume at 384 MiB and 2 %
-  options.health.pause_below_free_percent = 1;
-  options.health.resume_above_free_percent = 2;
-  auto service = OpenService(&fs, &clock, dir.path(), options);
-  fs.SetDiskSpace(env::DiskSpace{.free_bytes = 900 * kMiB, .total_bytes = 100'000 * kMiB});
+TEST_F(DiskGuardTest, PercentWatermarkAppliesToLargeDisks) {
+  auto service = Open(256 * kMiB, 384 * kMiB, 1, 2);
+  fs_.SetDiskSpace(env::DiskSpace{.free_bytes = 900 * kMiB, .total_bytes = 100'000 * kMiB});
   service->CheckHealth();  // 0.9 % free of ~98 GiB: below 1 %
   EXPECT_TRUE(service->Health().admission_paused);
   ASSERT_EQ(service->Health().disks.size(), 2u);

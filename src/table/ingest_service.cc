@@ -83,16 +83,8 @@ absl::Status IngestService::Start() {
         "nobus_backpressure_wait_milliseconds_total",
         "Time requests spent waiting for room in the node's buffers.");
   }
-  wal::WalOptions wal_options = options_.wal;
-  if (options_.metrics != nullptr) {
-    wal_sync_seconds_ = options_.metrics->GetHistogram(
-        "nobus_wal_sync_seconds", "Time of each WAL batch's write and fdatasync.",
-        LatencyBucketsSeconds());
-    wal_options.on_batch_synced = [h = wal_sync_seconds_](int64_t n) { h->Observe(n / 1e9); };
-  }
-  NOBUS_ASSIGN_OR_RETURN(wal_,
-                         wal::Wal::Open(fs_, clock_, env::JoinPath(data_dir_, "wal"), wal_options));
   RegisterHealthMetrics();
+  NOBUS_ASSIGN_OR_RETURN(wal_, OpenWal());
   NOBUS_RETURN_IF_ERROR(Recover());
   CheckDisks();  // a disk already below its watermark pauses admission from the start
   if (options_.background_flush) health_ = std::thread(&IngestService::HealthLoop, this);
@@ -170,8 +162,8 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable
     NOBUS_RETURN_IF_ERROR(RefusalLocked(*it->second));
     return it->second;
   };
-  NOBUS_RETURN_IF_ERROR(lookup().status());
   if (full()) {
+    NOBUS_RETURN_IF_ERROR(lookup().status());  // refused: no point waiting for room
     const auto start = std::chrono::steady_clock::now();
     if (start - last_full_warning_ >= std::chrono::seconds(10)) {
       last_full_warning_ = start;

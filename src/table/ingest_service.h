@@ -16,6 +16,7 @@
 // metrics, which must outlive the service.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -204,7 +205,11 @@ class IngestService {
   std::string DiskLowMessageLocked() const;  // which disk is below its watermark; requires mu_
   // After the node recovered from a disk fault: stuck tables are retried at the next flush.
   void RetryStuckSoonLocked();  // requires mu_
-  void RegisterHealthMetrics();
+  void RegisterHealthMetrics();  // before the WAL opens (OpenWal observes its histogram)
+  // The WAL directory and the tables directory: the disks the free-space guard watches.
+  std::array<std::string, 2> WatchedDirs() const;
+  // Opens (recovering) the node's WAL under <data dir>/wal, its syncs observed in the metrics.
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<wal::Wal>> OpenWal();
 
   // Recovery (recovery.cc).
   [[nodiscard]] absl::Status Recover();
