@@ -114,7 +114,10 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
       "maintenance",       "maintenance_interval_ms",
       "disk_pause_below_free_bytes", "disk_pause_below_free_percent",
       "disk_resume_above_free_bytes", "disk_resume_above_free_percent",
-      "slow_sync_ms",      "stuck_table_after_ms"};
+      "slow_sync_ms",      "stuck_table_after_ms",
+      "http_max_connections", "http_max_connections_per_client",
+      "http_header_timeout_ms", "http_body_timeout_ms", "http_idle_timeout_ms",
+      "http_max_header_bytes"};
   for (const auto& [k, v] : doc.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k) == std::end(kKeys))
       return KeyError(origin, k, "is unknown (see doc/server.md for the keys)");
@@ -152,8 +155,15 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
     NOBUS_RETURN_IF_ERROR(ReadInteger(doc, origin, key, 0, out));
   for (auto [key, out] :
        {std::pair{"slow_sync_ms", &config.slow_sync_ms},
-        std::pair{"stuck_table_after_ms", &config.stuck_table_after_ms}})
+        std::pair{"stuck_table_after_ms", &config.stuck_table_after_ms},
+        std::pair{"http_max_connections", &config.http_max_connections},
+        std::pair{"http_header_timeout_ms", &config.http_header_timeout_ms},
+        std::pair{"http_body_timeout_ms", &config.http_body_timeout_ms},
+        std::pair{"http_idle_timeout_ms", &config.http_idle_timeout_ms},
+        std::pair{"http_max_header_bytes", &config.http_max_header_bytes}})
     NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, key, out));
+  NOBUS_RETURN_IF_ERROR(ReadInteger(doc, origin, "http_max_connections_per_client", 0,
+                                    &config.http_max_connections_per_client));
   for (auto [key, out] :
        {std::pair{"disk_pause_below_free_percent", &config.disk_pause_below_free_percent},
         std::pair{"disk_resume_above_free_percent", &config.disk_resume_above_free_percent}})
@@ -213,6 +223,9 @@ absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
   if (config.max_message_bytes > (1 << 30))
     return absl::InvalidArgumentError(
         Cat("max_message_bytes ", config.max_message_bytes, " is above the 1 GiB maximum"));
+  if (config.http_max_header_bytes < 1024 || config.http_max_header_bytes > (1 << 20))
+    return absl::InvalidArgumentError(Cat("http_max_header_bytes ", config.http_max_header_bytes,
+                                          " must be between 1024 and 1048576"));
   bool any_public = false;
   using KeyAddr = std::pair<const char*, const std::string*>;
   for (auto [key, addr] :

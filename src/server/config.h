@@ -48,6 +48,17 @@ struct ServerConfig {
   double disk_resume_above_free_percent = 0;
   int64_t slow_sync_ms = 2000;
   int64_t stuck_table_after_ms = 10000;
+  // The HTTP listener (src/http/server.h): open connections in total and per client address
+  // (0 = no per-client limit; behind a load balancer every connection comes from its address),
+  // deadlines for a request's header (from the connection, or from its first byte on a
+  // keep-alive connection) and body (from the header), how long a keep-alive connection may
+  // wait idle (keep it above the load balancer's idle timeout), and the largest request header.
+  int64_t http_max_connections = 16384;
+  int64_t http_max_connections_per_client = 1024;
+  int64_t http_header_timeout_ms = 10000;
+  int64_t http_body_timeout_ms = 30000;
+  int64_t http_idle_timeout_ms = 75000;
+  int64_t http_max_header_bytes = 16384;
   std::string log_level = "info";
   // Static bearer tokens (the simple mode). With none, and no service principal (below), the
   // server is open: allowed on loopback addresses only, unless `insecure`.
@@ -78,7 +89,9 @@ struct ServerConfig {
 // max_message_bytes, max_inflight_bytes_per_stream, max_buffered_bytes, drain_timeout_ms,
 // maintenance, maintenance_interval_ms, disk_pause_below_free_bytes, disk_pause_below_free_percent,
 // disk_resume_above_free_bytes, disk_resume_above_free_percent, slow_sync_ms,
-// stuck_table_after_ms, log_level, tokens, tls_cert, tls_key, tls_client_ca, insecure, auth_dir,
+// stuck_table_after_ms, http_max_connections, http_max_connections_per_client,
+// http_header_timeout_ms, http_body_timeout_ms, http_idle_timeout_ms, http_max_header_bytes,
+// log_level, tokens, tls_cert, tls_key, tls_client_ca, insecure, auth_dir,
 // token_ttl_s, principals, grants. Unknown
 // keys and wrong types are InvalidArgument naming the key ("config file x.json: key
 // 'flush_interval_ms' must be a positive integer"); a missing file is NotFound.

@@ -73,33 +73,37 @@ void UpdateReadinessMetrics(ServerContext* server, const json& readiness) {
 
 }  // namespace
 
-void AddHealthRoutes(httplib::Server* http, ServerContext* server) {
-  http->Get("/livez", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
+void AddHealthRoutes(http::Router* router, ServerContext* server) {
+  // On the event loop: answered from memory, never queued behind inserts.
+  auto route = [router](const char* path, http::Handler handler) {
+    router->Add("GET", path, http::Runs::kEventLoop, std::move(handler));
+  };
+  route("/livez", [](const http::Request&, http::Response& res) {
+    res.SetContent("ok\n", "text/plain");
   });
-  http->Get("/readyz", [server](const httplib::Request&, httplib::Response& res) {
+  route("/readyz", [server](const http::Request&, http::Response& res) {
     json readiness = Readiness(server);
     UpdateReadinessMetrics(server, readiness);
     ReplyJson(res, readiness["ready"].get<bool>() ? 200 : 503, readiness);
   });
-  http->Get("/healthz", [server](const httplib::Request&, httplib::Response& res) {
+  route("/healthz", [server](const http::Request&, http::Response& res) {
     switch (server->state()) {
       case ServingState::kServing:
-        res.set_content("ok\n", "text/plain");
+        res.SetContent("ok\n", "text/plain");
         return;
       case ServingState::kRecovering:
         res.status = 503;
-        res.set_content("recovering\n", "text/plain");
+        res.SetContent("recovering\n", "text/plain");
         return;
       case ServingState::kDraining:
         res.status = 503;
-        res.set_content("draining\n", "text/plain");
+        res.SetContent("draining\n", "text/plain");
         return;
     }
   });
-  http->Get("/metrics", [server](const httplib::Request&, httplib::Response& res) {
+  route("/metrics", [server](const http::Request&, http::Response& res) {
     UpdateReadinessMetrics(server, Readiness(server));
-    res.set_content(server->metrics().registry()->Render(), "text/plain; version=0.0.4");
+    res.SetContent(server->metrics().registry()->Render(), "text/plain; version=0.0.4");
   });
 }
 

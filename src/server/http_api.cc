@@ -38,7 +38,7 @@ HttpError ErrorFor(absl::StatusCode code) {
   }
 }
 
-const char* ApiOf(const std::string& path) {
+const char* ApiOf(std::string_view path) {
   if (path.starts_with("/zerobus/")) return "rest";
   if (path.starts_with("/api/2.1/unity-catalog/")) return "table_api";
   if (path.starts_with("/oidc/")) return "token";
@@ -48,100 +48,70 @@ const char* ApiOf(const std::string& path) {
 
 }  // namespace
 
-void ReplyJson(httplib::Response& res, int http_status, const nlohmann::json& body) {
+void ReplyJson(http::Response& res, int http_status, const nlohmann::json& body) {
   res.status = http_status;
-  res.set_content(body.dump(), "application/json");
+  res.SetContent(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                 "application/json");
 }
 
-void ReplyError(httplib::Response& res, const absl::Status& status) {
+void ReplyError(http::Response& res, const absl::Status& status) {
   HttpError e = ErrorFor(status.code());
-  ReplyJson(res, e.status, {{"error_code", e.code}, {"message", std::string(status.message())}});
+  res = http::ErrorResponse(e.status, e.code, std::string(status.message()));
 }
 
-std::unique_ptr<httplib::Server> NewHttpServer(auth::HttpTls* tls) {
-  if (tls == nullptr) return std::make_unique<httplib::Server>();
-  return std::make_unique<httplib::SSLServer>(
-      [tls](SSL_CTX& ctx) { return tls->SetUp(ctx); });
+namespace {
+
+http::ServerOptions OptionsFor(ServerContext* server, auth::HttpTls* tls) {
+  const ServerConfig& c = server->config();
+  http::ServerOptions o;
+  o.max_connections = c.http_max_connections;
+  o.max_connections_per_client = c.http_max_connections_per_client;
+  o.header_timeout_ms = c.http_header_timeout_ms;
+  o.body_timeout_ms = c.http_body_timeout_ms;
+  o.idle_timeout_ms = c.http_idle_timeout_ms;
+  o.max_header_bytes = c.http_max_header_bytes;
+  o.max_body_bytes = c.max_message_bytes;
+  o.body_limit_name = "max_message_bytes";
+  if (tls != nullptr) o.tls_setup = [tls](SSL_CTX& ctx) { return tls->SetUp(ctx); };
+  o.on_response = [server](std::string_view, std::string_view path, int status) {
+    if (const char* api = ApiOf(path)) server->metrics().CountRequest(api, std::to_string(status));
+  };
+  o.metrics = server->metrics().registry();
+  return o;
 }
+
+}  // namespace
 
 HttpApi::HttpApi(ServerContext* server, StreamRegistry* streams, auth::HttpTls* tls)
-    : server_(server), streams_(streams), http_(NewHttpServer(tls)) {
-  http_->set_payload_max_length(static_cast<size_t>(server_->config().max_message_bytes));
-  http_->set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        ReplyError(res, absl::InternalError("unexpected exception in the HTTP handler"));
-      });
-  // Errors cpp-httplib answers itself (no route, body too large, ...) get the same JSON shape.
-  http_->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
-                                                                       httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    if (res.status == 413) {
-      ReplyJson(res, 413,
-                {{"error_code", "REQUEST_LIMIT_EXCEEDED"},
-                 {"message", Cat("request body larger than max_message_bytes (",
-                                 server_->config().max_message_bytes, "): send fewer rows")}});
-    } else if (res.status == 404) {
-      ReplyJson(res, 404,
-                {{"error_code", "ENDPOINT_NOT_FOUND"},
-                 {"message",
-                  Cat("no such endpoint: ", req.method, " ", req.path, " (see doc/server.md)")}});
-    } else {
-      ReplyJson(res, res.status,
-                {{"error_code", "INVALID_PARAMETER_VALUE"},
-                 {"message", Cat("HTTP ", res.status, " for ", req.method, " ", req.path)}});
-    }
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    if (const char* api = ApiOf(req.path))
-      server_->metrics().CountRequest(api, std::to_string(res.status));
-  });
+    : server_(server), streams_(streams) {
   AddOpsRoutes();
-  AddTableRoutes(http_.get(), server_);
-  AddIngestRoutes(http_.get(), server_);
-  AddTokenRoutes(http_.get(), server_);
-  AddTableAdminRoutes(http_.get(), server_);
+  AddTableRoutes(&router_, server_);
+  AddIngestRoutes(&router_, server_);
+  AddTokenRoutes(&router_, server_);
+  AddTableAdminRoutes(&router_, server_);
+  http_ = std::make_unique<http::Server>(OptionsFor(server_, tls), &router_);
 }
 
 HttpApi::~HttpApi() { Stop(); }
 
 void HttpApi::AddOpsRoutes() {
-  AddHealthRoutes(http_.get(), server_);
-  http_->Post("/admin/v1/streams/close-all",
-              [this](const httplib::Request& req, httplib::Response& res) {
+  AddHealthRoutes(&router_, server_);
+  router_.Add("POST", "/admin/v1/streams/close-all", http::Runs::kWorker,
+              http::Handler([this](const http::Request& req, http::Response& res) {
                 absl::Status auth = server_->auth().AuthorizeAdmin(Authorization(req));
                 if (!auth.ok()) return ReplyError(res, auth);
                 int n = streams_->CloseAll(server_->config().drain_timeout_ms);
                 NOBUS_LOG_INFO("admin close-all closed_streams={}", n);
                 ReplyJson(res, 200, {{"closed_streams", n}});
-              });
+              }));
 }
 
 absl::StatusOr<int> HttpApi::Bind(const HostPort& listen) {
-  std::string host = listen.host;
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  int port = listen.port;
-  if (port == 0) {
-    port = http_->bind_to_any_port(host);
-    if (port <= 0) port = -1;
-  } else if (!http_->bind_to_port(host, port)) {
-    port = -1;
-  }
-  if (port < 0)
-    return absl::UnavailableError(Cat("cannot listen for HTTP on ", listen.host, ":", listen.port,
-                                      " (address in use or not local?): choose another "
-                                      "--http-listen"));
-  return port;
+  return http_->Bind(listen.host, listen.port);
 }
 
-void HttpApi::Start() {
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
-}
+void HttpApi::Start() { http_->Start(); }
 
-void HttpApi::Stop() {
-  if (!thread_.joinable()) return;
-  http_->stop();
-  thread_.join();
-}
+void HttpApi::Stop() { http_->Stop(); }
 
 }  // namespace nobus::server

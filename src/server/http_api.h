@@ -1,22 +1,22 @@
-// The HTTP front end of nobusd (cpp-httplib): GET /healthz, GET /metrics,
-// POST /admin/v1/streams/close-all, the Unity-Catalog-shaped table API (table_api.cc) and REST
-// ingestion (rest_ingest.cc). Routes and shapes: doc/server.md.
+// The HTTP front end of nobusd, on the event-driven server of src/http: GET /livez, /readyz,
+// /healthz, /metrics (health_api.cc), POST /admin/v1/streams/close-all, the Unity-Catalog-shaped
+// table API (table_api.cc), table upkeep (table_admin_api.cc), the OAuth token endpoint
+// (token_api.cc) and REST ingestion (rest_ingest.cc). Routes and shapes: doc/server.md; limits
+// and timeouts: the http_* keys of ServerConfig.
 //
-// Lifecycle: Bind, Start (serves on a background thread and a worker pool), Stop (stops accepting
-// and returns once running handlers are done). Thread-safety: Bind/Start/Stop from one thread.
+// Lifecycle: Bind, Start (serves on its own event-loop and worker threads), Stop (stops
+// accepting and returns once running handlers have answered). Thread-safety: Bind/Start/Stop
+// from one thread.
 #pragma once
 
 #include <memory>
-#include <thread>
 
 #include "common/status.h"
+#include "http/router.h"
+#include "http/server.h"
 #include "server/config.h"
 #include "server/context.h"
 #include "server/stream_registry.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace nobus::auth {
 class HttpTls;
@@ -40,8 +40,8 @@ class HttpApi {
 
   ServerContext* const server_;
   StreamRegistry* const streams_;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread thread_;
+  http::Router router_;
+  std::unique_ptr<http::Server> http_;
 };
 
 }  // namespace nobus::server

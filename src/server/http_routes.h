@@ -5,37 +5,35 @@
 //   PermissionDenied 403 PERMISSION_DENIED, NotFound 404 TABLE_DOES_NOT_EXIST,
 //   AlreadyExists 409 TABLE_ALREADY_EXISTS, ResourceExhausted 503 TEMPORARILY_UNAVAILABLE,
 //   Unavailable 503 TEMPORARILY_UNAVAILABLE, anything else 500 INTERNAL_ERROR.
-// Handlers run on cpp-httplib's worker threads; every helper is thread-safe.
+// Each group says where its handlers run (http::Runs); every helper is thread-safe.
 #pragma once
-
-#include <httplib.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/status.h"
+#include "http/router.h"
 #include "server/context.h"
 #include "server/stream_registry.h"
 
 namespace nobus::server {
 
 // GET /api/2.1/unity-catalog/tables[/{name}], POST, DELETE (table_api.cc).
-void AddTableRoutes(httplib::Server* http, ServerContext* server);
+void AddTableRoutes(http::Router* router, ServerContext* server);
 // POST /zerobus/v1/tables/{name}/insert (rest_ingest.cc).
-void AddIngestRoutes(httplib::Server* http, ServerContext* server);
+void AddIngestRoutes(http::Router* router, ServerContext* server);
 // POST /oidc/v1/token (token_api.cc).
-void AddTokenRoutes(httplib::Server* http, ServerContext* server);
+void AddTokenRoutes(http::Router* router, ServerContext* server);
 // POST /admin/v1/tables/{name}/optimize|vacuum|properties|retry, GET .../history|status
 // (table_admin_api.cc).
-void AddTableAdminRoutes(httplib::Server* http, ServerContext* server);
-
+void AddTableAdminRoutes(http::Router* router, ServerContext* server);
 // GET /livez, /readyz, /healthz, /metrics (health_api.cc).
-void AddHealthRoutes(httplib::Server* http, ServerContext* server);
+void AddHealthRoutes(http::Router* router, ServerContext* server);
 
-void ReplyJson(httplib::Response& res, int http_status, const nlohmann::json& body);
-void ReplyError(httplib::Response& res, const absl::Status& status);
-inline std::string Authorization(const httplib::Request& req) {
-  return req.get_header_value("Authorization");
+void ReplyJson(http::Response& res, int http_status, const nlohmann::json& body);
+void ReplyError(http::Response& res, const absl::Status& status);
+inline std::string Authorization(const http::Request& req) {
+  return std::string(req.Header("Authorization"));
 }
 
 }  // namespace nobus::server

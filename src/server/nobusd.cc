@@ -1,5 +1,6 @@
 // nobusd's command line, config loading and signal handling (RunNobusd in server.h).
 #include <pthread.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -125,7 +126,26 @@ int WaitForSignal(const sigset_t& set) {
   return sig;
 }
 
+// Every HTTP connection is a file descriptor: take the hard limit, and say so when even that is
+// short of http_max_connections plus room for the WAL, tables and gRPC.
+void RaiseOpenFilesLimit(const ServerConfig& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const rlim_t wanted = static_cast<rlim_t>(config.http_max_connections) + 1024;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
+    NOBUS_LOG_WARN(
+        "open-files limit {} is below http_max_connections ({}) + 1024: connections beyond it "
+        "fail to be accepted; raise it (ulimit -n, systemd LimitNOFILE=) or lower "
+        "http_max_connections",
+        limit.rlim_cur, config.http_max_connections);
+}
+
 int Serve(ServerConfig config, const sigset_t& signals) {
+  RaiseOpenFilesLimit(config);
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(std::move(config), env::PosixFileSystem(), env::SystemClock());
   if (!server.ok()) {
@@ -199,8 +219,7 @@ int RunNobusd(int argc, char** argv) {
   ServerConfig config;
   if (!BuildConfig(app, flags, &config)) return 2;
   // A peer that hangs up while we write must not kill the server: OpenSSL writes to sockets with
-  // write(2), which raises SIGPIPE. (cpp-httplib's Server also ignores it; say it here, not by
-  // a library's side effect.)
+  // write(2), which raises SIGPIPE.
   signal(SIGPIPE, SIG_IGN);
   // Block the signals in every thread (threads inherit the mask); the watcher takes them.
   sigset_t signals;

@@ -1,10 +1,12 @@
 // REST ingestion: POST /zerobus/v1/tables/{catalog.schema.table}/insert with a JSON array of row
 // objects. Every row is decoded with the table's JSON decoder first (one bad row -> 400 naming its
-// index and column, nothing appended); then all rows go to the WAL as one record and the handler
-// waits for durability: 200 means the rows are fsynced.
+// index and column, nothing appended); then all rows go to the WAL as one record, and the reply
+// goes out from the WAL's completion thread once they are durable: 200 means the rows are fsynced,
+// and concurrent requests share fdatasyncs (group commit) without holding a thread each.
 #include <simdjson.h>
 
-#include <future>
+#include <functional>
+#include <memory>
 
 #include "env/env.h"
 #include "server/http_routes.h"
@@ -42,44 +44,59 @@ absl::StatusOr<int64_t> DecodeRows(const std::string& body, const schema::Record
   return index;
 }
 
-absl::Status Insert(ServerContext* server, const httplib::Request& req, int64_t* rows_out) {
-  absl::StatusOr<table::TableName> name = table::ParseTableName(req.matches[1].str());
+// Decodes and appends the rows of `req`; `done` gets the outcome once they are durable (or at
+// once on an error before the append).
+void Insert(ServerContext* server, const http::Request& req,
+            std::function<void(absl::Status)> done) {
+  auto fail = [&done](absl::Status s) { done(std::move(s)); };
+  absl::StatusOr<table::TableName> name = table::ParseTableName(req.params[0]);
   if (!name.ok()) {
     // A caller without a valid token learns that first, not that the name is malformed.
-    NOBUS_RETURN_IF_ERROR(server->auth().Authenticate(Authorization(req)));
-    return name.status();
+    absl::Status auth = server->auth().Authenticate(Authorization(req));
+    return fail(auth.ok() ? name.status() : auth);
   }
-  NOBUS_RETURN_IF_ERROR(server->auth().AuthorizeTable(Authorization(req), *name).status());
-  NOBUS_ASSIGN_OR_RETURN(table::IngestService * ingest, server->Serving());
-  NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<const table::LiveTable> live, ingest->OpenTable(*name));
+  if (absl::Status s = server->auth().AuthorizeTable(Authorization(req), *name).status(); !s.ok())
+    return fail(s);
+  absl::StatusOr<table::IngestService*> ingest = server->Serving();
+  if (!ingest.ok()) return fail(ingest.status());
+  absl::StatusOr<std::shared_ptr<const table::LiveTable>> live = (*ingest)->OpenTable(*name);
+  if (!live.ok()) return fail(live.status());
   const int64_t started = env::SystemClock()->MonotonicNanos();
   std::string blob;
-  NOBUS_ASSIGN_OR_RETURN(int64_t rows, DecodeRows(req.body, live->json_decoder(), &blob));
-  *rows_out = rows;
-  if (rows == 0) return absl::OkStatus();
-  auto durable = std::make_shared<std::promise<absl::Status>>();
-  std::future<absl::Status> done = durable->get_future();
-  NOBUS_RETURN_IF_ERROR(ingest->Append(*live, std::move(blob), rows,
-                                       [durable](absl::Status s) { durable->set_value(s); }));
-  absl::Status s = done.get();
-  if (!s.ok()) return absl::UnavailableError(Cat("rows could not be made durable: ", s.message()));
-  const std::string table_name = name->ToString();
-  server->metrics().IngestRecords(table_name)->Add(rows);
-  server->metrics().IngestBytes(table_name)->Add(static_cast<int64_t>(req.body.size()));
-  server->metrics().ack_latency()->Observe((env::SystemClock()->MonotonicNanos() - started) * 1e-9);
-  return absl::OkStatus();
+  absl::StatusOr<int64_t> rows = DecodeRows(req.body, (*live)->json_decoder(), &blob);
+  if (!rows.ok()) return fail(rows.status());
+  if (*rows == 0) return done(absl::OkStatus());
+  // The WAL completion thread answers: concurrent requests share its fdatasyncs.
+  auto on_durable = [server, table_name = name->ToString(), rows = *rows,
+                     bytes = static_cast<int64_t>(req.body.size()), started,
+                     done](absl::Status s) {
+    if (!s.ok())
+      return done(absl::UnavailableError(Cat("rows could not be made durable: ", s.message())));
+    server->metrics().IngestRecords(table_name)->Add(rows);
+    server->metrics().IngestBytes(table_name)->Add(bytes);
+    server->metrics().ack_latency()->Observe((env::SystemClock()->MonotonicNanos() - started) *
+                                             1e-9);
+    done(absl::OkStatus());
+  };
+  absl::Status appended = (*ingest)->Append(**live, std::move(blob), *rows, std::move(on_durable));
+  if (!appended.ok()) return fail(appended);
 }
 
 }  // namespace
 
-void AddIngestRoutes(httplib::Server* http, ServerContext* server) {
-  http->Post("/zerobus/v1/tables/([^/]+)/insert",
-             [server](const httplib::Request& req, httplib::Response& res) {
-               int64_t rows = 0;
-               absl::Status s = Insert(server, req, &rows);
-               if (!s.ok()) return ReplyError(res, s);
-               ReplyJson(res, 200, nlohmann::json::object());
-             });
+void AddIngestRoutes(http::Router* router, ServerContext* server) {
+  // On the worker pool: Append may wait for room in the node's buffers (backpressure). The reply
+  // is sent when the rows are durable, from the WAL's completion thread.
+  router->Add("POST", "/zerobus/v1/tables/{}/insert", http::Runs::kWorker,
+              http::AsyncHandler([server](http::Request req, http::Reply reply) {
+                auto shared = std::make_shared<http::Reply>(std::move(reply));
+                Insert(server, req, [shared](absl::Status s) {
+                  http::Response res;
+                  if (s.ok()) ReplyJson(res, 200, nlohmann::json::object());
+                  else ReplyError(res, s);
+                  (*shared)(std::move(res));
+                });
+              }));
 }
 
 }  // namespace nobus::server

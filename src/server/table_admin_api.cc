@@ -23,15 +23,15 @@ constexpr const char* kPrefix = "/admin/v1/tables/";
 // The preamble of every call: the table name from the path, a token that may administer it, and
 // a serving node.
 absl::StatusOr<std::pair<table::IngestService*, table::TableName>> Admit(
-    ServerContext* server, const httplib::Request& req) {
-  NOBUS_ASSIGN_OR_RETURN(table::TableName name, table::ParseTableName(req.matches[1].str()));
+    ServerContext* server, const http::Request& req) {
+  NOBUS_ASSIGN_OR_RETURN(table::TableName name, table::ParseTableName(req.params[0]));
   NOBUS_RETURN_IF_ERROR(server->auth().AuthorizeTableAdmin(Authorization(req), name));
   NOBUS_ASSIGN_OR_RETURN(table::IngestService * ingest, server->Serving());
   return std::make_pair(ingest, name);
 }
 
 // The JSON object body; an empty body is {}.
-absl::StatusOr<json> Body(const httplib::Request& req) {
+absl::StatusOr<json> Body(const http::Request& req) {
   if (req.body.empty()) return json::object();
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object())
@@ -46,7 +46,7 @@ absl::StatusOr<bool> OptionalBool(const json& body, const char* key) {
 }
 
 void Optimize(table::IngestService* ingest, const table::TableName& name,
-              const httplib::Request& req, httplib::Response& res) {
+              const http::Request& req, http::Response& res) {
   absl::StatusOr<table::CompactionReport> r = ingest->Optimize(name);
   if (!r.ok()) return ReplyError(res, r.status());
   ReplyJson(res, 200,
@@ -76,7 +76,7 @@ absl::StatusOr<delta::VacuumOptions> VacuumOptionsFrom(const json& body) {
 }
 
 void Vacuum(table::IngestService* ingest, const table::TableName& name,
-            const httplib::Request& req, httplib::Response& res) {
+            const http::Request& req, http::Response& res) {
   absl::StatusOr<json> body = Body(req);
   if (!body.ok()) return ReplyError(res, body.status());
   absl::StatusOr<delta::VacuumOptions> options = VacuumOptionsFrom(*body);
@@ -113,10 +113,10 @@ json EntryJson(const delta::HistoryEntry& e) {
 }
 
 void History(table::IngestService* ingest, const table::TableName& name,
-             const httplib::Request& req, httplib::Response& res) {
+             const http::Request& req, http::Response& res) {
   int64_t limit = 0;
-  if (req.has_param("limit")) {
-    const std::string text = req.get_param_value("limit");
+  if (req.HasQuery("limit")) {
+    const std::string text = std::string(req.Query("limit"));
     char* end = nullptr;
     limit = std::strtoll(text.c_str(), &end, 10);
     if (text.empty() || *end != '\0' || limit < 0)
@@ -131,7 +131,7 @@ void History(table::IngestService* ingest, const table::TableName& name,
 }
 
 void SetProperties(table::IngestService* ingest, const table::TableName& name,
-                   const httplib::Request& req, httplib::Response& res) {
+                   const http::Request& req, http::Response& res) {
   absl::StatusOr<json> body = Body(req);
   if (!body.ok()) return ReplyError(res, body.status());
   const json& props = body->contains("properties") ? (*body)["properties"] : json(nullptr);
@@ -163,14 +163,14 @@ json HealthJson(const table::TableName& name, const table::TableHealth& h) {
 }
 
 void Status(table::IngestService* ingest, const table::TableName& name,
-            const httplib::Request& req, httplib::Response& res) {
+            const http::Request& req, http::Response& res) {
   absl::StatusOr<table::TableHealth> h = ingest->TableStatus(name);
   if (!h.ok()) return ReplyError(res, h.status());
   ReplyJson(res, 200, HealthJson(name, *h));
 }
 
 void Retry(table::IngestService* ingest, const table::TableName& name,
-           const httplib::Request& req, httplib::Response& res) {
+           const http::Request& req, http::Response& res) {
   absl::Status st = ingest->RetryTable(name);
   if (!st.ok()) return ReplyError(res, st);
   NOBUS_LOG_INFO("admin retry table={} committed", name.ToString());
@@ -179,24 +179,26 @@ void Retry(table::IngestService* ingest, const table::TableName& name,
 
 }  // namespace
 
-void AddTableAdminRoutes(httplib::Server* http, ServerContext* server) {
-  const std::string one = Cat(kPrefix, "([^/]+)");
+void AddTableAdminRoutes(http::Router* router, ServerContext* server) {
+  const std::string one = Cat(kPrefix, "{}");
   // Every route first admits the call (Admit), then runs its handler.
   using Handler = void (*)(table::IngestService*, const table::TableName&,
-                           const httplib::Request&, httplib::Response&);
-  auto admit_then = [server](Handler handler) {
-    return [server, handler](const httplib::Request& req, httplib::Response& res) {
-      auto admitted = Admit(server, req);
-      if (!admitted.ok()) return ReplyError(res, admitted.status());
-      handler(admitted->first, admitted->second, req, res);
-    };
+                           const http::Request&, http::Response&);
+  // On the worker pool: compaction and VACUUM take a while.
+  auto route = [&](const char* method, const char* action, Handler handler) {
+    router->Add(method, one + action, http::Runs::kWorker,
+                http::Handler([server, handler](const http::Request& req, http::Response& res) {
+                  auto admitted = Admit(server, req);
+                  if (!admitted.ok()) return ReplyError(res, admitted.status());
+                  handler(admitted->first, admitted->second, req, res);
+                }));
   };
-  http->Post(one + "/optimize", admit_then(Optimize));
-  http->Post(one + "/vacuum", admit_then(Vacuum));
-  http->Get(one + "/history", admit_then(History));
-  http->Post(one + "/properties", admit_then(SetProperties));
-  http->Get(one + "/status", admit_then(Status));
-  http->Post(one + "/retry", admit_then(Retry));
+  route("POST", "/optimize", Optimize);
+  route("POST", "/vacuum", Vacuum);
+  route("GET", "/history", History);
+  route("POST", "/properties", SetProperties);
+  route("GET", "/status", Status);
+  route("POST", "/retry", Retry);
 }
 
 }  // namespace nobus::server

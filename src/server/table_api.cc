@@ -13,12 +13,12 @@ constexpr const char* kTables = "/api/2.1/unity-catalog/tables";
 // The preamble of every table API call: a known token (when tokens are configured), then a
 // serving node (Unavailable while recovering or draining).
 absl::StatusOr<table::IngestService*> AuthenticatedService(ServerContext* server,
-                                                           const httplib::Request& req) {
+                                                           const http::Request& req) {
   NOBUS_RETURN_IF_ERROR(server->auth().Authenticate(Authorization(req)));
   return server->Serving();
 }
 
-void Create(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
+void Create(ServerContext* server, const http::Request& req, http::Response& res) {
   absl::StatusOr<table::IngestService*> ingest = AuthenticatedService(server, req);
   if (!ingest.ok()) return ReplyError(res, ingest.status());
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
@@ -37,27 +37,27 @@ void Create(ServerContext* server, const httplib::Request& req, httplib::Respons
   ReplyJson(res, 200, TableInfoToJson(*info));
 }
 
-void Get(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
+void Get(ServerContext* server, const http::Request& req, http::Response& res) {
   absl::StatusOr<table::IngestService*> ingest = AuthenticatedService(server, req);
   if (!ingest.ok()) return ReplyError(res, ingest.status());
-  absl::StatusOr<table::TableName> name = table::ParseTableName(req.matches[1].str());
+  absl::StatusOr<table::TableName> name = table::ParseTableName(req.params[0]);
   if (!name.ok()) return ReplyError(res, name.status());
   absl::StatusOr<table::TableInfo> info = (*ingest)->catalog()->Get(*name);
   if (!info.ok()) return ReplyError(res, info.status());
   ReplyJson(res, 200, TableInfoToJson(*info));
 }
 
-void List(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
+void List(ServerContext* server, const http::Request& req, http::Response& res) {
   absl::StatusOr<table::IngestService*> ingest = AuthenticatedService(server, req);
   if (!ingest.ok()) return ReplyError(res, ingest.status());
-  std::string catalog = req.get_param_value("catalog_name");
+  std::string catalog = std::string(req.Query("catalog_name"));
   if (catalog.empty())
     return ReplyError(res, absl::InvalidArgumentError("query parameter catalog_name is required"));
   absl::Status valid = table::ValidateNamePart(catalog, "catalog_name");
   if (!valid.ok()) return ReplyError(res, valid);
   std::optional<std::string> schema_name;
-  if (req.has_param("schema_name")) {
-    schema_name = req.get_param_value("schema_name");
+  if (req.HasQuery("schema_name")) {
+    schema_name = std::string(req.Query("schema_name"));
     valid = table::ValidateNamePart(*schema_name, "schema_name");
     if (!valid.ok()) return ReplyError(res, valid);
   }
@@ -69,10 +69,10 @@ void List(ServerContext* server, const httplib::Request& req, httplib::Response&
   ReplyJson(res, 200, out);
 }
 
-void Drop(ServerContext* server, const httplib::Request& req, httplib::Response& res) {
+void Drop(ServerContext* server, const http::Request& req, http::Response& res) {
   absl::StatusOr<table::IngestService*> ingest = AuthenticatedService(server, req);
   if (!ingest.ok()) return ReplyError(res, ingest.status());
-  absl::StatusOr<table::TableName> name = table::ParseTableName(req.matches[1].str());
+  absl::StatusOr<table::TableName> name = table::ParseTableName(req.params[0]);
   if (!name.ok()) return ReplyError(res, name.status());
   absl::Status auth = server->auth().AuthorizeTableAdmin(Authorization(req), *name);
   if (!auth.ok()) return ReplyError(res, auth);
@@ -84,20 +84,19 @@ void Drop(ServerContext* server, const httplib::Request& req, httplib::Response&
 
 }  // namespace
 
-void AddTableRoutes(httplib::Server* http, ServerContext* server) {
-  const std::string one = Cat(kTables, "/([^/]+)");
-  http->Post(kTables, [server](const httplib::Request& req, httplib::Response& res) {
-    Create(server, req, res);
-  });
-  http->Get(kTables, [server](const httplib::Request& req, httplib::Response& res) {
-    List(server, req, res);
-  });
-  http->Get(one, [server](const httplib::Request& req, httplib::Response& res) {
-    Get(server, req, res);
-  });
-  http->Delete(one, [server](const httplib::Request& req, httplib::Response& res) {
-    Drop(server, req, res);
-  });
+void AddTableRoutes(http::Router* router, ServerContext* server) {
+  const std::string one = Cat(kTables, "/{}");
+  // On the worker pool: creating and dropping touch the disk.
+  auto route = [&](const char* method, const std::string& pattern, auto* handler) {
+    router->Add(method, pattern, http::Runs::kWorker,
+                http::Handler([server, handler](const http::Request& req, http::Response& res) {
+                  handler(server, req, res);
+                }));
+  };
+  route("POST", kTables, Create);
+  route("GET", kTables, List);
+  route("GET", one, Get);
+  route("DELETE", one, Drop);
 }
 
 }  // namespace nobus::server

@@ -7,19 +7,21 @@
 
 namespace nobus::server {
 
-void AddTokenRoutes(httplib::Server* http, ServerContext* server) {
-  http->Post("/oidc/v1/token", [server](const httplib::Request& req, httplib::Response& res) {
+void AddTokenRoutes(http::Router* router, ServerContext* server) {
+  // On the worker pool: checking a client secret is deliberately slow.
+  router->Add("POST", "/oidc/v1/token", http::Runs::kWorker,
+              http::Handler([server](const http::Request& req, http::Response& res) {
     auth::Authority* authority = server->authority();
     if (authority == nullptr)
       return ReplyError(res, absl::UnimplementedError("this node has no token endpoint"));
     std::string peer = Cat(req.remote_addr, ":", req.remote_port);
     auth::TokenReply reply = authority->IssueToken(Authorization(req), req.body, peer);
     res.status = reply.http_status;
-    res.set_header("Cache-Control", "no-store");
-    res.set_header("Pragma", "no-cache");
-    if (reply.http_status == 401) res.set_header("WWW-Authenticate", "Basic realm=\"nobus\"");
-    res.set_content(reply.body, "application/json");
-  });
+    res.SetHeader("Cache-Control", "no-store");
+    res.SetHeader("Pragma", "no-cache");
+    if (reply.http_status == 401) res.SetHeader("WWW-Authenticate", "Basic realm=\"nobus\"");
+    res.SetContent(reply.body, "application/json");
+  }));
 }
 
 }  // namespace nobus::server
