@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "http/router.h"
+#include "schema/record_decoder.h"
 #include "server/context.h"
 #include "server/stream_registry.h"
 
@@ -29,6 +30,12 @@ void AddTokenRoutes(http::Router* router, ServerContext* server);
 void AddTableAdminRoutes(http::Router* router, ServerContext* server);
 // GET /livez, /readyz, /healthz, /metrics (health_api.cc).
 void AddHealthRoutes(http::Router* router, ServerContext* server);
+
+// The REST insert body (a JSON array of row objects) decoded with `decoder` into `blob`; returns
+// the number of rows. InvalidArgument naming the row index and column; then `blob` may hold part.
+[[nodiscard]] absl::StatusOr<int64_t> DecodeJsonRows(std::string_view body,
+                                                     const schema::RecordDecoder& decoder,
+                                                     std::string* blob);
 
 void ReplyJson(http::Response& res, int http_status, const nlohmann::json& body);
 void ReplyError(http::Response& res, const absl::Status& status);

@@ -12,11 +12,9 @@
 #include "server/http_routes.h"
 
 namespace nobus::server {
-namespace {
 
-// Decodes every row of `body` into `blob`; returns the number of rows.
-absl::StatusOr<int64_t> DecodeRows(const std::string& body, const schema::RecordDecoder& decoder,
-                                   std::string* blob) {
+absl::StatusOr<int64_t> DecodeJsonRows(std::string_view body, const schema::RecordDecoder& decoder,
+                                       std::string* blob) {
   thread_local simdjson::ondemand::parser parser;
   simdjson::padded_string padded(body);
   simdjson::ondemand::document doc;
@@ -44,6 +42,8 @@ absl::StatusOr<int64_t> DecodeRows(const std::string& body, const schema::Record
   return index;
 }
 
+namespace {
+
 // Decodes and appends the rows of `req`; `done` gets the outcome once they are durable (or at
 // once on an error before the append).
 void Insert(ServerContext* server, const http::Request& req,
@@ -63,7 +63,7 @@ void Insert(ServerContext* server, const http::Request& req,
   if (!live.ok()) return fail(live.status());
   const int64_t started = env::SystemClock()->MonotonicNanos();
   std::string blob;
-  absl::StatusOr<int64_t> rows = DecodeRows(req.body, (*live)->json_decoder(), &blob);
+  absl::StatusOr<int64_t> rows = DecodeJsonRows(req.body, (*live)->json_decoder(), &blob);
   if (!rows.ok()) return fail(rows.status());
   if (*rows == 0) return done(absl::OkStatus());
   // The WAL completion thread answers: concurrent requests share its fdatasyncs.
