@@ -1,5 +1,5 @@
 // TLS for nobusd's listeners: the same certificate and key on the gRPC listener (HTTP/2, ALPN h2,
-// via gRPC's TLS credentials) and on the HTTP listener (cpp-httplib's SSLServer, via HttpTls),
+// via gRPC's TLS credentials) and on the HTTP listener (src/http's SSL_CTX, via HttpTls),
 // optionally requiring client certificates from a CA (mutual TLS). New files are taken without a
 // restart and without touching established connections: gRPC re-reads them every second by
 // itself; HttpTls::Reload (SIGHUP) swaps the identity used by new handshakes.
@@ -40,7 +40,8 @@ class HttpTls {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<HttpTls>> Load(TlsFiles files);
   ~HttpTls();
 
-  // For httplib::SSLServer's constructor: TLS 1.2+, and a certificate callback that gives every
+  // For the HTTP listener's SSL_CTX (http::ServerOptions::tls_setup): TLS 1.2+, and a
+  // certificate callback that gives every
   // new handshake the current identity (and, for mutual TLS, the current client CA).
   bool SetUp(SSL_CTX& ctx);
   // Re-reads the files; on any error the previous identity stays and the error is returned.
