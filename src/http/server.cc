@@ -158,7 +158,7 @@ void Server::Start() {
 void Server::Stop() {
   Core& c = *core_;
   if (c.io_threads.empty()) return;
-  asio::post(c.io, [&c] {
+  asio::post(c.accept_strand, [&c] {
     beast::error_code ignored;
     c.acceptor.close(ignored);
     c.accept_retry.cancel();
