@@ -1,6 +1,6 @@
 # Shared by the end-to-end benchmarks (sourced, not run): start and stop a fresh nobusd, read its
 # CPU time, wait until it has committed everything. Expects $build (build dir) and $data (data
-# dir) to be set; sets $pid, $grpc, $http. Optional $scheme (http or https) and $curl_ca (a
+# dir) to be set; sets $pid, $grpc, $http, and $ops (empty unless --ops-listen was given). Optional $scheme (http or https) and $curl_ca (a
 # --cacert argument for curl when nobusd serves TLS).
 
 scheme="${scheme:-http}"
@@ -26,6 +26,7 @@ start_server() {
   }
   grpc="$(sed 's/.*grpc=\([^ ]*\).*/\1/' <<<"$line")"
   http="$(sed 's/.*http=\([^ ]*\).*/\1/' <<<"$line")"
+  ops="$(sed -n 's/.*ops=\([^ ]*\).*/\1/p' <<<"$line")"
   until fetch /healthz >/dev/null; do sleep 0.1; done
   echo "== nobusd pid $pid grpc=$grpc http=$http data=$data" >&2
 }

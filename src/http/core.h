@@ -9,7 +9,6 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -70,7 +69,11 @@ struct Server::Core {
   Counter* closed[static_cast<int>(CloseReason::kCount)] = {};
 
   std::optional<asio::ssl::context> tls;
-  asio::thread_pool workers;
+  // Runs::kWorker handlers: their own threads, at a lower CPU priority than the loop threads, so
+  // under overload the loop (health, accepting, reading) stays prompt and work queues here.
+  asio::io_context workers;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> workers_work;
+  std::vector<std::thread> worker_threads;
   asio::io_context io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   // The listener and its retry timer are used from the loop threads: one strand for both.

@@ -1,6 +1,11 @@
 #include "http/server.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <boost/asio/ip/address.hpp>
+#include <cerrno>
 #include <boost/asio/strand.hpp>
 
 #include "common/logging.h"
@@ -20,8 +25,7 @@ int ThreadsOr(int n, int fallback) { return n > 0 ? n : fallback; }
 
 Server::Core::Core(ServerOptions options_in, const Router* router_in)
     : options(std::move(options_in)),
-      router(router_in),
-      workers(static_cast<size_t>(ThreadsOr(options.worker_threads, 8))) {
+      router(router_in) {
   MetricsRegistry* m = options.metrics != nullptr ? options.metrics : &own_metrics;
   connections = m->GetGauge("nobus_http_connections", "HTTP connections open now.");
   accepted = m->GetCounter("nobus_http_connections_accepted_total", "HTTP connections accepted.");
@@ -153,6 +157,16 @@ void Server::Start() {
   c.Accept();
   int n = ThreadsOr(c.options.io_threads, static_cast<int>(std::thread::hardware_concurrency()));
   for (int i = 0; i < std::max(n, 1); ++i) c.io_threads.emplace_back([&c] { c.io.run(); });
+  c.workers_work.emplace(c.workers.get_executor());
+  for (int i = 0; i < ThreadsOr(c.options.worker_threads, 8); ++i)
+    c.worker_threads.emplace_back([&c] {
+      // Linux: a thread's niceness is its own (setpriority on its thread id).
+      const id_t tid = static_cast<id_t>(syscall(SYS_gettid));
+      errno = 0;
+      int nice = getpriority(PRIO_PROCESS, tid);
+      if (errno == 0) setpriority(PRIO_PROCESS, tid, std::min(nice + c.options.worker_nice, 19));
+      c.workers.run();
+    });
 }
 
 void Server::Stop() {
@@ -172,7 +186,9 @@ void Server::Stop() {
   c.io.stop();
   for (std::thread& t : c.io_threads) t.join();
   c.io_threads.clear();
-  c.workers.join();
+  c.workers_work.reset();
+  for (std::thread& t : c.worker_threads) t.join();
+  c.worker_threads.clear();
 }
 
 }  // namespace nobus::http

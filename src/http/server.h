@@ -30,6 +30,7 @@ namespace nobus::http {
 struct ServerOptions {
   int io_threads = 0;      // event-loop threads; 0 = one per core
   int worker_threads = 8;  // for Runs::kWorker handlers
+  int worker_nice = 5;     // their niceness above the loop threads' (lower CPU priority)
   int64_t max_connections = 16384;
   int64_t max_connections_per_client = 1024;  // 0 = no limit
   // A request's header must arrive within header_timeout_ms of the connection (first request) or

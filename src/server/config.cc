@@ -105,7 +105,7 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   if (!doc.is_object())
     return absl::InvalidArgumentError(Cat("config ", origin, ": must be a JSON object"));
   static const char* const kKeys[] = {
-      "data_dir",          "grpc_listen",       "http_listen",
+      "data_dir",          "grpc_listen",       "http_listen",       "ops_listen",
       "flush_interval_ms", "max_message_bytes", "max_inflight_bytes_per_stream",
       "max_buffered_bytes", "drain_timeout_ms", "log_level",
       "tokens",            "tls_cert",          "tls_key",
@@ -126,6 +126,7 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "data_dir", &config.data_dir));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "grpc_listen", &config.grpc_listen));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "http_listen", &config.http_listen));
+  NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "ops_listen", &config.ops_listen));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "log_level", &config.log_level));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "flush_interval_ms", &config.flush_interval_ms));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "max_message_bytes", &config.max_message_bytes));
@@ -233,6 +234,11 @@ absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
     absl::StatusOr<HostPort> hp = ParseHostPort(*addr);
     if (!hp.ok()) return Annotate(hp.status(), key);
     if (!IsLoopbackHost(hp->host)) any_public = true;
+  }
+  // The ops listener carries no records and no credentials: it may listen anywhere.
+  if (!config.ops_listen.empty()) {
+    absl::StatusOr<HostPort> hp = ParseHostPort(config.ops_listen);
+    if (!hp.ok()) return Annotate(hp.status(), "ops_listen");
   }
   for (size_t i = 0; i < config.tokens.size(); ++i) {
     const TokenGrant& g = config.tokens[i];

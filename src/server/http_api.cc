@@ -61,9 +61,17 @@ void ReplyError(http::Response& res, const absl::Status& status) {
 
 namespace {
 
-http::ServerOptions OptionsFor(ServerContext* server, auth::HttpTls* tls) {
+http::ServerOptions OptionsFor(ServerContext* server, auth::HttpTls* tls, HttpRole role) {
   const ServerConfig& c = server->config();
   http::ServerOptions o;
+  if (role == HttpRole::kOps) {
+    o.io_threads = 1;
+    o.worker_threads = 1;
+    o.max_connections = 1024;
+    o.max_connections_per_client = 0;
+    o.metrics = nullptr;  // the API listener's connection metrics stay its own
+    return o;
+  }
   o.max_connections = c.http_max_connections;
   o.max_connections_per_client = c.http_max_connections_per_client;
   o.header_timeout_ms = c.http_header_timeout_ms;
@@ -82,14 +90,20 @@ http::ServerOptions OptionsFor(ServerContext* server, auth::HttpTls* tls) {
 
 }  // namespace
 
-HttpApi::HttpApi(ServerContext* server, StreamRegistry* streams, auth::HttpTls* tls)
+HttpApi::HttpApi(ServerContext* server, StreamRegistry* streams, auth::HttpTls* tls,
+                 HttpRole role)
     : server_(server), streams_(streams) {
+  if (role == HttpRole::kOps) {
+    AddHealthRoutes(&router_, server_);
+    http_ = std::make_unique<http::Server>(OptionsFor(server_, nullptr, role), &router_);
+    return;
+  }
   AddOpsRoutes();
   AddTableRoutes(&router_, server_);
   AddIngestRoutes(&router_, server_);
   AddTokenRoutes(&router_, server_);
   AddTableAdminRoutes(&router_, server_);
-  http_ = std::make_unique<http::Server>(OptionsFor(server_, tls), &router_);
+  http_ = std::make_unique<http::Server>(OptionsFor(server_, tls, role), &router_);
 }
 
 HttpApi::~HttpApi() { Stop(); }

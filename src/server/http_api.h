@@ -24,10 +24,15 @@ class HttpTls;
 
 namespace nobus::server {
 
+// kApi: every route, on the http_listen address. kOps: only /livez, /readyz, /healthz and
+// /metrics, plaintext, on one thread of its own (ops_listen), so probes never queue behind ingest.
+enum class HttpRole { kApi, kOps };
+
 class HttpApi {
  public:
   // Borrows all three; they must outlive this object. With `tls` (may be null) it serves https.
-  HttpApi(ServerContext* server, StreamRegistry* streams, auth::HttpTls* tls);
+  HttpApi(ServerContext* server, StreamRegistry* streams, auth::HttpTls* tls,
+          HttpRole role = HttpRole::kApi);
   ~HttpApi();
 
   // Binds `listen` (port 0 picks a free port); returns the bound port.

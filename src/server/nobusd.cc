@@ -23,6 +23,7 @@ struct Flags {
   std::string data_dir;
   std::string grpc_listen;
   std::string http_listen;
+  std::string ops_listen;
   int64_t flush_interval_ms = 0;
   std::string log_level;
   std::string tls_cert;
@@ -48,6 +49,10 @@ void AddFlags(CLI::App& app, Flags* f) {
   app.add_option("--http-listen", f->http_listen,
                  "HOST:PORT of the HTTP API: table API, REST ingest, /healthz, /metrics "
                  "(default 127.0.0.1:7071; port 0 picks one)");
+  app.add_option("--ops-listen", f->ops_listen,
+                 "HOST:PORT of an extra plaintext listener with only /livez, /readyz, /healthz and "
+                 "/metrics on its own thread, for probes and scrapes that must not wait behind "
+                 "ingest (default: none)");
   app.add_option("--flush-interval-ms", f->flush_interval_ms,
                  "How often buffered rows are committed to their Delta tables (default 1000)")
       ->check(CLI::PositiveNumber);
@@ -90,6 +95,7 @@ bool BuildConfig(const CLI::App& app, const Flags& f, ServerConfig* config) {
   if (app.count("--data-dir")) config->data_dir = f.data_dir;
   if (app.count("--grpc-listen")) config->grpc_listen = f.grpc_listen;
   if (app.count("--http-listen")) config->http_listen = f.http_listen;
+  if (app.count("--ops-listen")) config->ops_listen = f.ops_listen;
   if (app.count("--flush-interval-ms")) config->flush_interval_ms = f.flush_interval_ms;
   if (app.count("--log-level")) config->log_level = f.log_level;
   if (app.count("--tls-cert")) config->tls_cert = f.tls_cert;
@@ -152,11 +158,13 @@ int Serve(ServerConfig config, const sigset_t& signals) {
     std::fprintf(stderr, "nobusd: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  std::printf("nobusd listening grpc=%s http=%s\n", (*server)->grpc_address().c_str(),
-              (*server)->http_address().c_str());
+  const std::string ops =
+      (*server)->ops_address().empty() ? "" : Cat(" ops=", (*server)->ops_address());
+  std::printf("nobusd listening grpc=%s http=%s%s\n", (*server)->grpc_address().c_str(),
+              (*server)->http_address().c_str(), ops.c_str());
   std::fflush(stdout);
-  NOBUS_LOG_INFO("nobusd listening grpc={} http={}", (*server)->grpc_address(),
-                 (*server)->http_address());
+  NOBUS_LOG_INFO("nobusd listening grpc={} http={}{}", (*server)->grpc_address(),
+                 (*server)->http_address(), ops);
   // Signals are handled on this dedicated thread; recovery may take a while and must not block
   // a shutdown request. A first signal drains; a second exits at once.
   auto stop = std::make_shared<std::promise<void>>();

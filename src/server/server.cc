@@ -113,6 +113,12 @@ absl::Status Server::StartHttp() {
   NOBUS_ASSIGN_OR_RETURN(int port, http_->Bind(listen));
   http_->Start();
   http_address_ = Cat(listen.host, ":", port);
+  if (context_->config().ops_listen.empty()) return absl::OkStatus();
+  NOBUS_ASSIGN_OR_RETURN(HostPort ops, ParseHostPort(context_->config().ops_listen));
+  ops_ = std::make_unique<HttpApi>(context_.get(), streams_.get(), nullptr, HttpRole::kOps);
+  NOBUS_ASSIGN_OR_RETURN(int ops_port, ops_->Bind(ops));
+  ops_->Start();
+  ops_address_ = Cat(ops.host, ":", ops_port);
   return absl::OkStatus();
 }
 
@@ -168,6 +174,7 @@ absl::Status Server::Shutdown() {
   if (left > 0) NOBUS_LOG_WARN("drain timed out; cancelling streams={}", left);
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   if (http_) http_->Stop();
+  if (ops_) ops_->Stop();
   absl::Status status = absl::OkStatus();
   if (ingest_) status = ingest_->Close();
   grpc_.reset();

@@ -52,6 +52,8 @@ class Server {
   // Bound addresses ("127.0.0.1:40123"), with the real port when 0 was asked for.
   const std::string& grpc_address() const { return grpc_address_; }
   const std::string& http_address() const { return http_address_; }
+  // Empty without ops_listen.
+  const std::string& ops_address() const { return ops_address_; }
 
   // Opens the data directory (WAL recovery) and starts accepting streams and table requests.
   [[nodiscard]] absl::Status Recover();
@@ -78,9 +80,11 @@ class Server {
   std::unique_ptr<ZerobusService> service_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<HttpApi> http_;
+  std::unique_ptr<HttpApi> ops_;  // null without ops_listen
   std::unique_ptr<table::IngestService> ingest_;
   std::string grpc_address_;
   std::string http_address_;
+  std::string ops_address_;
   bool shut_down_ = false;
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;
@@ -89,7 +93,8 @@ class Server {
 };
 
 // nobusd's main(): flags (CLI11), config file, signals (SIGTERM/SIGINT drain; a second signal
-// exits at once). Prints "nobusd listening grpc=HOST:PORT http=HOST:PORT" on stdout once bound.
+// exits at once). Prints "nobusd listening grpc=HOST:PORT http=HOST:PORT" (and " ops=HOST:PORT"
+// with ops_listen) on stdout once bound.
 // Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad flags or config.
 int RunNobusd(int argc, char** argv);
 

@@ -469,5 +469,28 @@ TEST_F(HttpLimitsTest, MalformedRequestGets400ThenClose) {
   ExpectClosedCount(*server_, "bad_request", before + 1);
 }
 
+// ops_listen: a second, plaintext listener with the health endpoints and /metrics only.
+TEST_F(HttpLimitsTest, OpsListenerServesHealthAndMetricsOnly) {
+  ASSERT_NO_FATAL_FAILURE(StartServer(R"({"ops_listen": "127.0.0.1:0"})"));
+  ASSERT_FALSE(server_->ops_address().empty()) << "no ops= in the listening line";
+  RawConn conn(server_->ops_address());
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE(conn.Send(Get("/readyz") + Get("/metrics") + Get("/api/2.1/unity-catalog/tables") +
+                        Get("/livez", "Connection: close\r\n")));
+  int index = 0;
+  for (int expected : {200, 200, 404, 200}) {
+    std::optional<RawResponse> r = conn.ReadResponse();
+    ASSERT_TRUE(r.has_value()) << "no response " << index << "; received: " << conn.pending();
+    EXPECT_EQ(r->status, expected) << index << ": " << r->body;
+    if (index == 0) {
+      EXPECT_EQ(r->Json()["ready"], true) << r->body;
+    } else if (index == 1) {
+      EXPECT_NE(r->body.find("nobus_http_connections"), std::string::npos);
+    }
+    ++index;
+  }
+  ExpectClosedByServer(conn);
+}
+
 }  // namespace
 }  // namespace nobus::server::testing

@@ -146,6 +146,7 @@ absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Start(NobusdOptions options) {
   if (line) {
     server->grpc_address_ = FieldOf(*line, "grpc");
     server->http_address_ = FieldOf(*line, "http");
+    server->ops_address_ = FieldOf(*line, "ops");
   }
   if (server->grpc_address_.empty() || server->http_address_.empty())
     return absl::InternalError(

@@ -58,6 +58,8 @@ class Nobusd {
 
   const std::string& grpc_address() const { return grpc_address_; }
   const std::string& http_address() const { return http_address_; }
+  // Empty unless nobusd runs an ops listener (ops_listen).
+  const std::string& ops_address() const { return ops_address_; }
   // The gRPC address as SDK and CLI endpoints take it.
   std::string endpoint() const { return (tls_ca_file_.empty() ? "http://" : "https://") + grpc_address_; }
   const std::string& tls_ca_file() const { return tls_ca_file_; }
@@ -81,6 +83,7 @@ class Nobusd {
   int stdout_fd_ = -1;  // kept open so nobusd never writes into a closed pipe
   std::string grpc_address_;
   std::string http_address_;
+  std::string ops_address_;
   std::string data_dir_;
   std::string log_path_;
   std::string tls_ca_file_;
