@@ -177,6 +177,33 @@ TEST(ConfigTest, FaultHandlingKeys) {
   EXPECT_NE(ValidateConfig(*c).message().find("disk_resume_above_free_bytes"), std::string::npos);
 }
 
+TEST(ConfigTest, HttpListenerKeys) {
+  auto c = ParseConfigJson(R"({"http_max_connections": 50, "http_max_connections_per_client": 0,
+      "http_header_timeout_ms": 1, "http_body_timeout_ms": 2, "http_idle_timeout_ms": 3,
+      "http_max_header_bytes": 4096, "ops_listen": "0.0.0.0:9"})",
+                           "x.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->http_max_connections, 50);
+  EXPECT_EQ(c->http_max_connections_per_client, 0);
+  EXPECT_EQ(c->http_header_timeout_ms, 1);
+  EXPECT_EQ(c->http_body_timeout_ms, 2);
+  EXPECT_EQ(c->http_idle_timeout_ms, 3);
+  EXPECT_EQ(c->http_max_header_bytes, 4096);
+  EXPECT_EQ(c->ops_listen, "0.0.0.0:9");
+  // The ops listener carries no records: a public address needs no TLS or tokens.
+  EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
+  for (const char* bad : {R"({"http_max_connections": 0})", R"({"http_idle_timeout_ms": -1})",
+                          R"({"http_max_connections_per_client": -1})"}) {
+    auto parsed = ParseConfigJson(bad, "x.json");
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  c->http_max_header_bytes = 100;
+  EXPECT_NE(ValidateConfig(*c).message().find("http_max_header_bytes"), std::string::npos);
+  c->http_max_header_bytes = 4096;
+  c->ops_listen = "nope";
+  EXPECT_NE(ValidateConfig(*c).message().find("ops_listen"), std::string::npos);
+}
+
 TEST(ConfigTest, HardLimitLeavesHeadroom) {
   ServerConfig c;
   EXPECT_GT(c.grpc_hard_limit_bytes(), c.max_message_bytes);
