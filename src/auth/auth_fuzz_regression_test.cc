@@ -3,11 +3,11 @@
 // must be refused or parsed, never crash (a target aborts on a broken invariant, failing the test).
 #include <gtest/gtest.h>
 
-#include <random>
 #include <string>
 
 #include "auth/crypto.h"
 #include "auth/jwt.h"
+#include "mutations.h"
 
 int NobusAccessTokenFuzzOne(const uint8_t* bytes, size_t size);
 int NobusTokenRequestFuzzOne(const uint8_t* bytes, size_t size);
@@ -22,24 +22,10 @@ void Request(const std::string& s) {
   NobusTokenRequestFuzzOne(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
-// Deterministic byte flips, insertions and truncations of `seed`.
+// Flips, insertions of JSON and form punctuation, truncations of `seed`.
 std::vector<std::string> Mutations(const std::string& seed, int n) {
-  std::mt19937 rng(42);
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) {
-    std::string m = seed;
-    for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) {
-      if (m.empty()) break;
-      size_t at = rng() % m.size();
-      switch (rng() % 3) {
-        case 0: m[at] = static_cast<char>(rng()); break;
-        case 1: m.insert(at, 1, "{}[]\".,:%=&+\\\0"[rng() % 15]); break;
-        default: m.resize(at); break;
-      }
-    }
-    out.push_back(std::move(m));
-  }
-  return out;
+  using namespace std::string_view_literals;
+  return fuzz::Mutations(seed, n, "{}[]\".,:%=&+\\\0"sv);
 }
 
 TEST(AuthFuzzRegressionTest, HostileTokens) {

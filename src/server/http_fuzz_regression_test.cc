@@ -4,9 +4,9 @@
 // invariant, failing the test).
 #include <gtest/gtest.h>
 
-#include <random>
 #include <string>
 #include <vector>
+#include "mutations.h"
 
 int NobusHttpRequestFuzzOne(const uint8_t* bytes, size_t size);
 
@@ -17,24 +17,10 @@ void Request(const std::string& s) {
   NobusHttpRequestFuzzOne(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
-// Deterministic byte flips, insertions and truncations of `seed`.
+// Flips, insertions of JSON and HTTP punctuation, truncations of `seed`.
 std::vector<std::string> Mutations(const std::string& seed, int n) {
-  std::mt19937 rng(7);
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) {
-    std::string m = seed;
-    for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) {
-      if (m.empty()) break;
-      size_t at = rng() % m.size();
-      switch (rng() % 8) {
-        case 0: case 1: case 2: m[at] = static_cast<char>(rng()); break;
-        case 7: m.resize(at); break;
-        default: m.insert(at, 1, "{}[]\"/.,:%?=&+\r\n\0"[rng() % 17]); break;
-      }
-    }
-    out.push_back(std::move(m));
-  }
-  return out;
+  using namespace std::string_view_literals;
+  return fuzz::Mutations(seed, n, "{}[]\"/.,:%?=&+\r\n\0"sv, 7);
 }
 
 std::string Post(const std::string& target, const std::string& body) {
