@@ -6,6 +6,7 @@
 
 #include <string>
 #include <vector>
+
 #include "mutations.h"
 
 int NobusHttpRequestFuzzOne(const uint8_t* bytes, size_t size);
