@@ -54,6 +54,7 @@ bool Parse(std::string_view input, beast::http::request<beast::http::string_body
     input.remove_prefix(used);
   }
   if (!parser.is_done()) {
+    if (!parser.got_some()) return false;  // put_eof requires some input
     parser.put_eof(ec);
     if (ec || !parser.is_done()) return false;
   }
