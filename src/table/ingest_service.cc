@@ -1,5 +1,6 @@
 #include "table/ingest_service.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/logging.h"
@@ -162,19 +163,28 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable
     NOBUS_RETURN_IF_ERROR(RefusalLocked(*it->second));
     return it->second;
   };
-  if (full()) {
+  // Appends are admitted in arrival order: while any wait for room, a newcomer queues behind them
+  // even if its own bytes would fit, so a large append is never starved by a stream of small ones
+  // and no waiter loses every wake-up to threads that come back with newer requests.
+  if (full() || !admission_queue_.empty()) {
     NOBUS_RETURN_IF_ERROR(lookup().status());  // refused: no point waiting for room
     const auto start = std::chrono::steady_clock::now();
-    if (start - last_full_warning_ >= std::chrono::seconds(10)) {
+    if (full() && start - last_full_warning_ >= std::chrono::seconds(10)) {
       last_full_warning_ = start;
       NOBUS_LOG_WARN(
           "ingest buffers full: {} bytes of acknowledged rows wait for their commits "
           "(max_buffered_bytes = {}); streams wait for room (backpressure)",
           held_bytes_, options_.max_buffered_bytes);
     }
+    const uint64_t ticket = next_admission_ticket_++;
+    admission_queue_.push_back(ticket);
     const bool room = room_cv_.wait_until(
-        l, start + std::chrono::milliseconds(options_.buffer_full_timeout_ms),
-        [&] { return !full() || admission_paused_ || !wal_failure_.ok(); });
+        l, start + std::chrono::milliseconds(options_.buffer_full_timeout_ms), [&] {
+          return (admission_queue_.front() == ticket && !full()) || admission_paused_ ||
+                 !wal_failure_.ok();
+        });
+    admission_queue_.erase(std::find(admission_queue_.begin(), admission_queue_.end(), ticket));
+    room_cv_.notify_all();  // the next in line may fit too
     if (backpressure_waits_ != nullptr) {
       backpressure_waits_->Add();
       backpressure_ms_->Add(std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -286,6 +287,9 @@ class IngestService {
   wal::Lsn completed_lsn_ = 0;  // highest LSN whose WAL callback reported success
   int64_t held_bytes_ = 0;      // row bytes admitted and not yet committed or discarded
   std::chrono::steady_clock::time_point last_full_warning_;  // rate-limits the "full" warning
+  // Appends waiting for room, by arrival (tickets): admitted in this order, none passes another.
+  std::deque<uint64_t> admission_queue_;
+  uint64_t next_admission_ticket_ = 0;
   bool closing_ = false;
   bool stop_flusher_ = false;
   bool wake_ = false;  // a table got its first buffered blob or passed the size threshold

@@ -330,10 +330,10 @@ class BufferCapTest : public IngestServiceTest {
     Open();
     table_ = CreateAndOpen(service_.get(), "main.s.t");
   }
-  // Appends on another thread; the result arrives in `result` once Append returns.
-  std::thread AppendInBackground(int64_t first, std::atomic<int>* result) {
-    return std::thread([this, first, result] {
-      absl::Status st = AppendDurably(service_.get(), *table_, MakeBlob(first, 10));
+  // Appends `rows` rows on another thread; the result arrives in `result` once Append returns.
+  std::thread AppendInBackground(int64_t first, std::atomic<int>* result, int rows = 10) {
+    return std::thread([this, first, result, rows] {
+      absl::Status st = AppendDurably(service_.get(), *table_, MakeBlob(first, rows));
       result->store(static_cast<int>(st.code()));
     });
   }
@@ -360,6 +360,36 @@ TEST_F(BufferCapTest, AppendWaitsForRoomUntilACommitFreesIt) {
   std::string text = Metrics();
   EXPECT_NE(text.find("nobus_buffered_bytes 0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("nobus_backpressure_waits_total 1\n"), std::string::npos) << text;
+}
+
+// Waiting appends are admitted in arrival order: a small append that would fit does not pass a
+// large one already waiting for room (which a stream of small ones could otherwise starve).
+TEST_F(BufferCapTest, AppendsAreAdmittedInArrivalOrder) {
+  table_ = nullptr;
+  ASSERT_TRUE(service_->Close().ok());
+  options_.max_buffered_bytes = 2 * blob_bytes_ + blob_bytes_ / 2;  // 10 rows + 10 more fit
+  Open();
+  table_ = *service_->OpenTable(Name("main.s.t"));
+  ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
+  std::atomic<int> large{kPending}, small{kPending};
+  std::thread large_writer = AppendInBackground(100, &large, 20);  // does not fit: waits
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(large.load(), kPending);
+  std::thread small_writer = AppendInBackground(10, &small);  // would fit, but queues behind
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(small.load(), kPending) << "a later, smaller append passed the waiting one";
+  ASSERT_TRUE(service_->FlushAll().ok());  // room for the large one; then the small one is full
+  large_writer.join();
+  EXPECT_EQ(large.load(), 0);
+  ASSERT_TRUE(service_->FlushAll().ok());
+  small_writer.join();
+  EXPECT_EQ(small.load(), 0);
+  ASSERT_TRUE(service_->FlushAll().ok());
+  std::vector<int64_t> want = Range(0, 20);
+  for (int64_t id : Range(100, 20)) want.push_back(id);
+  std::vector<int64_t> got = ReadIds(TableDir("main.s.t"));
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, want);
 }
 
 // A table holding half the node's buffer while its commits fail is isolated at once (stuck),
