@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 
 #include "common/logging.h"
+#include "http/to_request.h"
 
 namespace nobus::http {
 namespace bhttp = beast::http;
@@ -218,12 +219,11 @@ void Connection<Stream>::Dispatch() {
   version_ = msg.version();
   keep_alive_ = msg.keep_alive();
   Request req;
-  req.method = std::string(Sv(msg.method_string()));
-  method_ = req.method;
-  absl::Status target = ParseTarget(Sv(msg.target()), &req.path, &req.query);
+  absl::Status target = ToRequest(msg, &req);
   path_ = target.ok() ? req.path : std::string(Sv(msg.target()));
   if (!target.ok())
-    return Write(ErrorResponse(400, "MALFORMED_REQUEST", std::string(target.message())), /*counted=*/false);
+    return Write(ErrorResponse(400, "MALFORMED_REQUEST", std::string(target.message())),
+                 /*counted=*/false);
   const Router::Route* route = nullptr;
   std::string allowed;
   switch (core_->router->Find(req.method, req.path, &route, &req.params, &allowed)) {
@@ -246,9 +246,6 @@ void Connection<Stream>::Dispatch() {
                                "the server is shutting down: retry against another node or after "
                                "it restarts"),
                  /*counted=*/false);
-  for (const auto& field : msg)
-    req.headers.emplace_back(std::string(Sv(field.name_string())), std::string(Sv(field.value())));
-  req.body = std::move(msg.body());
   req.remote_addr = addr_;
   req.remote_port = port_;
   Reply reply([self = this->shared_from_this()](Response res) {
@@ -273,11 +270,7 @@ void Connection<Stream>::Write(Response res, bool counted) {
     if (counted) core_->EndRequest();
     return;
   }
-  bool close = res.close || !keep_alive_;
-  {
-    std::lock_guard lock(core_->mu);
-    close = close || core_->stopping;
-  }
+  const bool close = res.close || !keep_alive_ || core_->stopping.load();
   out_ = {};
   out_.version(version_);
   out_.result(static_cast<unsigned>(res.status));
@@ -287,7 +280,7 @@ void Connection<Stream>::Write(Response res, bool counted) {
   out_.keep_alive(!close);
   out_.body() = std::move(res.body);
   out_.prepare_payload();
-  if (core_->options.on_response) core_->options.on_response(method_, path_, res.status);
+  if (core_->options.on_response) core_->options.on_response(path_, res.status);
   Arm(Phase::kWrite, core_->options.body_timeout_ms);
   bhttp::async_write(stream_, out_,
                      [self = this->shared_from_this(), close, counted](beast::error_code ec,

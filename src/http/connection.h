@@ -68,7 +68,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   bool first_request_ = true;
   bool keep_alive_ = true;
   unsigned version_ = 11;
-  std::string method_, path_;  // of the request being answered, for on_response
+  std::string path_;  // of the request being answered, for on_response
   const std::string addr_;
   const int port_;
   const bool counted_;

@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -56,10 +57,10 @@ struct Server::Core {
   const ServerOptions options;
   const Router* const router;
 
+  std::atomic<bool> stopping{false};  // set by Stop (under mu, for the wait on `idle`)
+  std::atomic<int64_t> requests{0};   // dispatched requests whose response is not written yet
   std::mutex mu;
-  std::condition_variable idle;  // signalled when `requests` drops to 0
-  bool stopping = false;        // guarded by mu
-  int64_t requests = 0;         // guarded by mu
+  std::condition_variable idle;  // signalled when `requests` drops to 0 while stopping
   int64_t open = 0;             // guarded by mu
   std::unordered_map<std::string, int64_t> per_client;  // guarded by mu
 

@@ -44,7 +44,8 @@ class Router {
 
 // Splits a request target ("/a/b%20c?x=1&y") into the percent-decoded path and query pairs ('+'
 // is a space in the query); an absolute-form target ("http://host/a") loses its scheme and host.
-// InvalidArgument for any other target not starting with '/', bad percent-escapes, or a decoded NUL.
+// InvalidArgument for any other target not starting with '/', bad percent-escapes, or a decoded
+// NUL.
 [[nodiscard]] absl::Status ParseTarget(std::string_view target, std::string* path, Fields* query);
 
 }  // namespace nobus::http

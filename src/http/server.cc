@@ -6,6 +6,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <cerrno>
+#include <future>
 #include <boost/asio/strand.hpp>
 
 #include "common/logging.h"
@@ -39,10 +40,8 @@ std::optional<CloseReason> Server::Core::Admit(const std::string& addr) {
   std::lock_guard lock(mu);
   if (open >= options.max_connections) return CloseReason::kTooManyConnections;
   int64_t& mine = per_client[addr];
-  if (options.max_connections_per_client > 0 && mine >= options.max_connections_per_client) {
-    if (mine == 0) per_client.erase(addr);
+  if (options.max_connections_per_client > 0 && mine >= options.max_connections_per_client)
     return CloseReason::kTooManyPerClient;
-  }
   ++mine;
   ++open;
   connections->Set(static_cast<double>(open));
@@ -57,16 +56,20 @@ void Server::Core::Release(const std::string& addr) {
   if (it != per_client.end() && --it->second <= 0) per_client.erase(it);
 }
 
+// Lock-free on the request path; Stop sets `stopping` before it reads `requests`, so either a
+// request's increment is seen there or the request sees `stopping` (both are seq_cst).
 bool Server::Core::BeginRequest() {
-  std::lock_guard lock(mu);
-  if (stopping) return false;
-  ++requests;
-  return true;
+  requests.fetch_add(1);
+  if (!stopping.load()) return true;
+  EndRequest();
+  return false;
 }
 
 void Server::Core::EndRequest() {
-  std::lock_guard lock(mu);
-  if (--requests == 0) idle.notify_all();
+  if (requests.fetch_sub(1) == 1 && stopping.load()) {
+    std::lock_guard lock(mu);  // pairs with Stop's wait: no lost wake-up
+    idle.notify_all();
+  }
 }
 
 void Server::Core::Accept() {
@@ -172,15 +175,18 @@ void Server::Start() {
 void Server::Stop() {
   Core& c = *core_;
   if (c.io_threads.empty()) return;
-  asio::post(c.accept_strand, [&c] {
+  std::promise<void> closed;
+  asio::post(c.accept_strand, [&c, &closed] {
     beast::error_code ignored;
     c.acceptor.close(ignored);
     c.accept_retry.cancel();
+    closed.set_value();
   });
+  closed.get_future().wait();  // no connection is accepted from here on
   {
     std::unique_lock lock(c.mu);
     c.stopping = true;
-    c.idle.wait(lock, [&c] { return c.requests == 0; });
+    c.idle.wait(lock, [&c] { return c.requests.load() == 0; });
   }
   c.work.reset();
   c.io.stop();

@@ -47,7 +47,7 @@ struct ServerOptions {
   // Set: serve HTTPS only; called once with the server's SSL_CTX (certificate, versions).
   std::function<bool(SSL_CTX&)> tls_setup;
   // Called after each response is queued (on a loop thread), for metrics.
-  std::function<void(std::string_view method, std::string_view path, int status)> on_response;
+  std::function<void(std::string_view path, int status)> on_response;
   MetricsRegistry* metrics = nullptr;  // may be null
 };
 

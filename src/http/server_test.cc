@@ -88,7 +88,8 @@ class RawClient {
 class HttpServerTest : public ::testing::Test {
  protected:
   void StartServer(ServerOptions options) {
-    router_.Add("GET", "/hello/{}", Runs::kEventLoop, Handler([](const Request& req, Response& res) {
+    router_.Add("GET", "/hello/{}", Runs::kEventLoop,
+                Handler([](const Request& req, Response& res) {
                   res.SetContent("hello " + req.params[0] + " " + std::string(req.Query("x")),
                                  "text/plain");
                 }));
@@ -208,7 +209,8 @@ TEST_F(HttpServerTest, IdleKeepAliveClosesSilently) {
 }
 
 TEST_F(HttpServerTest, OversizeHeaderAndBody) {
-  StartServer({.max_header_bytes = 1024, .max_body_bytes = 100, .body_limit_name = "max_message_bytes"});
+  StartServer(
+      {.max_header_bytes = 1024, .max_body_bytes = 100, .body_limit_name = "max_message_bytes"});
   RawClient big_header(port_), big_body(port_), chunked(port_);
   big_header.Send("GET /hello/a HTTP/1.1\r\nHost: h\r\nX: " + std::string(4096, 'x') + "\r\n\r\n");
   std::string got = big_header.ReadAll(kWait);

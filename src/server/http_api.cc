@@ -81,7 +81,7 @@ http::ServerOptions OptionsFor(ServerContext* server, auth::HttpTls* tls, HttpRo
   o.max_body_bytes = c.max_message_bytes;
   o.body_limit_name = "max_message_bytes";
   if (tls != nullptr) o.tls_setup = [tls](SSL_CTX& ctx) { return tls->SetUp(ctx); };
-  o.on_response = [server](std::string_view, std::string_view path, int status) {
+  o.on_response = [server](std::string_view path, int status) {
     if (const char* api = ApiOf(path)) server->metrics().CountRequest(api, std::to_string(status));
   };
   o.metrics = server->metrics().registry();

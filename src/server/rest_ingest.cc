@@ -5,7 +5,6 @@
 // and concurrent requests share fdatasyncs (group commit) without holding a thread each.
 #include <simdjson.h>
 
-#include <functional>
 #include <memory>
 
 #include "env/env.h"
@@ -44,58 +43,60 @@ absl::StatusOr<int64_t> DecodeJsonRows(std::string_view body, const schema::Reco
 
 namespace {
 
-// Decodes and appends the rows of `req`; `done` gets the outcome once they are durable (or at
-// once on an error before the append).
-void Insert(ServerContext* server, const http::Request& req,
-            std::function<void(absl::Status)> done) {
-  auto fail = [&done](absl::Status s) { done(std::move(s)); };
+// {} for OK, else the REST error shape.
+http::Response InsertAnswer(const absl::Status& s) {
+  http::Response res;
+  if (s.ok()) ReplyJson(res, 200, nlohmann::json::object());
+  else ReplyError(res, s);
+  return res;
+}
+
+// Decodes and appends the rows of `req`. An error before the append is returned; once the rows
+// are appended, `reply` answers from the WAL's completion thread when they are durable, so
+// concurrent requests share its fdatasyncs.
+absl::Status Insert(ServerContext* server, const http::Request& req,
+                    std::shared_ptr<http::Reply> reply) {
   absl::StatusOr<table::TableName> name = table::ParseTableName(req.params[0]);
   if (!name.ok()) {
     // A caller without a valid token learns that first, not that the name is malformed.
-    absl::Status auth = server->auth().Authenticate(Authorization(req));
-    return fail(auth.ok() ? name.status() : auth);
+    NOBUS_RETURN_IF_ERROR(server->auth().Authenticate(Authorization(req)));
+    return name.status();
   }
-  if (absl::Status s = server->auth().AuthorizeTable(Authorization(req), *name).status(); !s.ok())
-    return fail(s);
-  absl::StatusOr<table::IngestService*> ingest = server->Serving();
-  if (!ingest.ok()) return fail(ingest.status());
-  absl::StatusOr<std::shared_ptr<const table::LiveTable>> live = (*ingest)->OpenTable(*name);
-  if (!live.ok()) return fail(live.status());
+  NOBUS_RETURN_IF_ERROR(server->auth().AuthorizeTable(Authorization(req), *name).status());
+  NOBUS_ASSIGN_OR_RETURN(table::IngestService * ingest, server->Serving());
+  NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<const table::LiveTable> live, ingest->OpenTable(*name));
   const int64_t started = env::SystemClock()->MonotonicNanos();
   std::string blob;
-  absl::StatusOr<int64_t> rows = DecodeJsonRows(req.body, (*live)->json_decoder(), &blob);
-  if (!rows.ok()) return fail(rows.status());
-  if (*rows == 0) return done(absl::OkStatus());
-  // The WAL completion thread answers: concurrent requests share its fdatasyncs.
-  auto on_durable = [server, table_name = name->ToString(), rows = *rows,
+  NOBUS_ASSIGN_OR_RETURN(int64_t rows, DecodeJsonRows(req.body, live->json_decoder(), &blob));
+  if (rows == 0) {
+    (*reply)(InsertAnswer(absl::OkStatus()));
+    return absl::OkStatus();
+  }
+  auto on_durable = [server, table_name = name->ToString(), rows,
                      bytes = static_cast<int64_t>(req.body.size()), started,
-                     done](absl::Status s) {
+                     reply](absl::Status s) {
     if (!s.ok())
-      return done(absl::UnavailableError(Cat("rows could not be made durable: ", s.message())));
+      return (*reply)(InsertAnswer(
+          absl::UnavailableError(Cat("rows could not be made durable: ", s.message()))));
     server->metrics().IngestRecords(table_name)->Add(rows);
     server->metrics().IngestBytes(table_name)->Add(bytes);
     server->metrics().ack_latency()->Observe((env::SystemClock()->MonotonicNanos() - started) *
                                              1e-9);
-    done(absl::OkStatus());
+    (*reply)(InsertAnswer(absl::OkStatus()));
   };
-  absl::Status appended = (*ingest)->Append(**live, std::move(blob), *rows, std::move(on_durable));
-  if (!appended.ok()) return fail(appended);
+  return ingest->Append(*live, std::move(blob), rows, std::move(on_durable));
 }
 
 }  // namespace
 
 void AddIngestRoutes(http::Router* router, ServerContext* server) {
-  // On the worker pool: Append may wait for room in the node's buffers (backpressure). The reply
-  // is sent when the rows are durable, from the WAL's completion thread.
+  // On the worker pool: Append may wait for room in the node's buffers (backpressure).
   router->Add("POST", "/zerobus/v1/tables/{}/insert", http::Runs::kWorker,
               http::AsyncHandler([server](http::Request req, http::Reply reply) {
+                // Shared: the WAL's callback (a std::function) must be copyable.
                 auto shared = std::make_shared<http::Reply>(std::move(reply));
-                Insert(server, req, [shared](absl::Status s) {
-                  http::Response res;
-                  if (s.ok()) ReplyJson(res, 200, nlohmann::json::object());
-                  else ReplyError(res, s);
-                  (*shared)(std::move(res));
-                });
+                absl::Status s = Insert(server, req, shared);
+                if (!s.ok()) (*shared)(InsertAnswer(s));
               }));
 }
 

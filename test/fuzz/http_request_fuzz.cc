@@ -1,9 +1,9 @@
 // libFuzzer target for the HTTP request path nobus owns (untrusted bytes: a whole HTTP/1.1 request
 // as a client sends it). The bytes go through Beast's parser configured as src/http/server.cc
-// configures it, then through what is ours: the target parsing (http::ParseTarget), routing over
-// nobusd's real route table (http::Router with every route group of src/server), the handlers
-// themselves (on a node that is still recovering, so nothing is written), and the REST insert
-// body decoding (server::DecodeJsonRows) against a fixed table.
+// configures it, then through what is ours: the conversion to a Request (http::ToRequest, with
+// http::ParseTarget), routing over nobusd's real route table (http::Router with every route group
+// of src/server), the handlers themselves (on a node that is still recovering, so nothing is
+// written), and the REST insert body decoding (server::DecodeJsonRows) against a fixed table.
 // Invariants: no crash or sanitizer report; a refused target is InvalidArgument; route captures
 // are whole, non-empty segments; every handler answers exactly once with a 2xx-5xx status; a
 // decoded insert body replays (the WAL recovery path) as exactly the rows it reported.
@@ -17,6 +17,7 @@
 
 #include "fuzz_checks.h"
 #include "http/router.h"
+#include "http/to_request.h"
 #include "server/http_routes.h"
 
 namespace {
@@ -70,19 +71,12 @@ int NobusHttpRequestFuzzOne(const uint8_t* bytes, size_t size) {
   beast::http::request<beast::http::string_body> msg;
   if (!Parse(std::string_view(reinterpret_cast<const char*>(bytes), size), &msg)) return 0;
   http::Request req;
-  req.method = std::string(msg.method_string().data(), msg.method_string().size());
-  absl::Status target =
-      http::ParseTarget(std::string_view(msg.target().data(), msg.target().size()), &req.path,
-                        &req.query);
+  absl::Status target = http::ToRequest(msg, &req);
   if (!target.ok()) {
     Check(target.code() == absl::StatusCode::kInvalidArgument);
     return 0;
   }
   Check(!req.path.empty() && req.path[0] == '/');
-  for (const auto& field : msg)
-    req.headers.emplace_back(std::string(field.name_string().data(), field.name_string().size()),
-                             std::string(field.value().data(), field.value().size()));
-  req.body = msg.body();
   const http::Router::Route* route = nullptr;
   std::string allowed;
   if (f->router.Find(req.method, req.path, &route, &req.params, &allowed) !=
@@ -91,7 +85,8 @@ int NobusHttpRequestFuzzOne(const uint8_t* bytes, size_t size) {
   for (const std::string& p : req.params) Check(!p.empty() && p.find('/') == std::string::npos);
   if (req.path.ends_with("/insert")) {
     std::string blob;
-    absl::StatusOr<int64_t> rows = nobus::server::DecodeJsonRows(req.body, *f->rows->decoder, &blob);
+    absl::StatusOr<int64_t> rows =
+        nobus::server::DecodeJsonRows(req.body, *f->rows->decoder, &blob);
     if (rows.ok()) {
       nobus::fuzz::CountingSink sink;
       Check(nobus::schema::ReplayRows(f->rows->schema, {}, blob, &sink).ok());
