@@ -61,6 +61,8 @@ void ReadAcks(int fd, pid_t pid, size_t stop_after, ChildRun* run) {
 ChildRun RunChild(const std::string& dir, size_t stop_after, bool prezero) {
   const char* bin_dir = std::getenv("NOBUS_BIN_DIR");
   std::string child = Cat(bin_dir != nullptr ? bin_dir : "build/bin", "/wal_crash_child");
+  // Built before fork: the child only makes async-signal-safe calls until execl.
+  const std::string threads = std::to_string(kThreads);
   int fds[2];
   EXPECT_EQ(::pipe(fds), 0);
   pid_t pid = ::fork();
@@ -68,7 +70,6 @@ ChildRun RunChild(const std::string& dir, size_t stop_after, bool prezero) {
     ::dup2(fds[1], STDOUT_FILENO);
     ::close(fds[0]);
     ::close(fds[1]);
-    std::string threads = std::to_string(kThreads);
     ::execl(child.c_str(), child.c_str(), dir.c_str(), threads.c_str(), prezero ? "1" : "0",
             static_cast<char*>(nullptr));
     std::_Exit(127);

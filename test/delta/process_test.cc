@@ -26,9 +26,10 @@ std::string ChildPath() {
 }
 
 pid_t Spawn(const std::string& root, const std::string& app, int64_t first, int64_t last) {
+  // Built before fork: the child only makes async-signal-safe calls until execl.
+  const std::string f = std::to_string(first), l = std::to_string(last), bin = ChildPath();
   pid_t pid = fork();
   if (pid == 0) {
-    std::string f = std::to_string(first), l = std::to_string(last), bin = ChildPath();
     int null_fd = open("/dev/null", O_WRONLY);
     if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
     execl(bin.c_str(), bin.c_str(), root.c_str(), app.c_str(), f.c_str(), l.c_str(), nullptr);

@@ -43,15 +43,27 @@ std::string NobusdBinary() {
 }
 
 // Execs nobusd with `args` (never returns; exit code 127 if the exec fails).
-[[noreturn]] void ExecNobusd(const std::vector<std::string>& args) {
-  std::string bin = NobusdBinary();
-  std::vector<char*> argv;
-  argv.push_back(bin.data());
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  ::execv(bin.c_str(), argv.data());
-  std::_Exit(127);
-}
+// nobusd's command line, built before fork: the child of a multi-threaded parent (the tests run
+// gRPC clients) may only make async-signal-safe calls until execv. Allocating there can deadlock
+// on an allocator lock another thread held at the fork, and the child then hangs silently.
+class ExecLine {
+ public:
+  explicit ExecLine(const std::vector<std::string>& args) : bin_(NobusdBinary()), args_(args) {
+    argv_.push_back(bin_.data());
+    for (std::string& a : args_) argv_.push_back(a.data());
+    argv_.push_back(nullptr);
+  }
+  // In the forked child: async-signal-safe.
+  [[noreturn]] void Exec() {
+    ::execv(bin_.c_str(), argv_.data());
+    std::_Exit(127);
+  }
+
+ private:
+  std::string bin_;
+  std::vector<std::string> args_;
+  std::vector<char*> argv_;
+};
 
 // Reads from `fd` until a full line starting with `prefix` arrived or `timeout_ms` passed.
 std::optional<std::string> ReadLineWithPrefix(int fd, const std::string& prefix, int timeout_ms) {
@@ -120,14 +132,16 @@ absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Spawn(NobusdOptions options) {
   }
   for (const std::string& a : options.extra_args) args.push_back(a);
   // Close-on-exec, so processes forked concurrently by other threads do not inherit the pipe.
+  ExecLine exec(args);
+  const char* log_path = server->log_path_.c_str();
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe2", "nobusd stdout");
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], STDOUT_FILENO);
-    int log = ::open(server->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int log = ::open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log >= 0) ::dup2(log, STDERR_FILENO);
-    ExecNobusd(args);
+    exec.Exec();
   }
   ::close(fds[1]);
   if (pid < 0) {
@@ -168,13 +182,14 @@ absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Start(NobusdOptions options) {
 }
 
 int Nobusd::RunToExit(const std::vector<std::string>& args, std::string* output) {
+  ExecLine exec(args);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return -1;
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], STDOUT_FILENO);
     ::dup2(fds[1], STDERR_FILENO);
-    ExecNobusd(args);
+    exec.Exec();
   }
   ::close(fds[1]);
   output->clear();

@@ -1,7 +1,9 @@
 // Table upkeep through nobusd: the /admin/v1/tables/{name}/... endpoints and `nobus table
 // optimize|vacuum|history|set-properties`; time travel after compaction, VACUUM and log cleanup;
 // compaction and appends of another Delta writer interleaving on one table.
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -171,11 +173,13 @@ TEST_F(TableAdminTest, CompactionAndAnotherWritersAppendsInterleaveWithoutLosing
   // Another Delta writer (its own process) appends 5-row batches; nobusd ingests and compacts.
   const char* bin = std::getenv("NOBUS_BIN_DIR");
   const std::string child = Cat(bin != nullptr ? bin : "build/bin", "/delta_append_child");
+  const std::string root = Root();  // before fork: the child only makes async-signal-safe calls
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    (void)freopen("/dev/null", "w", stdout);
-    execl(child.c_str(), child.c_str(), Root().c_str(), "other-writer", "1", "150",
+    int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
+    execl(child.c_str(), child.c_str(), root.c_str(), "other-writer", "1", "150",
           static_cast<char*>(nullptr));
     _exit(127);
   }
