@@ -17,7 +17,9 @@ absl::StatusOr<Verdict> CheckWinner(const CommitActions& winner, int64_t version
   if (winner.metadata)
     return absl::FailedPreconditionError(Cat("MetadataChanged: concurrent commit ", version,
                                              " changed the table metadata; rebuild the batch"));
-  for (const Txn& ours_txn : ours.txns) {
+  // The first txn is the batch's identity (AppendOnce); later ones only ride along.
+  if (!ours.txns.empty()) {
+    const Txn& ours_txn = ours.txns.front();
     for (const Txn& t : winner.txns) {
       if (t.app_id != ours_txn.app_id) continue;
       if (t.version >= ours_txn.version) return Verdict::kAlreadyLanded;

@@ -123,17 +123,18 @@ CommitInfo Committer::NewCommitInfo(std::string operation) const {
 }
 
 absl::StatusOr<CommitResult> Committer::Append(const PartitionedRows& rows,
-                                               std::optional<Txn> txn) {
+                                               std::optional<Txn> txn, std::vector<Txn> also) {
   NOBUS_RETURN_IF_ERROR(RefreshIfStale());
   NOBUS_RETURN_IF_ERROR(CheckWritable(snapshot_));
   DataFileOptions options{options_.writer, NumIndexedCols(snapshot_.metadata())};
   NOBUS_ASSIGN_OR_RETURN(std::vector<AddFile> adds,
                          WriteDataFiles(fs_, clock_, table_root_, rows, options));
-  return CommitWrite(std::move(adds), std::move(txn), rows.num_rows());
+  return CommitWrite(std::move(adds), std::move(txn), rows.num_rows(), std::move(also));
 }
 
 absl::StatusOr<CommitResult> Committer::AppendOnce(const std::string& app_id, int64_t txn_version,
-                                                   const PartitionedRows& rows) {
+                                                   const PartitionedRows& rows,
+                                                   std::vector<Txn> also) {
   NOBUS_RETURN_IF_ERROR(RefreshIfStale());
   std::optional<int64_t> landed = snapshot_.TxnVersion(app_id);
   if (landed && *landed >= txn_version) {
@@ -142,7 +143,7 @@ absl::StatusOr<CommitResult> Committer::AppendOnce(const std::string& app_id, in
     result.already_committed = true;
     return result;
   }
-  return Append(rows, Txn{app_id, txn_version, clock_->NowMillis()});
+  return Append(rows, Txn{app_id, txn_version, clock_->NowMillis()}, std::move(also));
 }
 
 absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds,
@@ -153,7 +154,8 @@ absl::StatusOr<CommitResult> Committer::CommitAdds(std::vector<AddFile> adds,
 }
 
 absl::StatusOr<CommitResult> Committer::CommitWrite(std::vector<AddFile> adds,
-                                                    std::optional<Txn> txn, int64_t rows) {
+                                                    std::optional<Txn> txn, int64_t rows,
+                                                    std::vector<Txn> also) {
   NOBUS_RETURN_IF_ERROR(RefreshIfStale());
   if (adds.empty() && !txn) {
     CommitResult result;
@@ -167,6 +169,7 @@ absl::StatusOr<CommitResult> Committer::CommitWrite(std::vector<AddFile> adds,
                                  {"queryId", txn->app_id},
                                  {"epochId", std::to_string(txn->version)}};
     actions.txns.push_back(*txn);
+    for (Txn& t : also) actions.txns.push_back(std::move(t));
   } else {
     info.operation_parameters = {{"mode", "Append"},
                                  {"partitionBy", JsonList(snapshot_.metadata().partition_columns)}};

@@ -94,12 +94,16 @@ class Committer {
   // Writes `rows` as data files and commits them; with `txn`, the commit carries it. Empty rows
   // commit only the txn (or nothing without one).
   [[nodiscard]] absl::StatusOr<CommitResult> Append(const PartitionedRows& rows,
-                                                    std::optional<Txn> txn = std::nullopt);
+                                                    std::optional<Txn> txn = std::nullopt,
+                                                    std::vector<Txn> also = {});
   // The exactly-once recipe: if txn[app_id] >= txn_version the batch already landed (nothing is
-  // written); else Append with txn{app_id, txn_version}.
+  // written); else Append with txn{app_id, txn_version}. `also` are further txn actions the
+  // commit carries (e.g. persistent stream offsets); only txn{app_id} decides whether the batch
+  // landed, and a concurrent commit's txn for one of `also` never aborts this one.
   [[nodiscard]] absl::StatusOr<CommitResult> AppendOnce(const std::string& app_id,
                                                         int64_t txn_version,
-                                                        const PartitionedRows& rows);
+                                                        const PartitionedRows& rows,
+                                                        std::vector<Txn> also = {});
   // Commits already written, synced files (blind append).
   [[nodiscard]] absl::StatusOr<CommitResult> CommitAdds(std::vector<AddFile> adds,
                                                         std::optional<Txn> txn = std::nullopt);
@@ -127,7 +131,8 @@ class Committer {
   [[nodiscard]] absl::StatusOr<CommitResult> Commit(CommitActions actions);
   // CommitAdds with the number of rows the adds hold (commitInfo numOutputRows).
   [[nodiscard]] absl::StatusOr<CommitResult> CommitWrite(std::vector<AddFile> adds,
-                                                         std::optional<Txn> txn, int64_t rows);
+                                                         std::optional<Txn> txn, int64_t rows,
+                                                         std::vector<Txn> also = {});
   [[nodiscard]] absl::StatusOr<bool> CatchUp(const CommitActions& ours, int64_t* landed_version);
   [[nodiscard]] absl::StatusOr<bool> ResolveAmbiguous(const CommitActions& ours, int64_t version,
                                                       const absl::Status& error);

@@ -177,6 +177,8 @@ const KnownKey kKnownKeys[] = {
     {kAutoCompactMinFilesKey, "a positive number of files", ValidPositive},
     {kAutoVacuumKey, "true or false", ValidStrictBool},
     {kAutoVacuumIntervalKey, "an interval such as 'interval 1 day'", ValidInterval},
+    {kStreamRetentionKey, "an interval such as 'interval 7 days'", ValidInterval},
+    {kStreamMaxLiveKey, "a positive number of stream ids", ValidPositive},
 };
 
 }  // namespace
@@ -199,6 +201,16 @@ bool AutoVacuumEnabled(const Metadata& m) { return FlagOr(m, kAutoVacuumKey, tru
 
 int64_t AutoVacuumIntervalMs(const Metadata& m) {
   return std::max<int64_t>(60'000, IntervalOr(m, kAutoVacuumIntervalKey, kMsPerDay));
+}
+
+int64_t StreamRetentionMs(const Metadata& m) {
+  return IntervalOr(m, kStreamRetentionKey, 7 * kMsPerDay);
+}
+
+int64_t StreamMaxLive(const Metadata& m) {
+  const std::string* text = Find(m, kStreamMaxLiveKey);
+  std::optional<int64_t> v = text ? ParsePositive(*text) : std::nullopt;
+  return v.value_or(10'000);
 }
 
 absl::Status ValidateProperties(const StringMap& properties) {

@@ -26,6 +26,10 @@ inline constexpr char kAutoCompactKey[] = "delta.autoOptimize.autoCompact";
 inline constexpr char kAutoCompactMinFilesKey[] = "nobus.autoCompact.minNumFiles";
 inline constexpr char kAutoVacuumKey[] = "nobus.autoVacuum.enabled";
 inline constexpr char kAutoVacuumIntervalKey[] = "nobus.autoVacuum.interval";
+// nobus's own: how long a persistent stream id may stay idle before resuming it fails, and how
+// many live (neither retired nor expired) persistent stream ids the table keeps.
+inline constexpr char kStreamRetentionKey[] = "nobus.streams.retention";
+inline constexpr char kStreamMaxLiveKey[] = "nobus.streams.maxLive";
 
 // What nobus writes into a new table: 2-day log retention, a checkpoint every 10 commits, JSON
 // stats only in checkpoints.
@@ -52,6 +56,9 @@ bool AutoCompactEnabled(const Metadata& metadata);
 int64_t AutoCompactMinFiles(const Metadata& metadata);
 bool AutoVacuumEnabled(const Metadata& metadata);
 int64_t AutoVacuumIntervalMs(const Metadata& metadata);
+// Persistent streams: idle retention (default 7 days) and live ids per table (default 10,000).
+int64_t StreamRetentionMs(const Metadata& metadata);
+int64_t StreamMaxLive(const Metadata& metadata);
 
 // Checks table properties a user sets (at creation or later): every `delta.*` and `nobus.*` key
 // must be one nobus honours, with a value it parses (InvalidArgument naming the key, the value

@@ -137,16 +137,25 @@ absl::Status IngestService::CommitBlobs(TableState* t, const std::vector<Buffere
   NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<delta::PartitionedRows> rows, c->NewRows());
   NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<RowsSink> sink, RowsSink::Create(rows.get()));
   int64_t num_rows = 0;
+  std::vector<const StreamMark*> marks;
   for (const BufferedBlob& b : blobs) {
     if (static_cast<int64_t>(b.lsn) <= landed) continue;
+    if (!b.stream.empty()) marks.push_back(&b.stream);
     absl::Status st = schema::ReplayRows(t->info().schema, t->info().partition_columns, b.blob,
                                          sink.get());
     if (!st.ok()) return Annotate(st, Cat("rows of the WAL record ending at LSN ", b.lsn));
     num_rows += b.num_rows;
   }
+  std::vector<delta::Txn> stream_txns;
+  if (!marks.empty()) {
+    const int64_t now_ms = clock_->NowMillis();
+    std::lock_guard<std::mutex> l(mu_);
+    stream_txns = StreamTxns(marks, t->streams, now_ms);
+  }
   const int64_t start = clock_->MonotonicNanos();
   NOBUS_ASSIGN_OR_RETURN(delta::CommitResult result,
-                         c->AppendOnce(wal_id_, static_cast<int64_t>(blobs.back().lsn), *rows));
+                         c->AppendOnce(wal_id_, static_cast<int64_t>(blobs.back().lsn), *rows,
+                                       std::move(stream_txns)));
   const int64_t end = clock_->MonotonicNanos();
   const TableMetrics& m = t->metrics;
   if (m.commit_seconds == nullptr) return absl::OkStatus();

@@ -19,6 +19,7 @@ struct IngestService::PendingAppend {
   std::string blob;
   int64_t num_rows = 0;
   DurableCallback done;
+  StreamMark stream;
 };
 
 namespace {
@@ -119,7 +120,9 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::LoadTable(const Table
   TableMetrics metrics = TableMetrics::Register(options_.metrics, info.name.ToString());
   if (metrics.last_commit_version != nullptr)
     metrics.last_commit_version->Set(static_cast<double>((*committer)->snapshot().version()));
-  return std::make_shared<TableState>(info, std::move(decoder), std::move(*committer), metrics);
+  auto table = std::make_shared<TableState>(info, std::move(decoder), std::move(*committer), metrics);
+  table->streams.Load(table->committer->snapshot(), info.name.ToString());
+  return table;
 }
 
 absl::StatusOr<std::shared_ptr<const LiveTable>> IngestService::OpenTable(const TableName& name) {
@@ -217,10 +220,12 @@ void IngestService::AdjustHeldLocked(int64_t delta) {
 }
 
 absl::Status IngestService::Append(const LiveTable& table, std::string blob, int64_t num_rows,
-                                   DurableCallback done) {
+                                   DurableCallback done, StreamMark stream) {
   NOBUS_RETURN_IF_ERROR(CheckBlob(blob, num_rows));
   auto append = std::make_shared<PendingAppend>();
-  append->header = EncodeRecordHeader(table.info().name.ToString(), table.info().table_id, num_rows);
+  append->header =
+      EncodeRecordHeader(table.info().name.ToString(), table.info().table_id, num_rows, stream);
+  append->stream = std::move(stream);
   append->blob = std::move(blob);
   append->num_rows = num_rows;
   append->done = std::move(done);
@@ -238,9 +243,12 @@ absl::Status IngestService::Append(const LiveTable& table, std::string blob, int
 
 void IngestService::OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> lsn) {
   if (lsn.ok()) {
-    BufferedBlob blob{*lsn, std::move(append.blob), append.num_rows, clock_->MonotonicNanos()};
+    BufferedBlob blob{*lsn, std::move(append.blob), append.num_rows, clock_->MonotonicNanos(),
+                      append.stream};
+    const int64_t now_ms = append.stream.empty() ? 0 : clock_->NowMillis();
     std::lock_guard<std::mutex> l(mu_);
     completed_lsn_ = std::max(completed_lsn_, *lsn);
+    if (!append.stream.empty()) append.table->streams.Durable(append.stream, now_ms);
     BufferLocked(append.table.get(), std::move(blob));
   } else {
     std::lock_guard<std::mutex> l(mu_);

@@ -38,6 +38,7 @@
 #include "schema/record_decoder.h"
 #include "table/catalog.h"
 #include "table/health.h"
+#include "table/streams.h"
 #include "table/wal_record.h"
 #include "wal/wal.h"
 
@@ -131,8 +132,25 @@ class IngestService {
   // InvalidArgument: the blob is not a well-formed blob of `num_rows` > 0 rows, or is larger than
   // the WAL's max_record_bytes) means nothing was appended and `done` will not be called. Blocks (backpressure) while the node holds max_buffered_bytes of uncommitted rows
   // (Unavailable after buffer_full_timeout_ms) and while the WAL's byte budget is exhausted.
+  // With a `stream` mark (a persistent stream's request, streams.h) the WAL record carries it,
+  // the stream's durable offset rises once it is durable, and its commit carries the stream's txn.
   [[nodiscard]] absl::Status Append(const LiveTable& table, std::string blob, int64_t num_rows,
-                                    DurableCallback done);
+                                    DurableCallback done, StreamMark stream = {});
+
+  // Persistent streams (persistent_streams.cc, doc/exactly-once.md). The caller (the front end) makes
+  // sure no request of the stream is in flight while it resumes or retires one.
+  //
+  // Mints a new stream id of `table`. FailedPrecondition when the table already holds
+  // nobus.streams.maxLive live ids.
+  [[nodiscard]] absl::StatusOr<std::string> CreateStream(const LiveTable& table);
+  // The highest durable offset of stream `id` (nullopt: nothing durable yet) for a resume.
+  // InvalidArgument: not a stream id of this table; FailedPrecondition: retired, or idle for
+  // longer than nobus.streams.retention.
+  [[nodiscard]] absl::StatusOr<std::optional<int64_t>> ResumeStream(const LiveTable& table,
+                                                                   const std::string& id);
+  // Ends stream `id` for good: commits the table's buffered rows, then a commit holding only
+  // txn{id, kRetiredStreamVersion}. Idempotent. NotFound (table), InvalidArgument (id).
+  [[nodiscard]] absl::Status RetireStream(const TableName& name, const std::string& id);
 
   // Commits every row that was acknowledged (done(OK) called) before this call, in every table,
   // then releases the WAL; returns when committed. On a commit error (the first is returned) the

@@ -122,11 +122,13 @@ absl::Status IngestService::ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
   std::optional<int64_t> txn = t->committer->snapshot().TxnVersion(wal_id_);
   if (txn && static_cast<wal::Lsn>(*txn) >= lsn) return absl::OkStatus();  // committed already
   const int64_t now = clock_->MonotonicNanos();
+  const int64_t now_ms = header.stream.empty() ? 0 : clock_->NowMillis();
   bool flush;
   {
     std::lock_guard<std::mutex> l(mu_);
     AdjustHeldLocked(static_cast<int64_t>(blob.size()));
-    BufferLocked(t.get(), BufferedBlob{lsn, std::string(blob), header.num_rows, now});
+    if (!header.stream.empty()) t->streams.Durable(header.stream, now_ms);
+    BufferLocked(t.get(), BufferedBlob{lsn, std::string(blob), header.num_rows, now, header.stream});
     flush = t->buffer.bytes() >= options_.flush_threshold_bytes && now >= t->retry_at_nanos;
   }
   // Bounds memory while replaying a long log. A failure keeps the rows buffered and holds off

@@ -100,7 +100,7 @@ absl::Status IngestService::RetryStuck(TableState* t) {
       }
       if (h.table_id != t->info().table_id || h.table_name != t->info().name.ToString())
         return absl::OkStatus();
-      batch.push_back(BufferedBlob{lsn, std::string(blob), h.num_rows, now});
+      batch.push_back(BufferedBlob{lsn, std::string(blob), h.num_rows, now, h.stream});
       batch_bytes += static_cast<int64_t>(blob.size());
       if (batch_bytes < options_.flush_threshold_bytes) return absl::OkStatus();
       NOBUS_RETURN_IF_ERROR(CommitBlobs(t, batch));

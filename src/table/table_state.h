@@ -18,6 +18,7 @@
 #include "delta/table.h"
 #include "schema/record_decoder.h"
 #include "table/ingest_service.h"
+#include "table/streams.h"
 #include "wal/format.h"
 
 namespace nobus::table {
@@ -28,6 +29,7 @@ struct BufferedBlob {
   std::string blob;  // schema/row_codec.h encoding
   int64_t num_rows = 0;
   int64_t acked_nanos = 0;  // Clock::MonotonicNanos at the ack (or at recovery)
+  StreamMark stream;        // the persistent stream request it holds (empty: none)
 };
 
 // Blobs in LSN order, with byte and row totals.
@@ -107,6 +109,7 @@ class TableState final : public LiveTable {
   wal::Lsn parked_from = 0;
   wal::Lsn parked_upto = 0;
   int64_t parked_records = 0;
+  StreamOffsets streams;  // persistent streams of this table (streams.h)
 
   // Guarded by IngestService::flush_mu_.
   std::unique_ptr<delta::Committer> committer;

@@ -17,7 +17,7 @@ TEST(WalRecordTest, HeaderRoundTrips) {
 
 TEST(WalRecordTest, NewerVersionIsFailedPrecondition) {
   std::string bytes = EncodeRecordHeader("a.b.c", "id", 1);
-  bytes[0] = 2;
+  bytes[0] = kRecordHeaderVersion + 1;
   auto h = DecodeRecordHeader(bytes);
   EXPECT_EQ(h.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(h.status().message().find("upgrade"), std::string::npos);

@@ -1,0 +1,108 @@
+// IngestService's persistent streams: minting ids, resuming, retiring (doc/exactly-once.md).
+#include "common/logging.h"
+#include "delta/config.h"
+#include "table/ingest_service.h"
+#include "table/table_state.h"
+
+namespace nobus::table {
+namespace {
+
+struct StreamLimits {
+  int64_t retention_ms;
+  int64_t max_live;
+};
+
+absl::Status CheckTableOf(const std::string& id, const TableInfo& info) {
+  NOBUS_ASSIGN_OR_RETURN(ParsedStreamId parsed, ParseStreamId(id));
+  if (parsed.table != info.name.ToString())
+    return absl::InvalidArgumentError(Cat("stream '", id, "' belongs to table '", parsed.table,
+                                          "', not to '", info.name.ToString(), "'"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> IngestService::CreateStream(const LiveTable& table) {
+  NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, FindOrOpen(table.info().name));
+  StreamLimits limits;
+  {
+    std::lock_guard<std::mutex> fl(flush_mu_);
+    const delta::Metadata& m = t->committer->snapshot().metadata();
+    limits = {delta::StreamRetentionMs(m), delta::StreamMaxLive(m)};
+  }
+  const int64_t now_ms = clock_->NowMillis();
+  const std::string name = table.info().name.ToString();
+  std::lock_guard<std::mutex> l(mu_);
+  const int64_t live = t->streams.LiveCount(now_ms, limits.retention_ms);
+  if (live >= limits.max_live)
+    return absl::FailedPreconditionError(Cat(
+        "table '", name, "' already has ", live, " live persistent streams (", delta::kStreamMaxLiveKey,
+        " = ", limits.max_live, "): retire streams that are done (RetireStream), resume existing "
+        "ones instead of creating new ones, or raise the table property"));
+  std::string id = NewStreamId(name, now_ms);
+  t->streams.Minted(id, now_ms);
+  return id;
+}
+
+absl::StatusOr<std::optional<int64_t>> IngestService::ResumeStream(const LiveTable& table,
+                                                                   const std::string& id) {
+  NOBUS_RETURN_IF_ERROR(CheckTableOf(id, table.info()));
+  NOBUS_ASSIGN_OR_RETURN(ParsedStreamId parsed, ParseStreamId(id));
+  NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, FindOrOpen(table.info().name));
+  int64_t retention_ms;
+  {
+    std::lock_guard<std::mutex> fl(flush_mu_);
+    retention_ms = delta::StreamRetentionMs(t->committer->snapshot().metadata());
+  }
+  const int64_t now_ms = clock_->NowMillis();
+  std::lock_guard<std::mutex> l(mu_);
+  std::optional<StreamStatus> s = t->streams.Find(id);
+  if (s && s->retired)
+    return absl::FailedPreconditionError(
+        Cat("stream '", id, "' was retired (RetireStream) and can never be resumed: create a new "
+            "persistent stream"));
+  const int64_t last_active = s ? s->last_active_ms : parsed.created_ms;
+  if (last_active < now_ms - retention_ms)
+    return absl::FailedPreconditionError(Cat(
+        "stream '", id, "' expired: idle since ", last_active, " ms (unix), longer than the table's ",
+        delta::kStreamRetentionKey, " (", retention_ms,
+        " ms); its offsets are forgotten, so resuming could write duplicates. Create a new "
+        "persistent stream and resend from what the table holds"));
+  t->streams.Minted(id, now_ms);  // active again from now on
+  return s ? s->durable : std::nullopt;
+}
+
+absl::Status IngestService::RetireStream(const TableName& name, const std::string& id) {
+  NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, FindOrOpen(name));
+  NOBUS_RETURN_IF_ERROR(CheckTableOf(id, t->info()));
+  std::lock_guard<std::mutex> fl(flush_mu_);
+  wal::Lsn upto;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (t->streams.retired(id)) return absl::OkStatus();
+    upto = completed_lsn_;
+  }
+  // The stream's acknowledged rows land first: a txn of theirs after the retirement would hide it.
+  NOBUS_RETURN_IF_ERROR(FlushTable(t.get(), upto));
+  delta::Committer* c = t->committer.get();
+  if (t->needs_refresh) {
+    NOBUS_RETURN_IF_ERROR(c->Refresh());
+    t->needs_refresh = false;
+  }
+  const int64_t now_ms = clock_->NowMillis();
+  absl::StatusOr<delta::CommitResult> result =
+      c->CommitAdds({}, delta::Txn{id, kRetiredStreamVersion, now_ms});
+  if (!result.ok()) {
+    t->needs_refresh = true;
+    return Annotate(result.status(), Cat("retiring stream '", id, "'"));
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    t->streams.Retire(id, now_ms);
+  }
+  NOBUS_LOG_INFO("stream retired table={} stream_id={} version={}", name.ToString(), id,
+                 result->version);
+  return absl::OkStatus();
+}
+
+}  // namespace nobus::table

@@ -1,0 +1,73 @@
+// Persistent streams (exactly-once ingest, doc/exactly-once.md): what the ingest service knows of
+// each stream id of one table, and the ids themselves. In the data path: a persistent stream's
+// request is appended with its StreamMark (stream id + the request's offset) in the WAL record
+// header; once durable, StreamOffsets::Durable raises the stream's durable offset; every Delta
+// commit carries txn{appId = stream id, version = highest offset committed}; at load, the table's
+// snapshot seeds the state back (and WAL replay raises it past the last commit).
+//
+// A stream id is `<catalog.schema.table>/<created unix ms>/<16 hex digits>`: the table it belongs
+// to and when it was minted travel with it, so a resume names its table, and an id the node has
+// no state for can be told apart (minted within the retention: nothing durable yet; before it:
+// expired).
+//
+// Thread-safety: StreamOffsets has none of its own (IngestService guards it with mu_); the free
+// functions are pure.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "delta/actions.h"
+#include "delta/snapshot.h"
+#include "table/wal_record.h"
+
+namespace nobus::table {
+
+// A retired stream's txn version: above any offset, so nothing may follow it.
+inline constexpr int64_t kRetiredStreamVersion = std::numeric_limits<int64_t>::max();
+
+struct StreamStatus {
+  std::optional<int64_t> durable;  // highest offset that is durable (none yet: nullopt)
+  bool retired = false;
+  int64_t last_active_ms = 0;      // wall clock: minted, last durable request, or last commit
+};
+
+// A new id for a stream of `table` ("catalog.schema.table"), minted at `now_ms`.
+std::string NewStreamId(std::string_view table, int64_t now_ms);
+// The table and mint time an id names; InvalidArgument for anything that is not such an id.
+struct ParsedStreamId {
+  std::string table;
+  int64_t created_ms = 0;
+};
+[[nodiscard]] absl::StatusOr<ParsedStreamId> ParseStreamId(std::string_view id);
+
+class StreamOffsets {
+ public:
+  // Seeds every stream of table `table` from the snapshot's txn actions.
+  void Load(const delta::Snapshot& snapshot, std::string_view table);
+  // A stream id was minted (create): known from now on, nothing durable.
+  void Minted(const std::string& id, int64_t now_ms);
+  // A request of `mark` is durable (WAL replay too).
+  void Durable(const StreamMark& mark, int64_t now_ms);
+  void Retire(const std::string& id, int64_t now_ms);
+  std::optional<StreamStatus> Find(const std::string& id) const;
+  bool retired(const std::string& id) const;
+  // Streams neither retired nor idle for longer than `retention_ms`.
+  int64_t LiveCount(int64_t now_ms, int64_t retention_ms) const;
+
+ private:
+  std::map<std::string, StreamStatus> streams_;
+};
+
+// The txn actions a commit of `marks` carries: per stream, the highest offset among them, skipping
+// streams `offsets` knows as retired (a txn after the retirement would hide it).
+std::vector<delta::Txn> StreamTxns(const std::vector<const StreamMark*>& marks,
+                                   const StreamOffsets& offsets, int64_t now_ms);
+
+}  // namespace nobus::table
