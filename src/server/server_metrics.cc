@@ -15,6 +15,14 @@ Counter* ServerMetrics::IngestRecords(const std::string& table) {
                                "Records made durable through the front ends.", {{"table", table}});
 }
 
+Counter* ServerMetrics::DuplicateRequests(const std::string& table) {
+  return registry_->GetCounter(
+      "nobus_stream_duplicate_requests_total",
+      "Requests of persistent streams resent at or below their durable offset: acknowledged, "
+      "not written again.",
+      {{"table", table}});
+}
+
 Counter* ServerMetrics::IngestBytes(const std::string& table) {
   return registry_->GetCounter("nobus_ingest_bytes_total",
                                "Bytes of records made durable, as received.", {{"table", table}});

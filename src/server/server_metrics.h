@@ -6,6 +6,8 @@
 //                                        status)
 //   nobus_ack_latency_seconds           request received -> durable (gRPC and REST)
 //   nobus_open_streams                  gRPC streams currently open
+//   nobus_stream_duplicate_requests_total{table}  requests of persistent streams resent at or
+//                                        below their durable offset: acked, not written again
 // Thread-safety: all methods are thread-safe; pointers returned stay valid for the registry's life.
 #pragma once
 
@@ -23,6 +25,7 @@ class ServerMetrics {
   MetricsRegistry* registry() const { return registry_; }
   Counter* IngestRecords(const std::string& table);
   Counter* IngestBytes(const std::string& table);
+  Counter* DuplicateRequests(const std::string& table);
   void CountRequest(const std::string& api, const std::string& code);
   Histogram* ack_latency() const { return ack_latency_; }
   Gauge* open_streams() const { return open_streams_; }

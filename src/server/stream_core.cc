@@ -1,5 +1,7 @@
 #include "server/stream_core.h"
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "common/status.h"
@@ -23,6 +25,7 @@ void StreamCore::ReadProcessed(bool ok) {
     read_processing_ = false;
     if (!ok) half_closed_ = true;
   }
+  idle_.notify_all();
   Pump();
 }
 
@@ -47,9 +50,10 @@ void StreamCore::Detach() {
   std::lock_guard<std::mutex> lock(mu_);
   detached_ = true;
   ops_ = nullptr;
+  idle_.notify_all();
 }
 
-void StreamCore::Send(zb::EphemeralStreamResponse message) {
+void StreamCore::Send(StreamMessage message) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     outbox_.push_back(std::move(message));
@@ -62,10 +66,32 @@ void StreamCore::MarkOpened() {
   opened_ = true;
 }
 
+void StreamCore::StartAt(int64_t durable) {
+  std::lock_guard<std::mutex> lock(mu_);
+  durable_up_to_ = start_durable_ = durable;
+}
+
+void StreamCore::Duplicate(int64_t offset) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    max_received_ = std::max(max_received_, offset);
+    resent_ = true;
+  }
+  Pump();
+}
+
+bool StreamCore::WaitIdle(int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return idle_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    return detached_ || finish_started_ || (!read_processing_ && inflight_requests_ == 0);
+  });
+}
+
 void StreamCore::BeginRequest(int64_t offset, int64_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   ++inflight_requests_;
   inflight_bytes_ += bytes;
+  max_received_ = std::max(max_received_, offset);
 }
 
 void StreamCore::AbortRequest(int64_t offset, int64_t bytes) {
@@ -74,6 +100,7 @@ void StreamCore::AbortRequest(int64_t offset, int64_t bytes) {
     --inflight_requests_;
     inflight_bytes_ -= bytes;
   }
+  idle_.notify_all();
   Pump();
 }
 
@@ -94,6 +121,7 @@ void StreamCore::CompleteRequest(int64_t offset, int64_t bytes, const absl::Stat
       durable_out_of_order_.insert(offset);
     }
   }
+  idle_.notify_all();
   Pump();
 }
 
@@ -115,11 +143,8 @@ void StreamCore::Close(int64_t signal_duration_ms) {
     if (final_ || finish_started_ || broken_) return;
     if (opened_ && !close_signal_sent_) {
       close_signal_sent_ = true;
-      zb::EphemeralStreamResponse signal;
-      auto* duration = signal.mutable_close_stream_signal()->mutable_duration();
-      duration->set_seconds(signal_duration_ms / 1000);
-      duration->set_nanos(static_cast<int32_t>(signal_duration_ms % 1000) * 1000000);
-      outbox_.push_back(std::move(signal));
+      outbox_.push_back(
+          StreamMessage{.kind = StreamMessage::Kind::kClose, .duration_ms = signal_duration_ms});
     }
     FailLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "the server closed this stream (shutdown or rebalancing): reconnect "
@@ -155,7 +180,7 @@ std::optional<grpc::Status> StreamCore::FinishDueLocked() const {
   if (inflight_requests_ > 0 || !outbox_.empty()) return std::nullopt;
   // Acks still owed for durable requests (not owed past a durability failure: final_ is set and
   // durable_up_to_ no longer advances).
-  if (durable_up_to_ > ack_sent_) return std::nullopt;
+  if (AckDueLocked() > ack_sent_) return std::nullopt;
   if (final_) return *final_;
   return grpc::Status::OK;
 }
@@ -168,11 +193,9 @@ StreamCore::Actions StreamCore::DecideLocked() {
       write_buffer_ = std::move(outbox_.front());
       outbox_.pop_front();
       a.write = &write_buffer_;
-    } else if (durable_up_to_ > ack_sent_) {
-      write_buffer_.Clear();
-      write_buffer_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(
-          durable_up_to_);
-      ack_sent_ = durable_up_to_;
+    } else if (AckDueLocked() > ack_sent_) {
+      ack_sent_ = AckDueLocked();
+      write_buffer_ = StreamMessage{.kind = StreamMessage::Kind::kAck, .offset = ack_sent_};
       a.write = &write_buffer_;
     }
     if (a.write != nullptr) write_in_flight_ = true;
@@ -204,7 +227,7 @@ void StreamCore::Pump() {
       ops = ops_;
     }
     if (!a.any()) return;
-    if (a.write != nullptr) ops->IssueWrite(a.write);
+    if (a.write != nullptr) ops->IssueWrite(*a.write);
     if (a.read) ops->IssueRead();
     if (a.finish) {
       // After Finish the reactor may be destroyed at any time: touch only this object.

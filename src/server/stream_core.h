@@ -1,6 +1,7 @@
-// The concurrency core of one gRPC ingest stream (EphemeralStream call): which gRPC operation may
+// The concurrency core of one gRPC ingest stream (an EphemeralStream or PersistentStream call):
+// which gRPC operation may
 // start now, cumulative acks, in-flight accounting and when the call ends. In the data path:
-// StreamReactor reads a request, registers it here (BeginRequest) and hands its rows to the WAL;
+// StreamSession reads a request, registers it here (BeginRequest) and hands its rows to the WAL;
 // the WAL's durable callback calls CompleteRequest, which advances the durable offset and sends
 // the coalesced ack `durability_ack_up_to_offset` when no other write is outstanding.
 //
@@ -16,30 +17,46 @@
 // every in-flight request has completed and the acks are sent. Client half-close ends with OK the
 // same way. Cancellation or a failed write ends at once (nothing can be sent any more).
 //
+// Persistent streams (doc/exactly-once.md): StartAt(W) makes offsets continue after the durable
+// offset W of earlier connections, and Duplicate(offset) acknowledges a resent request without
+// writing it. An ack never names an offset above the highest one this call received, so a resend
+// of old offsets is acked up to what it resent.
+//
 // Thread-safety: every method is thread-safe. ReadArrived/ReadProcessed bracket the handling of
 // one read and are called by the reactor's read reaction only.
 #pragma once
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string>
 
 #include "common/status.h"
-#include "databricks/zerobus/zerobus.pb.h"
 #include "grpcpp/support/status.h"
 
 namespace nobus::server {
 
-namespace zb = ::databricks::zerobus;
+// One message to the client, in a form both RPCs share; each reactor writes it as its own
+// response message (stream_session.h).
+struct StreamMessage {
+  enum class Kind { kCreated, kResumed, kAck, kClose };
+  Kind kind = Kind::kAck;
+  std::string stream_id;          // kCreated
+  std::optional<int64_t> offset;  // kAck; kResumed: the durable offset (absent: none yet)
+  int64_t duration_ms = 0;        // kClose
+};
 
-// The three operations of a server bidi reactor (implemented by StreamReactor; faked in tests).
+// The three operations of a server bidi reactor (implemented by the reactors; faked in tests).
+// IssueWrite's message stays valid until OnWriteDone.
 class StreamOps {
  public:
   virtual ~StreamOps() = default;
   virtual void IssueRead() = 0;
-  virtual void IssueWrite(const zb::EphemeralStreamResponse* response) = 0;
+  virtual void IssueWrite(const StreamMessage& message) = 0;
   virtual void IssueFinish(grpc::Status status) = 0;
 };
 
@@ -57,9 +74,18 @@ class StreamCore {
   void OnCancel();
   void Detach();  // OnDone: the reactor is gone
 
-  // Queues a message (create_stream_response) ahead of later acks.
-  void Send(zb::EphemeralStreamResponse message);
+  // Queues a message (the create or resume response) ahead of later acks.
+  void Send(StreamMessage message);
   void MarkOpened();
+  // Persistent streams: `durable` (-1: none) of the stream is durable from earlier connections;
+  // this call's offsets continue after it. Call before the first request.
+  void StartAt(int64_t durable);
+  // A resent request at `offset` (below the next expected one): acknowledged, not written.
+  void Duplicate(int64_t offset);
+  // Waits until no read is being handled and no request is in flight (every append of this call
+  // completed: durable or failed), or the call finished; false after `timeout_ms`. For a fenced
+  // stream: its durable offset is final once this returns true.
+  bool WaitIdle(int64_t timeout_ms);
   // Request `offset` (the next offset; offsets are contiguous from 0) of `bytes` is handed to the
   // WAL. Call before the append so a fast callback finds it registered.
   void BeginRequest(int64_t offset, int64_t bytes);
@@ -84,7 +110,7 @@ class StreamCore {
 
  private:
   struct Actions {
-    const zb::EphemeralStreamResponse* write = nullptr;
+    const StreamMessage* write = nullptr;
     bool read = false;
     std::optional<grpc::Status> finish;
     bool any() const { return write != nullptr || read || finish.has_value(); }
@@ -93,6 +119,12 @@ class StreamCore {
   void Pump();
   Actions DecideLocked();
   std::optional<grpc::Status> FinishDueLocked() const;
+  // The ack the client may be sent now: durable, no higher than what it sent, and (unless it
+  // resent old offsets) above the durable offset the call started at.
+  int64_t AckDueLocked() const {
+    const int64_t ack = std::min(durable_up_to_, max_received_);
+    return ack > start_durable_ || resent_ ? ack : -1;
+  }
   void FailLocked(grpc::Status status);
 
   mutable std::mutex mu_;
@@ -110,11 +142,15 @@ class StreamCore {
   bool detached_ = false;
   std::optional<grpc::Status> final_;
   std::optional<grpc::Status> finish_status_;
-  std::deque<zb::EphemeralStreamResponse> outbox_;
-  zb::EphemeralStreamResponse write_buffer_;
+  std::condition_variable idle_;  // read_processing_ or inflight_requests_ dropped, or detached
+  std::deque<StreamMessage> outbox_;
+  StreamMessage write_buffer_;
   int64_t inflight_requests_ = 0;
   int64_t inflight_bytes_ = 0;
   int64_t durable_up_to_ = -1;
+  int64_t max_received_ = -1;  // highest offset this call received (new or resent)
+  int64_t start_durable_ = -1;  // StartAt
+  bool resent_ = false;         // Duplicate was called
   int64_t ack_sent_ = -1;
   std::set<int64_t> durable_out_of_order_;
 };

@@ -75,10 +75,10 @@ class AsyncOps : public StreamOps {
     Check(!read_outstanding_.exchange(true));
     reader_.Post([this] { CompleteRead(); });
   }
-  void IssueWrite(const zb::EphemeralStreamResponse* r) override {
+  void IssueWrite(const StreamMessage& m) override {
     Check(!write_outstanding_.exchange(true));
-    if (r->has_ingest_record_response()) {
-      int64_t ack = r->ingest_record_response().durability_ack_up_to_offset();
+    if (m.kind == StreamMessage::Kind::kAck) {
+      int64_t ack = m.offset.value_or(-1);
       Check(ack > last_ack_);
       last_ack_ = ack;
     }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
 #include <vector>
 
 namespace nobus::server {
@@ -10,17 +11,16 @@ namespace {
 class FakeOps : public StreamOps {
  public:
   void IssueRead() override { ++reads; }
-  void IssueWrite(const zb::EphemeralStreamResponse* r) override { writes.push_back(*r); }
+  void IssueWrite(const StreamMessage& m) override { writes.push_back(m); }
   void IssueFinish(grpc::Status s) override { finished.push_back(s); }
 
   int reads = 0;
-  std::vector<zb::EphemeralStreamResponse> writes;
+  std::vector<StreamMessage> writes;
   std::vector<grpc::Status> finished;
 };
 
-int64_t AckOf(const zb::EphemeralStreamResponse& r) {
-  return r.has_ingest_record_response() ? r.ingest_record_response().durability_ack_up_to_offset()
-                                        : -100;
+int64_t AckOf(const StreamMessage& m) {
+  return m.kind == StreamMessage::Kind::kAck ? m.offset.value_or(-200) : -100;
 }
 
 class StreamCoreTest : public ::testing::Test {
@@ -30,10 +30,8 @@ class StreamCoreTest : public ::testing::Test {
   void Open() {
     core_.Start();
     core_.ReadArrived();
-    zb::EphemeralStreamResponse created;
-    created.mutable_create_stream_response()->set_stream_id("s");
     core_.MarkOpened();
-    core_.Send(created);
+    core_.Send(StreamMessage{.kind = StreamMessage::Kind::kCreated, .stream_id = "s"});
     core_.ReadProcessed(true);
     core_.OnWriteDone(true);
   }
@@ -175,8 +173,8 @@ TEST_F(StreamCoreTest, CloseSignalsThenEndsUnavailableAfterAcks) {
   Request(0, 10);
   core_.Close(5000);
   ASSERT_EQ(ops_.writes.size(), 2u);
-  ASSERT_TRUE(ops_.writes[1].has_close_stream_signal());
-  EXPECT_EQ(ops_.writes[1].close_stream_signal().duration().seconds(), 5);
+  ASSERT_EQ(ops_.writes[1].kind, StreamMessage::Kind::kClose);
+  EXPECT_EQ(ops_.writes[1].duration_ms, 5000);
   core_.OnWriteDone(true);
   EXPECT_TRUE(ops_.finished.empty());
   core_.CompleteRequest(0, 10, absl::OkStatus());
@@ -211,6 +209,41 @@ TEST_F(StreamCoreTest, FinishWaitsForReadBeingProcessed) {
   EXPECT_TRUE(ops_.finished.empty());
   core_.ReadProcessed(true);
   EXPECT_EQ(ops_.finished.size(), 1u);
+}
+
+TEST_F(StreamCoreTest, PersistentStreamContinuesAfterItsDurableOffset) {
+  core_.StartAt(41);  // offsets 0..41 are durable from earlier calls
+  Open();
+  EXPECT_EQ(ops_.writes.size(), 1u);  // no ack for offsets this call never received
+  Request(42, 10);
+  core_.CompleteRequest(42, 10, absl::OkStatus());
+  ASSERT_EQ(ops_.writes.size(), 2u);
+  EXPECT_EQ(AckOf(ops_.writes[1]), 42);
+}
+
+TEST_F(StreamCoreTest, ResentOffsetsAreAckedUpToWhatWasResent) {
+  core_.StartAt(9);
+  Open();
+  core_.ReadArrived();
+  core_.Duplicate(3);  // a resend below the durable offset: acked at once, up to 3 only
+  core_.ReadProcessed(true);
+  ASSERT_EQ(ops_.writes.size(), 2u);
+  EXPECT_EQ(AckOf(ops_.writes[1]), 3);
+  core_.OnWriteDone(true);
+  core_.ReadArrived();
+  core_.Duplicate(9);
+  core_.ReadProcessed(true);
+  ASSERT_EQ(ops_.writes.size(), 3u);
+  EXPECT_EQ(AckOf(ops_.writes[2]), 9);
+}
+
+TEST_F(StreamCoreTest, WaitIdleReturnsOnceInFlightRequestsComplete) {
+  Open();
+  Request(0, 10);
+  EXPECT_FALSE(core_.WaitIdle(10));
+  std::thread durable([&] { core_.CompleteRequest(0, 10, absl::OkStatus()); });
+  EXPECT_TRUE(core_.WaitIdle(60'000));
+  durable.join();
 }
 
 }  // namespace

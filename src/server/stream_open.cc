@@ -56,8 +56,8 @@ absl::StatusOr<OpenedStream> OpenStream(const zb::CreateIngestStreamRequest& req
   NOBUS_RETURN_IF_ERROR(server.auth().Authenticate(headers.authorization));
   if (request.has_stream_id())
     return absl::UnimplementedError(
-        "create_stream.stream_id (resuming a stream) is not supported by this server yet: open "
-        "a new stream without it");
+        "create_stream.stream_id is not supported on EphemeralStream: resume a stream with the "
+        "PersistentStream RPC (resume_stream), or open a new stream without it");
   OpenedStream out;
   NOBUS_ASSIGN_OR_RETURN(out.record_type, RecordTypeOf(request));
   NOBUS_ASSIGN_OR_RETURN(table::TableName name, CheckName(request, headers));

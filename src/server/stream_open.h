@@ -31,7 +31,7 @@ struct OpenedStream {
 
 // Codes: Unavailable (recovering/draining), InvalidArgument (record type, name, header,
 // descriptor), Unauthenticated, PermissionDenied, NotFound (no such table), Unimplemented
-// (stream_id resume).
+// (create_stream.stream_id: resuming is the PersistentStream RPC's).
 [[nodiscard]] absl::StatusOr<OpenedStream> OpenStream(
     const ::databricks::zerobus::CreateIngestStreamRequest& request, const StreamHeaders& headers,
     const ServerContext& server);

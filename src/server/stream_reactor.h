@@ -1,35 +1,32 @@
-// One EphemeralStream call (gRPC callback API): the server side of the Zerobus ingest protocol
-// (specs/zerobus-wire.md). Sends initial metadata at once, validates create_stream (stream_open.h),
-// then for each ingest_record / ingest_record_batch checks the offset (0, 1, 2, ...) and record
-// kind, decodes every record into one row blob (nothing of a request is appended unless all of its
-// records decode) and hands it to IngestService::Append without waiting for durability, so reads
-// continue while earlier requests are being synced. Acks, in-flight limits and ending are
-// StreamCore's job.
+// The two gRPC ingest calls (callback API): EphemeralStream (specs/zerobus-wire.md) and
+// PersistentStream (doc/exactly-once.md). Each sends its initial metadata at once, handles the
+// call's first message (create_stream; or resume_stream, which fences the stream's previous call
+// and answers with its durable offset) and hands every later request to its StreamSession. Each
+// writes StreamCore's messages as its own RPC's response message.
 //
 // Lifecycle: created by ZerobusService for each call; deletes itself in OnDone. Reactions run on
 // gRPC threads; the read reaction also decodes and appends (and blocks while the WAL applies
-// backpressure). The shared StreamCore outlives it for late durable callbacks.
+// backpressure, or while a resume waits for the fenced call's in-flight requests). The shared
+// StreamCore outlives it for late durable callbacks.
 #pragma once
 
-#include <functional>
-#include <memory>
-#include <optional>
 #include <string>
 
 #include "databricks/zerobus/zerobus.grpc.pb.h"
 #include "server/context.h"
 #include "server/stream_core.h"
-#include "server/stream_open.h"
+#include "server/stream_session.h"
 
 namespace nobus::server {
 
 class StreamRegistry;
 
-class StreamReactor final
+class EphemeralReactor final
     : public grpc::ServerBidiReactor<zb::EphemeralStreamRequest, zb::EphemeralStreamResponse>,
       public StreamOps {
  public:
-  StreamReactor(grpc::CallbackServerContext* call, ServerContext* server, StreamRegistry* registry);
+  EphemeralReactor(grpc::CallbackServerContext* call, ServerContext* server,
+                   StreamRegistry* registry);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -37,32 +34,45 @@ class StreamReactor final
   void OnDone() override;
 
   void IssueRead() override;
-  void IssueWrite(const zb::EphemeralStreamResponse* response) override;
+  void IssueWrite(const StreamMessage& message) override;
   void IssueFinish(grpc::Status status) override;
 
  private:
-  void Handle(const zb::EphemeralStreamRequest& request);
+  void Handle();
   void HandleCreate(const zb::CreateIngestStreamRequest& request);
-  absl::Status HandleRecord(const zb::IngestRecordRequest& request);
-  absl::Status HandleBatch(const zb::IngestRecordBatchRequest& request);
-  absl::Status CheckOffset(bool has_offset, int64_t offset_id, const char* what);
-  // Decodes `records` (count of them, record(i) gives the i-th) into one blob and appends it.
-  absl::Status DecodeAndAppend(int64_t offset, int count,
-                               const std::function<const std::string&(int)>& record, bool batch);
-  std::string Header(const char* key) const;
 
-  grpc::CallbackServerContext* const call_;
-  ServerContext* const server_;
-  StreamRegistry* const registry_;
-  std::shared_ptr<StreamCore> core_;
+  StreamSession session_;
   zb::EphemeralStreamRequest request_;
-  std::optional<OpenedStream> stream_;
-  std::string table_name_;
-  std::string stream_id_;
-  Counter* records_total_ = nullptr;
-  Counter* bytes_total_ = nullptr;
-  int64_t next_offset_ = 0;
-  int64_t read_started_nanos_ = 0;
+  zb::EphemeralStreamResponse response_;
+};
+
+class PersistentReactor final
+    : public grpc::ServerBidiReactor<zb::PersistentStreamRequest, zb::PersistentStreamResponse>,
+      public StreamOps {
+ public:
+  PersistentReactor(grpc::CallbackServerContext* call, ServerContext* server,
+                    StreamRegistry* registry);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+  void IssueRead() override;
+  void IssueWrite(const StreamMessage& message) override;
+  void IssueFinish(grpc::Status status) override;
+
+ private:
+  void Handle();
+  void HandleCreate(const zb::CreateIngestStreamRequest& request);
+  void HandleResume(const zb::ResumeIngestStreamRequest& request);
+  // Claims `id` for this call (fencing its previous one), then reads its durable offset.
+  absl::StatusOr<std::optional<int64_t>> Claim(const OpenedStream& stream, const std::string& id,
+                                               bool resume);
+
+  StreamSession session_;
+  zb::PersistentStreamRequest request_;
+  zb::PersistentStreamResponse response_;
 };
 
 }  // namespace nobus::server

@@ -60,6 +60,44 @@ int StreamRegistry::CloseAll(int64_t signal_duration_ms) {
   return static_cast<int>(open.size());
 }
 
+absl::Status StreamRegistry::Claim(const std::string& id,
+                                   const std::shared_ptr<StreamCore>& owner,
+                                   const std::string& why, int64_t timeout_ms) {
+  return Replace(id, owner, why, timeout_ms);
+}
+
+absl::Status StreamRegistry::Evict(const std::string& id, const std::string& why,
+                                   int64_t timeout_ms) {
+  return Replace(id, nullptr, why, timeout_ms);
+}
+
+absl::Status StreamRegistry::Replace(const std::string& id, std::shared_ptr<StreamCore> owner,
+                                     const std::string& why, int64_t timeout_ms) {
+  std::shared_ptr<StreamCore> previous;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = owners_.find(id);
+    if (it != owners_.end()) previous = it->second.lock();
+    if (owner != nullptr) owners_[id] = owner;
+    else if (it != owners_.end()) owners_.erase(it);
+  }
+  if (previous == nullptr || previous == owner) return absl::OkStatus();
+  NOBUS_LOG_INFO("fencing the previous call of persistent stream {}: {}", id, why);
+  previous->Fail(grpc::Status(grpc::StatusCode::ABORTED, why));  // outside our lock: issues ops
+  if (previous->WaitIdle(timeout_ms)) return absl::OkStatus();
+  return absl::UnavailableError(
+      Cat("the previous call of stream '", id, "' still has requests in flight after ", timeout_ms,
+          " ms (a slow disk?): retry shortly"));
+}
+
+void StreamRegistry::Release(const std::string& id, const StreamCore* owner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = owners_.find(id);
+  if (it == owners_.end()) return;
+  std::shared_ptr<StreamCore> current = it->second.lock();
+  if (current == nullptr || current.get() == owner) owners_.erase(it);
+}
+
 int StreamRegistry::WaitUntilEmpty(int64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   empty_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return streams_.empty(); });

@@ -1,6 +1,8 @@
 // The open gRPC ingest streams of this node, for server-initiated closes: shutdown (drain),
-// POST /admin/v1/streams/close-all, and streams whose access token expired or was revoked. Streams add themselves when the call starts and remove
-// themselves in OnDone. Thread-safety: all methods are thread-safe.
+// POST /admin/v1/streams/close-all, and streams whose access token expired or was revoked.
+// Streams add themselves when the call starts and remove themselves in OnDone. It also knows which
+// call owns each persistent stream id (doc/exactly-once.md): a call that resumes an id fences the
+// call that held it, like a Kafka producer epoch. Thread-safety: all methods are thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -9,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "auth/authorizer.h"
 #include "server/stream_core.h"
@@ -33,11 +36,25 @@ class StreamRegistry {
   // Waits until no stream is open or `timeout_ms` passed; returns the number still open.
   int WaitUntilEmpty(int64_t timeout_ms);
 
+  // Persistent streams. Claim makes `owner` the call of stream `id`; Evict leaves it without one
+  // (retirement). Either way a live previous owner ends with ABORTED (`why`) and is waited for
+  // until its in-flight requests completed, so the stream's durable offset is final when they
+  // return OK; Unavailable if that takes longer than `timeout_ms`. Release: OnDone of `owner`.
+  [[nodiscard]] absl::Status Claim(const std::string& id, const std::shared_ptr<StreamCore>& owner,
+                                   const std::string& why, int64_t timeout_ms);
+  [[nodiscard]] absl::Status Evict(const std::string& id, const std::string& why,
+                                   int64_t timeout_ms);
+  void Release(const std::string& id, const StreamCore* owner);
+
  private:
   mutable std::mutex mu_;
   std::condition_variable empty_;
   std::map<const StreamCore*, std::shared_ptr<StreamCore>> streams_;
   std::map<const StreamCore*, auth::Caller> callers_;  // streams opened with an access token
+  std::map<std::string, std::weak_ptr<StreamCore>> owners_;  // persistent stream id -> its call
+
+  absl::Status Replace(const std::string& id, std::shared_ptr<StreamCore> owner,
+                       const std::string& why, int64_t timeout_ms);
 };
 
 }  // namespace nobus::server

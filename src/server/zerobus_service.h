@@ -1,6 +1,8 @@
-// The gRPC service databricks.zerobus.Zerobus (callback API): one StreamReactor per
-// EphemeralStream call. The protocol is described in specs/zerobus-wire.md and doc/server.md.
-// Thread-safety: gRPC calls EphemeralStream from its threads; the service itself is stateless.
+// The gRPC service databricks.zerobus.Zerobus (callback API): one EphemeralReactor per
+// EphemeralStream call, one PersistentReactor per PersistentStream call (stream_reactor.h), and
+// the unary RetireStream. The protocol: specs/zerobus-wire.md, doc/server.md and
+// doc/exactly-once.md. Thread-safety: gRPC calls the methods from its threads; the service keeps
+// no state of its own (open streams live in the StreamRegistry).
 #pragma once
 
 #include "databricks/zerobus/zerobus.grpc.pb.h"
@@ -19,7 +21,20 @@ class ZerobusService final : public ::databricks::zerobus::Zerobus::CallbackServ
                           ::databricks::zerobus::EphemeralStreamResponse>*
   EphemeralStream(grpc::CallbackServerContext* call) override;
 
+  grpc::ServerBidiReactor<::databricks::zerobus::PersistentStreamRequest,
+                          ::databricks::zerobus::PersistentStreamResponse>*
+  PersistentStream(grpc::CallbackServerContext* call) override;
+
+  // Ends a persistent stream for good: fences its open call, commits its acknowledged rows and
+  // the retirement. Idempotent. Blocks a gRPC thread for the commit.
+  grpc::ServerUnaryReactor* RetireStream(grpc::CallbackServerContext* call,
+                                         const ::databricks::zerobus::RetireStreamRequest* request,
+                                         ::databricks::zerobus::RetireStreamResponse*) override;
+
  private:
+  absl::Status Retire(grpc::CallbackServerContext* call,
+                      const ::databricks::zerobus::RetireStreamRequest& request);
+
   ServerContext* const server_;
   StreamRegistry* const streams_;
 };
