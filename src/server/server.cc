@@ -140,6 +140,10 @@ absl::Status Server::Recover() {
   options.health.slow_sync_ms = config.slow_sync_ms;
   options.health.stuck_table_after_ms = config.stuck_table_after_ms;
   options.metrics = &metrics_;
+  options.on_commit = [streams = streams_.get()](const std::string& id, int64_t offset,
+                                                 int64_t version) {
+    streams->Committed(id, offset, version);
+  };
   // A request's row blob may be larger than its message (e.g. varints widened): leave room.
   options.wal.max_record_bytes =
       std::max<uint64_t>(options.wal.max_record_bytes, 8 * config.max_message_bytes);

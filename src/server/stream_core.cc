@@ -80,6 +80,21 @@ void StreamCore::Duplicate(int64_t offset) {
   Pump();
 }
 
+void StreamCore::EnableCommitAcks() {
+  std::lock_guard<std::mutex> lock(mu_);
+  commit_acks_ = true;
+}
+
+void StreamCore::Committed(int64_t offset, int64_t version) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!commit_acks_ || offset <= committed_up_to_) return;
+    committed_up_to_ = offset;
+    committed_version_ = version;
+  }
+  Pump();
+}
+
 bool StreamCore::WaitIdle(int64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   return idle_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
@@ -196,6 +211,12 @@ StreamCore::Actions StreamCore::DecideLocked() {
     } else if (AckDueLocked() > ack_sent_) {
       ack_sent_ = AckDueLocked();
       write_buffer_ = StreamMessage{.kind = StreamMessage::Kind::kAck, .offset = ack_sent_};
+      a.write = &write_buffer_;
+    } else if (committed_up_to_ > commit_sent_ && opened_ && !final_) {
+      commit_sent_ = committed_up_to_;
+      write_buffer_ = StreamMessage{.kind = StreamMessage::Kind::kCommitted,
+                                    .offset = commit_sent_,
+                                    .table_version = committed_version_};
       a.write = &write_buffer_;
     }
     if (a.write != nullptr) write_in_flight_ = true;

@@ -43,11 +43,13 @@ namespace nobus::server {
 // One message to the client, in a form both RPCs share; each reactor writes it as its own
 // response message (stream_session.h).
 struct StreamMessage {
-  enum class Kind { kCreated, kResumed, kAck, kClose };
+  enum class Kind { kCreated, kResumed, kAck, kClose, kCommitted };
   Kind kind = Kind::kAck;
   std::string stream_id;          // kCreated
-  std::optional<int64_t> offset;  // kAck; kResumed: the durable offset (absent: none yet)
+  // kAck, kCommitted; kResumed: the durable offset (absent: none yet)
+  std::optional<int64_t> offset;
   int64_t duration_ms = 0;        // kClose
+  int64_t table_version = 0;      // kCommitted
 };
 
 // The three operations of a server bidi reactor (implemented by the reactors; faked in tests).
@@ -82,6 +84,10 @@ class StreamCore {
   void StartAt(int64_t durable);
   // A resent request at `offset` (below the next expected one): acknowledged, not written.
   void Duplicate(int64_t offset);
+  // Commit acks (persistent streams, opt-in): once enabled, Committed sends
+  // commit_ack{offset, version} after the durability acks due (coalesced, monotonic).
+  void EnableCommitAcks();
+  void Committed(int64_t offset, int64_t version);
   // Waits until no read is being handled and no request is in flight (every append of this call
   // completed: durable or failed), or the call finished; false after `timeout_ms`. For a fenced
   // stream: its durable offset is final once this returns true.
@@ -150,6 +156,8 @@ class StreamCore {
   int64_t durable_up_to_ = -1;
   int64_t max_received_ = -1;  // highest offset this call received (new or resent)
   int64_t start_durable_ = -1;  // StartAt
+  bool commit_acks_ = false;
+  int64_t committed_up_to_ = -1, committed_version_ = -1, commit_sent_ = -1;
   bool resent_ = false;         // Duplicate was called
   int64_t ack_sent_ = -1;
   std::set<int64_t> durable_out_of_order_;

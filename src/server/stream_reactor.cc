@@ -42,6 +42,12 @@ void ToResponse(const StreamMessage& m, Response* r) {
     case StreamMessage::Kind::kAck:
       r->mutable_ingest_record_response()->set_durability_ack_up_to_offset(m.offset.value_or(-1));
       break;
+    case StreamMessage::Kind::kCommitted:
+      if constexpr (std::is_same_v<Response, zb::PersistentStreamResponse>) {
+        r->mutable_commit_ack()->set_committed_up_to_offset(m.offset.value_or(-1));
+        r->mutable_commit_ack()->set_table_version(m.table_version);
+      }
+      break;
     case StreamMessage::Kind::kClose: {
       auto* duration = r->mutable_close_stream_signal()->mutable_duration();
       duration->set_seconds(m.duration_ms / 1000);
@@ -172,6 +178,7 @@ void PersistentReactor::HandleCreate(const zb::CreateIngestStreamRequest& reques
   if (!id.ok()) return session_.Refuse(id.status(), request.table_name());
   absl::Status claimed = Claim(*opened, *id, /*resume=*/false).status();
   if (!claimed.ok()) return session_.Refuse(claimed, request.table_name());
+  if (session_.Header("x-nobus-commit-acks") == "true") session_.core().EnableCommitAcks();
   session_.Open(std::move(*opened), *id, /*persistent=*/-1);
   session_.core().Send(StreamMessage{.kind = StreamMessage::Kind::kCreated, .stream_id = *id});
 }
@@ -193,6 +200,7 @@ void PersistentReactor::HandleResume(const zb::ResumeIngestStreamRequest& reques
   if (!opened.ok()) return session_.Refuse(opened.status(), parsed->table);
   absl::StatusOr<std::optional<int64_t>> durable = Claim(*opened, id, /*resume=*/true);
   if (!durable.ok()) return session_.Refuse(durable.status(), parsed->table);
+  if (session_.Header("x-nobus-commit-acks") == "true") session_.core().EnableCommitAcks();
   session_.Open(std::move(*opened), id, durable->value_or(-1));
   session_.core().Send(StreamMessage{.kind = StreamMessage::Kind::kResumed, .offset = *durable});
 }

@@ -98,6 +98,16 @@ void StreamRegistry::Release(const std::string& id, const StreamCore* owner) {
   if (current == nullptr || current.get() == owner) owners_.erase(it);
 }
 
+void StreamRegistry::Committed(const std::string& id, int64_t offset, int64_t version) {
+  std::shared_ptr<StreamCore> owner;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = owners_.find(id);
+    if (it != owners_.end()) owner = it->second.lock();
+  }
+  if (owner != nullptr) owner->Committed(offset, version);  // issues ops: outside our lock
+}
+
 int StreamRegistry::WaitUntilEmpty(int64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   empty_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return streams_.empty(); });

@@ -45,6 +45,9 @@ class StreamRegistry {
   [[nodiscard]] absl::Status Evict(const std::string& id, const std::string& why,
                                    int64_t timeout_ms);
   void Release(const std::string& id, const StreamCore* owner);
+  // A commit holds the stream's requests up to `offset` (IngestOptions::on_commit): tells its
+  // call, which sends a commit ack if it asked for them.
+  void Committed(const std::string& id, int64_t offset, int64_t version);
 
  private:
   mutable std::mutex mu_;

@@ -52,11 +52,14 @@ absl::Status ZerobusService::Retire(grpc::CallbackServerContext* call,
     return absl::InvalidArgumentError("RetireStream needs stream_id (the persistent stream to end)");
   const std::string& id = request.stream_id();
   NOBUS_ASSIGN_OR_RETURN(table::ParsedStreamId parsed, table::ParseStreamId(id));
-  if (request.has_table_name() && request.table_name() != parsed.table)
+  NOBUS_ASSIGN_OR_RETURN(
+      table::TableName name,
+      table::ParseTableName(request.has_table_name() ? request.table_name() : parsed.table));
+  NOBUS_RETURN_IF_ERROR(server_->auth().AuthorizeTable(authorization, name).status());
+  NOBUS_RETURN_IF_ERROR(ingest->OpenTable(name).status());  // NotFound first
+  if (name.ToString() != parsed.table)
     return absl::InvalidArgumentError(Cat("stream '", id, "' belongs to table '", parsed.table,
                                           "', not to table_name '", request.table_name(), "'"));
-  NOBUS_ASSIGN_OR_RETURN(table::TableName name, table::ParseTableName(parsed.table));
-  NOBUS_RETURN_IF_ERROR(server_->auth().AuthorizeTable(authorization, name).status());
   NOBUS_RETURN_IF_ERROR(streams_->Evict(
       id, Cat("persistent stream '", id, "' was retired (RetireStream): it can never be resumed"),
       kFenceTimeoutMs));

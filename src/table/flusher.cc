@@ -155,8 +155,10 @@ absl::Status IngestService::CommitBlobs(TableState* t, const std::vector<Buffere
   const int64_t start = clock_->MonotonicNanos();
   NOBUS_ASSIGN_OR_RETURN(delta::CommitResult result,
                          c->AppendOnce(wal_id_, static_cast<int64_t>(blobs.back().lsn), *rows,
-                                       std::move(stream_txns)));
+                                       stream_txns));
   const int64_t end = clock_->MonotonicNanos();
+  if (options_.on_commit)
+    for (const delta::Txn& txn : stream_txns) options_.on_commit(txn.app_id, txn.version, result.version);
   const TableMetrics& m = t->metrics;
   if (m.commit_seconds == nullptr) return absl::OkStatus();
   m.commit_seconds->Observe(Seconds(end - start));

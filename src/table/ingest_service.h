@@ -66,6 +66,12 @@ struct CompactionReport {
   int64_t version = -1;                        // the table's version afterwards
 };
 
+// Called after each commit that holds requests of persistent streams, once per stream: every
+// request of `stream_id` with an offset <= `offset` is in the table at version `version` (or an
+// earlier one). Runs on the committing thread; must be quick and must not call the service.
+using CommitListener =
+    std::function<void(const std::string& stream_id, int64_t offset, int64_t version)>;
+
 struct IngestOptions {
   int64_t flush_interval_ms = 1000;                 // a table's rows are committed this often
   int64_t flush_threshold_bytes = 128 << 20;        // ... or sooner when its buffer is this big;
@@ -83,6 +89,7 @@ struct IngestOptions {
   bool background_flush = true;
   MaintenanceOptions maintenance;
   HealthOptions health;  // fault handling (table/health.h); its thread runs with background_flush
+  CommitListener on_commit;  // optional: commit acks of persistent streams
 };
 
 // A table open for writing, shared by the streams writing it. Immutable; cheap to copy around.
@@ -98,6 +105,7 @@ class LiveTable {
 // (fdatasync returned) — the caller may ack now — or the error that prevented durability.
 // Must be quick and must not call back into the service's blocking methods.
 using DurableCallback = std::function<void(absl::Status)>;
+
 
 class IngestService {
  public:

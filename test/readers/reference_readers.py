@@ -24,7 +24,8 @@ Every directory under a ROOT (recursively) that holds a `_delta_log/` is a table
 The rows of all readers must be equal as multisets, in a canonical JSON form (below). With
 --expect FILE ({"<table path>": {"ids": [...], "row": "reading"}}) every listed id must be in the
 table (duplicates allowed and counted, ids not listed are failures) and each row must be the
-"reading" row of its id (see test/sdk/README.md), for delta-rs and Spark (and DuckDB).
+"reading" row of its id (see test/sdk/README.md), for delta-rs and Spark (and DuckDB). With
+"unique": true in a table's entry (exactly-once streams) a duplicate id is a failure too.
 
 Output: one line per table and reader on stderr; on stdout a JSON summary {"tables", "failures":
 [{"table", "reader", "check", "detail"}], "readers": {package: version}, "timings"}, then the line
@@ -1088,7 +1089,8 @@ def compare_rows(job, failures):
 
 
 def check_expect(job, failures):
-    """Every expected id present (duplicates counted), no other id, every row = reading_row(id)."""
+    """Every expected id present (duplicates counted; a failure when "unique"), no other id, every
+    row = reading_row(id)."""
     ids = job.expect.get("ids", [])
     if job.expect.get("row", "reading") != "reading":
         failures.add(job.path, "expect", "row kind", f"unknown row kind {job.expect.get('row')!r}")
@@ -1119,6 +1121,9 @@ def check_expect(job, failures):
             failures.add(job.path, reader, "expect ids", f"{len(extra)} ids not acked are in the table, e.g. {extra[:10]}")
         if bad:
             failures.add(job.path, reader, "expect rows", f"{len(bad)} rows differ from the reading row of their id, e.g. {bad[:SAMPLES]}")
+        if dups and job.expect.get("unique"):
+            twice = sorted(i for i, n in present.items() if n > 1)
+            failures.add(job.path, reader, "expect unique", f"{dups} duplicate rows ({len(twice)} ids more than once, e.g. {twice[:10]})")
         notes.append(f"{reader}: {len(wanted)} ids, {dups} duplicates")
     return "; ".join(notes)
 

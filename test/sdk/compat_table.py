@@ -4,7 +4,8 @@ import re
 from pathlib import Path
 
 CASE_ORDER = ["json_single", "json_batch", "proto_single", "proto_batch", "flush_close",
-              "close_signal", "restart", "bad_record", "unknown_table"]
+              "close_signal", "restart", "token_refresh", "persistent_resume",
+              "persistent_restart", "persistent_close_signal", "bad_record", "unknown_table"]
 BEGIN, END = "<!-- sdk-compat:begin -->", "<!-- sdk-compat:end -->"
 
 
@@ -44,7 +45,9 @@ def render_doc(run):
         "edit by hand. Each SDK is installed from its own registry at the pinned version and",
         "drives a real nobusd through the cases of `test/sdk/README.md`; every",
         "data case's table is read back by delta-rs and DuckDB and compared with the ids the SDK",
-        "acknowledged (Spark reads the same tables at the end of the ctest run).",
+        "acknowledged (Spark reads the same tables at the end of the ctest run). The persistent_*",
+        "cases (exactly-once: no id may be in the table twice) run only with SDKs that have a",
+        "persistent-stream API; the others list them as n/a.",
         "",
         *_summary_rows(run),
         "",
@@ -66,6 +69,8 @@ def render_doc(run):
             if c:
                 detail = c["detail"].replace("|", "\\|").replace("\n", " ")
                 out.append(f"| `{name}` | {'pass' if c['passed'] else 'FAIL'} | {detail} |")
+            elif name in r.get("not_applicable", {}):
+                out.append(f"| `{name}` | n/a | {r['not_applicable'][name]} |")
         if r.get("server_exit"):
             out.append(f"| server exit | FAIL | {r['server_exit']} |")
         if info.get("notes"):

@@ -11,7 +11,9 @@ nobusd on the same ports. A second nobusd sharing the auth directory issues 3-se
 the token_refresh case (the stream outlives several tokens).
 Each data case's table is then read by delta-rs and DuckDB (test/readers/run_readers.sh --no-spark)
 and compared with the ids the SDK acknowledged; the tables are also kept in the reader corpus, where
-Spark reads them at the end of the ctest run.
+Spark reads them at the end of the ctest run. The persistent (exactly-once) cases run only for the
+SDKs in EOS_SDKS, and their tables must hold no id twice; the other SDKs list them as not
+applicable.
 
 Results: a JSON file (--results) and its Markdown rendering beside it; --update-docs also rewrites
 doc/sdk-compat.md and the README's SDK table from this run. Prints "N passed, M failed" (cases).
@@ -60,6 +62,14 @@ DATA_CASES = {
     "restart": range(6000, 6300),
     "token_refresh": range(7000, 7300),
 }
+# Persistent streams (exactly-once): only SDKs with a persistent-stream API run them (EOS_SDKS);
+# a duplicate id in their tables is a failure.
+PERSISTENT_CASES = {
+    "persistent_resume": range(8000, 8200),
+    "persistent_restart": range(8200, 8500),
+    "persistent_close_signal": range(8500, 8800),
+}
+EOS_SDKS = {"rust": "crate feature eos"}
 SHORT_TTL_CASES = ("token_refresh",)  # run against the nobusd with 3-second tokens
 SHORT_TOKEN_TTL_S = 3
 ERROR_CASES = ("bad_record", "unknown_table")
@@ -257,6 +267,23 @@ def read_tables(expect, corpus_table_root):
     return failures, summary.get("readers", {})
 
 
+def data_cases(sdk):
+    """The data cases this SDK runs: {case: ids}."""
+    return {**DATA_CASES, **(PERSISTENT_CASES if sdk in EOS_SDKS else {})}
+
+
+def duplicate_requests(server):
+    """{table: n} from nobusd's nobus_stream_duplicate_requests_total (resends it acknowledged
+    without writing them again); {} when it has none."""
+    try:
+        text = call("GET", f"{server.workspace_url()}/metrics", timeout=10)[1].get("raw", "")
+    except OSError:
+        return {}
+    found = re.findall(r'^nobus_stream_duplicate_requests_total\{[^}]*table="([^"]+)"[^}]*\} (\S+)',
+                       text, re.M)
+    return {table: int(float(n)) for table, n in found}
+
+
 def judge_error_case(case, line, prefix):
     if not line.get("ok", False):
         return False, line.get("detail", "driver reported failure")
@@ -267,6 +294,17 @@ def judge_error_case(case, line, prefix):
     if want not in msg:
         return False, f"message lacks {want!r}: {msg}"
     return True, f"{line.get('error_class')}: {msg}"
+
+
+def persistent_detail(detail, line, dup_requests):
+    """A passed persistent case's detail: no duplicates, and what the driver and nobusd saw."""
+    facts = [f"{detail}, no id twice (exactly-once)"]
+    if "resume_watermark" in line:
+        facts.append(f"resumed by a new SDK object with resume_watermark {line['resume_watermark']}"
+                     f", next offset {line.get('first_offset_after_resume')}")
+    if dup_requests:
+        facts.append(f"nobusd acknowledged {dup_requests} resent requests without writing them")
+    return "; ".join(facts)
 
 
 def driver_env(main, short, certs, client, prefix, control):
@@ -298,6 +336,10 @@ def run_sdk(sdk, bin_dir, corpus):
     folder, args = SDKS[sdk]
     work = Path(tempfile.mkdtemp(prefix=f"nobus-sdk-{sdk}-"))
     result = {"sdk": sdk, "cases": {}, "info": {}}
+    cases = data_cases(sdk)
+    if sdk not in EOS_SDKS:
+        result["not_applicable"] = {c: "no persistent-stream (exactly-once) API in this SDK"
+                                    for c in PERSISTENT_CASES}
     certs = make_certs(bin_dir, work)
     schema = sdk.replace("-", "_")
     client = create_principal(bin_dir, work / "auth", f"sdk-{sdk}", schema)
@@ -309,7 +351,7 @@ def run_sdk(sdk, bin_dir, corpus):
     prefix = f"sdk.{schema}."
     try:
         create_tables(server, schema,
-                      [c for c in [*DATA_CASES, "bad_record"] if c not in SHORT_TTL_CASES])
+                      [c for c in [*cases, "bad_record"] if c not in SHORT_TTL_CASES])
         create_tables(short, schema, SHORT_TTL_CASES)
         env = driver_env(server, short, certs, client, prefix, control)
         lines, code, seconds = run_driver(sdk, folder, args, env)
@@ -324,6 +366,7 @@ def run_sdk(sdk, bin_dir, corpus):
             short.stop()
             return result
         by_case = {l["case"]: l for l in lines if "case" in l}
+        dup_requests = duplicate_requests(server)  # since the last restart
         exits = {"nobusd": server.stop(), "nobusd with short tokens": short.stop()}
         # Evidence that token_refresh outlived its tokens: nobusd closed its stream on expiry.
         expiries = Path(short.log_path).read_text(errors="replace").count("access token expired")
@@ -337,14 +380,15 @@ def run_sdk(sdk, bin_dir, corpus):
         for data in ("data", "short"):
             shutil.copytree(work / data / "tables", table_root / "tables", dirs_exist_ok=True)
         expect = {}
-        for case in DATA_CASES:
+        for case in cases:
             line = by_case.get(case)
             if line and line.get("ok"):
                 path = str((table_root / "tables" / prefix.replace(".", "/") / case).resolve())
-                expect[path] = {"ids": line.get("acked_ids", []), "row": "reading"}
+                expect[path] = {"ids": line.get("acked_ids", []), "row": "reading",
+                                "unique": case in PERSISTENT_CASES}
         failures, readers = read_tables(expect, table_root) if expect else ({}, {})
         result["readers"] = readers
-        for case in [*DATA_CASES, *ERROR_CASES]:
+        for case in [*cases, *ERROR_CASES]:
             line = by_case.get(case)
             if line is None:
                 verdict = (False, f"driver printed no result (exit {code})")
@@ -355,7 +399,7 @@ def run_sdk(sdk, bin_dir, corpus):
             else:
                 path = str((table_root / "tables" / prefix.replace(".", "/") / case).resolve())
                 acked = line.get("acked_ids", [])
-                want = set(DATA_CASES[case])
+                want = set(cases[case])
                 if set(acked) != want:
                     verdict = (False, f"driver acked {len(set(acked))} of {len(want)} ids")
                 elif failures.get(path):
@@ -367,6 +411,9 @@ def run_sdk(sdk, bin_dir, corpus):
                     if case in SHORT_TTL_CASES:
                         verdict = (True, f"{verdict[1]}; the stream was closed {expiries} times "
                                          "as its token expired and reconnected with a new one")
+                    if case in PERSISTENT_CASES:
+                        verdict = (True, persistent_detail(verdict[1], line,
+                                                           dup_requests.get(prefix + case)))
             result["cases"][case] = {"passed": verdict[0], "detail": verdict[1]}
             log(f"{sdk} {case}: {'PASS' if verdict[0] else 'FAIL'} {verdict[1]}")
     finally:

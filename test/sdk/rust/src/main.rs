@@ -11,6 +11,9 @@
 //!
 //! What counts as acknowledged: the offsets the SDK reported through its `AckCallback`, mapped back
 //! to the ids ingested at those offsets (one offset per `ingest_record_offset` call, one per batch).
+//! The persistent-stream (exactly-once, feature `eos`) cases are in `persistent.rs`.
+
+mod persistent;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -190,43 +193,44 @@ impl Tracked {
     /// The ids at the offsets the ack callback reported (valid once `close()` returned: it drains
     /// the callback queue).
     fn acked_ids(&self) -> (Vec<i64>, Option<String>) {
-        let acked: HashSet<OffsetId> = self.acks.acked.lock().unwrap().iter().copied().collect();
-        let mut ids: Vec<i64> = self
-            .ids_at
-            .iter()
-            .filter(|(o, _)| acked.contains(o))
-            .flat_map(|(_, ids)| ids.iter().copied())
-            .collect();
-        ids.sort_unstable();
-        let mut notes = Vec::new();
-        let missing = self.ids_at.keys().filter(|o| !acked.contains(o)).count();
-        if missing > 0 {
-            notes.push(format!(
-                "{missing} of {} offsets never reported by the ack callback",
-                self.ids_at.len()
-            ));
-        }
-        let errors = self.acks.errors.lock().unwrap();
-        if !errors.is_empty() {
-            notes.push(format!(
-                "ack callback on_error x{}: {}",
-                errors.len(),
-                errors[0].1
-            ));
-        }
-        (
-            ids,
-            if notes.is_empty() {
-                None
-            } else {
-                Some(notes.join("; "))
-            },
-        )
+        acked_ids(&self.acks, &self.ids_at)
     }
+}
+
+/// The ids at the offsets `acks` reported, sorted, and a note on offsets never reported and on
+/// `on_error` calls.
+fn acked_ids(acks: &Acks, ids_at: &BTreeMap<OffsetId, Vec<i64>>) -> (Vec<i64>, Option<String>) {
+    let acked: HashSet<OffsetId> = acks.acked.lock().unwrap().iter().copied().collect();
+    let mut ids: Vec<i64> = ids_at
+        .iter()
+        .filter(|(o, _)| acked.contains(o))
+        .flat_map(|(_, ids)| ids.iter().copied())
+        .collect();
+    ids.sort_unstable();
+    let mut notes = Vec::new();
+    let missing = ids_at.keys().filter(|o| !acked.contains(o)).count();
+    if missing > 0 {
+        notes.push(format!(
+            "{missing} of {} offsets never reported by the ack callback",
+            ids_at.len()
+        ));
+    }
+    let errors = acks.errors.lock().unwrap();
+    if !errors.is_empty() {
+        notes.push(format!(
+            "ack callback on_error x{}: {}",
+            errors.len(),
+            errors[0].1
+        ));
+    }
+    (ids, (!notes.is_empty()).then(|| notes.join("; ")))
 }
 
 struct Driver {
     sdk: ZerobusSdk,
+    /// NOBUS_ENDPOINT and NOBUS_WORKSPACE_URL, for the cases that build an SDK of their own.
+    endpoint: String,
+    workspace: String,
     /// The token_refresh case's nobusd, which issues 3-second tokens.
     short_sdk: ZerobusSdk,
     client_id: String,
@@ -479,6 +483,18 @@ const DATA_CASES: &[&str] = &[
 ];
 const ERROR_CASES: &[&str] = &["bad_record", "unknown_table"];
 
+/// An SDK object as the README's "Create an SDK" shows, connecting directly whatever proxy
+/// variables the environment has (the SDK's documented ConnectorFactory: None means no proxy).
+fn new_sdk(endpoint: &str, workspace: &str) -> ZerobusSdk {
+    let direct: ConnectorFactory = Arc::new(|_| None);
+    ZerobusSdk::builder()
+        .endpoint(endpoint)
+        .unity_catalog_url(workspace)
+        .connector_factory(direct)
+        .build()
+        .expect("ZerobusSdk::builder().build()")
+}
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set (see test/sdk/README.md)"))
 }
@@ -498,20 +514,15 @@ async fn main() {
         .ok()
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.split(',').map(|c| c.trim().to_string()).collect());
-    // Connect directly whatever proxy variables the environment has (the SDK's documented
-    // ConnectorFactory: returning None means no proxy).
-    let direct: ConnectorFactory = Arc::new(|_| None);
-    let sdk = |endpoint: &str, workspace: &str| {
-        ZerobusSdk::builder()
-            .endpoint(env(endpoint))
-            .unity_catalog_url(env(workspace))
-            .connector_factory(direct.clone())
-            .build()
-            .expect("ZerobusSdk::builder().build()")
-    };
+    let (endpoint, workspace) = (env("NOBUS_ENDPOINT"), env("NOBUS_WORKSPACE_URL"));
     let driver = Driver {
-        sdk: sdk("NOBUS_ENDPOINT", "NOBUS_WORKSPACE_URL"),
-        short_sdk: sdk("NOBUS_SHORT_TTL_ENDPOINT", "NOBUS_SHORT_TTL_WORKSPACE_URL"),
+        sdk: new_sdk(&endpoint, &workspace),
+        endpoint,
+        workspace,
+        short_sdk: new_sdk(
+            &env("NOBUS_SHORT_TTL_ENDPOINT"),
+            &env("NOBUS_SHORT_TTL_WORKSPACE_URL"),
+        ),
         client_id: env("NOBUS_CLIENT_ID"),
         client_secret: env("NOBUS_CLIENT_SECRET"),
         prefix: env("NOBUS_TABLE_PREFIX"),
@@ -531,12 +542,16 @@ async fn main() {
             "registry": "crates.io", "transport": "TLS (h2)", "auth": "OAuth client credentials",
             "notes": "Built without the default feature webpki-version-floor (crates.io here \
                       lacks webpki-roots 1.0.11); acked ids are the offsets the SDK's AckCallback \
-                      reported; non_retriable is !ZerobusError::is_retryable()",
+                      reported; non_retriable is !ZerobusError::is_retryable(); persistent_* cases use the \
+                      crate feature eos (PersistentStream, marked in development upstream)",
         })
     );
     let wanted = |c: &str| only.as_ref().is_none_or(|o| o.contains(c));
     for case in DATA_CASES.iter().filter(|c| wanted(c)) {
         println!("{}", driver.data_case(case).await);
+    }
+    for case in persistent::CASES.iter().filter(|c| wanted(c)) {
+        println!("{}", driver.persistent_case(case).await);
     }
     for case in ERROR_CASES.iter().filter(|c| wanted(c)) {
         println!("{}", driver.error_case(case).await);
