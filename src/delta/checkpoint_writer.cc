@@ -185,8 +185,8 @@ bool Expired(const RemoveFile& r, int64_t now_ms, int64_t retention_ms) {
 }
 
 // Rows in the order protocol, metaData, txns, adds, removes; each EndRow checked.
-absl::Status FillRows(const Snapshot& snap, int64_t now_ms, bool with_features, RowBuilder& b,
-                      EncodedCheckpoint* out) {
+absl::Status FillRows(const Snapshot& snap, int64_t now_ms, const TxnExpiry& expired,
+                      bool with_features, RowBuilder& b, EncodedCheckpoint* out) {
   auto row = [&](auto&& fill) -> absl::Status {
     b.BeginRow();
     fill();
@@ -195,8 +195,10 @@ absl::Status FillRows(const Snapshot& snap, int64_t now_ms, bool with_features, 
   };
   NOBUS_RETURN_IF_ERROR(row([&] { ProtocolRow(b, snap.protocol(), with_features); }));
   NOBUS_RETURN_IF_ERROR(row([&] { MetadataRow(b, snap.metadata()); }));
-  for (const auto& entry : snap.txns())
+  for (const auto& entry : snap.txns()) {
+    if (expired && expired(entry.second, snap.metadata(), now_ms)) continue;
     NOBUS_RETURN_IF_ERROR(row([&] { TxnRow(b, entry.second); }));
+  }
   for (const auto& entry : snap.files()) {
     NOBUS_RETURN_IF_ERROR(row([&] { AddRow(b, entry.second); }));
     ++out->num_add_files;
@@ -241,13 +243,14 @@ schema::Schema CheckpointSchema(bool with_features) {
   return s;
 }
 
-absl::StatusOr<EncodedCheckpoint> EncodeCheckpoint(const Snapshot& snapshot, int64_t now_ms) {
+absl::StatusOr<EncodedCheckpoint> EncodeCheckpoint(const Snapshot& snapshot, int64_t now_ms,
+                                                   const TxnExpiry& expired) {
   const Protocol& p = snapshot.protocol();
   bool with_features = p.reader_features.has_value() || p.writer_features.has_value();
   NOBUS_ASSIGN_OR_RETURN(auto batch, parquet::RowBatch::Create(CheckpointSchema(with_features)));
   RowBuilder builder(batch.get());
   EncodedCheckpoint out;
-  absl::Status filled = FillRows(snapshot, now_ms, with_features, builder, &out);
+  absl::Status filled = FillRows(snapshot, now_ms, expired, with_features, builder, &out);
   if (!filled.ok()) return absl::InternalError(Cat("building checkpoint rows: ", filled.message()));
   StringFile file(&out.bytes);
   parquet::WriterOptions options;
@@ -266,8 +269,8 @@ std::string SerializeLastCheckpoint(const LastCheckpoint& info) {
 }
 
 absl::StatusOr<LastCheckpoint> WriteCheckpoint(LogStore* store, const Snapshot& snapshot,
-                                               int64_t now_ms) {
-  NOBUS_ASSIGN_OR_RETURN(EncodedCheckpoint encoded, EncodeCheckpoint(snapshot, now_ms));
+                                               int64_t now_ms, const TxnExpiry& expired) {
+  NOBUS_ASSIGN_OR_RETURN(EncodedCheckpoint encoded, EncodeCheckpoint(snapshot, now_ms, expired));
   NOBUS_RETURN_IF_ERROR(store->Replace(CheckpointFileName(snapshot.version()), encoded.bytes));
   LastCheckpoint info{snapshot.version(), encoded.num_rows,
                       static_cast<int64_t>(encoded.bytes.size()), encoded.num_add_files};

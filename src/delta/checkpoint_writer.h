@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "common/status.h"
@@ -30,9 +31,15 @@ struct EncodedCheckpoint {
   int64_t num_add_files = 0;
 };
 
-// Encodes the checkpoint of `snapshot` at `now_ms` (tombstones expire relative to it), in memory.
+// Which txn actions a checkpoint leaves out as expired (the writer's policy, e.g. idle persistent
+// stream ids); null keeps every txn. Pure; called once per txn.
+using TxnExpiry = std::function<bool(const Txn& txn, const Metadata& metadata, int64_t now_ms)>;
+
+// Encodes the checkpoint of `snapshot` at `now_ms` (tombstones expire relative to it, and txns
+// `expired` names), in memory.
 [[nodiscard]] absl::StatusOr<EncodedCheckpoint> EncodeCheckpoint(const Snapshot& snapshot,
-                                                                 int64_t now_ms);
+                                                                 int64_t now_ms,
+                                                                 const TxnExpiry& expired = nullptr);
 
 // `{"version":N,"size":rows,"sizeInBytes":B,"numOfAddFiles":K}` (never "parts").
 std::string SerializeLastCheckpoint(const LastCheckpoint& info);
@@ -43,7 +50,8 @@ std::string SerializeLastCheckpoint(const LastCheckpoint& info);
 // both write the same state.
 [[nodiscard]] absl::StatusOr<LastCheckpoint> WriteCheckpoint(LogStore* store,
                                                              const Snapshot& snapshot,
-                                                             int64_t now_ms);
+                                                             int64_t now_ms,
+                                                             const TxnExpiry& expired = nullptr);
 
 // Metadata cleanup (delta.enableExpiredLogCleanup, default on): cutoff = midnight UTC of now_ms -
 // delta.logRetentionDuration; keeps the newest checkpoint whose file is at or before the cutoff

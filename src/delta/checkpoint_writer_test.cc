@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "delta/test_tables.h"
@@ -110,6 +112,23 @@ TEST_F(CheckpointWriterTest, ExpiredTombstonesAreLeftOut) {
   ASSERT_TRUE(fresh.ok() && later.ok());
   EXPECT_EQ(ParseCheckpoint(fresh->bytes, "x")->removes.size(), 1u);
   EXPECT_EQ(ParseCheckpoint(later->bytes, "x")->removes.size(), 0u);
+}
+
+TEST_F(CheckpointWriterTest, TxnsTheWriterExpiresAreLeftOut) {
+  auto c = Create(false);
+  auto rows = c->NewRows();
+  ASSERT_TRUE(rows.ok());
+  auto appended = c->AppendOnce("keep", 1, **rows, {Txn{"drop", 7, 5}, Txn{"also-keep", 2, 5}});
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  TxnExpiry expiry = [](const Txn& t, const Metadata&, int64_t) { return t.app_id == "drop"; };
+  auto encoded = EncodeCheckpoint(c->snapshot(), clock_.NowMillis(), expiry);
+  ASSERT_TRUE(encoded.ok()) << encoded.status();
+  auto parsed = ParseCheckpoint(encoded->bytes, "x");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  std::vector<std::string> ids;
+  for (const Txn& t : parsed->txns) ids.push_back(t.app_id);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"also-keep", "keep"}));
 }
 
 TEST_F(CheckpointWriterTest, CleanupDeletesLogsAndTemporariesOlderThanTheCutoff) {

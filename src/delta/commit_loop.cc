@@ -112,7 +112,7 @@ void Committer::AfterCommit(CommitResult* result) {
   if (!options_.write_checkpoints || result->version == 0 || result->version % interval != 0)
     return;
   int64_t now_ms = clock_->NowMillis();
-  absl::StatusOr<LastCheckpoint> written = WriteCheckpoint(&store_, snapshot_, now_ms);
+  absl::StatusOr<LastCheckpoint> written = WriteCheckpoint(&store_, snapshot_, now_ms, options_.expire_txns);
   if (!written.ok()) {
     result->checkpoint_status = written.status();
     return;

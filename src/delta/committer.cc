@@ -251,7 +251,7 @@ absl::StatusOr<CommitResult> Committer::CommitOperation(std::string operation,
 }
 
 absl::StatusOr<LastCheckpoint> Committer::Checkpoint() {
-  return WriteCheckpoint(&store_, snapshot_, clock_->NowMillis());
+  return WriteCheckpoint(&store_, snapshot_, clock_->NowMillis(), options_.expire_txns);
 }
 
 }  // namespace nobus::delta

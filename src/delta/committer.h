@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "delta/actions.h"
 #include "delta/checkpoint.h"
+#include "delta/checkpoint_writer.h"
 #include "delta/data_files.h"
 #include "delta/log_store.h"
 #include "delta/snapshot.h"
@@ -48,6 +49,7 @@ struct CommitterOptions {
   int max_attempts = 15;
   parquet::WriterOptions writer;
   bool write_checkpoints = true;
+  TxnExpiry expire_txns;  // txns checkpoints leave out (checkpoint_writer.h); null: none
 };
 
 struct CommitResult {

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <random>
 
+#include "delta/config.h"
+
 namespace nobus::table {
 
 std::string NewStreamId(std::string_view table, int64_t now_ms) {
@@ -79,6 +81,11 @@ int64_t StreamOffsets::LiveCount(int64_t now_ms, int64_t retention_ms) const {
   for (const auto& [id, s] : streams_)
     if (!s.retired && s.last_active_ms >= now_ms - retention_ms) ++n;
   return n;
+}
+
+bool ExpiredStreamTxn(const delta::Txn& txn, const delta::Metadata& metadata, int64_t now_ms) {
+  if (!txn.last_updated_ms || !ParseStreamId(txn.app_id).ok()) return false;
+  return *txn.last_updated_ms < now_ms - delta::StreamRetentionMs(metadata);
 }
 
 std::vector<delta::Txn> StreamTxns(const std::vector<const StreamMark*>& marks,

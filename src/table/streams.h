@@ -65,6 +65,11 @@ class StreamOffsets {
   std::map<std::string, StreamStatus> streams_;
 };
 
+// The checkpoint policy for a table's txns (delta::TxnExpiry): a persistent stream's txn is
+// dropped once it has been idle for longer than the table's nobus.streams.retention, so
+// checkpoints stay bounded; every other txn (the nodes' WAL txns, other writers') is kept.
+bool ExpiredStreamTxn(const delta::Txn& txn, const delta::Metadata& metadata, int64_t now_ms);
+
 // The txn actions a commit of `marks` carries: per stream, the highest offset among them, skipping
 // streams `offsets` knows as retired (a txn after the retirement would hide it).
 std::vector<delta::Txn> StreamTxns(const std::vector<const StreamMark*>& marks,

@@ -56,6 +56,17 @@ TEST(StreamIdTest, TxnsTakeTheHighestOffsetAndSkipRetired) {
   EXPECT_EQ(txns[1], (delta::Txn{b.stream_id, 0, 55}));
 }
 
+TEST(StreamIdTest, OnlyIdleStreamTxnsExpireFromCheckpoints) {
+  delta::Metadata m;
+  m.configuration[delta::kStreamRetentionKey] = "interval 1 hour";
+  const int64_t now = 10 * 3'600'000;
+  std::string id = NewStreamId("main.s.t", 1);
+  EXPECT_TRUE(ExpiredStreamTxn(delta::Txn{id, 5, now - 3'600'001}, m, now));
+  EXPECT_FALSE(ExpiredStreamTxn(delta::Txn{id, 5, now - 60'000}, m, now));
+  EXPECT_FALSE(ExpiredStreamTxn(delta::Txn{"nobus-wal-1", 5, 0}, m, now));  // a node's WAL txn
+  EXPECT_FALSE(ExpiredStreamTxn(delta::Txn{id, 5, std::nullopt}, m, now));
+}
+
 class PersistentStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
