@@ -19,6 +19,8 @@ std::optional<std::string> Base64UrlDecode(std::string_view text);
 
 // 32 raw bytes.
 std::string HmacSha256(std::string_view key, std::string_view data);
+// 32 raw bytes.
+std::string Sha256(std::string_view data);
 // Equal bytes, in time that depends only on the lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // Cryptographically strong random bytes (RAND_bytes).

@@ -3,12 +3,22 @@
 // index and column, nothing appended); then all rows go to the WAL as one record, and the reply
 // goes out from the WAL's completion thread once they are durable: 200 means the rows are fsynced,
 // and concurrent requests share fdatasyncs (group commit) without holding a thread each.
+//
+// Idempotency-Key (doc/exactly-once.md "REST"): a request with a key the table already holds
+// durably with the same body is answered 200 again without writing anything
+// (`Idempotent-Replayed: true`); with another body 422; while a request with the key is in flight
+// 409. The key and a fingerprint of the body travel in the WAL record and the Delta txn, like a
+// persistent stream's offset, and expire after nobus.streams.retention.
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 
+#include "auth/crypto.h"
 #include "env/env.h"
 #include "server/http_routes.h"
+#include "table/streams.h"
 
 namespace nobus::server {
 
@@ -43,6 +53,27 @@ absl::StatusOr<int64_t> DecodeJsonRows(std::string_view body, const schema::Reco
 
 namespace {
 
+constexpr size_t kMaxIdempotencyKeyBytes = 255;
+
+// The key's state id and the body's fingerprint (63 bits of its SHA-256).
+absl::StatusOr<table::StreamMark> IdempotencyMark(const table::TableName& name,
+                                                  std::string_view key, std::string_view body) {
+  if (key.empty() || key.size() > kMaxIdempotencyKeyBytes ||
+      std::any_of(key.begin(), key.end(), [](char c) { return c < 0x21 || c > 0x7e; }))
+    return absl::InvalidArgumentError(
+        "the Idempotency-Key header must be 1 to 255 visible ASCII characters (e.g. a UUID)");
+  std::string digest = auth::Sha256(key), hex;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < 16; ++i) {
+    hex += kHex[static_cast<unsigned char>(digest[i]) >> 4];
+    hex += kHex[static_cast<unsigned char>(digest[i]) & 15];
+  }
+  uint64_t fingerprint = 0;
+  std::memcpy(&fingerprint, auth::Sha256(body).data(), sizeof(fingerprint));
+  return table::StreamMark{table::IdempotencyId(name.ToString(), hex),
+                           static_cast<int64_t>(fingerprint >> 1)};
+}
+
 // {} for OK, else the REST error shape.
 http::Response InsertAnswer(const absl::Status& s) {
   http::Response res;
@@ -50,6 +81,12 @@ http::Response InsertAnswer(const absl::Status& s) {
   else ReplyError(res, s);
   return res;
 }
+
+absl::Status AppendRows(ServerContext* server, table::IngestService* ingest,
+                        std::shared_ptr<const table::LiveTable> live,
+                        const table::TableName& name,
+                        const http::Request& req, const table::StreamMark& mark, int64_t started,
+                        std::shared_ptr<http::Reply> reply);
 
 // Decodes and appends the rows of `req`. An error before the append is returned; once the rows
 // are appended, `reply` answers from the WAL's completion thread when they are durable, so
@@ -66,15 +103,55 @@ absl::Status Insert(ServerContext* server, const http::Request& req,
   NOBUS_ASSIGN_OR_RETURN(table::IngestService * ingest, server->Serving());
   NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<const table::LiveTable> live, ingest->OpenTable(*name));
   const int64_t started = env::SystemClock()->MonotonicNanos();
+  table::StreamMark mark;
+  if (std::string_view key = req.Header("Idempotency-Key"); !key.empty()) {
+    NOBUS_ASSIGN_OR_RETURN(mark, IdempotencyMark(*name, key, req.body));
+    NOBUS_ASSIGN_OR_RETURN(auto claim, ingest->ClaimKey(*live, mark.stream_id, mark.offset));
+    switch (claim) {
+      case table::IngestService::KeyClaim::kNew:
+        break;
+      case table::IngestService::KeyClaim::kDone: {
+        server->metrics().DuplicateRequests(name->ToString())->Add();
+        http::Response res = InsertAnswer(absl::OkStatus());
+        res.SetHeader("Idempotent-Replayed", "true");
+        (*reply)(std::move(res));
+        return absl::OkStatus();
+      }
+      case table::IngestService::KeyClaim::kConflict: {
+        http::Response res = http::ErrorResponse(
+            422, "IDEMPOTENCY_KEY_REUSED",
+            Cat("Idempotency-Key '", key, "' was already used with a different request body on "
+                "table '", name->ToString(), "': use a new key for a new request"));
+        (*reply)(std::move(res));
+        return absl::OkStatus();
+      }
+      case table::IngestService::KeyClaim::kInFlight:
+        return absl::AbortedError(Cat("a request with Idempotency-Key '", key,
+                                      "' is in progress: retry once it has been answered"));
+    }
+  }
+  absl::Status st = AppendRows(server, ingest, live, *name, req, mark, started, reply);
+  if (!st.ok() && !mark.empty()) ingest->ReleaseKey(*live, mark.stream_id);
+  return st;
+}
+
+absl::Status AppendRows(ServerContext* server, table::IngestService* ingest,
+                        std::shared_ptr<const table::LiveTable> live,
+                        const table::TableName& name,
+                        const http::Request& req, const table::StreamMark& mark, int64_t started,
+                        std::shared_ptr<http::Reply> reply) {
   std::string blob;
   NOBUS_ASSIGN_OR_RETURN(int64_t rows, DecodeJsonRows(req.body, live->json_decoder(), &blob));
   if (rows == 0) {
+    if (!mark.empty()) ingest->ReleaseKey(*live, mark.stream_id);
     (*reply)(InsertAnswer(absl::OkStatus()));
     return absl::OkStatus();
   }
-  auto on_durable = [server, table_name = name->ToString(), rows,
+  auto on_durable = [server, ingest, live, key = mark.stream_id,
+                     table_name = name.ToString(), rows,
                      bytes = static_cast<int64_t>(req.body.size()), started,
                      reply](absl::Status s) {
+    if (!key.empty()) ingest->ReleaseKey(*live, key);
     if (!s.ok())
       return (*reply)(InsertAnswer(
           absl::UnavailableError(Cat("rows could not be made durable: ", s.message()))));
@@ -84,7 +161,7 @@ absl::Status Insert(ServerContext* server, const http::Request& req,
                                              1e-9);
     (*reply)(InsertAnswer(absl::OkStatus()));
   };
-  return ingest->Append(*live, std::move(blob), rows, std::move(on_durable));
+  return ingest->Append(*live, std::move(blob), rows, std::move(on_durable), mark);
 }
 
 }  // namespace

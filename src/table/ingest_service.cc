@@ -5,6 +5,7 @@
 
 #include "common/logging.h"
 #include "schema/row_codec.h"
+#include "delta/config.h"
 #include "table/node_id.h"
 #include "table/table_state.h"
 #include "table/wal_record.h"
@@ -123,6 +124,9 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::LoadTable(const Table
     metrics.last_commit_version->Set(static_cast<double>((*committer)->snapshot().version()));
   auto table = std::make_shared<TableState>(info, std::move(decoder), std::move(*committer), metrics);
   table->streams.Load(table->committer->snapshot(), info.name.ToString());
+  const delta::Metadata& m = table->committer->snapshot().metadata();
+  table->stream_retention_ms = delta::StreamRetentionMs(m);
+  table->stream_max_live = delta::StreamMaxLive(m);
   return table;
 }
 

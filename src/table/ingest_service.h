@@ -160,6 +160,15 @@ class IngestService {
   // txn{id, kRetiredStreamVersion}. Idempotent. NotFound (table), InvalidArgument (id).
   [[nodiscard]] absl::Status RetireStream(const TableName& name, const std::string& id);
 
+  // REST idempotency keys (same state, streams.h). Claim before appending a keyed request:
+  // kNew: the caller appends with StreamMark{id, fingerprint} and then calls ReleaseKey;
+  // kDone: a request with this key and body is durable (answer as before, write nothing);
+  // kConflict: the key is durable with another body; kInFlight: a request with it is in flight.
+  enum class KeyClaim { kNew, kDone, kConflict, kInFlight };
+  [[nodiscard]] absl::StatusOr<KeyClaim> ClaimKey(const LiveTable& table, const std::string& id,
+                                                  int64_t fingerprint);
+  void ReleaseKey(const LiveTable& table, const std::string& id);
+
   // Commits every row that was acknowledged (done(OK) called) before this call, in every table,
   // then releases the WAL; returns when committed. On a commit error (the first is returned) the
   // table's rows stay buffered and are retried by the flusher: nothing acknowledged is dropped.

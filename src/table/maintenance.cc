@@ -190,6 +190,10 @@ absl::Status IngestService::SetTableProperties(
     return Annotate(result.status(), Cat("setting properties of table '", name.ToString(), "'"));
   }
   NOBUS_LOG_INFO("table properties set table={} version={}", name.ToString(), result->version);
+  const delta::Metadata& m = t->committer->snapshot().metadata();
+  std::lock_guard<std::mutex> l(mu_);
+  t->stream_retention_ms = delta::StreamRetentionMs(m);
+  t->stream_max_live = delta::StreamMaxLive(m);
   return absl::OkStatus();
 }
 

@@ -7,11 +7,6 @@
 namespace nobus::table {
 namespace {
 
-struct StreamLimits {
-  int64_t retention_ms;
-  int64_t max_live;
-};
-
 absl::Status CheckTableOf(const std::string& id, const TableInfo& info) {
   NOBUS_ASSIGN_OR_RETURN(ParsedStreamId parsed, ParseStreamId(id));
   if (parsed.table != info.name.ToString())
@@ -24,20 +19,14 @@ absl::Status CheckTableOf(const std::string& id, const TableInfo& info) {
 
 absl::StatusOr<std::string> IngestService::CreateStream(const LiveTable& table) {
   NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, FindOrOpen(table.info().name));
-  StreamLimits limits;
-  {
-    std::lock_guard<std::mutex> fl(flush_mu_);
-    const delta::Metadata& m = t->committer->snapshot().metadata();
-    limits = {delta::StreamRetentionMs(m), delta::StreamMaxLive(m)};
-  }
   const int64_t now_ms = clock_->NowMillis();
   const std::string name = table.info().name.ToString();
   std::lock_guard<std::mutex> l(mu_);
-  const int64_t live = t->streams.LiveCount(now_ms, limits.retention_ms);
-  if (live >= limits.max_live)
+  const int64_t live = t->streams.LiveCount(now_ms, t->stream_retention_ms);
+  if (live >= t->stream_max_live)
     return absl::FailedPreconditionError(Cat(
         "table '", name, "' already has ", live, " live persistent streams (", delta::kStreamMaxLiveKey,
-        " = ", limits.max_live, "): retire streams that are done (RetireStream), resume existing "
+        " = ", t->stream_max_live, "): retire streams that are done (RetireStream), resume existing "
         "ones instead of creating new ones, or raise the table property"));
   std::string id = NewStreamId(name, now_ms);
   t->streams.Minted(id, now_ms);
@@ -49,13 +38,9 @@ absl::StatusOr<std::optional<int64_t>> IngestService::ResumeStream(const LiveTab
   NOBUS_RETURN_IF_ERROR(CheckTableOf(id, table.info()));
   NOBUS_ASSIGN_OR_RETURN(ParsedStreamId parsed, ParseStreamId(id));
   NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, FindOrOpen(table.info().name));
-  int64_t retention_ms;
-  {
-    std::lock_guard<std::mutex> fl(flush_mu_);
-    retention_ms = delta::StreamRetentionMs(t->committer->snapshot().metadata());
-  }
   const int64_t now_ms = clock_->NowMillis();
   std::lock_guard<std::mutex> l(mu_);
+  const int64_t retention_ms = t->stream_retention_ms;
   std::optional<StreamStatus> s = t->streams.Find(id);
   if (s && s->retired)
     return absl::FailedPreconditionError(
@@ -70,6 +55,26 @@ absl::StatusOr<std::optional<int64_t>> IngestService::ResumeStream(const LiveTab
         "persistent stream and resend from what the table holds"));
   t->streams.Minted(id, now_ms);  // active again from now on
   return s ? s->durable : std::nullopt;
+}
+
+absl::StatusOr<IngestService::KeyClaim> IngestService::ClaimKey(const LiveTable& table,
+                                                                const std::string& id,
+                                                                int64_t fingerprint) {
+  NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, FindOrOpen(table.info().name));
+  const int64_t now_ms = clock_->NowMillis();
+  std::lock_guard<std::mutex> l(mu_);
+  if (t->pending_keys.contains(id)) return KeyClaim::kInFlight;
+  std::optional<StreamStatus> s = t->streams.Find(id);
+  if (s && s->durable && s->last_active_ms >= now_ms - t->stream_retention_ms)
+    return *s->durable == fingerprint ? KeyClaim::kDone : KeyClaim::kConflict;
+  t->pending_keys.insert(id);  // new, or expired: a new request
+  return KeyClaim::kNew;
+}
+
+void IngestService::ReleaseKey(const LiveTable& table, const std::string& id) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = tables_.find(table.info().name);
+  if (it != tables_.end()) it->second->pending_keys.erase(id);
 }
 
 absl::Status IngestService::RetireStream(const TableName& name, const std::string& id) {

@@ -16,6 +16,23 @@ std::string NewStreamId(std::string_view table, int64_t now_ms) {
   return Cat(table, "/", now_ms, "/", random);
 }
 
+namespace {
+
+constexpr std::string_view kIdempotencyPart = "/idempotency/";
+
+// A txn appId nobus keeps as stream state: a stream id or an idempotency key id.
+bool IsStateId(std::string_view id) { return IsIdempotencyId(id) || ParseStreamId(id).ok(); }
+
+}  // namespace
+
+std::string IdempotencyId(std::string_view table, std::string_view key_digest_hex) {
+  return Cat(table, kIdempotencyPart, key_digest_hex);
+}
+
+bool IsIdempotencyId(std::string_view id) {
+  return id.find(kIdempotencyPart) != std::string_view::npos;
+}
+
 absl::StatusOr<ParsedStreamId> ParseStreamId(std::string_view id) {
   auto bad = [&] {
     return absl::InvalidArgumentError(
@@ -41,7 +58,7 @@ absl::StatusOr<ParsedStreamId> ParseStreamId(std::string_view id) {
 void StreamOffsets::Load(const delta::Snapshot& snapshot, std::string_view table) {
   const std::string prefix = Cat(table, "/");
   for (const auto& [app_id, txn] : snapshot.txns()) {
-    if (!app_id.starts_with(prefix) || !ParseStreamId(app_id).ok()) continue;
+    if (!app_id.starts_with(prefix) || !IsStateId(app_id)) continue;
     StreamStatus& s = streams_[app_id];
     s.retired = txn.version == kRetiredStreamVersion;
     if (!s.retired) s.durable = std::max(s.durable.value_or(-1), txn.version);
@@ -55,7 +72,8 @@ void StreamOffsets::Minted(const std::string& id, int64_t now_ms) {
 
 void StreamOffsets::Durable(const StreamMark& mark, int64_t now_ms) {
   StreamStatus& s = streams_[mark.stream_id];
-  s.durable = std::max(s.durable.value_or(-1), mark.offset);
+  s.durable = IsIdempotencyId(mark.stream_id) ? mark.offset
+                                              : std::max(s.durable.value_or(-1), mark.offset);
   s.last_active_ms = std::max(s.last_active_ms, now_ms);
 }
 
@@ -79,12 +97,12 @@ bool StreamOffsets::retired(const std::string& id) const {
 int64_t StreamOffsets::LiveCount(int64_t now_ms, int64_t retention_ms) const {
   int64_t n = 0;
   for (const auto& [id, s] : streams_)
-    if (!s.retired && s.last_active_ms >= now_ms - retention_ms) ++n;
+    if (!s.retired && s.last_active_ms >= now_ms - retention_ms && !IsIdempotencyId(id)) ++n;
   return n;
 }
 
 bool ExpiredStreamTxn(const delta::Txn& txn, const delta::Metadata& metadata, int64_t now_ms) {
-  if (!txn.last_updated_ms || !ParseStreamId(txn.app_id).ok()) return false;
+  if (!txn.last_updated_ms || !IsStateId(txn.app_id)) return false;
   return *txn.last_updated_ms < now_ms - delta::StreamRetentionMs(metadata);
 }
 

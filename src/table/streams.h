@@ -38,6 +38,11 @@ struct StreamStatus {
   int64_t last_active_ms = 0;      // wall clock: minted, last durable request, or last commit
 };
 
+// REST idempotency keys ride the same state: `<table>/idempotency/<hex digest of the key>`, whose
+// "offset" is a fingerprint of the request body (0..2^63-1) instead of a growing offset.
+std::string IdempotencyId(std::string_view table, std::string_view key_digest_hex);
+bool IsIdempotencyId(std::string_view id);
+
 // A new id for a stream of `table` ("catalog.schema.table"), minted at `now_ms`.
 std::string NewStreamId(std::string_view table, int64_t now_ms);
 // The table and mint time an id names; InvalidArgument for anything that is not such an id.
@@ -53,7 +58,8 @@ class StreamOffsets {
   void Load(const delta::Snapshot& snapshot, std::string_view table);
   // A stream id was minted (create): known from now on, nothing durable.
   void Minted(const std::string& id, int64_t now_ms);
-  // A request of `mark` is durable (WAL replay too).
+  // A request of `mark` is durable (WAL replay too). A stream's offset only grows; a key's
+  // fingerprint is replaced (a key reused after it expired).
   void Durable(const StreamMark& mark, int64_t now_ms);
   void Retire(const std::string& id, int64_t now_ms);
   std::optional<StreamStatus> Find(const std::string& id) const;

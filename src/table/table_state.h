@@ -109,7 +109,11 @@ class TableState final : public LiveTable {
   wal::Lsn parked_from = 0;
   wal::Lsn parked_upto = 0;
   int64_t parked_records = 0;
-  StreamOffsets streams;  // persistent streams of this table (streams.h)
+  StreamOffsets streams;  // persistent streams and REST idempotency keys (streams.h)
+  std::set<std::string> pending_keys;  // idempotency keys of requests not yet durable
+  // The table's nobus.streams.retention / .maxLive (delta/config.h), kept current by the service.
+  int64_t stream_retention_ms = 0;
+  int64_t stream_max_live = 0;
 
   // Guarded by IngestService::flush_mu_.
   std::unique_ptr<delta::Committer> committer;
