@@ -124,6 +124,20 @@ TEST_F(PersistentStreamTest, DurableOffsetsSurviveACrashAndWalRelease) {
   EXPECT_EQ(ReadIds(TableDir()), Range(100, 4));
 }
 
+TEST_F(PersistentStreamTest, CompactionKeepsTheStreamOffsets) {
+  std::string id = *service_->CreateStream(*table_);
+  for (int64_t i = 0; i < 4; ++i) {  // four commits: four small files
+    ASSERT_TRUE(AppendMarked(id, i, 10 + i).ok());
+    ASSERT_TRUE(service_->FlushAll().ok());
+  }
+  absl::StatusOr<CompactionReport> report = service_->Optimize(Name("main.s.t"));
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->files_after, 1);
+  Restart();
+  EXPECT_EQ(*service_->ResumeStream(*table_, id), 3);
+  EXPECT_EQ(ReadIds(TableDir()), Range(10, 4));
+}
+
 TEST_F(PersistentStreamTest, RetiredStreamsStayRetiredAndRetireIsIdempotent) {
   std::string id = *service_->CreateStream(*table_);
   ASSERT_TRUE(AppendMarked(id, 0, 1).ok());
