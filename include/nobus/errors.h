@@ -22,6 +22,9 @@
 //   CANCELLED, UNKNOWN, a call ended with OK, a dropped connection, a close_stream_signal, no ack
 //   within server_lack_of_ack_timeout_ms) -> the SDK reconnects and re-sends every unacknowledged
 //   record by itself; the application sees an error only if recovery gives up.
+//   Persistent streams (stream.h) except: ABORTED (another producer resumed the stream, or it was
+//   retired) and FAILED_PRECONDITION while opening a call (retired, expired) -> the stream fails
+//   at once with a non-retriable status.
 //
 // Thread-safety: pure functions on values.
 #pragma once

@@ -92,9 +92,16 @@ struct StreamOptions {
   int64_t max_message_bytes = 10ll << 20;
   // Records waiting to be sent are packed into one ingest_record_batch message of up to this many
   // bytes (records keep their own offsets). Set coalesce_records = false for servers that predate
-  // batches: every Ingest is then sent as its own ingest_record message.
+  // batches: every Ingest is then sent as its own ingest_record message. Persistent streams never
+  // coalesce: there a wire offset names exactly one Ingest / IngestBatch call.
   bool coalesce_records = true;
   int64_t max_wire_message_bytes = 1ll << 20;
+
+  // Persistent streams only (Client::CreatePersistentStream / ResumePersistentStream): ask the
+  // server to report when rows are committed to the Delta table (request header
+  // x-nobus-commit-acks: true; a nobus extension, other servers ignore it), which
+  // Stream::WaitForCommit waits for. InvalidArgument on an ephemeral stream.
+  bool commit_acks = false;
 
   // Authentication and routing headers; null sends only x-databricks-zerobus-table-name (fine for
   // a nobusd without tokens on loopback).
@@ -123,6 +130,7 @@ struct StreamStats {
   int64_t records_ingested = 0;
   int64_t bytes_ingested = 0;       // record payload bytes
   int64_t durable_offset = -1;      // highest acknowledged logical offset
+  int64_t committed_offset = -1;    // commit acks: highest offset reported in the Delta table
   int64_t requests_durable = 0;
   int64_t records_durable = 0;
   int64_t inflight_requests = 0;    // ingested, not yet acknowledged

@@ -1,5 +1,7 @@
-// nobus C++ SDK: one ingest stream into one table (a Zerobus EphemeralStream). Created by
-// Client::CreateStream; see client.h for the whole picture and doc/sdk.md for a walkthrough.
+// nobus C++ SDK: one ingest stream into one table. Created by Client::CreateStream (a Zerobus
+// EphemeralStream: at-least-once) or Client::CreatePersistentStream / ResumePersistentStream (a
+// PersistentStream: exactly-once, see "Persistent streams" below); see client.h for the whole
+// picture and doc/sdk.md for a walkthrough.
 //
 // Offsets. Every accepted Ingest / IngestMessage / IngestBatch call gets the next logical offset
 // of this Stream object: 0, 1, 2, ... (a batch takes one offset for all its records). Logical
@@ -9,8 +11,9 @@
 // durable). The record is durable — on the server's disk, fsynced — once the server acknowledges
 // its offset: WaitForOffset(offset) / Flush() / Close() returning OK, an AckEvent with
 // durable_offset >= offset, or Stats().durable_offset >= offset. Acknowledgements are cumulative
-// and arrive in offset order. Delivery is at-least-once: after a reconnect, records the server
-// made durable without acknowledging are sent again and may land twice.
+// and arrive in offset order. Delivery on an ephemeral stream is at-least-once: after a reconnect,
+// records the server made durable without acknowledging are sent again and may land twice (a
+// persistent stream lands them once).
 //
 // Recovery. Retriable failures (errors.h) are handled inside: the SDK reconnects with backoff and
 // re-sends every unacknowledged record in order, with the same logical offsets; Ingest keeps
@@ -18,6 +21,15 @@
 // non-retriable failure, the stream fails: every later call returns that status (IsNonRetriable
 // tells the kind), and GetUnackedRecords / GetUnackedBatches return what was never acknowledged so
 // it can be re-ingested elsewhere (Client::RecreateStream does exactly that).
+//
+// Persistent streams. The server keeps the stream's offsets: stream_id() is stable (persist it to
+// resume after a crash of this process), offsets continue across connections and processes (a
+// resumed stream's first Ingest gets resume_watermark() + 1), and the server stores each offset
+// once. On every reconnect the SDK resumes the id, counts every queued request up to the server's
+// durable offset as acknowledged and re-sends only the rest under their own offsets, so nothing
+// lands twice. Each request travels as its own wire message (never coalesced). ABORTED (another
+// producer resumed the stream, or it was retired) and FAILED_PRECONDITION on a resume (retired,
+// expired) fail the stream as non-retriable.
 //
 // Thread-safety: every method may be called from any number of threads concurrently; records of
 // concurrent Ingest calls are ordered by the offsets they get. Callbacks (StreamOptions) must not
@@ -96,6 +108,15 @@ class Stream {
   // status) or flush_timeout_ms passes (DeadlineExceeded, retriable; records stay queued).
   [[nodiscard]] absl::Status Flush();
 
+  // Persistent streams opened with StreamOptions::commit_acks: blocks until the server reports
+  // every request with a logical offset <= `offset` committed to the Delta table (readable by
+  // table readers), and returns a table version that holds them. Call it before Close (a closed
+  // stream hears no more commit reports: FailedPrecondition). FailedPrecondition (non-retriable)
+  // without commit_acks or on an ephemeral stream; InvalidArgument for an offset not handed out
+  // yet; DeadlineExceeded (retriable) after flush_timeout_ms; the stream's failure status if it
+  // fails first.
+  [[nodiscard]] absl::StatusOr<int64_t> WaitForCommit(int64_t offset);
+
   // Stops accepting records (later Ingest calls fail with FailedPrecondition), waits like Flush
   // for every queued record to be durable, then ends the call gracefully (half-close, then cancel
   // if the server has not finished within 0.5 s). OK means all records are durable and the stream
@@ -114,8 +135,16 @@ class Stream {
   absl::Status status() const;
   // Progress counters; a consistent snapshot.
   StreamStats Stats() const;
-  // The id the server gave the current (or last) call's stream; changes on every reconnect.
+  // The id the server gave the stream. Ephemeral: the current (or last) call's; changes on every
+  // reconnect. Persistent: the stream's id, the same for its whole life (pass it to
+  // Client::ResumePersistentStream or RetireStream).
   std::string stream_id() const;
+  // True for a stream opened with CreatePersistentStream / ResumePersistentStream.
+  bool persistent() const;
+  // Persistent streams: the highest offset the server had durable when this Stream opened (a
+  // resume): everything up to it is stored, and the first Ingest gets resume_watermark() + 1.
+  // -1 when nothing was durable yet, for a newly created stream and for ephemeral streams.
+  int64_t resume_watermark() const;
 
   const TableProperties& table() const;
   const StreamOptions& options() const;

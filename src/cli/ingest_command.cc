@@ -5,7 +5,9 @@
 // stream with INVALID_ARGUMENT; the command then reports the batch, opens a new stream and sends
 // that batch's lines one per request (which pins down the bad line, reported by number) followed
 // by every later unacknowledged request, so one bad line never loses the others. The SDK itself
-// reconnects and re-sends after retriable failures (delivery is at-least-once).
+// reconnects and re-sends after retriable failures (delivery is at-least-once). With
+// --stream-id-file / --stream-id the command runs the exactly-once mode instead
+// (ingest_exactly_once.cc).
 // Exit code: 0 = every line landed (durable), 1 = some lines failed or the server was unusable,
 // 2 = usage error. A progress bar runs on stderr when it is a terminal.
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/ingest.h"
 #include "cli/ingest_lines.h"
 #include "cli/progress.h"
 #include "cli/remote.h"
@@ -29,14 +32,6 @@
 
 namespace nobus::cli {
 namespace {
-
-struct IngestFlags {
-  std::string table;
-  std::string file = "-";
-  std::string server = "http://127.0.0.1:7070";
-  std::string token;
-  int64_t batch_size = 1000;
-};
 
 struct Totals {
   std::atomic<int64_t> landed_records{0};
@@ -92,8 +87,9 @@ class SentLog {
   std::deque<Sent> entries_;
 };
 
-// The SDK's or server's status for the user, with what to do next.
-std::string Explain(const absl::Status& st, const IngestFlags& flags) {
+}  // namespace
+
+std::string ExplainIngestError(const absl::Status& st, const IngestFlags& flags) {
   const std::string message(st.message());
   switch (st.code()) {
     case absl::StatusCode::kNotFound:
@@ -110,6 +106,8 @@ std::string Explain(const absl::Status& st, const IngestFlags& flags) {
   return Cat("cannot reach nobusd at ", flags.server, " (", message, ")\n  ",
              ReachHint(flags.server, message), " (see doc/server.md)");
 }
+
+namespace {
 
 class IngestRun {
  public:
@@ -266,7 +264,7 @@ void IngestRun::Abort(const absl::Status& st) {
     not_landed_ += static_cast<int64_t>(p.lines.size());
     for (int64_t line : p.lines) first = first < 0 ? line : std::min(first, line);
   }
-  std::string what = Cat("nobus ingest: ", Explain(st, flags_));
+  std::string what = Cat("nobus ingest: ", ExplainIngestError(st, flags_));
   if (not_landed_ > 0) {
     what += Cat("\n  ", not_landed_, " lines read were not acknowledged (from line ", first,
                 "); the input was read up to line ", source_->lines_read(),
@@ -329,6 +327,12 @@ int RunIngest(const IngestFlags& flags) {
                  "catalog.schema.table\n", flags.table.c_str());
     return 2;
   }
+  if (flags.wait_committed && !flags.exactly_once()) {
+    std::fprintf(stderr, "nobus ingest: --wait-committed needs --stream-id-file or --stream-id "
+                 "(commit reports come on persistent streams)\n");
+    return 2;
+  }
+  if (flags.exactly_once()) return RunExactlyOnceIngest(flags);
   absl::StatusOr<std::unique_ptr<nobus::Client>> client = SdkClient(flags.server);
   if (!client.ok()) {
     std::fprintf(stderr, "nobus ingest: --server %s: %s\n", flags.server.c_str(),
@@ -377,13 +381,26 @@ void RegisterIngestCommand(CLI::App& app) {
   cmd->footer(
       "Each line is one row: its keys are column names. Lines that are not JSON objects, or that\n"
       "the server rejects (wrong type, missing NOT NULL column), are reported with their line\n"
-      "number and skipped; every other line lands. Exit code: 0 all lines landed, 1 some failed\n"
-      "or the server was unusable, 2 usage error.\n\n"
+      "number and skipped; every other line lands. Delivery is at-least-once: after a lost\n"
+      "connection a batch may land twice. Exit code: 0 all lines landed, 1 some failed or the\n"
+      "server was unusable, 2 usage error.\n\n"
+      "Exactly-once (resumable) mode: --stream-id-file PATH (or --stream-id ID) sends FILE on a\n"
+      "persistent stream, one line per request, the n-th non-blank line under offset n-1. PATH\n"
+      "holds the stream's id: when it does not exist a new stream is created and its id saved\n"
+      "there before any line is sent; when it does, that stream is resumed. A run that was\n"
+      "interrupted (killed, server down) is completed by running the same command again: lines\n"
+      "the server already has are skipped, none lands twice. This mode needs a FILE (not stdin)\n"
+      "and stops at the first line that cannot land (not a JSON object, rejected by the server):\n"
+      "fix that line in place and run again. Lines that landed must not change; appending lines\n"
+      "and running again sends the new ones. --wait-committed then waits until the server reports\n"
+      "the rows committed to the Delta table and prints the table version.\n\n"
       "Examples:\n"
       "  nobus table create main.default.events --columns \"id BIGINT NOT NULL, msg STRING\"\n"
       "  nobus ingest main.default.events events.jsonl\n"
       "  gunzip -c events.jsonl.gz | nobus ingest main.default.events -\n"
-      "  nobus ingest main.default.events events.jsonl --server http://host:7070 --token T");
+      "  nobus ingest main.default.events events.jsonl --server http://host:7070 --token T\n"
+      "  nobus ingest main.default.events events.jsonl --stream-id-file events.stream "
+      "--wait-committed");
   cmd->add_option("table", flags.table, "Target table: catalog.schema.table")->required();
   cmd->add_option("file", flags.file, "JSON-lines file; - or absent reads stdin")
       ->capture_default_str();
@@ -393,10 +410,23 @@ void RegisterIngestCommand(CLI::App& app) {
   AddCaCertOption(cmd);
   cmd->add_option("--token", flags.token, "Bearer token (when the server requires one)")
       ->envname("NOBUS_TOKEN");
-  cmd->add_option("--batch-size", flags.batch_size,
-                  "Records per request (a request is also capped at 1 MiB)")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{100'000}));
+  auto* batch = cmd->add_option("--batch-size", flags.batch_size,
+                                "Records per request (a request is also capped at 1 MiB); not "
+                                "with --stream-id-file/--stream-id, which send one per request")
+                    ->capture_default_str()
+                    ->check(CLI::Range(int64_t{1}, int64_t{100'000}));
+  auto* id_file = cmd->add_option(
+      "--stream-id-file", flags.stream_id_file,
+      "Exactly-once, resumable: the file holding the persistent stream's id; created with a new "
+      "stream if missing, resumed if present");
+  auto* id = cmd->add_option("--stream-id", flags.stream_id,
+                             "Exactly-once, resumable: resume this persistent stream id (as saved "
+                             "by --stream-id-file or printed by an earlier run)");
+  id_file->excludes(id);
+  batch->excludes(id_file)->excludes(id);
+  cmd->add_flag("--wait-committed", flags.wait_committed,
+                "With --stream-id-file/--stream-id: after every line is durable, wait until the "
+                "server reports the rows committed to the Delta table; print the table version");
   cmd->callback([] { SetExitCode(RunIngest(flags)); });
 }
 

@@ -74,39 +74,51 @@ bool LineSource::Next(Pending* out) {
   return !out->records.empty();
 }
 
-bool LineSource::NextValid(int64_t* line_no, std::string* line) {
-  while (!eof_) {
-    ssize_t n = ::getline(&buf_, &cap_, in_);
-    if (n < 0) {
-      eof_ = true;
-      break;
-    }
-    ++line_no_;
-    bytes_read_.fetch_add(n, std::memory_order_relaxed);
-    line->assign(buf_, static_cast<size_t>(n));
-    while (!line->empty() && (line->back() == '\n' || line->back() == '\r')) line->pop_back();
+bool LineSource::ReadLine(std::string* line) {
+  if (eof_) return false;
+  ssize_t n = ::getline(&buf_, &cap_, in_);
+  if (n < 0) {
+    eof_ = true;
+    return false;
+  }
+  ++line_no_;
+  bytes_read_.fetch_add(n, std::memory_order_relaxed);
+  line->assign(buf_, static_cast<size_t>(n));
+  while (!line->empty() && (line->back() == '\n' || line->back() == '\r')) line->pop_back();
+  return true;
+}
+
+bool LineSource::NextNonBlank(int64_t* line_no, std::string* line) {
+  while (ReadLine(line)) {
     if (line->find_first_not_of(" \t") == std::string::npos) continue;
-    if (!Valid(*line)) continue;
     *line_no = line_no_;
     return true;
   }
   return false;
 }
 
-bool LineSource::Valid(std::string& line) {
-  std::string problem;
-  if (static_cast<int64_t>(line.size()) > kMaxRecordBytes) {
-    problem = Cat("record of ", line.size(), " bytes is larger than the 10 MiB message limit");
-  } else {
-    line.reserve(line.size() + simdjson::SIMDJSON_PADDING);  // parse in place, no copy
-    simdjson::dom::element doc;
-    simdjson::error_code err = parser_->parser.parse(line).get(doc);
-    if (err != simdjson::SUCCESS) {
-      problem = Cat("not a JSON object: ", simdjson::error_message(err), ": ", Snippet(line));
-    } else if (doc.type() != simdjson::dom::element_type::OBJECT) {
-      problem = Cat("not a JSON object (expected one object per line): ", Snippet(line));
-    }
+bool LineSource::NextValid(int64_t* line_no, std::string* line) {
+  while (NextNonBlank(line_no, line)) {
+    if (Valid(*line)) return true;
   }
+  return false;
+}
+
+std::string LineSource::Problem(std::string& line) {
+  if (static_cast<int64_t>(line.size()) > kMaxRecordBytes)
+    return Cat("record of ", line.size(), " bytes is larger than the 10 MiB message limit");
+  line.reserve(line.size() + simdjson::SIMDJSON_PADDING);  // parse in place, no copy
+  simdjson::dom::element doc;
+  simdjson::error_code err = parser_->parser.parse(line).get(doc);
+  if (err != simdjson::SUCCESS)
+    return Cat("not a JSON object: ", simdjson::error_message(err), ": ", Snippet(line));
+  if (doc.type() != simdjson::dom::element_type::OBJECT)
+    return Cat("not a JSON object (expected one object per line): ", Snippet(line));
+  return "";
+}
+
+bool LineSource::Valid(std::string& line) {
+  std::string problem = Problem(line);
   if (problem.empty()) return true;
   ++invalid_;
   failures_->Add(line_no_, Cat("line ", line_no_, ": ", problem));

@@ -66,6 +66,14 @@ class LineSource {
   // record); false at the end of the input.
   bool Next(Pending* out);
 
+  // Exactly-once mode (ingest_exactly_once.h) reads line by line instead: the next line that is
+  // not blank, unchecked (not counted as invalid, not reported); false at the end of the input.
+  // Do not mix with Next.
+  bool NextNonBlank(int64_t* line_no, std::string* line);
+  // Why `line` cannot be sent as a record (not a JSON object, too large); empty when it can. May
+  // grow `line`'s capacity (the parser's padding).
+  std::string Problem(std::string& line);
+
   int64_t bytes_read() const { return bytes_read_.load(std::memory_order_relaxed); }
   int64_t total_bytes() const { return total_bytes_; }  // 0 when unknown (a pipe)
   int64_t lines_read() const { return line_no_; }
@@ -74,6 +82,7 @@ class LineSource {
  private:
   LineSource(std::FILE* in, int64_t total_bytes, int64_t batch_size, FailureLog* failures);
   bool NextValid(int64_t* line_no, std::string* line);
+  bool ReadLine(std::string* line);  // false at the end; strips the line ending
   bool Valid(std::string& line);
   void Add(Pending* out, int64_t line_no, std::string line);
 

@@ -65,6 +65,25 @@ TEST_F(LineSourceTest, CapsBatchesAtOneMebibyte) {
   EXPECT_EQ(sizes, (std::vector<size_t>{2, 2, 1}));
 }
 
+TEST_F(LineSourceTest, NonBlankLinesComeUncheckedWithTheirNumbers) {
+  auto source = Open("{\"id\":1}\n\n  \t\nnot json\r\n{\"id\":5}", 1);
+  int64_t line_no = 0;
+  std::string line;
+  ASSERT_TRUE(source->NextNonBlank(&line_no, &line));
+  EXPECT_EQ(line_no, 1);
+  EXPECT_EQ(source->Problem(line), "");
+  ASSERT_TRUE(source->NextNonBlank(&line_no, &line));
+  EXPECT_EQ(line_no, 4);
+  EXPECT_EQ(line, "not json");
+  EXPECT_NE(source->Problem(line).find("not a JSON object"), std::string::npos);
+  ASSERT_TRUE(source->NextNonBlank(&line_no, &line));
+  EXPECT_EQ(line_no, 5);
+  EXPECT_EQ(line, "{\"id\":5}");  // no newline at the end of the file
+  EXPECT_FALSE(source->NextNonBlank(&line_no, &line));
+  EXPECT_TRUE(failures_.lines().empty());  // nothing is reported in this mode
+  EXPECT_EQ(source->invalid_lines(), 0);
+}
+
 TEST_F(LineSourceTest, MissingFileIsInvalidArgument) {
   auto source = LineSource::Open(path_ + ".missing", 10, &failures_);
   EXPECT_TRUE(absl::IsInvalidArgument(source.status())) << source.status();

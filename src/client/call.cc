@@ -5,19 +5,19 @@
 
 namespace nobus::client {
 
-Call::Call(StreamCore* core, uint64_t id, std::shared_ptr<grpc::Channel> channel,
+Call::Call(StreamCore* core, uint64_t id, Rpc rpc, std::shared_ptr<grpc::Channel> channel,
            const Headers& headers)
-    : id(id), core_(core), channel_(std::move(channel)), stub_(channel_) {
+    : id(id), core_(core), rpc_(rpc), channel_(std::move(channel)), stub_(channel_) {
   for (const auto& [key, value] : headers) context_.AddMetadata(key, value);
   context_.set_wait_for_ready(false);
 }
 
-void Call::Start(grpc::ByteBuffer create_request) {
+void Call::Start(grpc::ByteBuffer first_request) {
   std::lock_guard<std::mutex> lock(start_mu_);
-  create_request_ = std::move(create_request);
-  stub_.PrepareBidiStreamingCall(&context_, kEphemeralStreamMethod, grpc::StubOptions(), this);
+  first_request_ = std::move(first_request);
+  stub_.PrepareBidiStreamingCall(&context_, MethodOf(rpc_), grpc::StubOptions(), this);
   AddHold();  // binds to the call: after Prepare, before StartCall
-  StartWrite(&create_request_);
+  StartWrite(&first_request_);
   StartRead(&read_buffer_);
   StartCall();
 }
@@ -28,8 +28,8 @@ void Call::OnReadDone(bool ok) {
     core_->OnReadFailed(this);
     return;
   }
-  zb::EphemeralStreamResponse response;
-  absl::Status parsed = ParseResponse(&read_buffer_, &response);
+  ServerMessage response;
+  absl::Status parsed = ParseResponse(&read_buffer_, rpc_, &response);
   read_buffer_.Clear();
   core_->OnResponse(this, parsed, response);
   StartRead(&read_buffer_);

@@ -1,6 +1,6 @@
-// Internal to src/client: one gRPC EphemeralStream call of a stream (one connection attempt),
-// on the gRPC callback API with raw ByteBuffers (the generic stub), so queued records go out as
-// zero-copy slices (wire_format.h). The reactor only forwards events to its StreamCore, which
+// Internal to src/client: one gRPC EphemeralStream or PersistentStream call of a stream (one
+// connection attempt), on the gRPC callback API with raw ByteBuffers (the generic stub), so
+// queued records go out as zero-copy slices (wire_format.h). The reactor only forwards events to its StreamCore, which
 // owns all decisions; the fields below are the per-call state the core keeps.
 //
 // Lifecycle: created and deleted by the StreamCore's supervisor thread; deleted only after
@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "client/wire_format.h"
 #include "common/status.h"
 
 namespace nobus::client {
@@ -50,11 +51,12 @@ class Call final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBu
   using Clock = std::chrono::steady_clock;
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
-  Call(StreamCore* core, uint64_t id, std::shared_ptr<grpc::Channel> channel,
+  Call(StreamCore* core, uint64_t id, Rpc rpc, std::shared_ptr<grpc::Channel> channel,
        const Headers& headers);
 
-  // Takes the hold, starts the call, writes `create_request` and starts reading.
-  void Start(grpc::ByteBuffer create_request);
+  // Takes the hold, starts the call, writes `first_request` (create or resume) and starts
+  // reading.
+  void Start(grpc::ByteBuffer first_request);
   // Writes write_buffer (one write at a time; the core sets `writing` first).
   void IssueWrite() { StartWrite(&write_buffer); }
   void IssueWritesDone() { StartWritesDone(); }
@@ -69,7 +71,7 @@ class Call final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBu
   // --- state guarded by the StreamCore's mutex ---
   const uint64_t id;
   grpc::ByteBuffer write_buffer;
-  bool opened = false;           // create_stream_response received
+  bool opened = false;           // create_stream_response (or resume_stream_response) received
   bool writing = false;          // a write is outstanding (or about to be started)
   int external_ops = 0;          // Start* calls in progress outside gRPC reactions
   bool retired = false;          // the read failed: no new operations
@@ -89,10 +91,11 @@ class Call final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBu
 
  private:
   StreamCore* const core_;
+  const Rpc rpc_;
   std::shared_ptr<grpc::Channel> channel_;
   grpc::GenericStub stub_;
   grpc::ClientContext context_;
-  grpc::ByteBuffer create_request_;
+  grpc::ByteBuffer first_request_;
   grpc::ByteBuffer read_buffer_;
   std::mutex start_mu_;  // held for all of Start; see the thread-safety note above
 

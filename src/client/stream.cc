@@ -79,6 +79,9 @@ absl::StatusOr<int64_t> Stream::IngestBatch(std::span<const std::string> records
 absl::Status Stream::WaitForOffset(int64_t offset) { return core_->WaitForOffset(offset); }
 absl::Status Stream::Flush() { return core_->Flush(); }
 absl::Status Stream::Close() { return core_->Close(); }
+absl::StatusOr<int64_t> Stream::WaitForCommit(int64_t offset) {
+  return core_->WaitForCommit(offset);
+}
 
 std::vector<std::string> Stream::GetUnackedRecords() const {
   std::vector<std::string> records;
@@ -91,6 +94,8 @@ std::vector<UnackedBatch> Stream::GetUnackedBatches() const { return core_->Unac
 absl::Status Stream::status() const { return core_->status(); }
 StreamStats Stream::Stats() const { return core_->Stats(); }
 std::string Stream::stream_id() const { return core_->stream_id(); }
+bool Stream::persistent() const { return core_->persistent(); }
+int64_t Stream::resume_watermark() const { return core_->resume_watermark(); }
 const TableProperties& Stream::table() const { return core_->table(); }
 const StreamOptions& Stream::options() const { return core_->options(); }
 

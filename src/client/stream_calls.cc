@@ -9,8 +9,7 @@
 
 namespace nobus::client {
 
-void StreamCore::OnResponse(Call* call, const absl::Status& parsed,
-                            const zb::EphemeralStreamResponse& r) {
+void StreamCore::OnResponse(Call* call, const absl::Status& parsed, const ServerMessage& m) {
   Lock lock(mu_);
   Clock::time_point now = Clock::now();
   call->last_response = now;
@@ -18,16 +17,10 @@ void StreamCore::OnResponse(Call* call, const absl::Status& parsed,
     CancelLocked(lock, call, EndReason::kProtocolError, absl::InternalError(parsed.message()));
     return;
   }
-  if (r.has_create_stream_response()) {
+  using Kind = ServerMessage::Kind;
+  if (m.kind == Kind::kCreated || m.kind == Kind::kResumed) {
     if (call->opened) return;  // a repeated create response carries nothing new
-    call->opened = true;
-    opened_once_ = true;
-    stream_id_ = r.create_stream_response().stream_id();
-    if (queue_.size() == 0) retry_.OnProgress();
-    NOBUS_LOG_DEBUG("nobus stream opened table={} stream_id={} resending={}", table_.table_name,
-                    stream_id_, queue_.size());
-    progress_cv_.notify_all();
-    KickWriterLocked(lock);
+    OnOpenedLocked(lock, call, m);
     return;
   }
   if (!call->opened) {
@@ -35,26 +28,26 @@ void StreamCore::OnResponse(Call* call, const absl::Status& parsed,
                  absl::InternalError("the server answered before create_stream_response"));
     return;
   }
-  if (r.has_ingest_record_response()) {
-    if (r.ingest_record_response().has_durability_ack_up_to_offset())
-      HandleAckLocked(lock, call, r.ingest_record_response().durability_ack_up_to_offset());
-    return;
-  }
-  if (r.has_close_stream_signal()) {
-    int64_t wait_ms = 0;
-    if (r.close_stream_signal().has_duration()) {
-      const auto& d = r.close_stream_signal().duration();
-      wait_ms = std::max<int64_t>(0, d.seconds() * 1000 + d.nanos() / 1'000'000);
+  switch (m.kind) {
+    case Kind::kAck:
+      if (m.offset) HandleAckLocked(lock, call, *m.offset);
+      return;
+    case Kind::kCommitAck:
+      HandleCommitAckLocked(m);
+      return;
+    case Kind::kCloseSignal: {
+      int64_t wait_ms = std::min(m.duration_ms, options_.stream_paused_max_wait_time_ms);
+      call->paused = true;
+      call->pause_deadline = now + std::chrono::milliseconds(wait_ms);
+      NOBUS_LOG_INFO("nobus stream table={} stream_id={}: server asked to close the stream; "
+                     "waiting up to {} ms for {} in-flight messages, then reconnecting",
+                     table_.table_name, stream_id_, wait_ms, queue_.messages_in_flight());
+      supervisor_cv_.notify_all();
+      return;
     }
-    wait_ms = std::min(wait_ms, options_.stream_paused_max_wait_time_ms);
-    call->paused = true;
-    call->pause_deadline = now + std::chrono::milliseconds(wait_ms);
-    NOBUS_LOG_INFO("nobus stream table={} stream_id={}: server asked to close the stream; "
-                   "waiting up to {} ms for {} in-flight messages, then reconnecting",
-                   table_.table_name, stream_id_, wait_ms, queue_.messages_in_flight());
-    supervisor_cv_.notify_all();
+    default:
+      return;  // other payloads (newer protocol versions) are ignored
   }
-  // Other payloads (newer protocol versions) are ignored.
 }
 
 void StreamCore::HandleAckLocked(Lock& lock, Call* call, int64_t physical_offset) {
@@ -63,14 +56,18 @@ void StreamCore::HandleAckLocked(Lock& lock, Call* call, int64_t physical_offset
     CancelLocked(lock, call, EndReason::kProtocolError, acked.status());
     return;
   }
-  if (acked->requests == 0) return;
+  DeliverAckLocked(lock, call, *acked);
+}
+
+void StreamCore::DeliverAckLocked(Lock& lock, Call* call, const AckResult& acked) {
+  if (acked.requests == 0) return;
   retry_.OnProgress();
-  stats_.requests_durable += acked->requests;
-  stats_.records_durable += acked->records;
+  stats_.requests_durable += acked.requests;
+  stats_.records_durable += acked.records;
   progress_cv_.notify_all();
   if (call->paused || closing_) supervisor_cv_.notify_all();
   if (!options_.ack_callback) return;
-  AckEvent event{acked->durable_offset, acked->requests, acked->records, Clock::now()};
+  AckEvent event{acked.durable_offset, acked.requests, acked.records, Clock::now()};
   lock.unlock();
   // Acks of one call arrive one read at a time and calls never overlap, so callbacks are
   // serialized and in offset order.
@@ -83,14 +80,15 @@ bool StreamCore::PrepareWriteLocked(Call* call) {
       call->cancel_requested)
     return false;
   bool idle = queue_.messages_in_flight() == 0;
-  if (!queue_.TakeNext(options_.coalesce_records,
+  // A persistent stream's wire message is exactly one request: offsets name requests.
+  if (!queue_.TakeNext(options_.coalesce_records && rpc_ == Rpc::kEphemeral,
                        static_cast<uint64_t>(options_.max_wire_message_bytes), &wire_))
     return false;
   if (idle) {
     call->inflight_since = Clock::now();
     supervisor_cv_.notify_all();  // the ack timeout starts now
   }
-  call->write_buffer = FrameRequest(wire_, table_.format);
+  call->write_buffer = FrameRequest(wire_, table_.format, rpc_);
   call->writing = true;
   stats_.wire_messages_sent += 1;
   return true;

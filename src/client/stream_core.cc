@@ -15,7 +15,11 @@ absl::Status BadOption(std::string_view what) {
 
 }  // namespace
 
-absl::Status ValidateStreamConfig(const TableProperties& table, const StreamOptions& options) {
+absl::Status ValidateStreamConfig(const TableProperties& table, const StreamOptions& options,
+                                  const StreamMode& mode) {
+  if (options.commit_acks && mode.rpc != Rpc::kPersistent)
+    return BadOption("commit_acks needs a persistent stream (Client::CreatePersistentStream or "
+                     "ResumePersistentStream)");
   if (table.table_name.empty())
     return BadOption("table_name is empty; use \"catalog.schema.table\"");
   if (table.format == RecordFormat::kProto && table.descriptor_proto.empty())
@@ -40,12 +44,14 @@ absl::Status ValidateStreamConfig(const TableProperties& table, const StreamOpti
 }
 
 StreamCore::StreamCore(ChannelFactory channels, TableProperties table, StreamOptions options,
-                       std::string sdk_id)
+                       std::string sdk_id, StreamMode mode)
     : channels_(std::move(channels)),
       table_(std::move(table)),
       options_(std::move(options)),
       sdk_id_(std::move(sdk_id)),
-      retry_(options_, std::random_device{}()) {}
+      rpc_(mode.rpc),
+      retry_(options_, std::random_device{}()),
+      stream_id_(std::move(mode.resume_id)) {}
 
 StreamCore::~StreamCore() {
   {
@@ -180,6 +186,7 @@ StreamStats StreamCore::Stats() const {
   s.durable_offset = queue_.durable_offset();
   s.inflight_requests = static_cast<int64_t>(queue_.size());
   s.inflight_bytes = queue_.bytes();
+  s.committed_offset = committed_offset_;
   return s;
 }
 

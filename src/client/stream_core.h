@@ -11,6 +11,14 @@
 //               after a backoff; everything unacked is sent again             retriable, or
 //                                                                             retries used up)
 //
+// Persistent streams (Rpc::kPersistent, stream_persistent.cc) open every call on PersistentStream:
+// the first call creates the stream (or resumes the id the application passed), every later one
+// resumes it; the resume_stream_response's durable offset acknowledges what is queued up to it
+// and the rest is sent again with the same logical offsets, one request per wire message. The
+// server's ABORTED (fenced by another producer) and a refused resume (FAILED_PRECONDITION:
+// retired, expired) fail the stream as non-retriable. Commit acks (opt-in) raise the committed
+// offset WaitForCommit waits for.
+//
 // Lifecycle: Open once; the destructor stops the supervisor (cancelling any call) and joins it.
 // Thread-safety: public methods are thread-safe; one mutex guards everything; gRPC operations
 // are never started with it held (reactions may run inline).
@@ -43,9 +51,17 @@ namespace nobus::client {
 // Makes a fresh channel for each connection attempt (so a broken connection is never reused).
 using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>()>;
 
+// How a stream's calls open: EphemeralStream, or PersistentStream creating a new stream (empty
+// resume_id: the server mints the id) or resuming `resume_id`.
+struct StreamMode {
+  Rpc rpc = Rpc::kEphemeral;
+  std::string resume_id;
+};
+
 // InvalidArgument (non-retriable) naming the first bad option or table property.
 [[nodiscard]] absl::Status ValidateStreamConfig(const TableProperties& table,
-                                                const StreamOptions& options);
+                                                const StreamOptions& options,
+                                                const StreamMode& mode = {});
 
 class StreamCore {
  public:
@@ -53,7 +69,7 @@ class StreamCore {
   using Encoder = absl::FunctionRef<void(char* out)>;
 
   StreamCore(ChannelFactory channels, TableProperties table, StreamOptions options,
-             std::string sdk_id);
+             std::string sdk_id, StreamMode mode = {});
   ~StreamCore();
   StreamCore(const StreamCore&) = delete;
   StreamCore& operator=(const StreamCore&) = delete;
@@ -69,15 +85,20 @@ class StreamCore {
   [[nodiscard]] absl::Status WaitForOffset(int64_t offset);
   [[nodiscard]] absl::Status Flush();
   [[nodiscard]] absl::Status Close();
+  // Persistent streams with commit acks: blocks until the server reports `offset` committed to
+  // the table; returns the table version (stream_persistent.cc).
+  [[nodiscard]] absl::StatusOr<int64_t> WaitForCommit(int64_t offset);
   std::vector<UnackedBatch> Unacked() const;
   absl::Status status() const;
   StreamStats Stats() const;
   std::string stream_id() const;
+  bool persistent() const { return rpc_ == Rpc::kPersistent; }
+  int64_t resume_watermark() const;
   const TableProperties& table() const { return table_; }
   const StreamOptions& options() const { return options_; }
 
   // --- reactions of the current Call (gRPC threads) ---
-  void OnResponse(Call* call, const absl::Status& parsed, const zb::EphemeralStreamResponse& r);
+  void OnResponse(Call* call, const absl::Status& parsed, const ServerMessage& m);
   // After a successful write: prepares the next one in call->write_buffer (true) or goes idle.
   bool NextWrite(Call* call);
   void OnWriteFailed(Call* call);
@@ -96,8 +117,17 @@ class StreamCore {
   void FailLocked(absl::Status status);
   absl::StatusOr<Call::Headers> BuildHeaders() const;
 
+  // Persistent streams and the per-RPC differences (stream_persistent.cc).
+  grpc::ByteBuffer FirstRequestLocked() const;
+  void OnOpenedLocked(Lock& lock, Call* call, const ServerMessage& m);
+  void HandleCommitAckLocked(const ServerMessage& m);
+  // A non-retriable status when a call of a persistent stream ended in a way that forbids a
+  // reconnect (fenced, retired, expired); OK otherwise (and always for ephemeral streams).
+  absl::Status PersistentEndLocked(const grpc::Status& status, const Call& call) const;
+
   // Call operations (stream_core.cc).
   void HandleAckLocked(Lock& lock, Call* call, int64_t physical_offset);
+  void DeliverAckLocked(Lock& lock, Call* call, const AckResult& acked);
   void KickWriterLocked(Lock& lock);
   bool PrepareWriteLocked(Call* call);
   void EndCallGracefullyLocked(Lock& lock, Call* call, EndReason reason);
@@ -111,6 +141,7 @@ class StreamCore {
   const TableProperties table_;
   const StreamOptions options_;
   const std::string sdk_id_;
+  const Rpc rpc_;
 
   mutable std::mutex mu_;
   std::condition_variable supervisor_cv_;  // call events, close, shutdown
@@ -125,7 +156,11 @@ class StreamCore {
   bool closed_ = false;
   bool shutdown_ = false;
   absl::Status failure_;
-  std::string stream_id_;
+  std::string stream_id_;  // persistent: the stream's id once known (resumed by every reconnect)
+  int64_t resume_watermark_ = -1;  // persistent: the durable offset the first call opened with
+  int64_t committed_offset_ = -1;  // commit acks: committed_up_to_offset, highest seen
+  int64_t table_version_ = -1;     // ... and its table_version
+  int64_t resend_pending_ = 0;     // persistent: re-sends StartCall counted, until Resume
   Clock::time_point next_attempt_at_;
   StreamStats stats_;
   std::thread supervisor_;

@@ -2,8 +2,8 @@
 // closes or the server asks, and decides after each call what comes next — reconnect at once,
 // reconnect after a backoff, or fail the stream.
 #include <algorithm>
-#include <cctype>
 
+#include "client/request_headers.h"
 #include "client/status_util.h"
 #include "client/stream_core.h"
 #include "common/logging.h"
@@ -12,7 +12,8 @@
 namespace nobus::client {
 namespace {
 
-constexpr char kTableHeader[] = "x-databricks-zerobus-table-name";
+// Asks nobusd for commit_ack messages on a PersistentStream call (a nobus extension).
+constexpr char kCommitAcksHeader[] = "x-nobus-commit-acks";
 // After a half-close, how long the server gets to end the call before we cancel it.
 constexpr std::chrono::milliseconds kHalfCloseGrace(500);
 
@@ -56,20 +57,11 @@ void StreamCore::Supervise() {
 }
 
 absl::StatusOr<Call::Headers> StreamCore::BuildHeaders() const {
-  Call::Headers headers;
-  if (options_.headers_provider != nullptr) {
-    absl::StatusOr<Call::Headers> provided = options_.headers_provider->GetHeaders();
-    if (!provided.ok()) return Prefix(provided.status(), "headers provider");
-    headers = *std::move(provided);
-  }
-  bool has_table = false;
-  for (auto& [key, value] : headers) {
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    has_table = has_table || key == kTableHeader;
-  }
-  if (!has_table) headers.emplace_back(kTableHeader, table_.table_name);
-  headers.emplace_back("x-zerobus-sdk", sdk_id_);
+  NOBUS_ASSIGN_OR_RETURN(Call::Headers headers,
+                         BuildRequestHeaders(options_.headers_provider.get(), table_.table_name,
+                                             sdk_id_));
+  if (rpc_ == Rpc::kPersistent && options_.commit_acks)
+    headers.emplace_back(kCommitAcksHeader, "true");
   return headers;
 }
 
@@ -88,17 +80,21 @@ void StreamCore::StartCallLocked(Lock& lock) {
     }
     return;
   }
-  auto owned = std::make_unique<Call>(this, id, std::move(channel), *headers);
+  auto owned = std::make_unique<Call>(this, id, rpc_, std::move(channel), *headers);
   Call* call = owned.get();
-  stats_.requests_resent += queue_.StartCall();
+  if (rpc_ == Rpc::kPersistent) {
+    resend_pending_ = queue_.StartCall(/*logical_offsets=*/true);  // counted once resumed
+  } else {
+    stats_.requests_resent += queue_.StartCall();
+  }
   stats_.calls_started += 1;
   if (opened_once_) stats_.reconnects += 1;
   call->started = Clock::now();
   call->writing = true;  // the create_stream write
   call_ = std::move(owned);
-  grpc::ByteBuffer create = CreateStreamRequest(table_);
+  grpc::ByteBuffer first = FirstRequestLocked();
   lock.unlock();
-  call->Start(std::move(create));
+  call->Start(std::move(first));
   lock.lock();
 }
 
@@ -170,6 +166,8 @@ void StreamCore::FinishCallLocked(Lock& lock) {
              (reason == EndReason::kClosing || was_open)) {
     closed_ = true;
     progress_cv_.notify_all();
+  } else if (absl::Status fatal = PersistentEndLocked(status, *call); !fatal.ok()) {
+    FailLocked(std::move(fatal));
   } else if (IsNonRetriableCode(static_cast<absl::StatusCode>(status.error_code())) &&
              reason != EndReason::kCreateTimeout && reason != EndReason::kAckTimeout &&
              reason != EndReason::kProtocolError) {

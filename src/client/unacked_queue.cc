@@ -1,5 +1,7 @@
 #include "client/unacked_queue.h"
 
+#include <algorithm>
+
 namespace nobus::client {
 
 UnackedQueue::UnackedQueue(size_t chunk_bytes) : arena_(chunk_bytes) {}
@@ -16,13 +18,36 @@ int64_t UnackedQueue::Append(size_t encoded_bytes, uint32_t records, bool batch,
   return next_offset() - 1;
 }
 
-int64_t UnackedQueue::StartCall() {
+int64_t UnackedQueue::StartCall(bool logical_offsets) {
   int64_t resent = static_cast<int64_t>(sent_);
   sent_ = 0;
   inflight_.clear();
-  first_inflight_physical_ = 0;
-  next_physical_ = 0;
+  first_inflight_physical_ = logical_offsets ? front_offset_ : 0;
+  next_physical_ = first_inflight_physical_;
   return resent;
+}
+
+absl::StatusOr<AckResult> UnackedQueue::Resume(int64_t durable, bool adopt) {
+  AckResult result;
+  if (durable < -1) return absl::InternalError(Cat("the server resumed at offset ", durable));
+  if (adopt && queue_.empty() && front_offset_ == 0) {
+    front_offset_ = durable + 1;
+  } else if (durable < durable_offset()) {
+    return absl::DataLossError(
+        Cat("the server reports the stream durable up to offset ", durable,
+            " but had acknowledged up to ", durable_offset(),
+            ": acknowledged records were lost on the server"));
+  } else if (durable >= next_offset()) {
+    return absl::FailedPreconditionError(
+        Cat("the server reports the stream durable up to offset ", durable,
+            " but this producer handed out offsets only up to ", next_offset() - 1,
+            ": another producer wrote this stream"));
+  } else {
+    PopFront(static_cast<size_t>(durable - durable_offset()), &result);
+  }
+  first_inflight_physical_ = next_physical_ = front_offset_;
+  result.durable_offset = durable_offset();
+  return result;
 }
 
 bool UnackedQueue::TakeNext(bool coalesce, uint64_t max_bytes, WireMessage* out) {
@@ -89,7 +114,7 @@ void UnackedQueue::PopFront(size_t count, AckResult* result) {
     queue_.pop_front();
   }
   front_offset_ += static_cast<int64_t>(count);
-  sent_ -= count;
+  sent_ -= std::min(sent_, count);
 }
 
 std::vector<UnackedQueue::Unacked> UnackedQueue::CopyUnacked() const {

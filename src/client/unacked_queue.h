@@ -5,6 +5,12 @@
 // durable. On every new call the physical numbering restarts at 0 and everything unacknowledged
 // is sent again from the front, in order.
 //
+// Persistent streams (PersistentStream RPC) put logical offsets on the wire: StartCall(true)
+// numbers the call's messages from the front's logical offset, each message carries exactly one
+// request (TakeNext without coalescing), and after the server's resume_stream_response, Resume(W)
+// counts every request <= W as acknowledged and re-bases the numbering on the new front, so a
+// resent request always carries the offset it had before.
+//
 //   logical:   0 1 2 3 4 5 6 7 8        (front_offset_ = 3: requests 0-2 are durable)
 //   queued:          [3 4 5 6 7 8]
 //   sent on call:    [3 4 5 6]          as wire messages p0 = {3,4}, p1 = {5}, p2 = {6}
@@ -61,9 +67,19 @@ class UnackedQueue {
   // returns its logical offset; *out receives where to write the encoded records.
   int64_t Append(size_t encoded_bytes, uint32_t records, bool batch, char** out);
 
-  // Starts a new call: physical offsets restart at 0 and every queued request is unsent again.
-  // Returns how many queued requests had been sent before (they will be re-sent).
-  int64_t StartCall();
+  // Starts a new call: every queued request is unsent again and physical offsets restart at 0,
+  // or with `logical_offsets` at the logical offset of the front (persistent streams). Returns how
+  // many queued requests had been sent before (they will be re-sent unless Resume acks them).
+  int64_t StartCall(bool logical_offsets = false);
+
+  // Persistent streams, right after StartCall(true), with the server's resume_stream_response:
+  // every request with a logical offset <= `durable` (-1: none) is durable. `adopt` (the first
+  // call of a Stream that resumes an existing id, queue empty): the next offset becomes
+  // durable + 1. Otherwise the queued requests <= `durable` are acknowledged (the result says
+  // which, like Ack) and the rest will be sent again with their own offsets. DataLoss when
+  // `durable` is below what the server acknowledged before; FailedPrecondition when it is at or
+  // past next_offset() (another producer wrote the stream).
+  [[nodiscard]] absl::StatusOr<AckResult> Resume(int64_t durable, bool adopt);
 
   bool HasUnsent() const { return sent_ < queue_.size(); }
   // Takes the next unsent request(s) into one wire message and registers it as in flight under

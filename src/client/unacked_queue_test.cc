@@ -172,6 +172,88 @@ TEST(UnackedQueueTest, CopyUnackedKeepsOffsetsAndBatches) {
   EXPECT_EQ(unacked[0].records, (std::vector<std::string>{"b", "c"}));
 }
 
+// Persistent streams: logical offsets on the wire and reconciliation with the server's durable
+// offset at every resume.
+TEST(UnackedQueueTest, ResumeAdoptsTheServersOffsetOnAFreshQueue) {
+  UnackedQueue queue;
+  queue.StartCall(/*logical_offsets=*/true);
+  absl::StatusOr<AckResult> resumed = queue.Resume(41, /*adopt=*/true);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->requests, 0);
+  EXPECT_EQ(queue.durable_offset(), 41);
+  EXPECT_EQ(Add(&queue, "next"), 42);
+  WireMessage message;
+  ASSERT_TRUE(queue.TakeNext(false, 1 << 20, &message));
+  EXPECT_EQ(message.physical_offset, 42);
+  ASSERT_TRUE(queue.Ack(42).ok());
+  EXPECT_EQ(queue.durable_offset(), 42);
+}
+
+TEST(UnackedQueueTest, ResumeAcknowledgesWhatTheServerHasAndResendsTheRestUnderTheirOffsets) {
+  UnackedQueue queue;
+  queue.StartCall(true);
+  for (int i = 0; i < 5; ++i) Add(&queue, "r" + std::to_string(i));
+  WireMessage message;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(queue.TakeNext(false, 1 << 20, &message));
+    EXPECT_EQ(message.physical_offset, i);  // logical offsets on the wire
+  }
+  ASSERT_TRUE(queue.Ack(0).ok());
+  // The call breaks; r1 and r2 became durable without an ack reaching us.
+  EXPECT_EQ(queue.StartCall(true), 3);
+  absl::StatusOr<AckResult> resumed = queue.Resume(2, /*adopt=*/false);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->requests, 2);
+  EXPECT_EQ(resumed->records, 2);
+  EXPECT_EQ(resumed->durable_offset, 2);
+  EXPECT_EQ(queue.size(), 2u);
+  ASSERT_TRUE(queue.TakeNext(false, 1 << 20, &message));
+  EXPECT_EQ(message.physical_offset, 3);
+  EXPECT_EQ(Records(message), std::vector<std::string>{"r3"});
+  ASSERT_TRUE(queue.TakeNext(false, 1 << 20, &message));
+  EXPECT_EQ(message.physical_offset, 4);
+  EXPECT_EQ(queue.Ack(5).status().code(), absl::StatusCode::kInternal);  // never sent
+  absl::StatusOr<AckResult> acked = queue.Ack(4);
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(acked->durable_offset, 4);
+  EXPECT_EQ(queue.size(), 0u);
+}
+
+TEST(UnackedQueueTest, ResumeWithNothingDurableResendsEverything) {
+  UnackedQueue queue;
+  queue.StartCall(true);
+  for (int i = 0; i < 3; ++i) Add(&queue, "r" + std::to_string(i));
+  WireMessage message;
+  ASSERT_TRUE(queue.TakeNext(false, 1 << 20, &message));
+  queue.StartCall(true);
+  absl::StatusOr<AckResult> resumed = queue.Resume(-1, false);
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_EQ(resumed->requests, 0);
+  ASSERT_TRUE(queue.TakeNext(false, 1 << 20, &message));
+  EXPECT_EQ(message.physical_offset, 0);
+  EXPECT_EQ(Records(message), std::vector<std::string>{"r0"});
+}
+
+TEST(UnackedQueueTest, ResumeContradictingTheQueueIsAnError) {
+  UnackedQueue queue;
+  queue.StartCall(true);
+  for (int i = 0; i < 4; ++i) Add(&queue, "r");
+  WireMessage message;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(queue.TakeNext(false, 1 << 20, &message));
+  ASSERT_TRUE(queue.Ack(1).ok());
+  queue.StartCall(true);
+  // Below what the server acknowledged: it lost records.
+  EXPECT_EQ(queue.Resume(0, false).status().code(), absl::StatusCode::kDataLoss);
+  // At or past the next offset: someone else wrote the stream.
+  EXPECT_EQ(queue.Resume(4, false).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(queue.durable_offset(), 1);
+  absl::StatusOr<AckResult> all = queue.Resume(3, false);  // everything queued is durable
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->requests, 2);
+  EXPECT_EQ(queue.size(), 0u);
+  EXPECT_EQ(Add(&queue, "more"), 4);
+}
+
 TEST(UnackedQueueTest, DecodeRecordsRejectsGarbage) {
   const char bad_tag[] = {0x12, 0x01, 'x'};
   EXPECT_FALSE(DecodeRecords(bad_tag, sizeof(bad_tag)).ok());

@@ -131,8 +131,28 @@ TEST(WireFormatTest, ParseResponseRejectsGarbage) {
   std::string garbage = "\xff\xff\xff";
   grpc::Slice slice(garbage);
   grpc::ByteBuffer buffer(&slice, 1);
-  zb::EphemeralStreamResponse response;
-  EXPECT_FALSE(ParseResponse(&buffer, &response).ok());
+  ServerMessage response;
+  EXPECT_FALSE(ParseResponse(&buffer, Rpc::kEphemeral, &response).ok());
+}
+
+TEST(WireFormatTest, ParsesEphemeralResponses) {
+  zb::EphemeralStreamResponse created;
+  created.mutable_create_stream_response()->set_stream_id("s1");
+  ServerMessage m;
+  ASSERT_TRUE(ParseResponseBytes(created.SerializeAsString(), Rpc::kEphemeral, &m).ok());
+  EXPECT_EQ(m.kind, ServerMessage::Kind::kCreated);
+  EXPECT_EQ(m.stream_id, "s1");
+  zb::EphemeralStreamResponse ack;
+  ack.mutable_ingest_record_response()->set_durability_ack_up_to_offset(41);
+  ASSERT_TRUE(ParseResponseBytes(ack.SerializeAsString(), Rpc::kEphemeral, &m).ok());
+  EXPECT_EQ(m.kind, ServerMessage::Kind::kAck);
+  EXPECT_EQ(m.offset, 41);
+  zb::EphemeralStreamResponse close;
+  close.mutable_close_stream_signal()->mutable_duration()->set_seconds(2);
+  close.mutable_close_stream_signal()->mutable_duration()->set_nanos(500'000'000);
+  ASSERT_TRUE(ParseResponseBytes(close.SerializeAsString(), Rpc::kEphemeral, &m).ok());
+  EXPECT_EQ(m.kind, ServerMessage::Kind::kCloseSignal);
+  EXPECT_EQ(m.duration_ms, 2500);
 }
 
 }  // namespace

@@ -200,9 +200,16 @@ void PersistentReactor::HandleResume(const zb::ResumeIngestStreamRequest& reques
   if (!opened.ok()) return session_.Refuse(opened.status(), parsed->table);
   absl::StatusOr<std::optional<int64_t>> durable = Claim(*opened, id, /*resume=*/true);
   if (!durable.ok()) return session_.Refuse(durable.status(), parsed->table);
-  if (session_.Header("x-nobus-commit-acks") == "true") session_.core().EnableCommitAcks();
+  const bool commit_acks = session_.Header("x-nobus-commit-acks") == "true";
+  std::optional<table::IngestService::Committed> committed;
+  if (commit_acks) {
+    session_.core().EnableCommitAcks();
+    committed = session_.server().ingest()->CommittedOffset(*opened->table, id);
+  }
   session_.Open(std::move(*opened), id, durable->value_or(-1));
   session_.core().Send(StreamMessage{.kind = StreamMessage::Kind::kResumed, .offset = *durable});
+  // What earlier calls got committed: a resumed call may wait for it without sending anything.
+  if (committed) session_.core().Committed(committed->offset, committed->version);
 }
 
 }  // namespace nobus::server

@@ -169,6 +169,11 @@ absl::Status StreamSession::HandleBatch(const zb::IngestRecordBatchRequest& requ
             RecordTypeName(stream_->record_type)));
   const auto& records =
       is_json ? request.json_batch().records() : request.proto_encoded_batch().records();
+  if (persistent_ && records.empty())
+    return absl::InvalidArgumentError(
+        Cat("ingest_record_batch at offset ", request.offset_id(),
+            " is empty: on a persistent stream every offset must carry records (an empty request "
+            "would leave nothing durable to resume from)"));
   return DecodeAndAppend(
       request.offset_id(), records.size(),
       [&](int i) -> const std::string& { return records.Get(i); }, true);

@@ -156,6 +156,13 @@ class IngestService {
   // longer than nobus.streams.retention.
   [[nodiscard]] absl::StatusOr<std::optional<int64_t>> ResumeStream(const LiveTable& table,
                                                                    const std::string& id);
+  // The stream's highest offset in the Delta table and the table version that shows it (nullopt:
+  // none committed yet), for a resumed call's first commit ack. Waits for a commit in progress.
+  struct Committed {
+    int64_t offset, version;
+  };
+  [[nodiscard]] std::optional<Committed> CommittedOffset(const LiveTable& table,
+                                                         const std::string& id);
   // Ends stream `id` for good: commits the table's buffered rows, then a commit holding only
   // txn{id, kRetiredStreamVersion}. Idempotent. NotFound (table), InvalidArgument (id).
   [[nodiscard]] absl::Status RetireStream(const TableName& name, const std::string& id);

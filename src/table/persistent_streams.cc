@@ -57,6 +57,17 @@ absl::StatusOr<std::optional<int64_t>> IngestService::ResumeStream(const LiveTab
   return s ? s->durable : std::nullopt;
 }
 
+std::optional<IngestService::Committed> IngestService::CommittedOffset(const LiveTable& table,
+                                                                     const std::string& id) {
+  absl::StatusOr<std::shared_ptr<TableState>> t = FindOrOpen(table.info().name);
+  if (!t.ok()) return std::nullopt;
+  std::lock_guard<std::mutex> fl(flush_mu_);
+  const delta::Snapshot& snapshot = (*t)->committer->snapshot();
+  std::optional<int64_t> offset = snapshot.TxnVersion(id);
+  if (!offset || *offset == kRetiredStreamVersion) return std::nullopt;
+  return Committed{*offset, snapshot.version()};
+}
+
 absl::StatusOr<IngestService::KeyClaim> IngestService::ClaimKey(const LiveTable& table,
                                                                 const std::string& id,
                                                                 int64_t fingerprint) {

@@ -3,140 +3,15 @@
 // close signal, and non-retriable errors carrying the server's message. Every recovery test ends
 // by reading the Delta table (DuckDB) and checking that each record landed at least once, nothing
 // else landed, and each data file holds every stream's records in order.
-#include <gtest/gtest.h>
-#include <signal.h>
-
-#include <algorithm>
-#include <map>
-#include <thread>
+#include "nobusd_fixture.h"
 
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/text_format.h"
-#include "nobus/client.h"
-#include "nobusd_process.h"
-#include "open_stream.h"
-#include "table_reader.h"
 #include "tcp_proxy.h"
 
 namespace nobus::client::testing {
 namespace {
-
-using delta::testing::TempDir;
-using server::testing::HttpReply;
-using server::testing::Nobusd;
-using server::testing::ReadJsonRows;
-using server::testing::ReadRowsPerFile;
-
-constexpr char kTable[] = "main.sdk.events";
-
-int64_t AsInt(const nlohmann::json& v) {
-  return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>();
-}
-
-std::string Row(int stream, int64_t seq, size_t payload = 100) {
-  return "{\"stream\": " + std::to_string(stream) + ", \"seq\": " + std::to_string(seq) +
-         ", \"payload\": \"" + std::string(payload, 'p') + "\"}";
-}
-
-StreamOptions RecoveringOptions() {
-  StreamOptions options;
-  options.recovery_backoff_ms = 200;
-  options.recovery_retries = 100;
-  options.recovery_timeout_ms = 2000;
-  options.server_lack_of_ack_timeout_ms = 2000;
-  options.flush_timeout_ms = 120'000;
-  return options;
-}
-
-class NobusdSdkTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    data_dir_ = scratch_.path() + "/data";
-    StartServer("127.0.0.1:0", "127.0.0.1:0");
-    ASSERT_NE(server_, nullptr);
-    HttpReply created = server::testing::CreateTable(
-        *server_, kTable, "stream INT NOT NULL, seq BIGINT NOT NULL, payload STRING");
-    ASSERT_EQ(created.status, 200) << created.body.dump();
-  }
-
-  void StartServer(const std::string& grpc, const std::string& http) {
-    absl::StatusOr<std::unique_ptr<Nobusd>> started =
-        Nobusd::Start({.data_dir = data_dir_, .grpc_listen = grpc, .http_listen = http});
-    ASSERT_TRUE(started.ok()) << started.status();
-    server_ = *std::move(started);
-  }
-
-  // Kills the server and starts it again on the same ports and data directory.
-  void KillAndRestart() {
-    std::string grpc = server_->grpc_address(), http = server_->http_address();
-    server_->SignalAndWait(SIGKILL);
-    server_.reset();
-    StartServer(grpc, http);
-  }
-
-  std::unique_ptr<Stream> Open(const std::string& endpoint, StreamOptions options,
-                               TableProperties table = TableProperties::Json(kTable)) {
-    return OpenStreamAt(endpoint, std::move(options), std::move(table));
-  }
-
-  // Polls the Delta table until it has at least `n` rows (acks precede the Delta commit).
-  std::vector<nlohmann::json> WaitForRows(size_t n) {
-    std::vector<nlohmann::json> rows;
-    for (int attempt = 0; attempt < 60; ++attempt) {
-      absl::StatusOr<std::vector<nlohmann::json>> read = ReadJsonRows(data_dir_, kTable);
-      if (read.ok()) rows = *std::move(read);
-      if (rows.size() >= n) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    return rows;
-  }
-
-  // Every (stream, seq < per_stream) landed (exactly once unless duplicates are allowed) and
-  // nothing else did; within each data file every stream's records are in order (a record
-  // follows its predecessor, or the sequence restarts lower: a resend after a reconnect).
-  void ExpectLanded(int streams, int64_t per_stream, bool allow_duplicates) {
-    std::vector<nlohmann::json> rows = WaitForRows(static_cast<size_t>(streams * per_stream));
-    std::map<std::pair<int64_t, int64_t>, int> count;
-    for (const nlohmann::json& row : rows) ++count[{AsInt(row["stream"]), AsInt(row["seq"])}];
-    int64_t missing = 0, duplicated = 0;
-    for (int s = 0; s < streams; ++s) {
-      for (int64_t q = 0; q < per_stream; ++q) {
-        auto it = count.find({s, q});
-        if (it == count.end()) {
-          ++missing;
-        } else {
-          duplicated += it->second - 1;
-          count.erase(it);
-        }
-      }
-    }
-    EXPECT_EQ(missing, 0) << "records never landed";
-    EXPECT_TRUE(count.empty()) << count.size() << " unexpected (stream, seq) rows";
-    if (!allow_duplicates) {
-      EXPECT_EQ(duplicated, 0);
-    }
-    absl::StatusOr<std::vector<std::vector<nlohmann::json>>> files =
-        ReadRowsPerFile(data_dir_, kTable);
-    ASSERT_TRUE(files.ok()) << files.status();
-    for (const auto& file : *files) {
-      std::map<int64_t, int64_t> last;
-      for (const nlohmann::json& row : file) {
-        int64_t s = AsInt(row["stream"]), q = AsInt(row["seq"]);
-        auto it = last.find(s);
-        if (it != last.end()) {
-          EXPECT_TRUE(q == it->second + 1 || q <= it->second)
-              << "stream " << s << ": seq " << q << " after " << it->second;
-        }
-        last[s] = q;
-      }
-    }
-  }
-
-  TempDir scratch_;
-  std::string data_dir_;
-  std::unique_ptr<Nobusd> server_;
-};
 
 TEST_F(NobusdSdkTest, RecordsAndBatchesLandInTheTable) {
   std::unique_ptr<Stream> stream = Open(server_->endpoint(), RecoveringOptions());
