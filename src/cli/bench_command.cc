@@ -44,6 +44,7 @@ struct BenchFlags {
   std::string http = "http://127.0.0.1:7071";
   std::string token;
   bool create_tables = false;
+  bool persistent = false;
   std::string table_prefix = "main.bench.load_";
   int64_t server_pid = 0;
   double ttt_wait_s = 30;
@@ -117,6 +118,7 @@ absl::Status RunStreams(const BenchFlags& flags, const Client& client, RunOutcom
     c.batch_size = flags.batch_size;
     c.rate = flags.rate;
     c.token = flags.token;
+    c.persistent = flags.persistent;
     out.runners.push_back(std::make_unique<bench::StreamRunner>(&client, std::move(c)));
     NOBUS_RETURN_IF_ERROR(out.runners.back()->Open());
   }
@@ -281,6 +283,7 @@ json Summary(const BenchFlags& flags, const RunOutcome& run, bench::CommitWatche
   json out = {{"format", flags.format},         {"record_bytes", flags.record_bytes},
               {"batch_size", flags.batch_size}, {"streams", flags.streams},
               {"tables", flags.tables},         {"rate_per_stream", flags.rate},
+              {"stream_kind", flags.persistent ? "persistent" : "ephemeral"},
               {"duration_s", Round(elapsed)},   {"records", records},
               {"bytes", bytes},                 {"records_per_s", Round(records / elapsed, 0)},
               {"mb_per_s", Round(bytes / elapsed / 1e6, 2)}};
@@ -376,6 +379,8 @@ void RegisterBenchCommand(CLI::App& app) {
   cmd->add_option("--token", flags.token, "Bearer token (when the server requires one)")
       ->envname("NOBUS_TOKEN");
   cmd->add_flag("--create-tables", flags.create_tables, "Create the bench tables if missing");
+  cmd->add_flag("--persistent", flags.persistent,
+                "Persistent (exactly-once) streams instead of ephemeral ones (doc/exactly-once.md)");
   cmd->add_option("--table-prefix", flags.table_prefix, "Bench tables are <prefix>0, <prefix>1, ...")
       ->capture_default_str();
   cmd->add_option("--server-pid", flags.server_pid,

@@ -31,8 +31,12 @@ absl::Status StreamRunner::Open() {
   if (!config_.token.empty())
     options.headers_provider = BearerTokenHeaders(config_.token, config_.table);
   options.ack_callback = [this](const AckEvent& ack) { OnAck(ack); };
-  NOBUS_ASSIGN_OR_RETURN(stream_, client_->CreateStream(
-                                      BenchTableProperties(config_.table, config_.format), options));
+  TableProperties table = BenchTableProperties(config_.table, config_.format);
+  if (config_.persistent) {
+    NOBUS_ASSIGN_OR_RETURN(stream_, client_->CreatePersistentStream(table, options));
+  } else {
+    NOBUS_ASSIGN_OR_RETURN(stream_, client_->CreateStream(table, options));
+  }
   return absl::OkStatus();
 }
 

@@ -36,6 +36,7 @@ struct StreamConfig {
   int64_t batch_size = 1;  // records per request; 1 = Ingest, else IngestBatch
   double rate = 0;         // records/s cap; 0 = unlimited
   std::string token;
+  bool persistent = false;  // a persistent (exactly-once) stream instead of an ephemeral one
 };
 
 // A time-to-table sample: a probe value and when the client learned it was durable.
