@@ -27,7 +27,7 @@ std::string NewUuid() {
 
 // StreamMessage -> the RPC's response message (both name their fields alike).
 template <typename Response>
-void ToResponse(const StreamMessage& m, Response* r) {
+void Fill(const StreamMessage& m, Response* r) {
   r->Clear();
   switch (m.kind) {
     case StreamMessage::Kind::kCreated:
@@ -69,28 +69,15 @@ absl::Status HandleIngest(StreamSession& session, bool has_record, const zb::Ing
 
 }  // namespace
 
+void ToResponse(const StreamMessage& m, zb::EphemeralStreamResponse* r) { Fill(m, r); }
+void ToResponse(const StreamMessage& m, zb::PersistentStreamResponse* r) { Fill(m, r); }
+
 // ---- EphemeralStream
 
 EphemeralReactor::EphemeralReactor(grpc::CallbackServerContext* call, ServerContext* server,
                                    StreamRegistry* registry)
-    : session_(call, server, registry, this) {
-  // Every current SDK waits for the response headers before it sends create_stream.
-  StartSendInitialMetadata();
-  session_.core().Start();
-}
-
-void EphemeralReactor::IssueRead() { StartRead(&request_); }
-void EphemeralReactor::IssueWrite(const StreamMessage& message) {
-  ToResponse(message, &response_);
-  StartWrite(&response_);
-}
-void EphemeralReactor::IssueFinish(grpc::Status status) { Finish(std::move(status)); }
-void EphemeralReactor::OnReadDone(bool ok) { session_.OnRead(ok, [this] { Handle(); }); }
-void EphemeralReactor::OnWriteDone(bool ok) { session_.core().OnWriteDone(ok); }
-void EphemeralReactor::OnCancel() { session_.core().OnCancel(); }
-void EphemeralReactor::OnDone() {
-  session_.Done();
-  delete this;
+    : StreamReactor(call, server, registry) {
+  Begin();
 }
 
 void EphemeralReactor::Handle() {
@@ -118,23 +105,8 @@ void EphemeralReactor::HandleCreate(const zb::CreateIngestStreamRequest& request
 
 PersistentReactor::PersistentReactor(grpc::CallbackServerContext* call, ServerContext* server,
                                      StreamRegistry* registry)
-    : session_(call, server, registry, this) {
-  StartSendInitialMetadata();
-  session_.core().Start();
-}
-
-void PersistentReactor::IssueRead() { StartRead(&request_); }
-void PersistentReactor::IssueWrite(const StreamMessage& message) {
-  ToResponse(message, &response_);
-  StartWrite(&response_);
-}
-void PersistentReactor::IssueFinish(grpc::Status status) { Finish(std::move(status)); }
-void PersistentReactor::OnReadDone(bool ok) { session_.OnRead(ok, [this] { Handle(); }); }
-void PersistentReactor::OnWriteDone(bool ok) { session_.core().OnWriteDone(ok); }
-void PersistentReactor::OnCancel() { session_.core().OnCancel(); }
-void PersistentReactor::OnDone() {
-  session_.Done();
-  delete this;
+    : StreamReactor(call, server, registry) {
+  Begin();
 }
 
 void PersistentReactor::Handle() {

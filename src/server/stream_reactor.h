@@ -21,58 +21,71 @@ namespace nobus::server {
 
 class StreamRegistry;
 
+// StreamCore's messages as each RPC's response message.
+void ToResponse(const StreamMessage& message, zb::EphemeralStreamResponse* response);
+void ToResponse(const StreamMessage& message, zb::PersistentStreamResponse* response);
+
+// The gRPC side both calls share (CRTP: Derived::Handle handles the request just read).
+template <typename Derived, typename Request, typename Response>
+class StreamReactor : public grpc::ServerBidiReactor<Request, Response>, public StreamOps {
+ public:
+  void OnReadDone(bool ok) override {
+    session_.OnRead(ok, [this] { static_cast<Derived*>(this)->Handle(); });
+  }
+  void OnWriteDone(bool ok) override { session_.core().OnWriteDone(ok); }
+  void OnCancel() override { session_.core().OnCancel(); }
+  void OnDone() override {
+    session_.Done();
+    delete static_cast<Derived*>(this);
+  }
+  void IssueRead() override { this->StartRead(&request_); }
+  void IssueWrite(const StreamMessage& message) override {
+    ToResponse(message, &response_);
+    this->StartWrite(&response_);
+  }
+  void IssueFinish(grpc::Status status) override { this->Finish(std::move(status)); }
+
+ protected:
+  StreamReactor(grpc::CallbackServerContext* call, ServerContext* server, StreamRegistry* registry)
+      : session_(call, server, registry, this) {}
+  // Called last by Derived's constructor: every current SDK waits for the response headers
+  // before it sends its first message.
+  void Begin() {
+    this->StartSendInitialMetadata();
+    session_.core().Start();
+  }
+
+  StreamSession session_;
+  Request request_;
+  Response response_;
+};
+
 class EphemeralReactor final
-    : public grpc::ServerBidiReactor<zb::EphemeralStreamRequest, zb::EphemeralStreamResponse>,
-      public StreamOps {
+    : public StreamReactor<EphemeralReactor, zb::EphemeralStreamRequest,
+                           zb::EphemeralStreamResponse> {
  public:
   EphemeralReactor(grpc::CallbackServerContext* call, ServerContext* server,
                    StreamRegistry* registry);
-
-  void OnReadDone(bool ok) override;
-  void OnWriteDone(bool ok) override;
-  void OnCancel() override;
-  void OnDone() override;
-
-  void IssueRead() override;
-  void IssueWrite(const StreamMessage& message) override;
-  void IssueFinish(grpc::Status status) override;
+  void Handle();
 
  private:
-  void Handle();
   void HandleCreate(const zb::CreateIngestStreamRequest& request);
-
-  StreamSession session_;
-  zb::EphemeralStreamRequest request_;
-  zb::EphemeralStreamResponse response_;
 };
 
 class PersistentReactor final
-    : public grpc::ServerBidiReactor<zb::PersistentStreamRequest, zb::PersistentStreamResponse>,
-      public StreamOps {
+    : public StreamReactor<PersistentReactor, zb::PersistentStreamRequest,
+                           zb::PersistentStreamResponse> {
  public:
   PersistentReactor(grpc::CallbackServerContext* call, ServerContext* server,
                     StreamRegistry* registry);
-
-  void OnReadDone(bool ok) override;
-  void OnWriteDone(bool ok) override;
-  void OnCancel() override;
-  void OnDone() override;
-
-  void IssueRead() override;
-  void IssueWrite(const StreamMessage& message) override;
-  void IssueFinish(grpc::Status status) override;
+  void Handle();
 
  private:
-  void Handle();
   void HandleCreate(const zb::CreateIngestStreamRequest& request);
   void HandleResume(const zb::ResumeIngestStreamRequest& request);
   // Claims `id` for this call (fencing its previous one), then reads its durable offset.
   absl::StatusOr<std::optional<int64_t>> Claim(const OpenedStream& stream, const std::string& id,
                                                bool resume);
-
-  StreamSession session_;
-  zb::PersistentStreamRequest request_;
-  zb::PersistentStreamResponse response_;
 };
 
 }  // namespace nobus::server
