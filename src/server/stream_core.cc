@@ -76,6 +76,7 @@ void StreamCore::Duplicate(int64_t offset) {
     std::lock_guard<std::mutex> lock(mu_);
     max_received_ = std::max(max_received_, offset);
     resent_ = true;
+    if (offset <= ack_sent_) reack_ = true;
   }
   Pump();
 }
@@ -195,7 +196,7 @@ std::optional<grpc::Status> StreamCore::FinishDueLocked() const {
   if (inflight_requests_ > 0 || !outbox_.empty()) return std::nullopt;
   // Acks still owed for durable requests (not owed past a durability failure: final_ is set and
   // durable_up_to_ no longer advances).
-  if (AckDueLocked() > ack_sent_) return std::nullopt;
+  if (AckDueLocked() > ack_sent_ || reack_) return std::nullopt;
   if (final_) return *final_;
   return grpc::Status::OK;
 }
@@ -208,8 +209,9 @@ StreamCore::Actions StreamCore::DecideLocked() {
       write_buffer_ = std::move(outbox_.front());
       outbox_.pop_front();
       a.write = &write_buffer_;
-    } else if (AckDueLocked() > ack_sent_) {
-      ack_sent_ = AckDueLocked();
+    } else if (AckDueLocked() > ack_sent_ || reack_) {
+      ack_sent_ = std::max(ack_sent_, AckDueLocked());
+      reack_ = false;
       write_buffer_ = StreamMessage{.kind = StreamMessage::Kind::kAck, .offset = ack_sent_};
       a.write = &write_buffer_;
     } else if (committed_up_to_ > commit_sent_ && opened_ && !final_) {

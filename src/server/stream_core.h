@@ -20,7 +20,8 @@
 // Persistent streams (doc/exactly-once.md): StartAt(W) makes offsets continue after the durable
 // offset W of earlier connections, and Duplicate(offset) acknowledges a resent request without
 // writing it. An ack never names an offset above the highest one this call received, so a resend
-// of old offsets is acked up to what it resent.
+// of old offsets is acked up to what it resent; a resend the last ack already covers is answered
+// by repeating that ack (every request gets an answer).
 //
 // Thread-safety: every method is thread-safe. ReadArrived/ReadProcessed bracket the handling of
 // one read and are called by the reactor's read reaction only.
@@ -159,6 +160,7 @@ class StreamCore {
   bool commit_acks_ = false;
   int64_t committed_up_to_ = -1, committed_version_ = -1, commit_sent_ = -1;
   bool resent_ = false;         // Duplicate was called
+  bool reack_ = false;          // a resend below the last ack sent: repeat that ack
   int64_t ack_sent_ = -1;
   std::set<int64_t> durable_out_of_order_;
 };

@@ -235,6 +235,12 @@ TEST_F(StreamCoreTest, ResentOffsetsAreAckedUpToWhatWasResent) {
   core_.ReadProcessed(true);
   ASSERT_EQ(ops_.writes.size(), 3u);
   EXPECT_EQ(AckOf(ops_.writes[2]), 9);
+  core_.OnWriteDone(true);
+  core_.ReadArrived();
+  core_.Duplicate(5);  // already covered by ack 9: answered by repeating it
+  core_.ReadProcessed(true);
+  ASSERT_EQ(ops_.writes.size(), 4u);
+  EXPECT_EQ(AckOf(ops_.writes[3]), 9);
 }
 
 TEST_F(StreamCoreTest, WaitIdleReturnsOnceInFlightRequestsComplete) {
