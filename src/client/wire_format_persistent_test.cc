@@ -8,27 +8,14 @@
 #include <vector>
 
 #include "client/wire_format.h"
+#include "client/wire_test_util.h"
 
 namespace nobus::client {
 namespace {
 
-void Add(UnackedQueue* queue, const std::vector<std::string>& records, bool batch) {
-  size_t size = 0;
-  for (const std::string& r : records) size += EncodedRecordSize(r.size());
-  char* out = nullptr;
-  queue->Append(size, static_cast<uint32_t>(records.size()), batch, &out);
-  for (const std::string& r : records) {
-    out = PutRecordHeader(out, r.size());
-    std::memcpy(out, r.data(), r.size());
-    out += r.size();
-  }
-}
+using testing::Add;
 
-zb::PersistentStreamRequest Parse(const std::string& bytes) {
-  zb::PersistentStreamRequest request;
-  EXPECT_TRUE(request.ParseFromString(bytes));
-  return request;
-}
+zb::PersistentStreamRequest Parse(const std::string& bytes) { return testing::Parse<zb::PersistentStreamRequest>(bytes); }
 
 std::string Bytes(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;

@@ -1,4 +1,5 @@
 #include "client/wire_format.h"
+#include "client/wire_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -9,23 +10,9 @@
 namespace nobus::client {
 namespace {
 
-void Add(UnackedQueue* queue, const std::vector<std::string>& records, bool batch) {
-  size_t size = 0;
-  for (const std::string& r : records) size += EncodedRecordSize(r.size());
-  char* out = nullptr;
-  queue->Append(size, static_cast<uint32_t>(records.size()), batch, &out);
-  for (const std::string& r : records) {
-    out = PutRecordHeader(out, r.size());
-    std::memcpy(out, r.data(), r.size());
-    out += r.size();
-  }
-}
+using testing::Add;
 
-zb::EphemeralStreamRequest Parse(const std::string& bytes) {
-  zb::EphemeralStreamRequest request;
-  EXPECT_TRUE(request.ParseFromString(bytes));
-  return request;
-}
+zb::EphemeralStreamRequest Parse(const std::string& bytes) { return testing::Parse<zb::EphemeralStreamRequest>(bytes); }
 
 // Skips `n` messages so the next one gets physical offset n.
 void Burn(UnackedQueue* queue, int n) {

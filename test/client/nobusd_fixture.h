@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 #include "nobus/client.h"
 #include "nobusd_process.h"
 #include "open_stream.h"
+#include "tcp_proxy.h"
 #include "table_reader.h"
 
 namespace nobus::client::testing {
@@ -47,6 +49,38 @@ inline StreamOptions RecoveringOptions() {
   options.server_lack_of_ack_timeout_ms = 2000;
   options.flush_timeout_ms = 120'000;
   return options;
+}
+
+// Ingests 4 x `per_phase` rows (stream 0, seq 0, 1, ...) and resets every connection through
+// `proxy` between the phases, then closes the stream; the stream must have reconnected.
+inline void IngestThroughResets(Stream* stream, TcpProxy* proxy, int64_t per_phase) {
+  for (int64_t phase = 0; phase < 4; ++phase) {
+    for (int64_t i = phase * per_phase; i < (phase + 1) * per_phase; ++i)
+      ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
+    if (phase < 3) proxy->ResetAll();
+  }
+  absl::Status closed = stream->Close();
+  ASSERT_TRUE(closed.ok()) << closed;
+  EXPECT_GE(proxy->resets(), 1);
+  EXPECT_GE(stream->Stats().reconnects, 1);
+}
+
+// Ingests rows 0..999 of stream 0 with POST /admin/v1/streams/close-all after the first 500,
+// flushes and waits (up to 30 s) for the stream's reconnect, then ingests 1000..1499 and closes.
+inline void IngestAcrossCloseAll(Stream* stream, const Nobusd& server,
+                                 const std::function<void()>& after_reconnect) {
+  for (int64_t i = 0; i < 500; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
+  HttpReply closed_all = server::testing::HttpCall(server, "POST", "/admin/v1/streams/close-all");
+  ASSERT_EQ(closed_all.status, 200) << closed_all.body.dump();
+  for (int64_t i = 500; i < 1000; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
+  ASSERT_TRUE(stream->Flush().ok());
+  for (int i = 0; i < 300 && stream->Stats().reconnects == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_GE(stream->Stats().reconnects, 1);
+  after_reconnect();
+  for (int64_t i = 1000; i < 1500; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
+  absl::Status closed = stream->Close();
+  ASSERT_TRUE(closed.ok()) << closed;
 }
 
 class NobusdSdkTest : public ::testing::Test {

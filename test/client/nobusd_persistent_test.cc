@@ -92,18 +92,9 @@ TEST_F(NobusdPersistentTest, ConnectionResetsLandExactlyOnce) {
   std::unique_ptr<Client> client = NewClient("http://" + (*proxy)->address());
   std::unique_ptr<Stream> stream = CreatePersistent(*client, RecoveringOptions());
   ASSERT_NE(stream, nullptr);
-  constexpr int64_t kPerPhase = 2000;
-  for (int64_t phase = 0; phase < 4; ++phase) {
-    for (int64_t i = phase * kPerPhase; i < (phase + 1) * kPerPhase; ++i)
-      ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
-    if (phase < 3) (*proxy)->ResetAll();
-  }
-  absl::Status closed = stream->Close();
-  ASSERT_TRUE(closed.ok()) << closed;
-  EXPECT_GE((*proxy)->resets(), 1);
-  EXPECT_GE(stream->Stats().reconnects, 1);
+  IngestThroughResets(stream.get(), proxy->get(), 2000);
   EXPECT_EQ(DuplicateRequests(*server_), 0);
-  ExpectLanded(1, 4 * kPerPhase, /*allow_duplicates=*/false);
+  ExpectLanded(1, 4 * 2000, /*allow_duplicates=*/false);
 }
 
 TEST_F(NobusdPersistentTest, CloseSignalResumesTheSameStream) {
@@ -111,18 +102,7 @@ TEST_F(NobusdPersistentTest, CloseSignalResumesTheSameStream) {
   std::unique_ptr<Stream> stream = CreatePersistent(*client, RecoveringOptions());
   ASSERT_NE(stream, nullptr);
   const std::string id = stream->stream_id();
-  for (int64_t i = 0; i < 500; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
-  HttpReply closed_all =
-      server::testing::HttpCall(*server_, "POST", "/admin/v1/streams/close-all");
-  ASSERT_EQ(closed_all.status, 200) << closed_all.body.dump();
-  for (int64_t i = 500; i < 1000; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
-  ASSERT_TRUE(stream->Flush().ok());
-  for (int i = 0; i < 300 && stream->Stats().reconnects == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_GE(stream->Stats().reconnects, 1);
-  EXPECT_EQ(stream->stream_id(), id);
-  for (int64_t i = 1000; i < 1500; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
-  ASSERT_TRUE(stream->Close().ok());
+  IngestAcrossCloseAll(stream.get(), *server_, [&] { EXPECT_EQ(stream->stream_id(), id); });
   EXPECT_EQ(DuplicateRequests(*server_), 0);
   ExpectLanded(1, 1500, /*allow_duplicates=*/false);
 }

@@ -76,17 +76,8 @@ TEST_F(NobusdSdkTest, RecoversFromConnectionResets) {
   ASSERT_TRUE(proxy.ok()) << proxy.status();
   std::unique_ptr<Stream> stream = Open("http://" + (*proxy)->address(), RecoveringOptions());
   ASSERT_NE(stream, nullptr);
-  constexpr int64_t kPerPhase = 2000;
-  for (int64_t phase = 0; phase < 4; ++phase) {
-    for (int64_t i = phase * kPerPhase; i < (phase + 1) * kPerPhase; ++i)
-      ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
-    if (phase < 3) (*proxy)->ResetAll();
-  }
-  absl::Status closed = stream->Close();
-  ASSERT_TRUE(closed.ok()) << closed;
-  EXPECT_GE((*proxy)->resets(), 1);
-  EXPECT_GE(stream->Stats().reconnects, 1);
-  ExpectLanded(1, 4 * kPerPhase, /*allow_duplicates=*/true);
+  IngestThroughResets(stream.get(), proxy->get(), 2000);
+  ExpectLanded(1, 4 * 2000, /*allow_duplicates=*/true);
 }
 
 TEST_F(NobusdSdkTest, RecoversFromAStalledConnection) {
@@ -111,20 +102,9 @@ TEST_F(NobusdSdkTest, RecoversFromAStalledConnection) {
 TEST_F(NobusdSdkTest, CloseSignalRotatesTheStream) {
   std::unique_ptr<Stream> stream = Open(server_->endpoint(), RecoveringOptions());
   ASSERT_NE(stream, nullptr);
-  for (int64_t i = 0; i < 500; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
-  std::string first_id = stream->stream_id();
-  HttpReply closed_all =
-      server::testing::HttpCall(*server_, "POST", "/admin/v1/streams/close-all");
-  ASSERT_EQ(closed_all.status, 200) << closed_all.body.dump();
-  for (int64_t i = 500; i < 1000; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
-  ASSERT_TRUE(stream->Flush().ok());
-  for (int i = 0; i < 300 && stream->Stats().reconnects == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_GE(stream->Stats().reconnects, 1);
-  EXPECT_NE(stream->stream_id(), first_id);
-  for (int64_t i = 1000; i < 1500; ++i) ASSERT_TRUE(stream->Ingest(Row(0, i)).ok());
-  absl::Status closed = stream->Close();
-  ASSERT_TRUE(closed.ok()) << closed;
+  const std::string first_id = stream->stream_id();
+  IngestAcrossCloseAll(stream.get(), *server_,
+                       [&] { EXPECT_NE(stream->stream_id(), first_id); });
   ExpectLanded(1, 1500, /*allow_duplicates=*/true);
 }
 
