@@ -106,6 +106,7 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
     return absl::InvalidArgumentError(Cat("config ", origin, ": must be a JSON object"));
   static const char* const kKeys[] = {
       "data_dir",          "grpc_listen",       "http_listen",       "ops_listen",
+      "kafka_listen",      "kafka_advertised",
       "flush_interval_ms", "max_message_bytes", "max_inflight_bytes_per_stream",
       "max_buffered_bytes", "drain_timeout_ms", "log_level",
       "tokens",            "tls_cert",          "tls_key",
@@ -127,6 +128,9 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "grpc_listen", &config.grpc_listen));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "http_listen", &config.http_listen));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "ops_listen", &config.ops_listen));
+  if (doc.contains("kafka_listen")) config.kafka_listen_explicit = true;
+  NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "kafka_listen", &config.kafka_listen));
+  NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "kafka_advertised", &config.kafka_advertised));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "log_level", &config.log_level));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "flush_interval_ms", &config.flush_interval_ms));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "max_message_bytes", &config.max_message_bytes));
@@ -234,6 +238,17 @@ absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
     absl::StatusOr<HostPort> hp = ParseHostPort(*addr);
     if (!hp.ok()) return Annotate(hp.status(), key);
     if (!IsLoopbackHost(hp->host)) any_public = true;
+  }
+  for (auto [key, addr] : {KeyAddr{"kafka_listen", &config.kafka_listen},
+                           KeyAddr{"kafka_advertised", &config.kafka_advertised}}) {
+    if (addr->empty()) continue;
+    absl::StatusOr<HostPort> hp = ParseHostPort(*addr);
+    if (!hp.ok()) return Annotate(hp.status(), key);
+    if (std::string(key) == "kafka_listen" && !IsLoopbackHost(hp->host) && !config.insecure)
+      return absl::InvalidArgumentError(
+          Cat("kafka_listen ", *addr, " is not a loopback address, and the Kafka endpoint has no "
+              "TLS or SASL authentication yet: keep it on loopback, set kafka_listen to \"\" to "
+              "turn it off, or pass --insecure"));
   }
   // The ops listener carries no records and no credentials: it may listen anywhere.
   if (!config.ops_listen.empty()) {

@@ -24,6 +24,12 @@ struct ServerConfig {
   // Optional second HTTP listener with only /livez, /readyz, /healthz and /metrics, on its own
   // thread: probes and scrapes there never wait behind ingest traffic. Plaintext; empty = none.
   std::string ops_listen;
+  // The Kafka produce endpoint (doc/kafka.md); empty = off. When left at this default and the port
+  // is taken, nobusd logs a warning and runs without it; an address given explicitly must bind.
+  std::string kafka_listen = "127.0.0.1:9092";
+  bool kafka_listen_explicit = false;
+  // What Metadata tells Kafka clients to connect to (HOST:PORT); empty = the bound address.
+  std::string kafka_advertised;
   int64_t flush_interval_ms = 1000;
   // Largest accepted request message (gRPC message or REST body). Larger gRPC messages fail the
   // call with INVALID_ARGUMENT; beyond grpc_hard_limit_bytes() gRPC itself answers
@@ -88,7 +94,8 @@ struct ServerConfig {
   int64_t grpc_hard_limit_bytes() const;
 };
 
-// Reads a JSON config file. Keys: data_dir, grpc_listen, http_listen, ops_listen, flush_interval_ms,
+// Reads a JSON config file. Keys: data_dir, grpc_listen, http_listen, ops_listen, kafka_listen,
+// kafka_advertised, flush_interval_ms,
 // max_message_bytes, max_inflight_bytes_per_stream, max_buffered_bytes, drain_timeout_ms,
 // maintenance, maintenance_interval_ms, disk_pause_below_free_bytes, disk_pause_below_free_percent,
 // disk_resume_above_free_bytes, disk_resume_above_free_percent, slow_sync_ms,

@@ -24,6 +24,7 @@ struct Flags {
   std::string grpc_listen;
   std::string http_listen;
   std::string ops_listen;
+  std::string kafka_listen;
   int64_t flush_interval_ms = 0;
   std::string log_level;
   std::string tls_cert;
@@ -53,6 +54,10 @@ void AddFlags(CLI::App& app, Flags* f) {
                  "HOST:PORT of an extra plaintext listener with only /livez, /readyz, /healthz and "
                  "/metrics on its own thread, for probes and scrapes that must not wait behind "
                  "ingest (default: none)");
+  app.add_option("--kafka-listen", f->kafka_listen,
+                 "HOST:PORT of the Kafka produce endpoint (topic = table name, value = a JSON row; "
+                 "doc/kafka.md). Default 127.0.0.1:9092 (skipped with a warning if that port is "
+                 "taken); \"\" turns it off; port 0 picks one");
   app.add_option("--flush-interval-ms", f->flush_interval_ms,
                  "How often buffered rows are committed to their Delta tables (default 1000)")
       ->check(CLI::PositiveNumber);
@@ -96,6 +101,10 @@ bool BuildConfig(const CLI::App& app, const Flags& f, ServerConfig* config) {
   if (app.count("--grpc-listen")) config->grpc_listen = f.grpc_listen;
   if (app.count("--http-listen")) config->http_listen = f.http_listen;
   if (app.count("--ops-listen")) config->ops_listen = f.ops_listen;
+  if (app.count("--kafka-listen")) {
+    config->kafka_listen = f.kafka_listen;
+    config->kafka_listen_explicit = true;
+  }
   if (app.count("--flush-interval-ms")) config->flush_interval_ms = f.flush_interval_ms;
   if (app.count("--log-level")) config->log_level = f.log_level;
   if (app.count("--tls-cert")) config->tls_cert = f.tls_cert;
@@ -158,8 +167,9 @@ int Serve(ServerConfig config, const sigset_t& signals) {
     std::fprintf(stderr, "nobusd: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  const std::string ops =
+  std::string ops =
       (*server)->ops_address().empty() ? "" : Cat(" ops=", (*server)->ops_address());
+  if (!(*server)->kafka_address().empty()) ops += Cat(" kafka=", (*server)->kafka_address());
   std::printf("nobusd listening grpc=%s http=%s%s\n", (*server)->grpc_address().c_str(),
               (*server)->http_address().c_str(), ops.c_str());
   std::fflush(stdout);

@@ -8,6 +8,8 @@
 
 #include "auth/authority.h"
 #include "auth/tls.h"
+#include "kafka/broker.h"
+#include "kafka/server.h"
 #include "common/logging.h"
 #include "server/context.h"
 #include "server/http_api.h"
@@ -51,6 +53,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config, env::
   server->http_tls_ = std::move(http_tls);
   NOBUS_RETURN_IF_ERROR(server->StartGrpc());
   NOBUS_RETURN_IF_ERROR(server->StartHttp());
+  NOBUS_RETURN_IF_ERROR(server->StartKafka());
   server->sweeper_ = std::thread(&Server::SweepStreams, server.get());
   return server;
 }
@@ -104,6 +107,43 @@ absl::Status Server::StartGrpc() {
                                       " (address in use or not local?): choose another "
                                       "--grpc-listen"));
   grpc_address_ = Cat(listen.host, ":", port);
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartKafka() {
+  const ServerConfig& config = context_->config();
+  if (config.kafka_listen.empty()) return absl::OkStatus();
+  NOBUS_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(config.kafka_listen));
+  kafka::BrokerOptions options;
+  options.serving = [context = context_.get()] { return context->Serving(); };
+  options.max_batch_bytes = config.max_message_bytes;
+  options.metrics = &metrics_;
+  kafka_broker_ = std::make_unique<kafka::Broker>(options);
+  kafka::KafkaServerOptions server_options;
+  server_options.max_frame_bytes = config.max_message_bytes + (1 << 20);
+  kafka_ = std::make_unique<kafka::KafkaServer>(
+      server_options, [broker = kafka_broker_.get()](std::string frame, const std::string& peer,
+                                                     kafka::Reply reply) {
+        broker->Handle(std::move(frame), peer, std::move(reply));
+      });
+  absl::StatusOr<int> port = kafka_->Start(listen.host, listen.port);
+  if (!port.ok()) {
+    kafka_.reset();
+    if (config.kafka_listen_explicit) return port.status();
+    NOBUS_LOG_WARN("Kafka endpoint off: {} (the default kafka_listen; set --kafka-listen to "
+                   "another HOST:PORT, or \"\" to silence this)",
+                   std::string(port.status().message()));
+    return absl::OkStatus();
+  }
+  kafka_address_ = Cat(listen.host, ":", *port);
+  std::string advertised_host = listen.host;
+  int advertised_port = *port;
+  if (!config.kafka_advertised.empty()) {
+    NOBUS_ASSIGN_OR_RETURN(HostPort adv, ParseHostPort(config.kafka_advertised));
+    advertised_host = adv.host;
+    advertised_port = adv.port;
+  }
+  kafka_broker_->Advertise(advertised_host, advertised_port);
   return absl::OkStatus();
 }
 
@@ -179,6 +219,7 @@ absl::Status Server::Shutdown() {
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   if (http_) http_->Stop();
   if (ops_) ops_->Stop();
+  if (kafka_) kafka_->Stop();
   absl::Status status = absl::OkStatus();
   if (ingest_) status = ingest_->Close();
   grpc_.reset();

@@ -29,6 +29,11 @@ namespace nobus::table {
 class IngestService;
 }
 
+namespace nobus::kafka {
+class Broker;
+class KafkaServer;
+}  // namespace nobus::kafka
+
 namespace nobus::auth {
 class Authority;
 class HttpTls;
@@ -54,6 +59,7 @@ class Server {
   const std::string& http_address() const { return http_address_; }
   // Empty without ops_listen.
   const std::string& ops_address() const { return ops_address_; }
+  const std::string& kafka_address() const { return kafka_address_; }  // empty: no Kafka endpoint
 
   // Opens the data directory (WAL recovery) and starts accepting streams and table requests.
   [[nodiscard]] absl::Status Recover();
@@ -67,6 +73,7 @@ class Server {
          std::unique_ptr<auth::Authority> authority);
   absl::Status StartGrpc();
   absl::Status StartHttp();
+  absl::Status StartKafka();
   // Once a second: streams whose access token expired or was revoked get close_stream_signal.
   void SweepStreams();
 
@@ -81,10 +88,13 @@ class Server {
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<HttpApi> http_;
   std::unique_ptr<HttpApi> ops_;  // null without ops_listen
+  std::unique_ptr<kafka::Broker> kafka_broker_;
+  std::unique_ptr<kafka::KafkaServer> kafka_;  // null without the Kafka endpoint
   std::unique_ptr<table::IngestService> ingest_;
   std::string grpc_address_;
   std::string http_address_;
   std::string ops_address_;
+  std::string kafka_address_;
   bool shut_down_ = false;
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;
@@ -94,7 +104,7 @@ class Server {
 
 // nobusd's main(): flags (CLI11), config file, signals (SIGTERM/SIGINT drain; a second signal
 // exits at once). Prints "nobusd listening grpc=HOST:PORT http=HOST:PORT" (and " ops=HOST:PORT"
-// with ops_listen) on stdout once bound.
+// with ops_listen, " kafka=HOST:PORT" with the Kafka endpoint) on stdout once bound.
 // Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad flags or config.
 int RunNobusd(int argc, char** argv);
 

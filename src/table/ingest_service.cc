@@ -19,7 +19,7 @@ struct IngestService::PendingAppend {
   std::string header;
   std::string blob;
   int64_t num_rows = 0;
-  DurableCallback done;
+  DurableLsnCallback done;
   StreamMark stream;
 };
 
@@ -226,6 +226,15 @@ void IngestService::AdjustHeldLocked(int64_t delta) {
 
 absl::Status IngestService::Append(const LiveTable& table, std::string blob, int64_t num_rows,
                                    DurableCallback done, StreamMark stream) {
+  return AppendWithLsn(
+      table, std::move(blob), num_rows,
+      [done = std::move(done)](absl::StatusOr<wal::Lsn> lsn) { done(lsn.status()); },
+      std::move(stream));
+}
+
+absl::Status IngestService::AppendWithLsn(const LiveTable& table, std::string blob,
+                                          int64_t num_rows, DurableLsnCallback done,
+                                          StreamMark stream) {
   NOBUS_RETURN_IF_ERROR(CheckBlob(blob, num_rows));
   auto append = std::make_shared<PendingAppend>();
   append->header =
@@ -259,7 +268,8 @@ void IngestService::OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> ls
     std::lock_guard<std::mutex> l(mu_);
     AdjustHeldLocked(-static_cast<int64_t>(append.blob.size()));
   }
-  if (append.done) append.done(lsn.ok() ? absl::OkStatus() : WalAppendError(lsn.status()));
+  if (append.done)
+    append.done(lsn.ok() ? absl::StatusOr<wal::Lsn>(*lsn) : WalAppendError(lsn.status()));
   append.done = nullptr;
   append.table = nullptr;
   std::lock_guard<std::mutex> l(mu_);

@@ -105,6 +105,9 @@ class LiveTable {
 // (fdatasync returned) — the caller may ack now — or the error that prevented durability.
 // Must be quick and must not call back into the service's blocking methods.
 using DurableCallback = std::function<void(absl::Status)>;
+// The same, with the LSN of the record (its row blob) once durable: a position in the node's WAL
+// that only grows (the Kafka endpoint derives its offsets from it).
+using DurableLsnCallback = std::function<void(absl::StatusOr<wal::Lsn>)>;
 
 
 class IngestService {
@@ -144,6 +147,9 @@ class IngestService {
   // the stream's durable offset rises once it is durable, and its commit carries the stream's txn.
   [[nodiscard]] absl::Status Append(const LiveTable& table, std::string blob, int64_t num_rows,
                                     DurableCallback done, StreamMark stream = {});
+  [[nodiscard]] absl::Status AppendWithLsn(const LiveTable& table, std::string blob,
+                                           int64_t num_rows, DurableLsnCallback done,
+                                           StreamMark stream = {});
 
   // Persistent streams (persistent_streams.cc, doc/exactly-once.md). The caller (the front end) makes
   // sure no request of the stream is in flight while it resumes or retires one.
@@ -156,6 +162,9 @@ class IngestService {
   // longer than nobus.streams.retention.
   [[nodiscard]] absl::StatusOr<std::optional<int64_t>> ResumeStream(const LiveTable& table,
                                                                    const std::string& id);
+  // The durable offset (or Kafka producer mark) of `id` while it is within the table's retention;
+  // nullopt when unknown or expired.
+  [[nodiscard]] std::optional<int64_t> DurableMark(const LiveTable& table, const std::string& id);
   // The stream's highest offset in the Delta table and the table version that shows it (nullopt:
   // none committed yet), for a resumed call's first commit ack. Waits for a commit in progress.
   struct Committed {

@@ -68,6 +68,16 @@ std::optional<IngestService::Committed> IngestService::CommittedOffset(const Liv
   return Committed{*offset, snapshot.version()};
 }
 
+std::optional<int64_t> IngestService::DurableMark(const LiveTable& table, const std::string& id) {
+  const int64_t now_ms = clock_->NowMillis();
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = tables_.find(table.info().name);
+  if (it == tables_.end()) return std::nullopt;
+  std::optional<StreamStatus> s = it->second->streams.Find(id);
+  if (!s || s->last_active_ms < now_ms - it->second->stream_retention_ms) return std::nullopt;
+  return s->durable;
+}
+
 absl::StatusOr<IngestService::KeyClaim> IngestService::ClaimKey(const LiveTable& table,
                                                                 const std::string& id,
                                                                 int64_t fingerprint) {

@@ -19,11 +19,22 @@ std::string NewStreamId(std::string_view table, int64_t now_ms) {
 namespace {
 
 constexpr std::string_view kIdempotencyPart = "/idempotency/";
+constexpr std::string_view kKafkaProducerPart = "/kafka-producer/";
 
-// A txn appId nobus keeps as stream state: a stream id or an idempotency key id.
-bool IsStateId(std::string_view id) { return IsIdempotencyId(id) || ParseStreamId(id).ok(); }
+bool IsKafkaProducerId(std::string_view id) {
+  return id.find(kKafkaProducerPart) != std::string_view::npos;
+}
+
+// A txn appId nobus keeps as stream state: a stream id, an idempotency key or a Kafka producer.
+bool IsStateId(std::string_view id) {
+  return IsIdempotencyId(id) || IsKafkaProducerId(id) || ParseStreamId(id).ok();
+}
 
 }  // namespace
+
+std::string KafkaProducerId(std::string_view table, int64_t producer_id) {
+  return Cat(table, kKafkaProducerPart, producer_id);
+}
 
 std::string IdempotencyId(std::string_view table, std::string_view key_digest_hex) {
   return Cat(table, kIdempotencyPart, key_digest_hex);
@@ -97,7 +108,7 @@ bool StreamOffsets::retired(const std::string& id) const {
 int64_t StreamOffsets::LiveCount(int64_t now_ms, int64_t retention_ms) const {
   int64_t n = 0;
   for (const auto& [id, s] : streams_)
-    if (!s.retired && s.last_active_ms >= now_ms - retention_ms && !IsIdempotencyId(id)) ++n;
+    if (!s.retired && s.last_active_ms >= now_ms - retention_ms && ParseStreamId(id).ok()) ++n;
   return n;
 }
 

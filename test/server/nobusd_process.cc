@@ -123,7 +123,8 @@ absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Spawn(NobusdOptions options) {
       "--data-dir",          options.data_dir,
       "--grpc-listen",       options.grpc_listen,
       "--http-listen",       options.http_listen,
-      "--flush-interval-ms", std::to_string(options.flush_interval_ms)};
+      "--flush-interval-ms", std::to_string(options.flush_interval_ms),
+      "--kafka-listen",      options.kafka_listen};
   if (!options.config_json.empty()) {
     std::string config_path = options.data_dir + ".config.json";
     std::ofstream(config_path) << options.config_json;
@@ -161,6 +162,7 @@ absl::StatusOr<std::unique_ptr<Nobusd>> Nobusd::Start(NobusdOptions options) {
     server->grpc_address_ = FieldOf(*line, "grpc");
     server->http_address_ = FieldOf(*line, "http");
     server->ops_address_ = FieldOf(*line, "ops");
+    server->kafka_address_ = FieldOf(*line, "kafka");
   }
   if (server->grpc_address_.empty() || server->http_address_.empty())
     return absl::InternalError(

@@ -31,6 +31,9 @@ struct NobusdOptions {
   // Port 0 picks free ports; a restart may pass the previous addresses to come back on them.
   std::string grpc_listen = "127.0.0.1:0";
   std::string http_listen = "127.0.0.1:0";
+  // The Kafka endpoint: a free port by default, so parallel test servers never compete for
+  // nobusd's default 9092; "" turns it off.
+  std::string kafka_listen = "127.0.0.1:0";
   int64_t flush_interval_ms = 200;
   std::vector<std::string> extra_args;
   // With TLS (pass --tls-cert/--tls-key in extra_args): the CA to trust; the harness then talks
@@ -60,6 +63,8 @@ class Nobusd {
   const std::string& http_address() const { return http_address_; }
   // Empty unless nobusd runs an ops listener (ops_listen).
   const std::string& ops_address() const { return ops_address_; }
+  // Empty when nobusd runs no Kafka endpoint.
+  const std::string& kafka_address() const { return kafka_address_; }
   // The gRPC address as SDK and CLI endpoints take it.
   std::string endpoint() const { return (tls_ca_file_.empty() ? "http://" : "https://") + grpc_address_; }
   const std::string& tls_ca_file() const { return tls_ca_file_; }
@@ -84,6 +89,7 @@ class Nobusd {
   std::string grpc_address_;
   std::string http_address_;
   std::string ops_address_;
+  std::string kafka_address_;
   std::string data_dir_;
   std::string log_path_;
   std::string tls_ca_file_;

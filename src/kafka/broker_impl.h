@@ -1,0 +1,46 @@
+// Internal to src/kafka: the Broker's state and its per-API handlers (broker.cc, metadata.cc,
+// produce.cc). Thread-safety: the handlers run concurrently; the state they share is atomic or
+// thread-safe (ProducerStates, the ingest service, metrics).
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "kafka/api.h"
+#include "kafka/broker.h"
+#include "kafka/request_header.h"
+#include "kafka/wire.h"
+
+namespace nobus::kafka {
+
+struct Request {
+  RequestHeader header;
+  std::string peer;
+  std::string frame;  // the whole request frame (header and body)
+};
+
+// A reader over the request's body (after its header).
+inline Reader BodyReader(const Request& req) {
+  return Reader(std::string_view(req.frame).substr(req.header.body_offset));
+}
+
+struct Broker::Impl {
+  explicit Impl(BrokerOptions o);
+
+  Answer ApiVersions(const Request& req);
+  Answer Metadata(const Request& req);
+  Answer InitProducerId(const Request& req);
+  Answer FindCoordinator(const Request& req);
+  Answer Fetch(const Request& req);
+  void Produce(Request req, Reply reply);  // produce.cc
+
+  BrokerOptions options;
+  std::atomic<int64_t> next_producer_id{1};
+  ProducerStates producers;
+  Counter* produce_requests = nullptr;  // nobus_kafka_produce_requests_total
+  Counter* batches_rejected = nullptr;  // nobus_kafka_batches_rejected_total
+  Counter* duplicate_batches = nullptr; // nobus_kafka_duplicate_batches_total
+};
+
+}  // namespace nobus::kafka

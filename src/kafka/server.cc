@@ -1,0 +1,258 @@
+#include "kafka/server.h"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "common/logging.h"
+
+namespace nobus::kafka {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Strand = asio::strand<asio::io_context::executor_type>;
+
+}  // namespace
+
+// One client connection: reads frames in order, keeps the answers in request order.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, KafkaServer::Impl* server);
+  void Start();
+  void Close();
+
+ private:
+  void ReadSize();
+  void ReadBody(uint32_t size);
+  void OnAnswer(uint64_t seq, Answer answer);  // on the strand
+  void Flush();                                // on the strand
+  void MaybeResumeReading();                   // on the strand
+
+  tcp::socket socket_;
+  Strand strand_;
+  KafkaServer::Impl* const server_;
+  std::string peer_;
+  uint8_t size_bytes_[4];
+  std::string body_;
+  uint64_t next_seq_ = 0;     // the next frame's sequence number
+  uint64_t next_write_ = 0;   // the next answer to write
+  std::map<uint64_t, Answer> done_;  // answers that arrived, not yet written
+  std::deque<std::string> out_;      // framed responses being written
+  bool writing_ = false;
+  bool reading_paused_ = false;
+  bool closing_ = false;  // no more reads; close once the queued answers are written
+  bool closed_ = false;
+};
+
+struct KafkaServer::Impl {
+  Impl(KafkaServerOptions o, FrameHandler h) : options(o), handler(std::move(h)) {}
+  void Accept();
+
+  const KafkaServerOptions options;
+  const FrameHandler handler;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<std::shared_ptr<Connection>> open;  // guarded by mu
+  std::atomic<bool> stopping{false};
+};
+
+Connection::Connection(tcp::socket socket, KafkaServer::Impl* server)
+    : socket_(std::move(socket)), strand_(asio::make_strand(server->io)), server_(server) {
+  boost::system::error_code ec;
+  tcp::endpoint remote = socket_.remote_endpoint(ec);
+  peer_ = ec ? "unknown" : Cat(remote.address().to_string(), ":", remote.port());
+  socket_.set_option(tcp::no_delay(true), ec);
+}
+
+void Connection::Start() {
+  asio::post(strand_, [self = shared_from_this()] { self->ReadSize(); });
+}
+
+void Connection::Close() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->closed_) return;
+    self->closed_ = true;
+    boost::system::error_code ec;
+    self->socket_.shutdown(tcp::socket::shutdown_both, ec);
+    self->socket_.close(ec);
+    std::lock_guard<std::mutex> l(self->server_->mu);
+    self->server_->open.erase(self);
+  });
+}
+
+void Connection::ReadSize() {
+  if (closed_ || closing_) return;
+  if (next_seq_ - next_write_ >= static_cast<uint64_t>(server_->options.max_inflight_per_connection)) {
+    reading_paused_ = true;
+    return;
+  }
+  asio::async_read(socket_, asio::buffer(size_bytes_, 4),
+                   asio::bind_executor(strand_, [self = shared_from_this()](
+                                                    boost::system::error_code ec, size_t) {
+                     if (ec) return self->Close();
+                     uint32_t size = (uint32_t{self->size_bytes_[0]} << 24) |
+                                     (uint32_t{self->size_bytes_[1]} << 16) |
+                                     (uint32_t{self->size_bytes_[2]} << 8) | self->size_bytes_[3];
+                     self->ReadBody(size);
+                   }));
+}
+
+void Connection::ReadBody(uint32_t size) {
+  if (size > static_cast<uint64_t>(server_->options.max_frame_bytes) || size < 8) {
+    NOBUS_LOG_WARN_LIMITED(
+        "kafka: closing connection from {}: request frame of {} bytes (limit {}, minimum 8)", peer_,
+        size, server_->options.max_frame_bytes);
+    return Close();
+  }
+  body_.resize(size);
+  asio::async_read(
+      socket_, asio::buffer(body_.data(), size),
+      asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec,
+                                                               size_t) {
+        if (ec) return self->Close();
+        const uint64_t seq = self->next_seq_++;
+        std::weak_ptr<Connection> weak = self;
+        Strand strand = self->strand_;
+        self->server_->handler(std::move(self->body_), self->peer_,
+                               [weak, strand, seq](Answer answer) {
+                                 std::shared_ptr<Connection> c = weak.lock();
+                                 if (c == nullptr) return;
+                                 asio::post(strand, [c, seq, answer = std::move(answer)]() mutable {
+                                   c->OnAnswer(seq, std::move(answer));
+                                 });
+                               });
+        self->ReadSize();
+      }));
+}
+
+void Connection::OnAnswer(uint64_t seq, Answer answer) {
+  if (closed_) return;
+  done_.emplace(seq, std::move(answer));
+  for (auto it = done_.find(next_write_); it != done_.end(); it = done_.find(next_write_)) {
+    Answer a = std::move(it->second);
+    done_.erase(it);
+    ++next_write_;
+    if (a.response) {
+      std::string frame(4, '\0');
+      const uint32_t n = static_cast<uint32_t>(a.response->size());
+      frame[0] = static_cast<char>(n >> 24);
+      frame[1] = static_cast<char>(n >> 16);
+      frame[2] = static_cast<char>(n >> 8);
+      frame[3] = static_cast<char>(n);
+      frame += *a.response;
+      out_.push_back(std::move(frame));
+    }
+    if (a.close) {
+      closing_ = true;
+      break;
+    }
+  }
+  Flush();
+  MaybeResumeReading();
+}
+
+void Connection::Flush() {
+  if (writing_ || closed_) return;
+  if (out_.empty()) {
+    if (closing_) Close();
+    return;
+  }
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(out_.front()),
+                    asio::bind_executor(strand_, [self = shared_from_this()](
+                                                     boost::system::error_code ec, size_t) {
+                      self->writing_ = false;
+                      if (ec) return self->Close();
+                      self->out_.pop_front();
+                      self->Flush();
+                    }));
+}
+
+void Connection::MaybeResumeReading() {
+  if (!reading_paused_ || closing_) return;
+  if (next_seq_ - next_write_ >= static_cast<uint64_t>(server_->options.max_inflight_per_connection))
+    return;
+  reading_paused_ = false;
+  ReadSize();
+}
+
+void KafkaServer::Impl::Accept() {
+  acceptor.async_accept(io, [this](boost::system::error_code ec, tcp::socket socket) {
+    if (stopping.load() || !acceptor.is_open()) return;
+    if (ec) {
+      NOBUS_LOG_WARN_LIMITED("kafka: accept failed: {}", ec.message());
+    } else {
+      auto c = std::make_shared<Connection>(std::move(socket), this);
+      {
+        std::lock_guard<std::mutex> l(mu);
+        open.insert(c);
+      }
+      c->Start();
+    }
+    Accept();
+  });
+}
+
+KafkaServer::KafkaServer(KafkaServerOptions options, FrameHandler handler)
+    : impl_(std::make_unique<Impl>(options, std::move(handler))) {}
+
+KafkaServer::~KafkaServer() { Stop(); }
+
+absl::StatusOr<int> KafkaServer::Start(const std::string& host, int port) {
+  boost::system::error_code ec;
+  asio::ip::address address = asio::ip::make_address(host, ec);
+  if (ec) return absl::InvalidArgumentError(Cat("kafka_listen: '", host, "' is not an IP address"));
+  tcp::endpoint endpoint(address, static_cast<uint16_t>(port));
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return absl::UnavailableError(
+        Cat("cannot listen for Kafka clients on ", host, ":", port, ": ", ec.message()));
+  const int bound = impl_->acceptor.local_endpoint().port();
+  impl_->Accept();
+  for (int i = 0; i < std::max(1, impl_->options.io_threads); ++i)
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  return bound;
+}
+
+void KafkaServer::Stop() {
+  if (impl_->stopping.exchange(true)) return;
+  asio::post(impl_->io, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  std::set<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    open = impl_->open;
+  }
+  for (const auto& c : open) c->Close();
+  impl_->io.stop();
+  for (std::thread& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  std::lock_guard<std::mutex> l(impl_->mu);
+  impl_->open.clear();
+}
+
+int KafkaServer::connections() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return static_cast<int>(impl_->open.size());
+}
+
+}  // namespace nobus::kafka

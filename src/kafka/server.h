@@ -1,0 +1,57 @@
+// The Kafka endpoint's TCP side (Boost.Asio): accepts connections, reads size-prefixed request
+// frames (spec kafka-produce.md 2.1), hands each to a FrameHandler and writes the responses back
+// in request order, while later requests are already being handled (clients pipeline up to 5
+// produce requests). A frame larger than max_frame_bytes, or a handler asking for it, closes that
+// connection only.
+//
+// Lifecycle: Start binds and runs the event-loop threads; Stop closes the listener and every
+// connection and joins the threads (the handler must answer pending replies or drop them; a reply
+// after Stop is ignored). Thread-safety: Start/Stop from one thread; replies from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+
+namespace nobus::kafka {
+
+// The answer to one request frame: the response frame's bytes without the size prefix, nothing
+// (acks=0 produce: no response at all), and whether to close the connection after it.
+struct Answer {
+  std::optional<std::string> response;
+  bool close = false;
+};
+using Reply = std::function<void(Answer)>;
+
+// Called on an event-loop thread for every frame, in order per connection; answers through
+// `reply` exactly once, from any thread, now or later. `peer` is "ip:port".
+using FrameHandler =
+    std::function<void(std::string frame, const std::string& peer, Reply reply)>;
+
+struct KafkaServerOptions {
+  int io_threads = 1;
+  int64_t max_frame_bytes = 16 << 20;
+  int max_inflight_per_connection = 16;  // unanswered requests before reading pauses
+};
+
+class KafkaServer {
+ public:
+  KafkaServer(KafkaServerOptions options, FrameHandler handler);
+  ~KafkaServer();
+
+  // Binds host:port (port 0 picks one) and starts serving; returns the bound port.
+  [[nodiscard]] absl::StatusOr<int> Start(const std::string& host, int port);
+  void Stop();
+  int connections() const;
+
+  struct Impl;  // server.cc
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nobus::kafka
