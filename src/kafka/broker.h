@@ -44,7 +44,8 @@ class Broker {
  public:
   explicit Broker(BrokerOptions options);
 
-  // The address Metadata names (known once the listener is bound). Call before serving.
+  // The address Metadata names (known once the listener is bound). Call before the listener
+  // serves (KafkaServer::Serve): it is not synchronized with Handle.
   void Advertise(std::string host, int port);
 
   // A FrameHandler (server.h).

@@ -212,7 +212,7 @@ KafkaServer::KafkaServer(KafkaServerOptions options, FrameHandler handler)
 
 KafkaServer::~KafkaServer() { Stop(); }
 
-absl::StatusOr<int> KafkaServer::Start(const std::string& host, int port) {
+absl::StatusOr<int> KafkaServer::Bind(const std::string& host, int port) {
   boost::system::error_code ec;
   asio::ip::address address = asio::ip::make_address(host, ec);
   if (ec) return absl::InvalidArgumentError(Cat("kafka_listen: '", host, "' is not an IP address"));
@@ -224,11 +224,13 @@ absl::StatusOr<int> KafkaServer::Start(const std::string& host, int port) {
   if (ec)
     return absl::UnavailableError(
         Cat("cannot listen for Kafka clients on ", host, ":", port, ": ", ec.message()));
-  const int bound = impl_->acceptor.local_endpoint().port();
+  return impl_->acceptor.local_endpoint().port();
+}
+
+void KafkaServer::Serve() {
   impl_->Accept();
   for (int i = 0; i < std::max(1, impl_->options.io_threads); ++i)
     impl_->threads.emplace_back([this] { impl_->io.run(); });
-  return bound;
 }
 
 void KafkaServer::Stop() {

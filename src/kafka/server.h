@@ -4,7 +4,7 @@
 // produce requests). A frame larger than max_frame_bytes, or a handler asking for it, closes that
 // connection only.
 //
-// Lifecycle: Start binds and runs the event-loop threads; Stop closes the listener and every
+// Lifecycle: Bind, then Serve runs the event-loop threads; Stop closes the listener and every
 // connection and joins the threads (the handler must answer pending replies or drop them; a reply
 // after Stop is ignored). Thread-safety: Start/Stop from one thread; replies from any thread.
 #pragma once
@@ -43,8 +43,9 @@ class KafkaServer {
   KafkaServer(KafkaServerOptions options, FrameHandler handler);
   ~KafkaServer();
 
-  // Binds host:port (port 0 picks one) and starts serving; returns the bound port.
-  [[nodiscard]] absl::StatusOr<int> Start(const std::string& host, int port);
+  // Binds host:port (port 0 picks one); returns the bound port. Nothing is accepted before Serve.
+  [[nodiscard]] absl::StatusOr<int> Bind(const std::string& host, int port);
+  void Serve();
   void Stop();
   int connections() const;
 

@@ -126,7 +126,7 @@ absl::Status Server::StartKafka() {
                                                      kafka::Reply reply) {
         broker->Handle(std::move(frame), peer, std::move(reply));
       });
-  absl::StatusOr<int> port = kafka_->Start(listen.host, listen.port);
+  absl::StatusOr<int> port = kafka_->Bind(listen.host, listen.port);
   if (!port.ok()) {
     kafka_.reset();
     if (config.kafka_listen_explicit) return port.status();
@@ -144,6 +144,7 @@ absl::Status Server::StartKafka() {
     advertised_port = adv.port;
   }
   kafka_broker_->Advertise(advertised_host, advertised_port);
+  kafka_->Serve();
   return absl::OkStatus();
 }
 
