@@ -7,8 +7,10 @@ test/crash/persistent_kill_loop.py; run through run_python.sh (the venv of requi
   $NOBUS_PY_GEN_DIR (default <bin dir>/../python-gen, i.e. build/python-gen), one folder per proto
   content, made atomically (concurrent tests share it); nothing is generated into the repo.
 - Nobusd: `nobusd --data-dir D --grpc-listen 127.0.0.1:0 --http-listen 127.0.0.1:0
-  --flush-interval-ms 1000`, its "nobusd listening grpc=... http=..." line (stdout goes to a file),
-  /healthz; kill() is SIGKILL, restart() comes back on the same data dir and ports.
+  --flush-interval-ms 1000` (plus `--kafka-listen 127.0.0.1:0` when this nobusd has the Kafka
+  endpoint: never the default port 9092, which concurrent tests would share), its "nobusd listening
+  grpc=... http=... [kafka=...]" line (stdout goes to a file), /healthz; kill() is SIGKILL,
+  restart() comes back on the same data dir and ports; kafka_address is "" without the endpoint.
 - Call: one bidi call (PersistentStream or EphemeralStream) on a connection of its own; requests
   are queued, responses read by a thread, the final status kept.
 - Tables: read_rows_duckdb() replays the Delta log itself (JSON commits, or the last checkpoint
@@ -82,13 +84,21 @@ def load_stubs():
 class Nobusd:
     """One nobusd process on loopback, plaintext, no auth config (loopback needs none)."""
 
-    def __init__(self, data_dir, flush_interval_ms=1000, extra_args=(), start=True):
+    def __init__(self, data_dir, flush_interval_ms=1000, extra_args=(), start=True, kafka=None):
+        """kafka: True serves the Kafka endpoint on a port of its own (an error when this nobusd
+        has none), False turns it off, None (default): on when this nobusd has it."""
         self.data_dir = Path(data_dir)
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}.nobusd.log"
         self.flush_interval_ms = flush_interval_ms
         self.extra_args = list(extra_args)
         self.grpc_address, self.http_address = "127.0.0.1:0", "127.0.0.1:0"
+        if kafka is None:
+            kafka = has_kafka_endpoint()
+        elif kafka and not has_kafka_endpoint():
+            raise RuntimeError(f"{BIN_DIR / 'nobusd'} has no --kafka-listen (no Kafka endpoint)")
+        self.kafka = kafka
+        self.kafka_address = "127.0.0.1:0" if kafka else ""
         self.proc = None
         self.starts = 0
         if start:
@@ -103,7 +113,8 @@ class Nobusd:
             self.proc = subprocess.Popen(
                 [str(BIN_DIR / "nobusd"), "--data-dir", str(self.data_dir),
                  "--grpc-listen", self.grpc_address, "--http-listen", self.http_address,
-                 "--flush-interval-ms", str(self.flush_interval_ms), *self.extra_args],
+                 "--flush-interval-ms", str(self.flush_interval_ms), *self._kafka_args(),
+                 *self.extra_args],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout_s
         line = None
@@ -120,6 +131,10 @@ class Nobusd:
                                f"log:\n{self.log_tail()}")
         fields = dict(p.split("=", 1) for p in line.split()[2:] if "=" in p)
         self.grpc_address, self.http_address = fields["grpc"], fields["http"]
+        if self.kafka:
+            if "kafka" not in fields:
+                raise RuntimeError(f"nobusd listening line without kafka=: {line.strip()}")
+            self.kafka_address = fields["kafka"]
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nobusd exited {self.proc.returncode} while starting; "
@@ -131,6 +146,11 @@ class Nobusd:
                 pass
             time.sleep(0.025)
         raise RuntimeError(f"nobusd never became healthy; log:\n{self.log_tail()}")
+
+    def _kafka_args(self):
+        if not has_kafka_endpoint():
+            return []  # an older nobusd: no such flag
+        return ["--kafka-listen", self.kafka_address if self.kafka else ""]
 
     def kill(self):
         """SIGKILL (a crash: nothing flushed or drained) and reap."""
@@ -228,6 +248,22 @@ class Nobusd:
     def channel(self):
         """A channel on a connection of its own (a fresh subchannel pool)."""
         return new_channel(self.grpc_address)
+
+
+_has_kafka = {}
+
+
+def has_kafka_endpoint():
+    """Whether this build's nobusd has the Kafka endpoint (`--kafka-listen` in its --help)."""
+    binary = BIN_DIR / "nobusd"
+    try:
+        key = (str(binary), binary.stat().st_mtime_ns)
+    except OSError:
+        return False
+    if key not in _has_kafka:
+        out = subprocess.run([str(binary), "--help"], capture_output=True, text=True, timeout=60)
+        _has_kafka[key] = "--kafka-listen" in out.stdout + out.stderr
+    return _has_kafka[key]
 
 
 def new_channel(address):

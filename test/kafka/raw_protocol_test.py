@@ -1,0 +1,134 @@
+"""nobusd's Kafka endpoint on the wire, through raw_kafka.py (no client library): what each
+request gets back, field by field, where the real clients only show a summary. ApiVersions (and
+the KIP-511 answer to a version we do not serve), Metadata (this node as the one broker, one
+partition per table, UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION), Produce v8 (offsets
+grow; INVALID_RECORD with record_errors and error_message and nothing of that batch written, the
+other batches of the request written), and the idempotent producer's rules (a retried batch is
+answered with its original offset and not written again; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER; an
+epoch bump starts at 0; an older epoch is INVALID_PRODUCER_EPOCH)."""
+import kafka_harness as kh
+import raw_kafka as rk
+
+
+def values(ids, tag):
+    return [kh.value(i, tag) for i in ids]
+
+
+def test_api_versions(server):
+    with rk.Connection(server.kafka_address) as c:
+        error, keys = c.api_versions(0)
+        kh.log(f"ApiVersions v0: error {error}, {keys}")
+        assert error == rk.NONE
+        for api, need in ((rk.PRODUCE, 8), (rk.METADATA, 4), (rk.API_VERSIONS, 3),
+                          (rk.INIT_PRODUCER_ID, 1)):
+            assert api in keys, f"API {api} not advertised: {keys}"
+            assert keys[api][0] <= need <= keys[api][1], (
+                f"API {api}: advertised {keys[api]}, clients need {need}")
+        top = keys[rk.API_VERSIONS][1]
+        error3, keys3 = c.api_versions(3)
+        assert (error3, keys3) == (rk.NONE, keys), f"ApiVersions v3: {error3} {keys3}"
+        # KIP-511: a newer ApiVersions than we serve is answered in the v0 form with
+        # UNSUPPORTED_VERSION and our range, on the same connection (Java 4.x sends v4).
+        error_new, keys_new = c.api_versions(top + 1)
+        assert error_new == rk.UNSUPPORTED_VERSION, f"ApiVersions v{top + 1}: error {error_new}"
+        assert keys_new.get(rk.API_VERSIONS) == keys[rk.API_VERSIONS], keys_new
+        assert c.api_versions(0) == (error, keys), "the connection is not usable afterwards"
+
+
+def test_metadata(server, table):
+    topic = table("raw", "metadata")
+    with rk.Connection(server.kafka_address) as c:
+        md = c.metadata([topic, "kafka.raw.no_such_table", "not_a_table_name"])
+    kh.log(f"Metadata v4: {md}")
+    assert len(md["brokers"]) == 1, md["brokers"]
+    broker = md["brokers"][0]
+    assert f"{broker['host']}:{broker['port']}" == server.kafka_address, broker
+    assert md["cluster_id"], "cluster_id is null (librdkafka expects one)"
+    by_name = {t["name"]: t for t in md["topics"]}
+    t = by_name[topic]
+    assert t["error"] == rk.NONE and not t["internal"], t
+    assert [(p["index"], p["error"], p["leader"]) for p in t["partitions"]] == [
+        (0, rk.NONE, broker["node_id"])], t["partitions"]
+    assert by_name["kafka.raw.no_such_table"]["error"] == rk.UNKNOWN_TOPIC_OR_PARTITION
+    assert by_name["not_a_table_name"]["error"] == rk.INVALID_TOPIC_EXCEPTION
+
+
+def test_produce_offsets_and_invalid_record(server, table):
+    topic = table("raw", "produce")
+    other = table("raw", "produce_other")
+    tag = "raw-produce"
+    bad_values = values(range(10, 13), tag)
+    bad_values[1] = b'{"id": 11, "tag": '  # not JSON: batch_index 1
+    with rk.Connection(server.kafka_address) as c:
+        a = c.produce({topic: {0: rk.record_batch(values(range(0, 3), tag))}})[(topic, 0)]
+        assert (a["error"], a["record_errors"]) == (rk.NONE, []), a
+        assert a["base_offset"] >= 0 and a["log_append_time"] == -1, a
+        b = c.produce({topic: {0: rk.record_batch(bad_values)}})[(topic, 0)]
+        kh.log(f"Produce v8, a batch with a non-JSON record: {b}")
+        assert b["error"] == rk.INVALID_RECORD, b
+        assert [i for i, _ in b["record_errors"]] == [1], b["record_errors"]
+        assert b["error_message"], "INVALID_RECORD without an error_message"
+        wrong = values(range(20, 23), tag)
+        wrong[2] = b'{"id": "abc", "tag": "x"}'  # wrong type for BIGINT id: batch_index 2
+        w = c.produce({topic: {0: rk.record_batch(wrong)}})[(topic, 0)]
+        kh.log(f"Produce v8, a batch with a wrong column type: {w}")
+        assert w["error"] == rk.INVALID_RECORD and [i for i, _ in w["record_errors"]] == [2], w
+        # doc/kafka.md: error_message names the record, the column and the table, with the
+        # gRPC JSON path's words (test/server/bad_input_test.cc: "column 'id'").
+        assert "column 'id'" in (w["error_message"] or ""), f"error_message names no column: {w}"
+        assert topic in w["error_message"], f"error_message names no table: {w}"
+        c_ = c.produce({topic: {0: rk.record_batch(values(range(3, 6), tag))}})[(topic, 0)]
+        assert c_["error"] == rk.NONE and c_["base_offset"] > a["base_offset"], (a, c_)
+        # One request, two tables: the bad batch fails alone.
+        both = c.produce({topic: {0: rk.record_batch(values(range(6, 9), tag))},
+                          other: {0: rk.record_batch([b"[1, 2]"])}})
+        kh.log(f"Produce v8, good batch + bad batch in one request: {both}")
+        assert both[(topic, 0)]["error"] == rk.NONE, both
+        assert both[(topic, 0)]["base_offset"] > c_["base_offset"], both
+        assert both[(other, 0)]["error"] == rk.INVALID_RECORD, both
+        # Unknown table, partition other than 0, Produce v7.
+        missing = c.produce({"kafka.raw.no_such_table": {0: rk.record_batch(values([99], tag))}})
+        assert missing[("kafka.raw.no_such_table", 0)]["error"] == \
+            rk.UNKNOWN_TOPIC_OR_PARTITION, missing
+        p1 = c.produce({topic: {1: rk.record_batch(values([98], tag))}})
+        assert p1[(topic, 1)]["error"] == rk.UNKNOWN_TOPIC_OR_PARTITION, p1
+        v7 = c.produce({topic: {0: rk.record_batch(values(range(9, 12), tag))}}, version=7)
+        assert v7[(topic, 0)]["error"] == rk.NONE, v7
+        assert v7[(topic, 0)]["base_offset"] > both[(topic, 0)]["base_offset"], v7
+    kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(12)})
+
+
+def test_idempotent_retries_are_deduplicated(server, table):
+    topic = table("raw", "idempotent")
+    tag = "raw-idempotent"
+    with rk.Connection(server.kafka_address) as c:
+        pid = c.init_producer_id()
+        kh.log(f"InitProducerId v1: {pid}")
+        assert pid["error"] == rk.NONE and pid["producer_id"] >= 0 and pid["epoch"] >= 0, pid
+        p, e = pid["producer_id"], pid["epoch"]
+
+        def send(ids, epoch, seq, batch=None):
+            batch = batch or rk.record_batch(values(ids, tag), p, epoch, seq)
+            return c.produce({topic: {0: batch}})[(topic, 0)], batch
+
+        first, first_bytes = send(range(0, 3), e, 0)
+        assert first["error"] == rk.NONE, first
+        again, _ = send(None, e, 0, first_bytes)  # the byte-identical retry
+        assert (again["error"], again["base_offset"]) == (rk.NONE, first["base_offset"]), (
+            f"retry of the first batch: {again}, original {first}")
+        second, _ = send(range(3, 6), e, 3)
+        assert second["error"] == rk.NONE and second["base_offset"] > first["base_offset"], second
+        older, _ = send(None, e, 0, first_bytes)  # a retry of a batch before the last one
+        assert (older["error"], older["base_offset"]) == (rk.NONE, first["base_offset"]), older
+        gap, _ = send(range(100, 103), e, 10)
+        assert gap["error"] == rk.OUT_OF_ORDER_SEQUENCE_NUMBER, gap
+        bumped, _ = send(range(6, 9), e + 1, 0)  # a local epoch bump (librdkafka, Java)
+        assert bumped["error"] == rk.NONE and bumped["base_offset"] > second["base_offset"], bumped
+        stale, _ = send(range(200, 203), e, 6)
+        assert stale["error"] == rk.INVALID_PRODUCER_EPOCH, stale
+        next_, _ = send(range(9, 12), e + 1, 3)
+        assert next_["error"] == rk.NONE, next_
+    dups = server.metric("nobus_kafka_duplicate_batches_total")
+    kh.log(f"nobus_kafka_duplicate_batches_total = {dups}")
+    assert dups >= 2, f"nobus_kafka_duplicate_batches_total = {dups} after 2 retried batches"
+    kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(12)})
