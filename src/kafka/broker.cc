@@ -19,6 +19,7 @@ struct Range {
 constexpr Range kAdvertised[] = {
     {kProduce, 0, 9},         {kFetch, 4, 12},          {kMetadata, 0, 12},
     {kFindCoordinator, 0, 4}, {kApiVersions, 0, 3},     {kInitProducerId, 0, 4},
+    {kSaslHandshake, 0, 1},   {kSaslAuthenticate, 0, 2},
 };
 
 const Range* Find(int16_t key) {
@@ -55,14 +56,18 @@ void Broker::Advertise(std::string host, int port) {
   impl_->options.advertised_port = port;
 }
 
-void Broker::Handle(std::string frame, const std::string& peer, Reply reply) {
+void Broker::Handle(std::string frame, ConnectionContext& connection, Reply reply) {
+  const std::string& peer = connection.peer;
+  if (connection.state == nullptr) connection.state = std::make_shared<Session>();
+  std::shared_ptr<Session> session = std::static_pointer_cast<Session>(connection.state);
+  if (session->raw_token_next) return reply(impl_->RawSaslToken(*session, peer, frame));
   absl::StatusOr<RequestHeader> header = ParseRequestHeader(frame);
   if (!header.ok()) {
     NOBUS_LOG_WARN_LIMITED("kafka: closing connection from {}: malformed request header: {}", peer,
                            std::string(header.status().message()));
     return reply(Answer{.close = true});
   }
-  Request req{*header, peer, std::move(frame)};
+  Request req{*header, peer, std::move(frame), session};
   const Range* range = Find(req.header.api_key);
   if (req.header.api_key == kApiVersions) return reply(impl_->ApiVersions(req));
   if (range == nullptr || req.header.api_version < range->min ||
@@ -82,6 +87,10 @@ void Broker::Handle(std::string frame, const std::string& peer, Reply reply) {
       return reply(impl_->FindCoordinator(req));
     case kFetch:
       return reply(impl_->Fetch(req));
+    case kSaslHandshake:
+      return reply(impl_->SaslHandshake(req));
+    case kSaslAuthenticate:
+      return reply(impl_->SaslAuthenticate(req));
     case kProduce:
       return impl_->Produce(std::move(req), std::move(reply));
   }

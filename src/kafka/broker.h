@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "kafka/producer_state.h"
 #include "kafka/server.h"
+#include "auth/authorizer.h"
 #include "table/ingest_service.h"
 
 namespace nobus::kafka {
@@ -37,6 +38,9 @@ struct BrokerOptions {
   int advertised_port = 9092;
   std::string cluster_id = "nobus";
   int64_t max_batch_bytes = 10 << 20;  // a partition's records, compressed or not
+  // Who may write which table (borrowed; null: anyone). When it is enabled, clients authenticate
+  // with SASL PLAIN (the token as the password) or OAUTHBEARER (the token) first.
+  const auth::Authorizer* auth = nullptr;
   MetricsRegistry* metrics = nullptr;  // optional
 };
 
@@ -49,7 +53,7 @@ class Broker {
   void Advertise(std::string host, int port);
 
   // A FrameHandler (server.h).
-  void Handle(std::string frame, const std::string& peer, Reply reply);
+  void Handle(std::string frame, ConnectionContext& connection, Reply reply);
 
   // Base offsets: the WAL LSN of a batch's record, shifted so records of one batch never overlap
   // the next batch's.

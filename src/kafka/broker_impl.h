@@ -11,13 +11,22 @@
 #include "kafka/broker.h"
 #include "kafka/request_header.h"
 #include "kafka/wire.h"
+#include "table/catalog.h"
 
 namespace nobus::kafka {
+
+// A connection's SASL state (ConnectionContext::state).
+struct Session {
+  std::string mechanism;      // after SaslHandshake: "PLAIN" or "OAUTHBEARER"
+  bool raw_token_next = false;  // SaslHandshake v0: the next frame is the bare SASL token
+  std::string authorization;  // "Bearer <token>" once authenticated; empty before
+};
 
 struct Request {
   RequestHeader header;
   std::string peer;
   std::string frame;  // the whole request frame (header and body)
+  std::shared_ptr<Session> session;
 };
 
 // A reader over the request's body (after its header).
@@ -34,6 +43,12 @@ struct Broker::Impl {
   Answer FindCoordinator(const Request& req);
   Answer Fetch(const Request& req);
   void Produce(Request req, Reply reply);  // produce.cc
+  // SASL (sasl.cc).
+  Answer SaslHandshake(const Request& req);
+  Answer SaslAuthenticate(const Request& req);
+  Answer RawSaslToken(Session& session, const std::string& peer, std::string_view token);
+  // Whether the connection may write `table`: OK without auth, else the SASL token's grant.
+  absl::Status Authorize(const Session& session, const table::TableName& table) const;
 
   BrokerOptions options;
   std::atomic<int64_t> next_producer_id{1};

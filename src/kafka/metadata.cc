@@ -16,11 +16,13 @@ struct Topic {
   int16_t error = kNone;
 };
 
-// The error a topic name gets: none when the table exists and the node serves.
-int16_t TopicError(const BrokerOptions& options, std::string_view name) {
+// The error a topic name gets: none when the table exists, the connection may write it and the
+// node serves.
+int16_t TopicError(const Broker::Impl& broker, const Session& session, std::string_view name) {
   absl::StatusOr<table::TableName> parsed = table::ParseTableName(name);
   if (!parsed.ok()) return kInvalidTopicException;
-  absl::StatusOr<table::IngestService*> ingest = options.serving();
+  if (!broker.Authorize(session, *parsed).ok()) return kTopicAuthorizationFailed;
+  absl::StatusOr<table::IngestService*> ingest = broker.options.serving();
   if (!ingest.ok()) return kNotLeaderOrFollower;
   absl::Status opened = (*ingest)->OpenTable(*parsed).status();
   if (opened.ok()) return kNone;
@@ -57,7 +59,7 @@ Answer Broker::Impl::Metadata(const Request& req) {
     if (!r.SkipTaggedFields(flexible).ok()) break;
     if (name->has_value()) topics.push_back(Topic{std::string(**name)});
   }
-  for (Topic& t : topics) t.error = TopicError(options, t.name);
+  for (Topic& t : topics) t.error = TopicError(*this, *req.session, t.name);
 
   Writer w;
   WriteResponseHeader(w, req.header.correlation_id, flexible);

@@ -161,6 +161,8 @@ void ProducePartition(Broker::Impl& impl, const std::shared_ptr<ProduceCall>& ca
   absl::StatusOr<table::TableName> name = table::ParseTableName(topic);
   if (!name.ok())
     return fail(kInvalidTopicException, Cat("topic '", topic, "' is not a table name catalog.schema.table"));
+  if (absl::Status allowed = impl.Authorize(*call->req.session, *name); !allowed.ok())
+    return fail(kTopicAuthorizationFailed, std::string(allowed.message()));
   absl::StatusOr<table::IngestService*> ingest = impl.options.serving();
   if (!ingest.ok()) return fail(kNotLeaderOrFollower, std::string(ingest.status().message()));
   absl::StatusOr<std::shared_ptr<const table::LiveTable>> live = (*ingest)->OpenTable(*name);

@@ -43,7 +43,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   Strand strand_;
   KafkaServer::Impl* const server_;
-  std::string peer_;
+  ConnectionContext context_;
   uint8_t size_bytes_[4];
   std::string body_;
   uint64_t next_seq_ = 0;     // the next frame's sequence number
@@ -74,7 +74,7 @@ Connection::Connection(tcp::socket socket, KafkaServer::Impl* server)
     : socket_(std::move(socket)), strand_(asio::make_strand(server->io)), server_(server) {
   boost::system::error_code ec;
   tcp::endpoint remote = socket_.remote_endpoint(ec);
-  peer_ = ec ? "unknown" : Cat(remote.address().to_string(), ":", remote.port());
+  context_.peer = ec ? "unknown" : Cat(remote.address().to_string(), ":", remote.port());
   socket_.set_option(tcp::no_delay(true), ec);
 }
 
@@ -112,9 +112,9 @@ void Connection::ReadSize() {
 }
 
 void Connection::ReadBody(uint32_t size) {
-  if (size > static_cast<uint64_t>(server_->options.max_frame_bytes) || size < 8) {
+  if (size > static_cast<uint64_t>(server_->options.max_frame_bytes)) {
     NOBUS_LOG_WARN_LIMITED(
-        "kafka: closing connection from {}: request frame of {} bytes (limit {}, minimum 8)", peer_,
+        "kafka: closing connection from {}: request frame of {} bytes (limit {})", context_.peer,
         size, server_->options.max_frame_bytes);
     return Close();
   }
@@ -127,7 +127,7 @@ void Connection::ReadBody(uint32_t size) {
         const uint64_t seq = self->next_seq_++;
         std::weak_ptr<Connection> weak = self;
         Strand strand = self->strand_;
-        self->server_->handler(std::move(self->body_), self->peer_,
+        self->server_->handler(std::move(self->body_), self->context_,
                                [weak, strand, seq](Answer answer) {
                                  std::shared_ptr<Connection> c = weak.lock();
                                  if (c == nullptr) return;

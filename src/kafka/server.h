@@ -27,10 +27,17 @@ struct Answer {
 };
 using Reply = std::function<void(Answer)>;
 
+// One connection as the handler sees it. `state` is the handler's own (e.g. SASL): it sets it,
+// and it lives as long as the connection; only the handler's calls for this connection (one at a
+// time, in frame order) touch it.
+struct ConnectionContext {
+  std::string peer;  // "ip:port"
+  std::shared_ptr<void> state;
+};
+
 // Called on an event-loop thread for every frame, in order per connection; answers through
-// `reply` exactly once, from any thread, now or later. `peer` is "ip:port".
-using FrameHandler =
-    std::function<void(std::string frame, const std::string& peer, Reply reply)>;
+// `reply` exactly once, from any thread, now or later.
+using FrameHandler = std::function<void(std::string frame, ConnectionContext& connection, Reply reply)>;
 
 struct KafkaServerOptions {
   int io_threads = 1;

@@ -117,14 +117,16 @@ absl::Status Server::StartKafka() {
   kafka::BrokerOptions options;
   options.serving = [context = context_.get()] { return context->Serving(); };
   options.max_batch_bytes = config.max_message_bytes;
+  options.auth = &context_->auth();
   options.metrics = &metrics_;
   kafka_broker_ = std::make_unique<kafka::Broker>(options);
   kafka::KafkaServerOptions server_options;
   server_options.max_frame_bytes = config.max_message_bytes + (1 << 20);
   kafka_ = std::make_unique<kafka::KafkaServer>(
-      server_options, [broker = kafka_broker_.get()](std::string frame, const std::string& peer,
+      server_options, [broker = kafka_broker_.get()](std::string frame,
+                                                     kafka::ConnectionContext& connection,
                                                      kafka::Reply reply) {
-        broker->Handle(std::move(frame), peer, std::move(reply));
+        broker->Handle(std::move(frame), connection, std::move(reply));
       });
   absl::StatusOr<int> port = kafka_->Bind(listen.host, listen.port);
   if (!port.ok()) {
