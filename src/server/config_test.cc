@@ -204,6 +204,28 @@ TEST(ConfigTest, HttpListenerKeys) {
   EXPECT_NE(ValidateConfig(*c).message().find("ops_listen"), std::string::npos);
 }
 
+TEST(ConfigTest, KafkaListenerKeys) {
+  ServerConfig defaults;
+  EXPECT_EQ(defaults.kafka_listen, "127.0.0.1:9092");
+  EXPECT_FALSE(defaults.kafka_listen_explicit);
+  auto c = ParseConfigJson(R"({"kafka_listen": "127.0.0.1:0", "kafka_advertised": "h:19092"})",
+                           "x.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->kafka_listen_explicit);
+  EXPECT_EQ(c->kafka_advertised, "h:19092");
+  EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
+  c->kafka_listen = "";  // off
+  EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
+  // No TLS on the Kafka listener yet: a public address needs --insecure.
+  c->kafka_listen = "0.0.0.0:9092";
+  absl::Status st = ValidateConfig(*c);
+  EXPECT_NE(st.message().find("kafka_listen"), std::string::npos) << st;
+  c->insecure = true;
+  EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
+  c->kafka_advertised = "no-port";
+  EXPECT_NE(ValidateConfig(*c).message().find("kafka_advertised"), std::string::npos);
+}
+
 TEST(ConfigTest, HardLimitLeavesHeadroom) {
   ServerConfig c;
   EXPECT_GT(c.grpc_hard_limit_bytes(), c.max_message_bytes);
