@@ -160,6 +160,10 @@ bool ValidSize(std::string_view v) { return ParseSize(v).has_value(); }
 bool ValidBool(std::string_view v) { return ParseBool(v).has_value(); }
 bool ValidStrictBool(std::string_view v) { return v == "true" || v == "false"; }
 bool ValidPositive(std::string_view v) { return ParsePositive(v).has_value(); }
+bool ValidKafkaPartitions(std::string_view v) {
+  std::optional<int64_t> n = ParsePositive(v);
+  return n && *n <= kMaxKafkaPartitions;
+}
 bool ValidIndexedCols(std::string_view v) {
   std::optional<int64_t> n = ParseInt(v);
   return n && *n >= -1 && *n <= 1'000'000;
@@ -179,6 +183,7 @@ const KnownKey kKnownKeys[] = {
     {kAutoVacuumIntervalKey, "an interval such as 'interval 1 day'", ValidInterval},
     {kStreamRetentionKey, "an interval such as 'interval 7 days'", ValidInterval},
     {kStreamMaxLiveKey, "a positive number of stream ids", ValidPositive},
+    {kKafkaPartitionsKey, "a number of partitions from 1 to 1024", ValidKafkaPartitions},
 };
 
 }  // namespace
@@ -211,6 +216,12 @@ int64_t StreamMaxLive(const Metadata& m) {
   const std::string* text = Find(m, kStreamMaxLiveKey);
   std::optional<int64_t> v = text ? ParsePositive(*text) : std::nullopt;
   return v.value_or(10'000);
+}
+
+int32_t KafkaPartitions(const Metadata& m) {
+  const std::string* text = Find(m, kKafkaPartitionsKey);
+  std::optional<int64_t> v = text ? ParsePositive(*text) : std::nullopt;
+  return static_cast<int32_t>(std::min<int64_t>(v.value_or(1), kMaxKafkaPartitions));
 }
 
 absl::Status ValidateProperties(const StringMap& properties) {

@@ -30,6 +30,9 @@ inline constexpr char kAutoVacuumIntervalKey[] = "nobus.autoVacuum.interval";
 // many live (neither retired nor expired) persistent stream ids the table keeps.
 inline constexpr char kStreamRetentionKey[] = "nobus.streams.retention";
 inline constexpr char kStreamMaxLiveKey[] = "nobus.streams.maxLive";
+// nobus's own: how many partitions the table has as a Kafka topic (src/kafka; default 1).
+inline constexpr char kKafkaPartitionsKey[] = "nobus.kafka.partitions";
+inline constexpr int32_t kMaxKafkaPartitions = 1024;
 
 // What nobus writes into a new table: 2-day log retention, a checkpoint every 10 commits, JSON
 // stats only in checkpoints.
@@ -59,6 +62,8 @@ int64_t AutoVacuumIntervalMs(const Metadata& metadata);
 // Persistent streams: idle retention (default 7 days) and live ids per table (default 10,000).
 int64_t StreamRetentionMs(const Metadata& metadata);
 int64_t StreamMaxLive(const Metadata& metadata);
+// Kafka endpoint: partitions of the table's topic (default 1, at most kMaxKafkaPartitions).
+int32_t KafkaPartitions(const Metadata& metadata);
 
 // Checks table properties a user sets (at creation or later): every `delta.*` and `nobus.*` key
 // must be one nobus honours, with a value it parses (InvalidArgument naming the key, the value

@@ -3,6 +3,7 @@
 #include "kafka/broker.h"
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 
 #include "common/logging.h"
@@ -116,15 +117,65 @@ Answer Broker::Impl::ApiVersions(const Request& req) {
   }
   if (v >= 1) w.Int32(0);  // throttle_time_ms
   if (flexible) w.EmptyTags();
+  std::string version_label = "unknown";
   if (flexible) {
     Reader r = BodyReader(req);
     absl::StatusOr<std::string_view> name = r.String(true);
     absl::StatusOr<std::string_view> version = r.String(true);
-    if (name.ok() && version.ok())
+    if (name.ok() && version.ok()) {
       NOBUS_LOG_INFO("kafka client connected peer={} client_id={} software={}/{}", req.peer,
                      req.header.client_id.value_or(""), *name, *version);
+      req.session->software = SoftwareLabel(*name);
+      version_label = req.session->software == "other" ? "other" : SoftwareLabel(*version);
+    }
   }
+  if (options.metrics != nullptr)
+    options.metrics
+        ->GetCounter("nobus_kafka_clients_total",
+                     "Kafka connections by the client software and version they named "
+                     "(ApiVersions v3+; \"unknown\" for older clients).",
+                     {{"software", req.session->software}, {"version", version_label}})
+        ->Add();
   return Answer{w.Take()};
+}
+
+std::string Broker::Impl::SoftwareLabel(std::string_view name) {
+  std::string label;
+  for (char c : name.substr(0, 40))
+    label.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'
+                        ? c
+                        : '_');
+  if (label.empty()) return "unknown";
+  std::lock_guard<std::mutex> l(software_mu);
+  if (software_seen.contains(label)) return label;
+  if (software_seen.size() >= 100) return "other";
+  software_seen.insert(label);
+  return label;
+}
+
+const TableCounters* Broker::Impl::CountersFor(Session& session, const std::string& table) {
+  if (options.metrics == nullptr) return nullptr;
+  auto it = session.counters.find(table);
+  if (it != session.counters.end()) return &it->second;
+  MetricsRegistry& m = *options.metrics;
+  auto batches = [&](const char* result) {
+    return m.GetCounter("nobus_kafka_batches_total",
+                        "Kafka partition batches to an existing table, by how they were answered: "
+                        "written, duplicate (a retry, not written again), rejected (an error).",
+                        {{"table", table}, {"result", result}});
+  };
+  TableCounters c{
+      .ingest_records = m.GetCounter("nobus_ingest_records_total",
+                                     "Records made durable through the front ends.",
+                                     {{"table", table}}),
+      .records = m.GetCounter("nobus_kafka_records_total",
+                              "Records made durable through the Kafka endpoint, by table and "
+                              "client software.",
+                              {{"table", table}, {"software", session.software}}),
+      .written = batches("written"),
+      .duplicate = batches("duplicate"),
+      .rejected = batches("rejected")};
+  return &session.counters.emplace(table, c).first->second;
 }
 
 Answer Broker::Impl::InitProducerId(const Request& req) {

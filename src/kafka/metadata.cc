@@ -1,5 +1,6 @@
-// Broker::Impl::Metadata: this node is the only broker; each existing table is a topic with one
-// partition it leads (spec 2.5 "Metadata").
+// Broker::Impl::Metadata: this node is the only broker; each existing table is a topic with the
+// partitions of its nobus.kafka.partitions property (default 1), all led by this node (spec 2.5
+// "Metadata").
 #include <vector>
 
 #include "kafka/broker_impl.h"
@@ -14,23 +15,24 @@ constexpr int32_t kNotRequested = INT32_MIN;  // authorized operations
 struct Topic {
   std::string name;
   int16_t error = kNone;
+  int32_t partitions = 0;  // when error is kNone: the table's nobus.kafka.partitions
 };
 
-// The error a topic name gets: none when the table exists, the connection may write it and the
-// node serves.
-int16_t TopicError(const Broker::Impl& broker, const Session& session, std::string_view name) {
-  absl::StatusOr<table::TableName> parsed = table::ParseTableName(name);
-  if (!parsed.ok()) return kInvalidTopicException;
-  if (!broker.Authorize(session, *parsed).ok()) return kTopicAuthorizationFailed;
+// Fills the topic's error and partitions: no error when the table exists, the connection may
+// write it and the node serves.
+void Describe(const Broker::Impl& broker, const Session& session, Topic& topic) {
+  absl::StatusOr<table::TableName> parsed = table::ParseTableName(topic.name);
+  if (!parsed.ok()) return void(topic.error = kInvalidTopicException);
+  if (!broker.Authorize(session, *parsed).ok()) return void(topic.error = kTopicAuthorizationFailed);
   absl::StatusOr<table::IngestService*> ingest = broker.options.serving();
-  if (!ingest.ok()) return kNotLeaderOrFollower;
-  absl::Status opened = (*ingest)->OpenTable(*parsed).status();
-  if (opened.ok()) return kNone;
-  return absl::IsNotFound(opened) ? kUnknownTopicOrPartition : kUnknownServerError;
+  if (!ingest.ok()) return void(topic.error = kNotLeaderOrFollower);
+  absl::StatusOr<std::shared_ptr<const table::LiveTable>> live = (*ingest)->OpenTable(*parsed);
+  if (live.ok()) return void(topic.partitions = (*live)->kafka_partitions());
+  topic.error = absl::IsNotFound(live.status()) ? kUnknownTopicOrPartition : kUnknownServerError;
 }
 
-void WritePartition(Writer& w, int16_t v, bool flexible, int16_t error) {
-  w.Int16(error), w.Int32(0), w.Int32(error == kNone ? kNodeId : -1);
+void WritePartition(Writer& w, int16_t v, bool flexible, int32_t index, int16_t error) {
+  w.Int16(error), w.Int32(index), w.Int32(error == kNone ? kNodeId : -1);
   if (v >= 7) w.Int32(0);  // leader_epoch
   for (int list = 0; list < (v >= 5 ? 3 : 2); ++list) {  // replicas, isr, offline replicas
     const bool offline = list == 2;
@@ -59,7 +61,7 @@ Answer Broker::Impl::Metadata(const Request& req) {
     if (!r.SkipTaggedFields(flexible).ok()) break;
     if (name->has_value()) topics.push_back(Topic{std::string(**name)});
   }
-  for (Topic& t : topics) t.error = TopicError(*this, *req.session, t.name);
+  for (Topic& t : topics) Describe(*this, *req.session, t);
 
   Writer w;
   WriteResponseHeader(w, req.header.correlation_id, flexible);
@@ -75,8 +77,9 @@ Answer Broker::Impl::Metadata(const Request& req) {
     w.Int16(t.error), w.String(t.name, flexible);
     if (v >= 10) w.Uuid();  // topic_id: zero (none)
     if (v >= 1) w.Bool(false);  // is_internal
-    w.ArrayLength(t.error == kNone ? 1 : 0, flexible);
-    if (t.error == kNone) WritePartition(w, v, flexible, kNone);
+    w.ArrayLength(t.error == kNone ? t.partitions : 0, flexible);
+    for (int32_t p = 0; t.error == kNone && p < t.partitions; ++p)
+      WritePartition(w, v, flexible, p, kNone);
     if (v >= 8) w.Int32(kNotRequested);
     if (flexible) w.EmptyTags();
   }

@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "delta/config.h"
 #include "kafka/broker_impl.h"
 #include "kafka/record_batch.h"
+#include "kafka/record_columns.h"
 #include "schema/row_codec.h"
 #include "table/catalog.h"
 #include "table/streams.h"
@@ -110,16 +112,20 @@ int16_t IngestErrorCode(const absl::Status& s) {
   return kKafkaStorageError;  // retriable: the WAL refused or failed, or the node is not serving
 }
 
-// The records' values as one row blob of `table`; record errors name the record and column.
-bool DecodeValues(const table::LiveTable& table, const RecordBatch& batch, std::string* blob,
-                  PartitionResult* result) {
+// The records' values as one row blob of `table`, with the opt-in record columns
+// (record_columns.h); record errors name the record and column.
+bool DecodeValues(const table::LiveTable& table, const RecordColumns& columns, int32_t partition,
+                  const RecordBatch& batch, std::string* blob, PartitionResult* result) {
   schema::RowBlobWriter writer(blob);
+  std::string with_columns;
   for (size_t i = 0; i < batch.records.size(); ++i) {
     const std::optional<std::string_view>& value = batch.records[i].value;
     absl::Status s =
-        value ? table.json_decoder().Decode(*value, &writer)
-              : absl::InvalidArgumentError("the record has no value (a tombstone); nobus needs "
-                                           "one JSON object per record");
+        !value ? absl::InvalidArgumentError("the record has no value (a tombstone); nobus needs "
+                                            "one JSON object per record")
+        : !columns.any() ? table.json_decoder().Decode(*value, &writer)
+                         : WithRecordColumns(columns, batch.records[i], partition, &with_columns);
+    if (s.ok() && columns.any()) s = table.json_decoder().Decode(with_columns, &writer);
     if (s.ok()) continue;
     if (result->record_errors.size() < kMaxRecordErrors)
       result->record_errors.emplace_back(static_cast<int32_t>(i), std::string(s.message()));
@@ -145,10 +151,12 @@ void ProducePartition(Broker::Impl& impl, const std::shared_ptr<ProduceCall>& ca
   const int16_t v = call->req.header.api_version;
   auto done = [call, w](PartitionResult result) { call->Done(w.topic, w.partition, std::move(result)); };
   PartitionResult result;
+  const TableCounters* counters = nullptr;  // once the table is known to exist
   auto fail = [&](int16_t error, std::string message) {
     result.error = error;
     result.message = std::move(message);
     if (impl.batches_rejected != nullptr) impl.batches_rejected->Add();
+    if (counters != nullptr) counters->rejected->Add();
     NOBUS_LOG_WARN_LIMITED("kafka: produce to '{}' from {} failed: error {}: {}", topic,
                            call->req.peer, result.error, result.message);
     done(std::move(result));
@@ -168,8 +176,13 @@ void ProducePartition(Broker::Impl& impl, const std::shared_ptr<ProduceCall>& ca
   absl::StatusOr<std::shared_ptr<const table::LiveTable>> live = (*ingest)->OpenTable(*name);
   if (!live.ok())
     return fail(IngestErrorCode(live.status()), std::string(live.status().message()));
-  if (call->topics[w.topic].partitions[w.partition].index != 0)
-    return fail(kUnknownTopicOrPartition, Cat("topic '", topic, "' has one partition, 0"));
+  counters = impl.CountersFor(*call->req.session, (*live)->info().name.ToString());
+  const int32_t index = call->topics[w.topic].partitions[w.partition].index;
+  if (const int32_t n = (*live)->kafka_partitions(); index < 0 || index >= n)
+    return fail(kUnknownTopicOrPartition,
+                Cat("topic '", topic, "' has ", n, n == 1 ? " partition, 0" : " partitions, 0-",
+                    n == 1 ? "" : std::to_string(n - 1), " (table property ",
+                    delta::kKafkaPartitionsKey, "); there is no partition ", index));
   if (!w.has_records || w.records.empty()) return fail(kInvalidRecord, "the partition carries no records");
   if (static_cast<int64_t>(w.records.size()) > impl.options.max_batch_bytes)
     return fail(kMessageTooLarge, Cat("a batch of ", w.records.size(), " bytes is over the limit of ",
@@ -182,9 +195,12 @@ void ProducePartition(Broker::Impl& impl, const std::shared_ptr<ProduceCall>& ca
   if (batch->header.is_transactional() || batch->header.is_control())
     return fail(kInvalidRecord, "transactional and control batches are not accepted (nobus offers "
                                 "idempotent producers, not transactions)");
+  absl::StatusOr<RecordColumns> columns = FindRecordColumns((*live)->info().schema);
+  if (!columns.ok()) return fail(kInvalidRecord, std::string(columns.status().message()));
   std::string blob;
-  if (!DecodeValues(**live, *batch, &blob, &result)) {
+  if (!DecodeValues(**live, *columns, index, *batch, &blob, &result)) {
     if (impl.batches_rejected != nullptr) impl.batches_rejected->Add();
+    if (counters != nullptr) counters->rejected->Add();
     NOBUS_LOG_WARN_LIMITED("kafka: produce to '{}' from {} rejected: {}", topic, call->req.peer,
                            result.message);
     return done(std::move(result));
@@ -194,37 +210,40 @@ void ProducePartition(Broker::Impl& impl, const std::shared_ptr<ProduceCall>& ca
   const BatchHeader& h = batch->header;
   BatchSeq seq{h.producer_id, h.producer_epoch, h.base_sequence, h.LastSequence()};
   const bool idempotent = h.has_producer_id();
+  const std::string producer_key = Cat(topic, "-", index);  // sequences are per partition
   table::StreamMark mark;
   if (idempotent) {
-    mark = table::StreamMark{table::KafkaProducerId(name->ToString(), seq.producer_id),
+    mark = table::StreamMark{table::KafkaProducerId(name->ToString(), seq.producer_id, index),
                              Mark(seq.epoch, seq.last_seq)};
     auto durable = [&] { return (*ingest)->DurableMark(**live, mark.stream_id); };
-    bool append = impl.producers.Admit(topic, seq, durable, [done, &impl](BatchOutcome o) {
-      if (o.error == kNone && impl.duplicate_batches != nullptr) impl.duplicate_batches->Add();
+    bool append = impl.producers.Admit(producer_key, seq, durable, [done, &impl, counters](BatchOutcome o) {
+      // A duplicate: answered with its original offset, or DUPLICATE_SEQUENCE_NUMBER when only
+      // the durable mark knows it (after a restart); either way not written again.
+      const bool duplicate = o.error == kNone || o.error == kDuplicateSequenceNumber;
+      if (duplicate && impl.duplicate_batches != nullptr) impl.duplicate_batches->Add();
+      if (counters != nullptr) (duplicate ? counters->duplicate : counters->rejected)->Add();
       done(PartitionResult{.error = o.error, .base_offset = o.base_offset, .message = o.message});
     });
     if (!append) return;
   }
   Broker::Impl* self = &impl;
-  Counter* records = impl.options.metrics == nullptr
-                         ? nullptr
-                         : impl.options.metrics->GetCounter(
-                               "nobus_ingest_records_total",
-                               "Records made durable through the front ends.", {{"table", topic}});
   absl::Status appended = (*ingest)->AppendWithLsn(
       **live, std::move(blob), rows,
-      [self, done, seq, idempotent, topic, records, rows](absl::StatusOr<wal::Lsn> lsn) {
+      [self, done, seq, idempotent, producer_key, counters, rows](absl::StatusOr<wal::Lsn> lsn) {
         absl::StatusOr<int64_t> offset =
             lsn.ok() ? absl::StatusOr<int64_t>(Broker::OffsetOf(*lsn)) : lsn.status();
-        if (idempotent) self->producers.Finish(topic, seq, offset);
-        if (offset.ok() && records != nullptr) records->Add(rows);
+        if (idempotent) self->producers.Finish(producer_key, seq, offset);
+        if (counters != nullptr) {
+          if (offset.ok()) counters->ingest_records->Add(rows), counters->records->Add(rows);
+          (offset.ok() ? counters->written : counters->rejected)->Add();
+        }
         if (offset.ok()) return done(PartitionResult{.base_offset = *offset});
         done(PartitionResult{.error = kKafkaStorageError,
                              .message = std::string(offset.status().message())});
       },
       std::move(mark));
   if (!appended.ok()) {
-    if (idempotent) impl.producers.Finish(topic, seq, appended);
+    if (idempotent) impl.producers.Finish(producer_key, seq, appended);
     fail(IngestErrorCode(appended), std::string(appended.message()));
   }
 }

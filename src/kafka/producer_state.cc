@@ -15,13 +15,13 @@ int32_t NextSeq(int32_t last) {
 
 }  // namespace
 
-bool ProducerStates::Admit(const std::string& table, const BatchSeq& seq,
+bool ProducerStates::Admit(const std::string& partition, const BatchSeq& seq,
                            const std::function<std::optional<int64_t>()>& durable_mark,
                            BatchDone done) {
   BatchOutcome answer;
   {
     std::lock_guard<std::mutex> l(mu_);
-    const Key key{seq.producer_id, table};
+    const Key key{seq.producer_id, partition};
     auto it = states_.find(key);
     if (it == states_.end()) {
       State fresh;
@@ -82,13 +82,13 @@ bool ProducerStates::Admit(const std::string& table, const BatchSeq& seq,
   return false;
 }
 
-void ProducerStates::Finish(const std::string& table, const BatchSeq& seq,
+void ProducerStates::Finish(const std::string& partition, const BatchSeq& seq,
                             absl::StatusOr<int64_t> base_offset) {
   std::vector<BatchDone> waiters;
   BatchOutcome answer;
   {
     std::lock_guard<std::mutex> l(mu_);
-    auto it = states_.find(Key{seq.producer_id, table});
+    auto it = states_.find(Key{seq.producer_id, partition});
     if (it == states_.end()) return;
     for (Batch& b : it->second.recent) {
       if (b.first_seq != seq.first_seq || b.last_seq != seq.last_seq || !b.pending) continue;

@@ -1,10 +1,10 @@
 // Kafka's idempotent-producer rules (spec kafka-produce.md 2.8) for the Kafka endpoint: per
-// (producer id, table) the epoch, the highest sequence accepted and the last 5 batches, so a
+// (producer id, topic partition) the epoch, the highest sequence accepted and the last 5 batches, so a
 // retried batch is answered with its original offset instead of being written again.
 //
 // Durability: the state in memory is rebuilt lazily. The first batch of a producer this node has
 // no state for starts from the durable mark the ingest service keeps for it (the WAL record and
-// the Delta txn of appId `<table>/kafka-producer/<pid>` carry Mark(epoch, last sequence)): a
+// the Delta txn of appId table::KafkaProducerId(table, pid, partition) carry Mark(epoch, last sequence)): a
 // retried batch at or below it is answered DUPLICATE_SEQUENCE_NUMBER (clients count it as
 // delivered, offset unknown). Without any state, any sequence is accepted (Kafka's rule too).
 //
@@ -47,15 +47,15 @@ using BatchDone = std::function<void(BatchOutcome)>;
 
 class ProducerStates {
  public:
-  // Decides a batch of producer `seq.producer_id` to `table`. Returns true: append it, then call
+  // Decides a batch of producer `seq.producer_id` to `partition` ("<table>-<index>"). Returns true: append it, then call
   // Finish. False: `done` was called (or is called when the original of a duplicate completes)
   // with the answer. `durable_mark` is the ingest service's mark, read only when this producer
   // has no state here yet.
-  bool Admit(const std::string& table, const BatchSeq& seq,
+  bool Admit(const std::string& partition, const BatchSeq& seq,
              const std::function<std::optional<int64_t>()>& durable_mark, BatchDone done);
   // The append of an admitted batch completed: its base offset, or the error (the producer's
   // state is dropped: what the WAL holds after a failure is decided by its recovery).
-  void Finish(const std::string& table, const BatchSeq& seq, absl::StatusOr<int64_t> base_offset);
+  void Finish(const std::string& partition, const BatchSeq& seq, absl::StatusOr<int64_t> base_offset);
 
  private:
   struct Batch {

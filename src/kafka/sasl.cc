@@ -10,6 +10,10 @@ namespace nobus::kafka {
 namespace {
 
 constexpr std::string_view kMechanisms[] = {"PLAIN", "OAUTHBEARER"};
+// After a failed authentication the connection closes this much later, as Kafka brokers do
+// (connection.failed.authentication.delay.ms): a client that reads the answer together with the
+// EOF may drop it (kafka-python 3.0.12 does) and report a bare disconnect instead.
+constexpr int kFailedAuthCloseDelayMs = 100;
 
 // The token in the client's first SASL message; InvalidArgument naming what is malformed.
 absl::StatusOr<std::string> TokenOf(std::string_view mechanism, std::string_view bytes) {
@@ -94,7 +98,8 @@ Answer Broker::Impl::SaslAuthenticate(const Request& req) {
   w.Bytes("", flexible);
   if (v >= 1) w.Int64(0);  // session_lifetime_ms: no re-authentication; tokens are checked per use
   w.EmptyTags(flexible);
-  return Answer{w.Take(), /*close=*/error.has_value()};
+  return Answer{w.Take(), /*close=*/error.has_value(),
+                error ? kFailedAuthCloseDelayMs : 0};
 }
 
 Answer Broker::Impl::RawSaslToken(Session& session, const std::string& peer,
@@ -102,7 +107,8 @@ Answer Broker::Impl::RawSaslToken(Session& session, const std::string& peer,
   session.raw_token_next = false;
   std::optional<std::string> error = Authenticate(options.auth, session, peer, token);
   // Success is an empty frame; a failure closes the connection (there is no error field).
-  return error ? Answer{.close = true} : Answer{std::string()};
+  return error ? Answer{.close = true, .close_delay_ms = kFailedAuthCloseDelayMs}
+               : Answer{std::string()};
 }
 
 }  // namespace nobus::kafka

@@ -5,6 +5,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <atomic>
@@ -13,6 +15,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common/logging.h"
@@ -23,15 +27,28 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Strand = asio::strand<asio::io_context::executor_type>;
+using PlainStream = tcp::socket;
+using TlsStream = asio::ssl::stream<tcp::socket>;
 
 }  // namespace
 
-// One client connection: reads frames in order, keeps the answers in request order.
-class Connection : public std::enable_shared_from_this<Connection> {
+// What the listener keeps of a connection, plain or TLS: a way to close it at Stop.
+class ConnectionBase {
  public:
-  Connection(tcp::socket socket, KafkaServer::Impl* server);
+  virtual ~ConnectionBase() = default;
+  virtual void Close() = 0;
+};
+
+// One client connection: reads frames in order, keeps the answers in request order. All of its
+// state is confined to its strand.
+template <class Stream>
+class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  Connection(Stream stream, KafkaServer::Impl* server);
   void Start();
-  void Close();
+  void Close() override;
 
  private:
   void ReadSize();
@@ -39,9 +56,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnAnswer(uint64_t seq, Answer answer);  // on the strand
   void Flush();                                // on the strand
   void MaybeResumeReading();                   // on the strand
+  tcp::socket& Socket() {
+    if constexpr (kTls) return stream_.next_layer();
+    else return stream_;
+  }
 
-  tcp::socket socket_;
+  Stream stream_;
   Strand strand_;
+  asio::steady_timer timer_;  // the TLS handshake deadline, then the delayed close
   KafkaServer::Impl* const server_;
   ConnectionContext context_;
   uint8_t size_bytes_[4];
@@ -53,55 +75,96 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   bool reading_paused_ = false;
   bool closing_ = false;  // no more reads; close once the queued answers are written
+  int close_delay_ms_ = 0;
   bool closed_ = false;
 };
 
 struct KafkaServer::Impl {
-  Impl(KafkaServerOptions o, FrameHandler h) : options(o), handler(std::move(h)) {}
+  Impl(KafkaServerOptions o, FrameHandler h) : options(std::move(o)), handler(std::move(h)) {
+    if (options.tls_setup) {
+      tls.emplace(asio::ssl::context::tls_server);
+      options.tls_setup(*tls->native_handle());
+    }
+  }
   void Accept();
+  template <class Stream>
+  void Open(Stream stream);
 
-  const KafkaServerOptions options;
+  KafkaServerOptions options;
   const FrameHandler handler;
+  std::optional<asio::ssl::context> tls;
   asio::io_context io;
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
   std::mutex mu;
-  std::set<std::shared_ptr<Connection>> open;  // guarded by mu
+  std::set<std::shared_ptr<ConnectionBase>> open;  // guarded by mu
   std::atomic<bool> stopping{false};
 };
 
-Connection::Connection(tcp::socket socket, KafkaServer::Impl* server)
-    : socket_(std::move(socket)), strand_(asio::make_strand(server->io)), server_(server) {
+template <class Stream>
+Connection<Stream>::Connection(Stream stream, KafkaServer::Impl* server)
+    : stream_(std::move(stream)),
+      strand_(asio::make_strand(server->io)),
+      timer_(strand_),
+      server_(server) {
   boost::system::error_code ec;
-  tcp::endpoint remote = socket_.remote_endpoint(ec);
+  tcp::endpoint remote = Socket().remote_endpoint(ec);
   context_.peer = ec ? "unknown" : Cat(remote.address().to_string(), ":", remote.port());
-  socket_.set_option(tcp::no_delay(true), ec);
+  Socket().set_option(tcp::no_delay(true), ec);
 }
 
-void Connection::Start() {
-  asio::post(strand_, [self = shared_from_this()] { self->ReadSize(); });
+template <class Stream>
+void Connection<Stream>::Start() {
+  asio::post(strand_, [self = this->shared_from_this()] {
+    if constexpr (kTls) {
+      self->timer_.expires_after(
+          std::chrono::milliseconds(self->server_->options.handshake_timeout_ms));
+      self->timer_.async_wait([self](boost::system::error_code ec) {
+        if (ec) return;  // cancelled: the handshake finished
+        NOBUS_LOG_WARN_LIMITED("kafka: closing connection from {}: no TLS handshake within {} ms",
+                               self->context_.peer, self->server_->options.handshake_timeout_ms);
+        self->Close();
+      });
+      self->stream_.async_handshake(
+          asio::ssl::stream_base::server,
+          asio::bind_executor(self->strand_, [self](boost::system::error_code ec) {
+            self->timer_.cancel();
+            if (ec) {
+              NOBUS_LOG_WARN_LIMITED("kafka: TLS handshake with {} failed: {}", self->context_.peer,
+                                     ec.message());
+              return self->Close();
+            }
+            self->ReadSize();
+          }));
+    } else {
+      self->ReadSize();
+    }
+  });
 }
 
-void Connection::Close() {
-  asio::post(strand_, [self = shared_from_this()] {
+template <class Stream>
+void Connection<Stream>::Close() {
+  asio::post(strand_, [self = this->shared_from_this()] {
     if (self->closed_) return;
     self->closed_ = true;
+    self->timer_.cancel();
     boost::system::error_code ec;
-    self->socket_.shutdown(tcp::socket::shutdown_both, ec);
-    self->socket_.close(ec);
+    self->Socket().shutdown(tcp::socket::shutdown_both, ec);
+    self->Socket().close(ec);
     std::lock_guard<std::mutex> l(self->server_->mu);
     self->server_->open.erase(self);
   });
 }
 
-void Connection::ReadSize() {
+template <class Stream>
+void Connection<Stream>::ReadSize() {
   if (closed_ || closing_) return;
   if (next_seq_ - next_write_ >= static_cast<uint64_t>(server_->options.max_inflight_per_connection)) {
     reading_paused_ = true;
     return;
   }
-  asio::async_read(socket_, asio::buffer(size_bytes_, 4),
-                   asio::bind_executor(strand_, [self = shared_from_this()](
+  asio::async_read(stream_, asio::buffer(size_bytes_, 4),
+                   asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                     boost::system::error_code ec, size_t) {
                      if (ec) return self->Close();
                      uint32_t size = (uint32_t{self->size_bytes_[0]} << 24) |
@@ -111,7 +174,8 @@ void Connection::ReadSize() {
                    }));
 }
 
-void Connection::ReadBody(uint32_t size) {
+template <class Stream>
+void Connection<Stream>::ReadBody(uint32_t size) {
   if (size > static_cast<uint64_t>(server_->options.max_frame_bytes)) {
     NOBUS_LOG_WARN_LIMITED(
         "kafka: closing connection from {}: request frame of {} bytes (limit {})", context_.peer,
@@ -120,8 +184,8 @@ void Connection::ReadBody(uint32_t size) {
   }
   body_.resize(size);
   asio::async_read(
-      socket_, asio::buffer(body_.data(), size),
-      asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec,
+      stream_, asio::buffer(body_.data(), size),
+      asio::bind_executor(strand_, [self = this->shared_from_this()](boost::system::error_code ec,
                                                                size_t) {
         if (ec) return self->Close();
         const uint64_t seq = self->next_seq_++;
@@ -139,7 +203,8 @@ void Connection::ReadBody(uint32_t size) {
       }));
 }
 
-void Connection::OnAnswer(uint64_t seq, Answer answer) {
+template <class Stream>
+void Connection<Stream>::OnAnswer(uint64_t seq, Answer answer) {
   if (closed_) return;
   done_.emplace(seq, std::move(answer));
   for (auto it = done_.find(next_write_); it != done_.end(); it = done_.find(next_write_)) {
@@ -158,6 +223,7 @@ void Connection::OnAnswer(uint64_t seq, Answer answer) {
     }
     if (a.close) {
       closing_ = true;
+      close_delay_ms_ = a.close_delay_ms;
       break;
     }
   }
@@ -165,15 +231,19 @@ void Connection::OnAnswer(uint64_t seq, Answer answer) {
   MaybeResumeReading();
 }
 
-void Connection::Flush() {
+template <class Stream>
+void Connection<Stream>::Flush() {
   if (writing_ || closed_) return;
   if (out_.empty()) {
-    if (closing_) Close();
+    if (!closing_) return;
+    if (close_delay_ms_ <= 0) return Close();
+    timer_.expires_after(std::chrono::milliseconds(std::exchange(close_delay_ms_, 0)));
+    timer_.async_wait([self = this->shared_from_this()](boost::system::error_code) { self->Close(); });
     return;
   }
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_.front()),
-                    asio::bind_executor(strand_, [self = shared_from_this()](
+  asio::async_write(stream_, asio::buffer(out_.front()),
+                    asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                      boost::system::error_code ec, size_t) {
                       self->writing_ = false;
                       if (ec) return self->Close();
@@ -182,12 +252,23 @@ void Connection::Flush() {
                     }));
 }
 
-void Connection::MaybeResumeReading() {
+template <class Stream>
+void Connection<Stream>::MaybeResumeReading() {
   if (!reading_paused_ || closing_) return;
   if (next_seq_ - next_write_ >= static_cast<uint64_t>(server_->options.max_inflight_per_connection))
     return;
   reading_paused_ = false;
   ReadSize();
+}
+
+template <class Stream>
+void KafkaServer::Impl::Open(Stream stream) {
+  auto c = std::make_shared<Connection<Stream>>(std::move(stream), this);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    open.insert(c);
+  }
+  c->Start();
 }
 
 void KafkaServer::Impl::Accept() {
@@ -196,12 +277,8 @@ void KafkaServer::Impl::Accept() {
     if (ec) {
       NOBUS_LOG_WARN_LIMITED("kafka: accept failed: {}", ec.message());
     } else {
-      auto c = std::make_shared<Connection>(std::move(socket), this);
-      {
-        std::lock_guard<std::mutex> l(mu);
-        open.insert(c);
-      }
-      c->Start();
+      if (tls) Open(TlsStream(std::move(socket), *tls));
+      else Open(std::move(socket));
     }
     Accept();
   });
@@ -239,7 +316,7 @@ void KafkaServer::Stop() {
     boost::system::error_code ec;
     impl_->acceptor.close(ec);
   });
-  std::set<std::shared_ptr<Connection>> open;
+  std::set<std::shared_ptr<ConnectionBase>> open;
   {
     std::lock_guard<std::mutex> l(impl_->mu);
     open = impl_->open;
@@ -251,6 +328,8 @@ void KafkaServer::Stop() {
   std::lock_guard<std::mutex> l(impl_->mu);
   impl_->open.clear();
 }
+
+bool KafkaServer::tls() const { return impl_->tls.has_value(); }
 
 int KafkaServer::connections() const {
   std::lock_guard<std::mutex> l(impl_->mu);

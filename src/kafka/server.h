@@ -2,12 +2,16 @@
 // frames (spec kafka-produce.md 2.1), hands each to a FrameHandler and writes the responses back
 // in request order, while later requests are already being handled (clients pipeline up to 5
 // produce requests). A frame larger than max_frame_bytes, or a handler asking for it, closes that
-// connection only.
+// connection only (after the answer, and after `close_delay_ms` when the handler asks: clients
+// must get to read an authentication failure before the EOF). With `tls_setup` every connection
+// is TLS (Kafka's SSL / SASL_SSL security protocols), with the SSL_CTX the other listeners use.
 //
 // Lifecycle: Bind, then Serve runs the event-loop threads; Stop closes the listener and every
 // connection and joins the threads (the handler must answer pending replies or drop them; a reply
 // after Stop is ignored). Thread-safety: Start/Stop from one thread; replies from any thread.
 #pragma once
+
+#include <openssl/ssl.h>
 
 #include <cstdint>
 #include <functional>
@@ -24,6 +28,7 @@ namespace nobus::kafka {
 struct Answer {
   std::optional<std::string> response;
   bool close = false;
+  int close_delay_ms = 0;  // with close: keep the connection this long after the answer is written
 };
 using Reply = std::function<void(Answer)>;
 
@@ -43,6 +48,9 @@ struct KafkaServerOptions {
   int io_threads = 1;
   int64_t max_frame_bytes = 16 << 20;
   int max_inflight_per_connection = 16;  // unanswered requests before reading pauses
+  int handshake_timeout_ms = 10000;       // TLS only: a client must finish its handshake in this
+  // Non-empty: TLS on every connection; sets up the listener's SSL_CTX (auth::HttpTls::SetUp).
+  std::function<bool(SSL_CTX&)> tls_setup;
 };
 
 class KafkaServer {
@@ -55,6 +63,7 @@ class KafkaServer {
   void Serve();
   void Stop();
   int connections() const;
+  bool tls() const;
 
   struct Impl;  // server.cc
 

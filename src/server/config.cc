@@ -223,6 +223,17 @@ std::string ServerConfig::auth_directory() const {
   return auth_dir.empty() ? env::JoinPath(data_dir, "auth") : auth_dir;
 }
 
+namespace {
+
+// "grpc A, http B[, kafka C]": the listeners named when a non-loopback one needs TLS or auth.
+std::string PublicListeners(const ServerConfig& config) {
+  std::string s = Cat("grpc ", config.grpc_listen, ", http ", config.http_listen);
+  if (!config.kafka_listen.empty()) s += Cat(", kafka ", config.kafka_listen);
+  return s;
+}
+
+}  // namespace
+
 absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
   if (config.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
   if (config.max_message_bytes > (1 << 30))
@@ -244,11 +255,7 @@ absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
     if (addr->empty()) continue;
     absl::StatusOr<HostPort> hp = ParseHostPort(*addr);
     if (!hp.ok()) return Annotate(hp.status(), key);
-    if (std::string(key) == "kafka_listen" && !IsLoopbackHost(hp->host) && !config.insecure)
-      return absl::InvalidArgumentError(
-          Cat("kafka_listen ", *addr, " is not a loopback address, and the Kafka endpoint has no "
-              "TLS or SASL authentication yet: keep it on loopback, set kafka_listen to \"\" to "
-              "turn it off, or pass --insecure"));
+    if (std::string(key) == "kafka_listen" && !IsLoopbackHost(hp->host)) any_public = true;
   }
   // The ops listener carries no records and no credentials: it may listen anywhere.
   if (!config.ops_listen.empty()) {
@@ -284,14 +291,12 @@ absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
       !config.tokens.empty() || !config.declared.principals.empty() || principals_exist;
   if (any_public && !config.insecure && config.tls_cert.empty())
     return absl::InvalidArgumentError(
-        Cat("refusing to listen on a non-loopback address (grpc ", config.grpc_listen, ", http ",
-            config.http_listen,
+        Cat("refusing to listen on a non-loopback address (", PublicListeners(config),
             ") without TLS: pass --tls-cert PEM --tls-key PEM (try `nobus dev-certs DIR` for a "
             "local CA), listen on 127.0.0.1, or pass --insecure on a trusted network"));
   if (any_public && !config.insecure && !authenticated)
     return absl::InvalidArgumentError(
-        Cat("refusing to listen on a non-loopback address (grpc ", config.grpc_listen, ", http ",
-            config.http_listen,
+        Cat("refusing to listen on a non-loopback address (", PublicListeners(config),
             ") without authentication: create a service principal (`nobus principal create NAME "
             "--data-dir DIR`, then `nobus grant MODIFY ON TABLE ... TO NAME`), or add static "
             "tokens to the config file (--config FILE) \"tokens\": [{\"token\": \"<secret>\", "

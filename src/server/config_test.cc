@@ -216,10 +216,20 @@ TEST(ConfigTest, KafkaListenerKeys) {
   EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
   c->kafka_listen = "";  // off
   EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
-  // No TLS on the Kafka listener yet: a public address needs --insecure.
+  // A public Kafka address follows the other listeners' rule: TLS and authentication, or
+  // --insecure; the error names the Kafka listener.
   c->kafka_listen = "0.0.0.0:9092";
   absl::Status st = ValidateConfig(*c);
-  EXPECT_NE(st.message().find("kafka_listen"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("without TLS"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("kafka 0.0.0.0:9092"), std::string::npos) << st;
+  c->tls_cert = "cert.pem";
+  c->tls_key = "key.pem";
+  st = ValidateConfig(*c);
+  EXPECT_NE(st.message().find("without authentication"), std::string::npos) << st;
+  c->tokens.push_back(TokenGrant{.token = "t", .tables = {"main.default.*"}});
+  EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
+  c->tokens.clear();
+  c->tls_cert = c->tls_key = "";
   c->insecure = true;
   EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
   c->kafka_advertised = "no-port";

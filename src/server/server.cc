@@ -122,6 +122,8 @@ absl::Status Server::StartKafka() {
   kafka_broker_ = std::make_unique<kafka::Broker>(options);
   kafka::KafkaServerOptions server_options;
   server_options.max_frame_bytes = config.max_message_bytes + (1 << 20);
+  if (http_tls_ != nullptr)  // the same certificate, key and client CA as the other listeners
+    server_options.tls_setup = [tls = http_tls_.get()](SSL_CTX& ctx) { return tls->SetUp(ctx); };
   kafka_ = std::make_unique<kafka::KafkaServer>(
       server_options, [broker = kafka_broker_.get()](std::string frame,
                                                      kafka::ConnectionContext& connection,

@@ -127,6 +127,7 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::LoadTable(const Table
   const delta::Metadata& m = table->committer->snapshot().metadata();
   table->stream_retention_ms = delta::StreamRetentionMs(m);
   table->stream_max_live = delta::StreamMaxLive(m);
+  table->set_kafka_partitions(delta::KafkaPartitions(m));
   return table;
 }
 

@@ -99,6 +99,8 @@ class LiveTable {
   virtual const TableInfo& info() const = 0;
   // The JSON decoder for this table's schema (shared, thread-safe).
   virtual const schema::RecordDecoder& json_decoder() const = 0;
+  // The table's nobus.kafka.partitions (delta/config.h), current: SetTableProperties changes it.
+  virtual int32_t kafka_partitions() const = 0;
 };
 
 // Called once per accepted Append, on the WAL completion thread: OK once the rows are durable

@@ -194,6 +194,7 @@ absl::Status IngestService::SetTableProperties(
   std::lock_guard<std::mutex> l(mu_);
   t->stream_retention_ms = delta::StreamRetentionMs(m);
   t->stream_max_live = delta::StreamMaxLive(m);
+  t->set_kafka_partitions(delta::KafkaPartitions(m));
   return absl::OkStatus();
 }
 

@@ -32,8 +32,9 @@ bool IsStateId(std::string_view id) {
 
 }  // namespace
 
-std::string KafkaProducerId(std::string_view table, int64_t producer_id) {
-  return Cat(table, kKafkaProducerPart, producer_id);
+std::string KafkaProducerId(std::string_view table, int64_t producer_id, int32_t partition) {
+  if (partition == 0) return Cat(table, kKafkaProducerPart, producer_id);
+  return Cat(table, kKafkaProducerPart, producer_id, "/", partition);
 }
 
 std::string IdempotencyId(std::string_view table, std::string_view key_digest_hex) {

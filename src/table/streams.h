@@ -42,9 +42,11 @@ struct StreamStatus {
 // "offset" is a fingerprint of the request body (0..2^63-1) instead of a growing offset.
 std::string IdempotencyId(std::string_view table, std::string_view key_digest_hex);
 bool IsIdempotencyId(std::string_view id);
-// Kafka idempotent producers too: `<table>/kafka-producer/<producer id>`, whose offset is the
-// producer's (epoch, last sequence) mark (kafka/producer_state.h), a number that only grows.
-std::string KafkaProducerId(std::string_view table, int64_t producer_id);
+// Kafka idempotent producers too: `<table>/kafka-producer/<producer id>` for partition 0 and
+// `<table>/kafka-producer/<producer id>/<partition>` for the others (sequences are per
+// partition), whose offset is the producer's (epoch, last sequence) mark
+// (kafka/producer_state.h), a number that only grows.
+std::string KafkaProducerId(std::string_view table, int64_t producer_id, int32_t partition = 0);
 
 // A new id for a stream of `table` ("catalog.schema.table"), minted at `now_ms`.
 std::string NewStreamId(std::string_view table, int64_t now_ms);

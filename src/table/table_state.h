@@ -7,6 +7,7 @@
 // memory; the WAL holds the durable copy of every buffered blob until its commit lands.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -90,6 +91,8 @@ class TableState final : public LiveTable {
         decoder_(std::move(decoder)) {}
   const TableInfo& info() const override { return info_; }
   const schema::RecordDecoder& json_decoder() const override { return *decoder_; }
+  int32_t kafka_partitions() const override { return kafka_partitions_.load(); }
+  void set_kafka_partitions(int32_t n) { kafka_partitions_.store(n); }
 
   // Guarded by IngestService::mu_.
   TableBuffer buffer;
@@ -130,6 +133,7 @@ class TableState final : public LiveTable {
  private:
   const TableInfo info_;
   const std::unique_ptr<schema::RecordDecoder> decoder_;
+  std::atomic<int32_t> kafka_partitions_{1};
 };
 
 }  // namespace nobus::table

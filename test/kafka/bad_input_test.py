@@ -16,6 +16,8 @@ from confluent_kafka import KafkaError
 import kafka_harness as kh
 from confluent_util import Deliveries, produce, producer
 
+CLIENT = "confluent"
+
 BAD_VALUES = {
     "not_json": lambda i, tag: b'{"id": ' + str(i).encode() + b', "tag": "' + tag.encode() + b'",',
     "wrong_type": lambda i, tag: (b'{"id": "abc", "tag": "' + tag.encode() + b'", "payload": "'

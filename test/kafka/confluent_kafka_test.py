@@ -9,6 +9,8 @@ import pytest
 import kafka_harness as kh
 from confluent_util import Deliveries, produce, producer
 
+CLIENT = "confluent"
+
 CASES = {
     "default": {},
     "idempotent": {"enable.idempotence": True},
@@ -36,4 +38,5 @@ def test_confluent_kafka(server, tap, table, security, case):
     kh.check_offsets(deliveries.offsets, f"confluent-kafka {case}")
     kh.expect_wire(tap, topic, CASES[case].get("compression.type", "none"),
                    CASES[case].get("enable.idempotence", False), kh.N, f"confluent-kafka {case}")
+    security.expect_wire(tap, f"confluent-kafka {case}")
     kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(kh.N)})

@@ -12,6 +12,7 @@ class Deliveries:
 
     def __init__(self, count):
         self.offsets = [None] * count
+        self.partition_of = [None] * count
         self.partitions = set()
         self.errors = {}  # index -> KafkaError
         self.client_errors = []  # error_cb
@@ -22,6 +23,7 @@ class Deliveries:
                 self.errors[index] = err
             else:
                 self.offsets[index] = msg.offset()
+                self.partition_of[index] = msg.partition()
                 self.partitions.add(msg.partition())
         return on_delivery
 
@@ -51,12 +53,14 @@ def producer(bootstrap, security, deliveries, conf):
         **conf, **security.librdkafka()})
 
 
-def produce(p, deliveries, topic, items, timeout_s=120):
-    """items: [(index, value bytes)]; produces them all, then flushes. Returns what flush left."""
+def produce(p, deliveries, topic, items, timeout_s=120, extra=None):
+    """items: [(index, value bytes)]; produces them all, then flushes. Returns what flush left.
+    extra(index): more produce() arguments for that record (key, headers, timestamp)."""
     for index, val in items:
         while True:
             try:
-                p.produce(topic, value=val, on_delivery=deliveries.callback(index))
+                p.produce(topic, value=val, on_delivery=deliveries.callback(index),
+                          **(extra(index) if extra else {}))
                 break
             except BufferError:  # local queue full: serve delivery reports, then retry
                 p.poll(0.05)

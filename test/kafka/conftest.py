@@ -1,6 +1,10 @@
 """pytest fixtures of the Kafka-client tests: one nobusd per test with its Kafka endpoint on a port
-of its own, a table per client case, the security variant (only plaintext today), and the Java and
-Go producers built once per session."""
+of its own, a table per client case, the security variant, and the Java and Go producers built once
+per session.
+
+Every test that takes `security` runs under each variant of kafka_harness.SECURITY_VARIANTS that
+its module allows (module-level `SECURITY`, default all; the marker `security_variants(...)`
+narrows one test) and whose `clients` include the module's `CLIENT` (when it names one)."""
 import json
 
 import pytest
@@ -10,26 +14,48 @@ import nobusd_process as nb
 from wiretap import WireTap
 
 
-@pytest.fixture(params=sorted(kh.SECURITY_VARIANTS), scope="session")
+def pytest_configure(config):
+    config.addinivalue_line("markers", "security_variants(*names): run this test only under "
+                            "these security variants (kafka_harness.SECURITY_VARIANTS)")
+
+
+def pytest_generate_tests(metafunc):
+    if "security" not in metafunc.fixturenames:
+        return
+    allowed = getattr(metafunc.module, "SECURITY", None)
+    marker = metafunc.definition.get_closest_marker("security_variants")
+    if marker is not None:
+        allowed = [n for n in marker.args if allowed is None or n in allowed]
+    names = kh.variants_for(getattr(metafunc.module, "CLIENT", None), allowed)
+    metafunc.parametrize("security", names, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
 def security(request):
     return kh.SECURITY_VARIANTS[request.param]()
 
 
 @pytest.fixture
 def server(tmp_path, security, request):
-    """One nobusd with its Kafka endpoint on a port of its own. When the test also takes `tap`,
-    nobusd advertises the tap (kafka_advertised), so the client's connections all pass it."""
-    extra = list(security.nobusd_args())
+    """One nobusd with its Kafka endpoint on a port of its own, started as the security variant
+    says (config keys, principals). When the test also takes `tap`, nobusd advertises the tap
+    (kafka_advertised), so the client's connections all pass it."""
+    extra = []
+    security.before_start(tmp_path / "data")
+    config = dict(security.nobusd_config())
     tap = request.getfixturevalue("tap") if "tap" in request.fixturenames else None
     if tap is not None:
-        config = tmp_path / "nobusd.json"
-        config.write_text(json.dumps({"kafka_advertised": tap.address}))
-        extra += ["--config", str(config)]
-    s = nb.Nobusd(tmp_path / "data", kafka=True, extra_args=extra)
+        config["kafka_advertised"] = tap.address
+    if config:
+        path = tmp_path / "nobusd.json"
+        path.write_text(json.dumps(config))
+        extra += ["--config", str(path)]
+    s = nb.Nobusd(tmp_path / "data", kafka=True, extra_args=extra, ca_file=security.ca_file)
     if tap is not None:
         tap.upstream = s.kafka_address
     security.prepare(s)
-    nb.log(f"nobusd kafka={s.kafka_address} http={s.http_address} log={s.log_path}"
+    nb.log(f"nobusd ({security.name}) kafka={s.kafka_address} http={s.http_address} "
+           f"log={s.log_path}"
            + (f" (clients through the tap {tap.address})" if tap else ""))
     yield s
     if s.running():
@@ -48,9 +74,10 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def tap():
-    """A WireTap (wiretap.py) in front of the server; the client bootstraps from tap.address."""
-    t = WireTap()
+def tap(security):
+    """A WireTap (wiretap.py) in front of the server; the client bootstraps from tap.address.
+    Under a TLS variant it relays the encrypted bytes (and checks they are TLS) unread."""
+    t = WireTap(opaque=security.tls)
     yield t
     t.close()
 

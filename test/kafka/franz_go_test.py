@@ -6,6 +6,8 @@ import pytest
 
 import kafka_harness as kh
 
+CLIENT = "go"
+
 CASES = {
     "default": {},
     "none": {"codec": "none"},
@@ -30,4 +32,5 @@ def test_franz_go(server, tap, table, security, go_producer, case, tmp_path):
     assert result["partitions"] == [0], f"partitions {result['partitions']}"
     kh.check_offsets(result["offsets"], f"franz-go {case}")
     kh.expect_wire(tap, topic, CASES[case].get("codec", "snappy"), True, kh.N, f"franz-go {case}")
+    security.expect_wire(tap, f"franz-go {case}")
     kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(kh.N)})

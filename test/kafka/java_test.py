@@ -7,6 +7,8 @@ import pytest
 
 import kafka_harness as kh
 
+CLIENT = "java"
+
 CASES = {
     "default": {},
     "lz4": {"codec": "lz4"},
@@ -34,4 +36,5 @@ def test_java_kafka_clients(server, tap, table, security, java_producer, case, t
     if "codec" not in CASES[case]:  # the defaults: an idempotent producer got its producer id
         assert "ProducerId set to" in err, "the Java producer never got a producer id"
     kh.expect_wire(tap, topic, CASES[case].get("codec", "none"), True, kh.N, f"java {case}")
+    security.expect_wire(tap, f"java {case}")
     kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(kh.N)})

@@ -11,6 +11,8 @@ import pytest
 
 import kafka_harness as kh
 
+CLIENT = "kcat"  # conftest.py: the security variants kcat can take part in
+
 DELIVERED = re.compile(r"Message delivered to partition (-?\d+) \(offset (-?\d+)\)")
 FAILED = re.compile(r"Delivery failed for message: (.*)")
 
@@ -54,4 +56,5 @@ def test_kcat(server, tap, table, security, case, tmp_path):
     kh.check_offsets([int(o) for _, o in delivered], f"kcat {case}")
     kh.expect_wire(tap, topic, CASES[case].get("compression.codec", "none"),
                    CASES[case].get("enable.idempotence") == "true", kh.N, f"kcat {case}")
+    security.expect_wire(tap, f"kcat {case}")
     kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(kh.N)})

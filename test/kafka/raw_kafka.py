@@ -1,22 +1,29 @@
 """A minimal Kafka wire client for the raw-protocol tests (raw_protocol_test.py): exact requests,
 exact answers, no client library in between. Written from the protocol guide and the message
 schemas (../../../shared/specs/kafka-produce.md section 2): request header v1/v2, ApiVersions
-v0/v3+, Metadata v4, Produce v7/v8 (non-flexible), InitProducerId v1, RecordBatch v2 with CRC-32C
+v0/v3+, Metadata v4, Produce v7/v8 (non-flexible), InitProducerId v1, SaslHandshake v0/v1,
+SaslAuthenticate v0-2 and the raw SASL frames of SaslHandshake v0, RecordBatch v2 with CRC-32C
 (uncompressed)."""
 import socket
+import ssl
 import struct
 import time
 
 PRODUCE, METADATA, API_VERSIONS, INIT_PRODUCER_ID = 0, 3, 18, 22
+SASL_HANDSHAKE, SASL_AUTHENTICATE = 17, 36
 
 # Error codes (Errors.java)
 NONE = 0
 UNKNOWN_TOPIC_OR_PARTITION = 3
 INVALID_TOPIC_EXCEPTION = 17
+TOPIC_AUTHORIZATION_FAILED = 29
+UNSUPPORTED_SASL_MECHANISM = 33
+ILLEGAL_SASL_STATE = 34
 UNSUPPORTED_VERSION = 35
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 DUPLICATE_SEQUENCE_NUMBER = 46
 INVALID_PRODUCER_EPOCH = 47
+SASL_AUTHENTICATION_FAILED = 58
 INVALID_RECORD = 87
 
 
@@ -150,6 +157,18 @@ class Reader:
                 return result
             shift += 7
 
+    def bytes(self):
+        n = self.i32()
+        return None if n < 0 else self.take(n)
+
+    def compact_string(self):
+        n = self.uvarint()
+        return None if n == 0 else self.take(n - 1).decode()
+
+    def compact_bytes(self):
+        n = self.uvarint()
+        return None if n == 0 else self.take(n - 1)
+
     def compact_array(self, item):
         n = self.uvarint()
         return None if n == 0 else [item(self) for _ in range(n - 1)]
@@ -183,9 +202,13 @@ def record_batch(values, producer_id=-1, producer_epoch=-1, base_sequence=-1, ti
 # Connection
 
 class Connection:
-    def __init__(self, address, client_id="nobus-raw-test", timeout_s=30):
+    def __init__(self, address, client_id="nobus-raw-test", timeout_s=30, ca_file=None):
+        """ca_file: TLS, trusting that CA (the certificate and host name are checked)."""
         host, port = address.rsplit(":", 1)
         self.sock = socket.create_connection((host, int(port)), timeout=timeout_s)
+        if ca_file is not None:
+            self.sock = ssl.create_default_context(cafile=str(ca_file)).wrap_socket(
+                self.sock, server_hostname=host)
         self.client_id = client_id
         self.correlation = 0
 
@@ -239,6 +262,52 @@ class Connection:
         else:
             keys = r.array(lambda x: (x.i16(), x.i16(), x.i16()))
         return error, {k: (lo, hi) for k, lo, hi in keys or []}
+
+    # SASL -------------------------------------------------------------------------------------
+
+    def sasl_handshake(self, mechanism, version=1):
+        """SaslHandshake v0/v1: {"error", "mechanisms"}."""
+        r = self.request(SASL_HANDSHAKE, version, string(mechanism))
+        return {"error": r.i16(), "mechanisms": r.array(lambda x: x.string())}
+
+    def sasl_authenticate(self, auth_bytes, version=0):
+        """SaslAuthenticate v0-2 (v2 flexible): {"error", "error_message", "auth_bytes",
+        "session_lifetime_ms" (v1+)}."""
+        flexible = version >= 2
+        if flexible:
+            body = uvarint(len(auth_bytes) + 1) + auth_bytes + uvarint(0)
+        else:
+            body = nbytes(auth_bytes)
+        r = self.request(SASL_AUTHENTICATE, version, body, flexible_header=flexible)
+        if flexible:
+            r.tags()  # response header v1
+        out = {"error": r.i16(),
+               "error_message": r.compact_string() if flexible else r.string(),
+               "auth_bytes": r.compact_bytes() if flexible else r.bytes()}
+        if version >= 1:
+            out["session_lifetime_ms"] = r.i64()
+        if flexible:
+            r.tags()
+        return out
+
+    def sasl_raw(self, auth_bytes):
+        """After SaslHandshake v0: the SASL message as a bare frame (INT32 length + bytes, no
+        request header); returns the bare frame that answers it."""
+        self.sock.sendall(i32(len(auth_bytes)) + auth_bytes)
+        size = struct.unpack(">i", self._recv_exact(4))[0]
+        return self._recv_exact(size)
+
+    def closed_by_peer(self, timeout_s=10):
+        """True when nobusd closes the connection (EOF or reset) within timeout_s without sending
+        anything more; False when the connection stays open; bytes it sent instead."""
+        self.sock.settimeout(timeout_s)
+        try:
+            data = self.sock.recv(1)
+        except socket.timeout:
+            return False
+        except ConnectionError:
+            return True
+        return True if data == b"" else data
 
     # Metadata v4 -----------------------------------------------------------------------------
 

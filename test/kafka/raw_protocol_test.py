@@ -9,6 +9,10 @@ epoch bump starts at 0; an older epoch is INVALID_PRODUCER_EPOCH)."""
 import kafka_harness as kh
 import raw_kafka as rk
 
+# The produce semantics on the wire, without authentication; the SASL exchange and what an
+# auth-on node answers are sasl_test.py.
+SECURITY = ("plaintext",)
+
 
 def values(ids, tag):
     return [kh.value(i, tag) for i in ids]
@@ -132,3 +136,67 @@ def test_idempotent_retries_are_deduplicated(server, table):
     kh.log(f"nobus_kafka_duplicate_batches_total = {dups}")
     assert dups >= 2, f"nobus_kafka_duplicate_batches_total = {dups} after 2 retried batches"
     kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(12)})
+
+
+def test_partitions(server, table):
+    """nobus.kafka.partitions = 3 (a table property, set while the node runs): Metadata lists
+    partitions 0-2, each takes batches, partition 3 is UNKNOWN_TOPIC_OR_PARTITION naming the count
+    and the property; an idempotent producer's sequences are per partition, so sequence 0 on two
+    partitions is two batches, and a retry on either is recognised."""
+    topic = table("raw", "partitions")
+    tag = "raw-partitions"
+    status, body = server.http("POST", f"/admin/v1/tables/{topic}/properties",
+                               {"properties": {"nobus.kafka.partitions": "3"}})
+    assert status == 200, body
+    with rk.Connection(server.kafka_address) as c:
+        md = c.metadata([topic])
+        parts = md["topics"][0]["partitions"]
+        assert [(p["index"], p["error"], p["leader"]) for p in parts] == [
+            (i, rk.NONE, md["brokers"][0]["node_id"]) for i in range(3)], parts
+        pid = c.init_producer_id()
+        p, e = pid["producer_id"], pid["epoch"]
+        batches = {i: rk.record_batch(values(range(10 * i, 10 * i + 5), tag), p, e, 0)
+                   for i in range(3)}
+        first = c.produce({topic: batches})
+        assert all(first[(topic, i)]["error"] == rk.NONE for i in range(3)), first
+        retry = c.produce({topic: {1: batches[1]}})[(topic, 1)]
+        assert (retry["error"], retry["base_offset"]) == (rk.NONE, first[(topic, 1)]["base_offset"]), (
+            f"retry on partition 1: {retry}, original {first[(topic, 1)]}")
+        out = c.produce({topic: {3: rk.record_batch(values([99], tag))}})[(topic, 3)]
+        assert out["error"] == rk.UNKNOWN_TOPIC_OR_PARTITION, out
+        assert "3 partitions" in out["error_message"] and "nobus.kafka.partitions" in (
+            out["error_message"]), out
+    bad_status, bad = server.http("POST", f"/admin/v1/tables/{topic}/properties",
+                                  {"properties": {"nobus.kafka.partitions": "0"}})
+    assert bad_status == 400 and "nobus.kafka.partitions" in str(bad), (bad_status, bad)
+    kh.expect_table(server, topic, {i: kh.row(i, tag) for part in range(3)
+                                    for i in range(10 * part, 10 * part + 5)})
+
+
+def test_metrics_per_table_and_client_software(server, table):
+    """nobus_kafka_clients_total by the software ApiVersions v3 names (and "unknown" before v3),
+    nobus_kafka_batches_total{table, result} and nobus_kafka_records_total{table, software}."""
+    topic = table("raw", "metrics")
+    tag = "raw-metrics"
+    with rk.Connection(server.kafka_address) as c:
+        c.api_versions(3)  # client_software_name "nobus-raw-test", version "1"
+        pid = c.init_producer_id()
+        batch = rk.record_batch(values(range(5), tag), pid["producer_id"], pid["epoch"], 0)
+        assert c.produce({topic: {0: batch}})[(topic, 0)]["error"] == rk.NONE
+        assert c.produce({topic: {0: batch}})[(topic, 0)]["error"] == rk.NONE  # a retry
+        bad = c.produce({topic: {0: rk.record_batch([b"not json"])}})[(topic, 0)]
+        assert bad["error"] == rk.INVALID_RECORD, bad
+    with rk.Connection(server.kafka_address) as c:
+        c.api_versions(0)  # no software name
+        assert c.produce({topic: {0: rk.record_batch(values(range(5, 8), tag))}})[
+            (topic, 0)]["error"] == rk.NONE
+    m = server.metric
+    assert m("nobus_kafka_clients_total", {"software": "nobus-raw-test", "version": "1"}) == 1
+    assert m("nobus_kafka_clients_total", {"software": "unknown"}) >= 1
+    assert m("nobus_kafka_batches_total", {"table": topic, "result": "written"}) == 2
+    assert m("nobus_kafka_batches_total", {"table": topic, "result": "duplicate"}) == 1
+    assert m("nobus_kafka_batches_total", {"table": topic, "result": "rejected"}) == 1
+    assert m("nobus_kafka_records_total", {"table": topic, "software": "nobus-raw-test"}) == 5
+    assert m("nobus_kafka_records_total", {"table": topic, "software": "unknown"}) == 3
+    assert m("nobus_ingest_records_total", {"table": topic}) == 8
+    kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(8)})

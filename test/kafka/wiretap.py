@@ -3,19 +3,38 @@
 each RecordBatch's header (codec, magic, producer id/epoch, base sequence, record count). nobusd
 advertises the tap (`kafka_advertised`), so every connection the client opens after bootstrap goes
 through it too. The tests use it to check what the client really sent: the codec they asked for,
-an idempotent producer id, RecordBatch v2."""
+an idempotent producer id, RecordBatch v2, the SASL exchange; and, from nobusd's Produce answers,
+each partition's error code and base offset. After a SaslHandshake v0 request the client's next
+frame is a bare SASL message (no request header): it is counted, not parsed (and its bytes, a
+token, are not kept).
+
+With `response_delay_s` the tap holds nobusd's answers that long before passing them on, and drops
+what it still holds when nobusd's side of the connection ends: a SIGKILLed nobusd then has batches
+durable whose acknowledgements never reach the client, which sends them again after it reconnects
+(test/crash/kafka_kill_loop.py).
+
+With `opaque` (the TLS variants) the tap reads nothing: it relays the bytes and notes, per
+connection, whether the client's first bytes were a TLS handshake record (a ClientHello) and
+nobusd's first bytes one too (its ServerHello)."""
+import collections
 import socket
 import struct
 import threading
+import time
 
 from raw_kafka import Reader
 
 CODECS = {0: "none", 1: "gzip", 2: "snappy", 3: "lz4", 4: "zstd"}
 PRODUCE_FLEXIBLE_FROM = 9
+SASL_HANDSHAKE = 17
 
 
 class WireTap:
-    def __init__(self):
+    def __init__(self, response_delay_s=0.0, opaque=False):
+        self.response_delay_s = response_delay_s
+        self.opaque = opaque
+        self.tls = {"connections": 0, "client_hellos": 0, "server_hellos": 0}
+        self.dropped_answers = 0  # chunks of nobusd's answers dropped (response_delay_s > 0)
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -26,6 +45,8 @@ class WireTap:
         self.requests = []  # (api_key, api_version, client_id)
         self.batches = []  # dicts, one per RecordBatch of every Produce request
         self.parse_errors = []
+        self.raw_sasl_frames = 0  # bare SASL frames after SaslHandshake v0
+        self.produce_answers = []  # dicts: client_id, topic, partition, error, base_offset
         self.closed = False
         self.sockets = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -52,9 +73,17 @@ class WireTap:
                 client.close()
                 continue
             self.sockets += [client, server]
-            threading.Thread(target=self._client_to_server, args=(client, server),
+            if self.opaque:
+                with self.lock:
+                    self.tls["connections"] += 1
+                for a, b, key in ((client, server, "client_hellos"), (server, client, "server_hellos")):
+                    threading.Thread(target=self._relay, args=(a, b, key), daemon=True).start()
+                continue
+            pending = {}  # correlation id -> (api key, version, client id) of this connection
+            threading.Thread(target=self._client_to_server, args=(client, server, pending),
                              daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
+            pump = self._pump_delayed if self.response_delay_s > 0 else self._pump
+            threading.Thread(target=pump, args=(server, client, pending), daemon=True).start()
 
     @staticmethod
     def _shutdown(a, b):
@@ -64,55 +93,188 @@ class WireTap:
             except OSError:
                 pass
 
-    def _pump(self, src, dst):
+    def tls_summary(self):
+        with self.lock:
+            return dict(self.tls)
+
+    def _relay(self, src, dst, hello_key):
+        """Forwards src -> dst unread; counts a first chunk that starts a TLS handshake record
+        (content type 22, version 3.x)."""
+        first = True
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
+                if first and len(data) >= 3 and data[0] == 0x16 and data[1] == 0x03:
+                    with self.lock:
+                        self.tls[hello_key] += 1
+                first = False
                 dst.sendall(data)
         except OSError:
             pass
         self._shutdown(src, dst)
 
-    def _client_to_server(self, src, dst):
-        buf = b""
+    def _pump(self, src, dst, pending):
+        answers = _Answers(self, pending)
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
+                answers.feed(data)
                 dst.sendall(data)
+        except OSError:
+            pass
+        self._shutdown(src, dst)
+
+    def _pump_delayed(self, src, dst, pending):
+        """nobusd -> client, each chunk held for response_delay_s; what is still held when
+        nobusd's side ends is dropped (the client never sees those answers)."""
+        held = collections.deque()
+        cv = threading.Condition()
+        state = {"open": True}
+
+        def forward():
+            while True:
+                with cv:
+                    while state["open"] and not held:
+                        cv.wait()
+                    if not state["open"]:
+                        return
+                    due, data = held[0]
+                    wait = due - time.monotonic()
+                    if wait > 0:
+                        cv.wait(wait)
+                        continue
+                    held.popleft()
+                try:
+                    dst.sendall(data)
+                except OSError:
+                    return
+
+        threading.Thread(target=forward, daemon=True).start()
+        answers = _Answers(self, pending)
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                answers.feed(data)
+                with cv:
+                    held.append((time.monotonic() + self.response_delay_s, data))
+                    cv.notify()
+        except OSError:
+            pass
+        with cv:
+            with self.lock:
+                self.dropped_answers += len(held)
+            held.clear()
+            state["open"] = False
+            cv.notify()
+        self._shutdown(src, dst)
+
+    def _client_to_server(self, src, dst, pending):
+        buf = b""
+        raw_next = False  # the frame after a SaslHandshake v0 request is a bare SASL message
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
                 buf += data
+                # the requests this chunk completes are read before it is forwarded, so their
+                # answers find them in `pending`
                 while len(buf) >= 4:
                     size = struct.unpack(">i", buf[:4])[0]
                     if len(buf) < 4 + size:
                         break
-                    self._frame(buf[4:4 + size])
+                    if raw_next:
+                        raw_next = False
+                        with self.lock:
+                            self.raw_sasl_frames += 1
+                    else:
+                        raw_next = self._frame(buf[4:4 + size], pending)
                     buf = buf[4 + size:]
+                dst.sendall(data)
         except OSError:
             pass
         self._shutdown(src, dst)
 
-    def _frame(self, frame):
+    def _frame(self, frame, pending):
+        """Reads one request; True when it is a SaslHandshake v0 (a bare frame follows)."""
         try:
             r = Reader(frame)
             api_key, version = r.i16(), r.i16()
-            r.i32()  # correlation id
+            correlation = r.i32()
             client_id = r.string()
             with self.lock:
                 self.requests.append((api_key, version, client_id))
+                pending[correlation] = (api_key, version, client_id)
+            if api_key == SASL_HANDSHAKE:
+                return version == 0
             if api_key != 0:
-                return
+                return False
             flexible = version >= PRODUCE_FLEXIBLE_FROM
             if flexible:
                 r.tags()
             batches = self._produce(r, version, flexible)
+            for b in batches:
+                b["client_id"] = client_id
             with self.lock:
                 self.batches += batches
         except Exception as e:  # noqa: BLE001 (a frame we cannot read is reported, not fatal)
             with self.lock:
                 self.parse_errors.append(f"{type(e).__name__}: {e}")
+        return False
+
+    def _answer(self, frame, pending):
+        """Reads one of nobusd's answers: for Produce, each partition's error and base offset."""
+        try:
+            r = Reader(frame)
+            correlation = r.i32()
+            with self.lock:
+                request = pending.pop(correlation, None)
+            if request is None or request[0] != 0:
+                return
+            _, version, client_id = request
+            flexible = version >= PRODUCE_FLEXIBLE_FROM
+            if flexible:
+                r.tags()
+
+            def count():
+                return r.uvarint() - 1 if flexible else r.i32()
+
+            def string():
+                return r.compact_string() if flexible else r.string()
+
+            out = []
+            for _ in range(count()):
+                topic = string()
+                for _ in range(count()):
+                    partition, error, base_offset = r.i32(), r.i16(), r.i64()
+                    if version >= 2:
+                        r.i64()  # log_append_time
+                    if version >= 5:
+                        r.i64()  # log_start_offset
+                    if version >= 8:
+                        for _ in range(count()):
+                            r.i32()
+                            string()
+                            if flexible:
+                                r.tags()
+                        string()  # error_message
+                    if flexible:
+                        r.tags()
+                    out.append({"client_id": client_id, "topic": topic, "partition": partition,
+                                "error": error, "base_offset": base_offset})
+                if flexible:
+                    r.tags()
+            with self.lock:
+                self.produce_answers += out
+        except Exception as e:  # noqa: BLE001
+            with self.lock:
+                self.parse_errors.append(f"answer: {type(e).__name__}: {e}")
 
     @staticmethod
     def _produce(r, version, flexible):
@@ -170,6 +332,23 @@ class WireTap:
                 out.setdefault(key, set()).add(version)
             return {k: sorted(v) for k, v in sorted(out.items())}
 
+    def all_batches(self):
+        with self.lock:
+            return list(self.batches)
+
+    def answer_errors(self, topic):
+        """{error code: partitions answered with it} of nobusd's Produce answers for topic."""
+        out = {}
+        with self.lock:
+            for a in self.produce_answers:
+                if a["topic"] == topic:
+                    out[a["error"]] = out.get(a["error"], 0) + 1
+        return out
+
+    def all_answers(self):
+        with self.lock:
+            return list(self.produce_answers)
+
     def summary(self, topic):
         batches = self.produce_batches(topic)
         return {"versions": self.versions(), "produce_batches": len(batches),
@@ -178,4 +357,24 @@ class WireTap:
                 "magic": sorted({b["magic"] for b in batches}),
                 "producer_ids": sorted({b["producer_id"] for b in batches})[:5],
                 "produce_versions": sorted({b["version"] for b in batches}),
+                "raw_sasl_frames": self.raw_sasl_frames,
+                "answers": self.answer_errors(topic),
                 "parse_errors": self.parse_errors[:3]}
+
+
+class _Answers:
+    """Splits nobusd's byte stream on one connection into answer frames for WireTap._answer (the
+    answer to a bare SASL frame is bare too: an empty frame, which has no correlation id)."""
+
+    def __init__(self, tap, pending):
+        self.tap, self.pending, self.buf = tap, pending, b""
+
+    def feed(self, data):
+        self.buf += data
+        while len(self.buf) >= 4:
+            size = struct.unpack(">i", self.buf[:4])[0]
+            if len(self.buf) < 4 + size:
+                return
+            if size >= 4:
+                self.tap._answer(self.buf[4:4 + size], self.pending)
+            self.buf = self.buf[4 + size:]

@@ -10,7 +10,8 @@ test/crash/persistent_kill_loop.py; run through run_python.sh (the venv of requi
   --flush-interval-ms 1000` (plus `--kafka-listen 127.0.0.1:0` when this nobusd has the Kafka
   endpoint: never the default port 9092, which concurrent tests would share), its "nobusd listening
   grpc=... http=... [kafka=...]" line (stdout goes to a file), /healthz; kill() is SIGKILL,
-  restart() comes back on the same data dir and ports; kafka_address is "" without the endpoint.
+  restart() comes back on the same data dir and ports; kafka_address is "" without the endpoint;
+  `token`, when set, goes with every http() request as a bearer token (a node with auth on).
 - Call: one bidi call (PersistentStream or EphemeralStream) on a connection of its own; requests
   are queued, responses read by a thread, the final status kept.
 - Tables: read_rows_duckdb() replays the Delta log itself (JSON commits, or the last checkpoint
@@ -24,6 +25,7 @@ import os
 import queue
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -84,9 +86,12 @@ def load_stubs():
 class Nobusd:
     """One nobusd process on loopback, plaintext, no auth config (loopback needs none)."""
 
-    def __init__(self, data_dir, flush_interval_ms=1000, extra_args=(), start=True, kafka=None):
+    def __init__(self, data_dir, flush_interval_ms=1000, extra_args=(), start=True, kafka=None,
+                 ca_file=None):
         """kafka: True serves the Kafka endpoint on a port of its own (an error when this nobusd
-        has none), False turns it off, None (default): on when this nobusd has it."""
+        has none), False turns it off, None (default): on when this nobusd has it. ca_file: the
+        node serves TLS (its --tls-cert among extra_args or in its config file) with a
+        certificate from this CA; http() then speaks https and checks it."""
         self.data_dir = Path(data_dir)
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}.nobusd.log"
@@ -101,6 +106,8 @@ class Nobusd:
         self.kafka_address = "127.0.0.1:0" if kafka else ""
         self.proc = None
         self.starts = 0
+        self.token = None  # sent as `authorization: Bearer` by http() when set (auth-on nodes)
+        self.ssl_context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
         if start:
             self.start()
 
@@ -191,17 +198,23 @@ class Nobusd:
             text = [l for l in text if any(g in l for g in grep)]
         return "\n".join(text[-lines:])
 
+    def url(self, path):
+        """The HTTP API's URL of `path` (https on a TLS node)."""
+        return f"{'https' if self.ssl_context else 'http'}://{self.http_address}{path}"
+
     def http(self, method, path, body=None, timeout=30):
         """(status, parsed JSON body, or {"raw": text} when not JSON)."""
         if body is not None:
             data = json.dumps(body).encode()
         else:
             data = b"" if method == "POST" else None  # a POST always has a body (doc/server.md)
-        req = urllib.request.Request(f"http://{self.http_address}{path}", data=data, method=method)
+        req = urllib.request.Request(self.url(path), data=data, method=method)
         if data is not None:
             req.add_header("content-type", "application/json")
+        if self.token:
+            req.add_header("authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.ssl_context) as resp:
                 status, raw = resp.status, resp.read()
         except urllib.error.HTTPError as e:
             status, raw = e.code, e.read()

@@ -7,6 +7,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,11 +22,15 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
 )
 
 const module = "github.com/twmb/franz-go"
 
-func payload(id int64) string { return fmt.Sprintf("row-%d-%s", id, strings.Repeat("0123456789abcdef", 4)) }
+func payload(id int64) string {
+	return fmt.Sprintf("row-%d-%s", id, strings.Repeat("0123456789abcdef", 4))
+}
 
 func value(id int64, tag string) []byte {
 	return fmt.Appendf(nil, `{"id":%d,"tag":%q,"payload":%q}`, id, tag, payload(id))
@@ -59,6 +65,7 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage: producer -bootstrap HOST:PORT -topic T -tag TAG -first F -count N
                 [-codec none|gzip|snappy|lz4|zstd] [-idempotence true|false] [-acks all|1|0]
                 [-linger-ms MS] [-timeout-s S] [-log debug|info|warn|error|none]
+                [-sasl-mechanism PLAIN|OAUTHBEARER -sasl-token TOKEN] [-tls-ca PEM]
 Record value: {"id":ID,"tag":"TAG","payload":"row-ID-" + 4 x "0123456789abcdef"}.
 Prints one JSON line: client, library, version, config, acked, failed, errors (message -> count),
 error_codes (Kafka code -> count), offsets (per id, -1 when not acknowledged).
@@ -82,6 +89,9 @@ func run() int {
 	lingerMs := fs.Int("linger-ms", -1, "")
 	timeoutS := fs.Int("timeout-s", 120, "")
 	logLevel := fs.String("log", "info", "")
+	saslMechanism := fs.String("sasl-mechanism", "", "")
+	saslToken := fs.String("sasl-token", "", "")
+	tlsCA := fs.String("tls-ca", "", "")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
@@ -149,6 +159,33 @@ func run() int {
 	if *lingerMs >= 0 {
 		opts = append(opts, kgo.ProducerLinger(time.Duration(*lingerMs)*time.Millisecond))
 		config["linger_ms"] = fmt.Sprint(*lingerMs)
+	}
+
+	// SASL (over plaintext) with a nobus token: the PLAIN password (any user name) or the
+	// OAUTHBEARER bearer token. The token is not echoed in "config".
+	switch *saslMechanism {
+	case "":
+	case "PLAIN":
+		opts = append(opts, kgo.SASL(plain.Auth{User: "nobus-test", Pass: *saslToken}.AsMechanism()))
+	case "OAUTHBEARER":
+		opts = append(opts, kgo.SASL(oauth.Auth{Token: *saslToken}.AsMechanism()))
+	default:
+		usage()
+		return 2
+	}
+	if *saslMechanism != "" {
+		config["sasl_mechanism"] = *saslMechanism
+	}
+	// TLS to the broker, trusting the PEM CA bundle (the certificate and host name are checked).
+	if *tlsCA != "" {
+		pem, err := os.ReadFile(*tlsCA)
+		pool := x509.NewCertPool()
+		if err != nil || !pool.AppendCertsFromPEM(pem) {
+			fmt.Fprintln(os.Stderr, "producer: -tls-ca: no PEM certificates in", *tlsCA, err)
+			return 2
+		}
+		opts = append(opts, kgo.DialTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+		config["tls"] = "true"
 	}
 
 	client, err := kgo.NewClient(opts...)

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -30,12 +31,14 @@ public final class Produce {
       "usage: producer --bootstrap HOST:PORT --topic T --tag TAG --first F --count N\n"
           + "                [--codec none|gzip|snappy|lz4|zstd] [--idempotence true|false]\n"
           + "                [--acks all|1|0] [--linger-ms MS] [--max-block-ms MS]\n"
-          + "                [--delivery-timeout-ms MS]\n"
+          + "                [--delivery-timeout-ms MS] [--sasl-mechanism PLAIN|OAUTHBEARER"
+          + " --sasl-token TOKEN] [--tls-ca PEM]\n"
+          + "                [--pause-every N --pause-ms MS]\n"
           + "Record value: {\"id\":ID,\"tag\":\"TAG\",\"payload\":\"row-ID-\" + 4 x"
           + " \"0123456789abcdef\"}.\n"
           + "Prints one JSON line: client, library, version, config, acked, failed, errors"
           + " (message -> count), error_codes (Kafka code -> count), offsets (per id, -1 when"
-          + " not acknowledged with an offset).\n"
+          + " not acknowledged, -2 when acknowledged without an offset).\n"
           + "Exit 0 when every record was acknowledged, 1 otherwise, 2 on bad usage.\n";
 
   static String payload(long id) {
@@ -108,7 +111,8 @@ public final class Produce {
       }
     }
     List<String> known = Arrays.asList("bootstrap", "topic", "tag", "first", "count", "codec",
-        "idempotence", "acks", "linger-ms", "max-block-ms", "delivery-timeout-ms");
+        "idempotence", "acks", "linger-ms", "max-block-ms", "delivery-timeout-ms",
+        "sasl-mechanism", "sasl-token", "tls-ca", "pause-every", "pause-ms");
     for (String k : opt.keySet()) {
       if (!known.contains(k)) {
         return usage("unknown option --" + k);
@@ -141,6 +145,38 @@ public final class Produce {
     if (opt.containsKey("delivery-timeout-ms")) {
       set.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, opt.get("delivery-timeout-ms"));
     }
+    if (opt.containsKey("sasl-mechanism")) {
+      // SASL_PLAINTEXT with a nobus token: the PLAIN password (any user name), or the OAUTHBEARER
+      // bearer token through StaticTokenLoginHandler. The token is not echoed in "config".
+      String mechanism = opt.get("sasl-mechanism");
+      String token = opt.getOrDefault("sasl-token", "").replace("\\", "\\\\").replace("\"", "\\\"");
+      set.put("security.protocol", opt.containsKey("tls-ca") ? "SASL_SSL" : "SASL_PLAINTEXT");
+      set.put(SaslConfigs.SASL_MECHANISM, mechanism);
+      switch (mechanism) {
+        case "PLAIN" -> props.put(SaslConfigs.SASL_JAAS_CONFIG,
+            "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"nobus-test\""
+                + " password=\"" + token + "\";");
+        case "OAUTHBEARER" -> {
+          props.put(SaslConfigs.SASL_JAAS_CONFIG,
+              "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required"
+                  + " token=\"" + token + "\";");
+          props.put(SaslConfigs.SASL_LOGIN_CALLBACK_HANDLER_CLASS,
+              StaticTokenLoginHandler.class.getName());
+        }
+        default -> {
+          return usage("unknown --sasl-mechanism " + mechanism);
+        }
+      }
+    }
+    if (opt.containsKey("tls-ca")) {
+      // TLS to the broker, trusting the PEM CA bundle (the broker's certificate is checked,
+      // host name included: ssl.endpoint.identification.algorithm stays https)
+      set.putIfAbsent("security.protocol", "SSL");
+      set.put("ssl.truststore.type", "PEM");
+      set.put("ssl.truststore.location", opt.get("tls-ca"));
+    }
+    int pauseEvery = Integer.parseInt(opt.getOrDefault("pause-every", "0"));
+    long pauseMs = Long.parseLong(opt.getOrDefault("pause-ms", "0"));
     props.putAll(set);
     props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -156,6 +192,9 @@ public final class Produce {
     long started = System.nanoTime();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
       for (int i = 0; i < count; i++) {
+        if (pauseEvery > 0 && i > 0 && i % pauseEvery == 0) {
+          Thread.sleep(pauseMs);  // spread the records over time (test/crash/kafka_kill_loop.py)
+        }
         final int index = i;
         long id = first + i;
         byte[] value = value(id, tag).getBytes(StandardCharsets.UTF_8);
@@ -164,7 +203,9 @@ public final class Produce {
             synchronized (errors) {
               if (e == null) {
                 acked[0]++;
-                offsets[index] = md.hasOffset() ? md.offset() : -1;
+                // -2: acknowledged without an offset (DUPLICATE_SEQUENCE_NUMBER: a retry of a
+                // batch the broker already has)
+                offsets[index] = md.hasOffset() ? md.offset() : -2;
                 if (!partitions.contains(md.partition())) {
                   partitions.add(md.partition());
                 }
