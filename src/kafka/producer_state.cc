@@ -1,5 +1,6 @@
 #include "kafka/producer_state.h"
 
+#include <chrono>
 #include <limits>
 
 #include "kafka/api.h"
@@ -13,7 +14,35 @@ int32_t NextSeq(int32_t last) {
   return last == std::numeric_limits<int32_t>::max() ? 0 : last + 1;
 }
 
+constexpr int64_t kSweepEveryMs = 60 * 1000;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
+
+ProducerStates::ProducerStates(int64_t idle_expiry_ms, Clock now_ms)
+    : idle_expiry_ms_(idle_expiry_ms), now_ms_(now_ms ? std::move(now_ms) : Clock(SteadyMs)) {}
+
+size_t ProducerStates::size() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return states_.size();
+}
+
+void ProducerStates::SweepLocked(int64_t now_ms) {
+  if (now_ms - last_sweep_ms_ < kSweepEveryMs) return;
+  last_sweep_ms_ = now_ms;
+  std::erase_if(states_, [&](const auto& entry) {
+    const State& s = entry.second;
+    if (now_ms - s.last_used_ms < idle_expiry_ms_) return false;
+    for (const Batch& b : s.recent)
+      if (b.pending) return false;
+    return true;
+  });
+}
 
 bool ProducerStates::Admit(const std::string& partition, const BatchSeq& seq,
                            const std::function<std::optional<int64_t>()>& durable_mark,
@@ -21,6 +50,8 @@ bool ProducerStates::Admit(const std::string& partition, const BatchSeq& seq,
   BatchOutcome answer;
   {
     std::lock_guard<std::mutex> l(mu_);
+    const int64_t now = now_ms_();
+    SweepLocked(now);
     const Key key{seq.producer_id, partition};
     auto it = states_.find(key);
     if (it == states_.end()) {
@@ -35,6 +66,7 @@ bool ProducerStates::Admit(const std::string& partition, const BatchSeq& seq,
       it = states_.emplace(key, std::move(fresh)).first;
     }
     State& s = it->second;
+    s.last_used_ms = now;
     if (seq.epoch < s.epoch) {
       answer = {kInvalidProducerEpoch, -1,
                 Cat("producer ", seq.producer_id, " epoch ", seq.epoch, " is older than ",
@@ -45,7 +77,7 @@ bool ProducerStates::Admit(const std::string& partition, const BatchSeq& seq,
                   Cat("producer ", seq.producer_id, " bumped its epoch to ", seq.epoch,
                       " but its first sequence is ", seq.first_seq, ", not 0")};
       } else {
-        s = State{.epoch = seq.epoch};
+        s = State{.epoch = seq.epoch, .last_used_ms = now};
         s.any_sequence = false;
       }
     } else {

@@ -8,6 +8,10 @@
 // retried batch at or below it is answered DUPLICATE_SEQUENCE_NUMBER (clients count it as
 // delivered, offset unknown). Without any state, any sequence is accepted (Kafka's rule too).
 //
+// Memory: a state with nothing pending is dropped once idle for `idle_expiry_ms` (default 15
+// minutes; swept at most once a minute), so producers that come and go do not accumulate; the
+// durable mark takes over for it, as after a restart.
+//
 // Thread-safety: all methods are thread-safe; callbacks run outside the lock.
 #pragma once
 
@@ -47,6 +51,9 @@ using BatchDone = std::function<void(BatchOutcome)>;
 
 class ProducerStates {
  public:
+  using Clock = std::function<int64_t()>;  // milliseconds, monotonic
+  explicit ProducerStates(int64_t idle_expiry_ms = 15 * 60 * 1000, Clock now_ms = nullptr);
+
   // Decides a batch of producer `seq.producer_id` to `partition` ("<table>-<index>"). Returns true: append it, then call
   // Finish. False: `done` was called (or is called when the original of a duplicate completes)
   // with the answer. `durable_mark` is the ingest service's mark, read only when this producer
@@ -56,6 +63,7 @@ class ProducerStates {
   // The append of an admitted batch completed: its base offset, or the error (the producer's
   // state is dropped: what the WAL holds after a failure is decided by its recovery).
   void Finish(const std::string& partition, const BatchSeq& seq, absl::StatusOr<int64_t> base_offset);
+  size_t size() const;  // producer partitions with state
 
  private:
   struct Batch {
@@ -69,11 +77,16 @@ class ProducerStates {
     int32_t last_seq = -1;  // highest accepted (pending included); -1: none
     bool any_sequence = false;  // no history: the next sequence is accepted as it comes
     std::deque<Batch> recent;   // the last 5 batches
+    int64_t last_used_ms = 0;
   };
   using Key = std::pair<int64_t, std::string>;
+  void SweepLocked(int64_t now_ms);
 
-  std::mutex mu_;
+  const int64_t idle_expiry_ms_;
+  const Clock now_ms_;
+  mutable std::mutex mu_;
   std::map<Key, State> states_;
+  int64_t last_sweep_ms_ = 0;
 };
 
 }  // namespace nobus::kafka

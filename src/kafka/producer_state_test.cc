@@ -88,3 +88,33 @@ TEST_F(ProducerStatesTest, AFailedAppendForgetsTheProducer) {
 
 }  // namespace
 }  // namespace nobus::kafka
+
+namespace nobus::kafka {
+namespace {
+
+TEST(ProducerStatesExpiryTest, IdleStatesAreDroppedAndTheDurableMarkTakesOver) {
+  int64_t now = 0;
+  ProducerStates states(/*idle_expiry_ms=*/600'000, [&] { return now; });
+  auto admit = [&](int64_t pid, int32_t first, int32_t last, std::optional<int64_t> durable) {
+    std::string answer;
+    bool append = states.Admit("t-0", BatchSeq{pid, 0, first, last}, [&] { return durable; },
+                               [&](BatchOutcome o) { answer = Cat("E", o.error); });
+    return append ? std::string("append") : answer;
+  };
+  ASSERT_EQ(admit(1, 0, 9, std::nullopt), "append");
+  states.Finish("t-0", BatchSeq{1, 0, 0, 9}, 100);
+  ASSERT_EQ(admit(2, 0, 9, std::nullopt), "append");  // pid 2 stays pending
+  now = 300'000;
+  ASSERT_EQ(admit(3, 0, 0, std::nullopt), "append");
+  states.Finish("t-0", BatchSeq{3, 0, 0, 0}, 200);
+  EXPECT_EQ(states.size(), 3u);  // nothing idle long enough yet
+  now = 700'000;                 // pid 1 idle 700 s; pid 3 idle 400 s; pid 2 pending
+  ASSERT_EQ(admit(4, 0, 0, std::nullopt), "append");
+  EXPECT_EQ(states.size(), 3u);  // pid 1 dropped, pid 4 added
+  // pid 1 again: its state comes back from the durable mark (epoch 0, last sequence 9).
+  EXPECT_EQ(admit(1, 0, 9, Mark(0, 9)), Cat("E", static_cast<int>(kDuplicateSequenceNumber)));
+  EXPECT_EQ(admit(1, 10, 19, Mark(0, 9)), "append");
+}
+
+}  // namespace
+}  // namespace nobus::kafka
