@@ -51,7 +51,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -520,17 +519,8 @@ def driver_main(opts):
             server.kill()
         tap.close()
     nb.keep_tables_for_readers(server.data_dir, "kafka_kill_loop")
-    if failures:
-        for f in failures:
-            nb.log(f"FAIL: {f}")
-        nb.log(f"kept {work} (nobusd log {server.log_path})")
-        nb.log("nobusd log, Kafka lines:\n" + kh.kafka_log(server))
-        print("0 passed, 1 failed")
-        return 1
-    if not opts.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    print("1 passed, 0 failed")
-    return 0
+    return nb.verdict(failures, work, opts.keep, f"nobusd log {server.log_path}",
+                      "nobusd log, Kafka lines", kh.kafka_log(server))
 
 
 def main():

@@ -337,19 +337,10 @@ def driver_main(opts):
         if server.running():
             server.kill()
     nb.keep_tables_for_readers(server.data_dir, "persistent_kill_loop")
-    if failures:
-        for f in failures:
-            nb.log(f"FAIL: {f}")
-        nb.log(f"kept {work} (nobusd log {server.log_path}, producer log {producer.log_path})")
-        nb.log("nobusd log, stream lines:\n" + server.log_tail(60, grep=["stream", "error",
-                                                                         "ERROR", "WARN"]))
-        print("0 passed, 1 failed")
-        return 1
-    if not opts.keep:
-        import shutil
-        shutil.rmtree(work, ignore_errors=True)
-    print("1 passed, 0 failed")
-    return 0
+    return nb.verdict(failures, work, opts.keep,
+                      f"nobusd log {server.log_path}, producer log {producer.log_path}",
+                      "nobusd log, stream lines",
+                      server.log_tail(60, grep=["stream", "error", "ERROR", "WARN"]))
 
 
 def main():

@@ -97,36 +97,43 @@ class WireTap:
         with self.lock:
             return dict(self.tls)
 
+    @staticmethod
+    def _chunks(src):
+        """src's bytes as they arrive, until its end or an error."""
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    return
+                yield data
+        except OSError:
+            return
+
+    def _forward(self, src, dst, on_chunk):
+        """src -> dst, each chunk seen by on_chunk before it is forwarded; then both ends shut."""
+        for data in self._chunks(src):
+            on_chunk(data)
+            try:
+                dst.sendall(data)
+            except OSError:
+                break
+        self._shutdown(src, dst)
+
     def _relay(self, src, dst, hello_key):
         """Forwards src -> dst unread; counts a first chunk that starts a TLS handshake record
         (content type 22, version 3.x)."""
-        first = True
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if first and len(data) >= 3 and data[0] == 0x16 and data[1] == 0x03:
-                    with self.lock:
-                        self.tls[hello_key] += 1
-                first = False
-                dst.sendall(data)
-        except OSError:
-            pass
-        self._shutdown(src, dst)
+        first = [True]
+
+        def note(data):
+            if first[0] and len(data) >= 3 and data[0] == 0x16 and data[1] == 0x03:
+                with self.lock:
+                    self.tls[hello_key] += 1
+            first[0] = False
+
+        self._forward(src, dst, note)
 
     def _pump(self, src, dst, pending):
-        answers = _Answers(self, pending)
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                answers.feed(data)
-                dst.sendall(data)
-        except OSError:
-            pass
-        self._shutdown(src, dst)
+        self._forward(src, dst, _Answers(self, pending).feed)
 
     def _pump_delayed(self, src, dst, pending):
         """nobusd -> client, each chunk held for response_delay_s; what is still held when
@@ -155,17 +162,11 @@ class WireTap:
 
         threading.Thread(target=forward, daemon=True).start()
         answers = _Answers(self, pending)
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                answers.feed(data)
-                with cv:
-                    held.append((time.monotonic() + self.response_delay_s, data))
-                    cv.notify()
-        except OSError:
-            pass
+        for data in self._chunks(src):
+            answers.feed(data)
+            with cv:
+                held.append((time.monotonic() + self.response_delay_s, data))
+                cv.notify()
         with cv:
             with self.lock:
                 self.dropped_answers += len(held)
@@ -175,31 +176,27 @@ class WireTap:
         self._shutdown(src, dst)
 
     def _client_to_server(self, src, dst, pending):
-        buf = b""
-        raw_next = False  # the frame after a SaslHandshake v0 request is a bare SASL message
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
+        state = {"buf": b"", "raw_next": False}  # raw_next: after a SaslHandshake v0 request
+        # the next frame is a bare SASL message
+
+        def read(data):
+            # the requests this chunk completes are read before it is forwarded, so their
+            # answers find them in `pending`
+            buf = state["buf"] + data
+            while len(buf) >= 4:
+                size = struct.unpack(">i", buf[:4])[0]
+                if len(buf) < 4 + size:
                     break
-                buf += data
-                # the requests this chunk completes are read before it is forwarded, so their
-                # answers find them in `pending`
-                while len(buf) >= 4:
-                    size = struct.unpack(">i", buf[:4])[0]
-                    if len(buf) < 4 + size:
-                        break
-                    if raw_next:
-                        raw_next = False
-                        with self.lock:
-                            self.raw_sasl_frames += 1
-                    else:
-                        raw_next = self._frame(buf[4:4 + size], pending)
-                    buf = buf[4 + size:]
-                dst.sendall(data)
-        except OSError:
-            pass
-        self._shutdown(src, dst)
+                if state["raw_next"]:
+                    state["raw_next"] = False
+                    with self.lock:
+                        self.raw_sasl_frames += 1
+                else:
+                    state["raw_next"] = self._frame(buf[4:4 + size], pending)
+                buf = buf[4 + size:]
+            state["buf"] = buf
+
+        self._forward(src, dst, read)
 
     def _frame(self, frame, pending):
         """Reads one request; True when it is a SaslHandshake v0 (a bare frame follows)."""

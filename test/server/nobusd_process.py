@@ -608,6 +608,23 @@ def wait_for(predicate, timeout_s, what, poll_s=0.1):
         time.sleep(poll_s)
 
 
+def verdict(failures, work, keep, kept, log_title, log_text):
+    """How a kill loop ends: with failures, logs each, what was `kept` (work dir, logs) and the
+    nobusd log excerpt, prints "0 passed, 1 failed" and returns 1; otherwise removes `work`
+    (unless keep), prints "1 passed, 0 failed" and returns 0."""
+    if failures:
+        for f in failures:
+            log(f"FAIL: {f}")
+        log(f"kept {work} ({kept})")
+        log(f"{log_title}:\n{log_text}")
+        print("0 passed, 1 failed")
+        return 1
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    print("1 passed, 0 failed")
+    return 0
+
+
 def keep_tables_for_readers(data_dir, label):
     """Copies every Delta table under data_dir/tables into the reader corpus
     ($NOBUS_READER_CORPUS, else <bin dir>/../reader-corpus when it exists), like
