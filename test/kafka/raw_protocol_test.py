@@ -200,3 +200,29 @@ def test_metrics_per_table_and_client_software(server, table):
     assert m("nobus_kafka_records_total", {"table": topic, "software": "unknown"}) == 3
     assert m("nobus_ingest_records_total", {"table": topic}) == 8
     kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(8)})
+
+
+def test_api_not_served_closes_only_that_connection(server, table):
+    """An API nobus never advertises (CreateTopics v0, ListOffsets v1) or a version outside the
+    advertised range (Metadata v13): that connection is closed at once with a log line naming the
+    API and version (as Kafka brokers do; clients check ApiVersions first and raise
+    UnsupportedVersionException themselves), never left hanging; a connection opened before it
+    keeps working."""
+    topic = table("raw", "not_served")
+    tag = "raw-not-served"
+    with rk.Connection(server.kafka_address) as keep:
+        keep.api_versions(0)
+        for api_key, version, body in ((19, 0, rk.array([]) + rk.i32(1000)),
+                                       (2, 1, rk.i32(-1) + rk.array([])),
+                                       (rk.METADATA, 13, b"")):
+            with rk.Connection(server.kafka_address) as c:
+                c.correlation += 1
+                header = rk.i16(api_key) + rk.i16(version) + rk.i32(c.correlation) + rk.string("x")
+                c.sock.sendall(rk.i32(len(header) + len(body)) + header + body)
+                assert c.closed_by_peer(10) is True, f"API {api_key} v{version}: not closed"
+        # the log line is rate-limited per second: the first one is there
+        line = "API key 19 version 0 is not served here"
+        assert line in server.log_text(), f"no log line '{line}'"
+        out = keep.produce({topic: {0: rk.record_batch(values(range(3), tag))}})
+        assert out[(topic, 0)]["error"] == rk.NONE, out
+    kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(3)})
