@@ -31,7 +31,7 @@ absl::Status ReadReasonTail(Reader& r, PacketType type, ReasonCode& reason, Prop
   reason = static_cast<ReasonCode>(code);
   if (!IsValidReasonCode(type, reason)) {
     return r.Malformed(at, "reason code", "Byte",
-                       Cat(Hex(code), " is not a ", PacketTypeName(type), " reason code"));
+                       Cat(Hex(code), " is not a reason code of ", PacketTypeName(type)));
   }
   if (!r.empty()) {
     NOBUS_ASSIGN_OR_RETURN(props, ReadProperties(r, ContextOf(type)));

@@ -60,17 +60,21 @@ struct Pingresp {
 
 // One whole PUBACK, PUBREC, PUBREL or PUBCOMP packet (ack.type tells which).
 [[nodiscard]] absl::StatusOr<Ack> DecodeAck(std::string_view packet, Version version);
+// A temporary would leave the views of the decoded packet dangling: keep the bytes in a variable.
+absl::StatusOr<Ack> DecodeAck(std::string&& packet, Version version) = delete;
 // a.type must be one of the four (PUBACK is written otherwise).
 std::string EncodeAck(const Ack& a, Version version,
                       std::optional<uint32_t> max_packet_bytes = std::nullopt);
 
 [[nodiscard]] absl::StatusOr<Disconnect> DecodeDisconnect(std::string_view packet,
                                                           Version version);
+absl::StatusOr<Disconnect> DecodeDisconnect(std::string&& packet, Version version) = delete;
 // In 3.1.1 (where only a client sends DISCONNECT) the two bytes e0 00.
 std::string EncodeDisconnect(const Disconnect& d, Version version,
                              std::optional<uint32_t> max_packet_bytes = std::nullopt);
 
 [[nodiscard]] absl::StatusOr<Auth> DecodeAuth(std::string_view packet, Version version);
+absl::StatusOr<Auth> DecodeAuth(std::string&& packet, Version version) = delete;
 std::string EncodeAuth(const Auth& a, std::optional<uint32_t> max_packet_bytes = std::nullopt);
 
 [[nodiscard]] absl::StatusOr<Pingreq> DecodePingreq(std::string_view packet);

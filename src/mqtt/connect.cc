@@ -177,7 +177,7 @@ absl::StatusOr<Connack> DecodeConnack(std::string_view packet, Version version) 
   } else {
     c.reason = static_cast<ReasonCode>(code);
     if (!IsValidReasonCode(PacketType::kConnack, c.reason)) {
-      return r.Malformed(code_at, "reason code", "Byte", Cat(Hex(code), " is not a CONNACK code"));
+      return r.Malformed(code_at, "reason code", "Byte", Cat(Hex(code), " is not a reason code of CONNACK"));
     }
     NOBUS_ASSIGN_OR_RETURN(c.properties, ReadProperties(r, PropertyContext::kConnack));
   }

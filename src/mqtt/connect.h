@@ -63,6 +63,8 @@ struct Connack {
 
 // Decodes one whole CONNECT packet (fixed header included), of either version.
 [[nodiscard]] absl::StatusOr<Connect> DecodeConnect(std::string_view packet);
+// A temporary would leave the views of the decoded packet dangling: keep the bytes in a variable.
+absl::StatusOr<Connect> DecodeConnect(std::string&& packet) = delete;
 
 // The protocol level byte of a CONNECT packet, read without checking anything after it: lets the
 // endpoint answer a CONNECT that DecodeConnect refused in the CONNACK format the client reads
@@ -79,5 +81,6 @@ std::string EncodeConnect(const Connect& c);
 std::string EncodeConnack(const Connack& c, Version version,
                           std::optional<uint32_t> max_packet_bytes = std::nullopt);
 [[nodiscard]] absl::StatusOr<Connack> DecodeConnack(std::string_view packet, Version version);
+absl::StatusOr<Connack> DecodeConnack(std::string&& packet, Version version) = delete;
 
 }  // namespace nobus::mqtt

@@ -37,6 +37,8 @@ PacketType TypeOf(const Packet& p);
 // Decodes one whole packet (as FramePacket delimited it) on a connection of `version`. A
 // CONNECT is decoded with its own version (DecodeConnect) whatever `version` says.
 [[nodiscard]] absl::StatusOr<Packet> DecodePacket(std::string_view packet, Version version);
+// A temporary would leave the views of the decoded packet dangling: keep the bytes in a variable.
+absl::StatusOr<Packet> DecodePacket(std::string&& packet, Version version) = delete;
 
 // Encodes `p` for a connection of `version` (a Connect with its own version). `max_packet_bytes`
 // (the peer's Maximum Packet Size) applies to the 5.0 packets with a Reason String, as in their

@@ -37,6 +37,8 @@ struct Publish {
 
 // Decodes one whole PUBLISH packet on a connection of `version`.
 [[nodiscard]] absl::StatusOr<Publish> DecodePublish(std::string_view packet, Version version);
+// A temporary would leave the views of the decoded packet dangling: keep the bytes in a variable.
+absl::StatusOr<Publish> DecodePublish(std::string&& packet, Version version) = delete;
 
 // Encodes `p` (packet_id only for QoS > 0, properties only in 5.0). InvalidArgument if the topic
 // is longer than 65,535 bytes or the packet exceeds the largest Remaining Length.

@@ -57,7 +57,7 @@ absl::StatusOr<std::vector<ReasonCode>> ReadReasons(Reader& r, PacketType type, 
                                                : (code <= 2 || code == 0x80);
     if (!valid) {
       return r.Malformed(at, "reason code", "Byte",
-                         Cat(Hex(code), " is not a ", PacketTypeName(type), " code"));
+                         Cat(Hex(code), " is not a reason code of ", PacketTypeName(type)));
     }
     if (code == 0x80) reason = ReasonCode::kUnspecifiedError;
     reasons.push_back(reason);

@@ -71,10 +71,13 @@ struct Unsuback {
 };
 
 [[nodiscard]] absl::StatusOr<Subscribe> DecodeSubscribe(std::string_view packet, Version version);
+// A temporary would leave the views of the decoded packet dangling: keep the bytes in a variable.
+absl::StatusOr<Subscribe> DecodeSubscribe(std::string&& packet, Version version) = delete;
 std::string EncodeSubscribe(const Subscribe& s, Version version);
 
 [[nodiscard]] absl::StatusOr<Unsubscribe> DecodeUnsubscribe(std::string_view packet,
                                                             Version version);
+absl::StatusOr<Unsubscribe> DecodeUnsubscribe(std::string&& packet, Version version) = delete;
 std::string EncodeUnsubscribe(const Unsubscribe& u, Version version);
 
 // On 5.0 the Reason String and User Properties are left out when the packet would exceed the
@@ -82,9 +85,11 @@ std::string EncodeUnsubscribe(const Unsubscribe& u, Version version);
 std::string EncodeSuback(const Suback& s, Version version,
                          std::optional<uint32_t> max_packet_bytes = std::nullopt);
 [[nodiscard]] absl::StatusOr<Suback> DecodeSuback(std::string_view packet, Version version);
+absl::StatusOr<Suback> DecodeSuback(std::string&& packet, Version version) = delete;
 
 std::string EncodeUnsuback(const Unsuback& u, Version version,
                            std::optional<uint32_t> max_packet_bytes = std::nullopt);
 [[nodiscard]] absl::StatusOr<Unsuback> DecodeUnsuback(std::string_view packet, Version version);
+absl::StatusOr<Unsuback> DecodeUnsuback(std::string&& packet, Version version) = delete;
 
 }  // namespace nobus::mqtt
