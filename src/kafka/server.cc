@@ -1,339 +1,44 @@
 #include "kafka/server.h"
 
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/write.hpp>
-#include <atomic>
-#include <deque>
-#include <map>
-#include <mutex>
-#include <set>
-#include <thread>
-#include <type_traits>
+#include <string>
 #include <utility>
-#include <vector>
-
-#include "common/logging.h"
 
 namespace nobus::kafka {
 namespace {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-using Strand = asio::strand<asio::io_context::executor_type>;
-using PlainStream = tcp::socket;
-using TlsStream = asio::ssl::stream<tcp::socket>;
+constexpr size_t kSizeBytes = 4;
+
+// The INT32 size prefix of a request frame: the frame is the prefix plus that many bytes.
+absl::StatusOr<size_t> FrameSize(std::string_view head) {
+  const auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(head[i])); };
+  const uint32_t size = (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
+  if (size > INT32_MAX) return absl::InvalidArgumentError(Cat("a negative frame size ", int32_t(size)));
+  return kSizeBytes + size;
+}
+
+std::string WithSize(std::string response) {
+  const uint32_t n = static_cast<uint32_t>(response.size());
+  std::string frame{static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                    static_cast<char>(n >> 8), static_cast<char>(n)};
+  return frame + response;
+}
 
 }  // namespace
 
-// What the listener keeps of a connection, plain or TLS: a way to close it at Stop.
-class ConnectionBase {
- public:
-  virtual ~ConnectionBase() = default;
-  virtual void Close() = 0;
-};
-
-// One client connection: reads frames in order, keeps the answers in request order. All of its
-// state is confined to its strand.
-template <class Stream>
-class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
- public:
-  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
-
-  Connection(Stream stream, KafkaServer::Impl* server);
-  void Start();
-  void Close() override;
-
- private:
-  void ReadSize();
-  void ReadBody(uint32_t size);
-  void OnAnswer(uint64_t seq, Answer answer);  // on the strand
-  void Flush();                                // on the strand
-  void MaybeResumeReading();                   // on the strand
-  tcp::socket& Socket() {
-    if constexpr (kTls) return stream_.next_layer();
-    else return stream_;
-  }
-
-  Stream stream_;
-  Strand strand_;
-  asio::steady_timer timer_;  // the TLS handshake deadline, then the delayed close
-  KafkaServer::Impl* const server_;
-  ConnectionContext context_;
-  uint8_t size_bytes_[4];
-  std::string body_;
-  uint64_t next_seq_ = 0;     // the next frame's sequence number
-  uint64_t next_write_ = 0;   // the next answer to write
-  std::map<uint64_t, Answer> done_;  // answers that arrived, not yet written
-  std::deque<std::string> out_;      // framed responses being written
-  bool writing_ = false;
-  bool reading_paused_ = false;
-  bool closing_ = false;  // no more reads; close once the queued answers are written
-  int close_delay_ms_ = 0;
-  bool closed_ = false;
-};
-
-struct KafkaServer::Impl {
-  Impl(KafkaServerOptions o, FrameHandler h) : options(std::move(o)), handler(std::move(h)) {
-    if (options.tls_setup) {
-      tls.emplace(asio::ssl::context::tls_server);
-      options.tls_setup(*tls->native_handle());
-    }
-  }
-  void Accept();
-  template <class Stream>
-  void Open(Stream stream);
-
-  KafkaServerOptions options;
-  const FrameHandler handler;
-  std::optional<asio::ssl::context> tls;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
-  std::vector<std::thread> threads;
-  std::mutex mu;
-  std::set<std::shared_ptr<ConnectionBase>> open;  // guarded by mu
-  std::atomic<bool> stopping{false};
-};
-
-template <class Stream>
-Connection<Stream>::Connection(Stream stream, KafkaServer::Impl* server)
-    : stream_(std::move(stream)),
-      strand_(asio::make_strand(server->io)),
-      timer_(strand_),
-      server_(server) {
-  boost::system::error_code ec;
-  tcp::endpoint remote = Socket().remote_endpoint(ec);
-  context_.peer = ec ? "unknown" : Cat(remote.address().to_string(), ":", remote.port());
-  Socket().set_option(tcp::no_delay(true), ec);
-}
-
-template <class Stream>
-void Connection<Stream>::Start() {
-  asio::post(strand_, [self = this->shared_from_this()] {
-    if constexpr (kTls) {
-      self->timer_.expires_after(
-          std::chrono::milliseconds(self->server_->options.handshake_timeout_ms));
-      self->timer_.async_wait([self](boost::system::error_code ec) {
-        if (ec) return;  // cancelled: the handshake finished
-        NOBUS_LOG_WARN_LIMITED("kafka: closing connection from {}: no TLS handshake within {} ms",
-                               self->context_.peer, self->server_->options.handshake_timeout_ms);
-        self->Close();
+std::unique_ptr<net::FramedServer> NewKafkaServer(net::FramedServerOptions options,
+                                                  FrameHandler handler) {
+  options.protocol = "kafka";
+  options.framing = net::Framing{.min_head_bytes = kSizeBytes, .frame_size = FrameSize,
+                                 .strip_bytes = kSizeBytes};
+  return std::make_unique<net::FramedServer>(
+      std::move(options),
+      [handler = std::move(handler)](std::string frame, ConnectionContext& connection,
+                                     Reply reply) {
+        handler(std::move(frame), connection, [reply = std::move(reply)](Answer answer) {
+          if (answer.response) answer.response = WithSize(std::move(*answer.response));
+          reply(std::move(answer));
+        });
       });
-      self->stream_.async_handshake(
-          asio::ssl::stream_base::server,
-          asio::bind_executor(self->strand_, [self](boost::system::error_code ec) {
-            self->timer_.cancel();
-            if (ec) {
-              NOBUS_LOG_WARN_LIMITED("kafka: TLS handshake with {} failed: {}", self->context_.peer,
-                                     ec.message());
-              return self->Close();
-            }
-            self->ReadSize();
-          }));
-    } else {
-      self->ReadSize();
-    }
-  });
-}
-
-template <class Stream>
-void Connection<Stream>::Close() {
-  asio::post(strand_, [self = this->shared_from_this()] {
-    if (self->closed_) return;
-    self->closed_ = true;
-    self->timer_.cancel();
-    boost::system::error_code ec;
-    self->Socket().shutdown(tcp::socket::shutdown_both, ec);
-    self->Socket().close(ec);
-    std::lock_guard<std::mutex> l(self->server_->mu);
-    self->server_->open.erase(self);
-  });
-}
-
-template <class Stream>
-void Connection<Stream>::ReadSize() {
-  if (closed_ || closing_) return;
-  if (next_seq_ - next_write_ >= static_cast<uint64_t>(server_->options.max_inflight_per_connection)) {
-    reading_paused_ = true;
-    return;
-  }
-  asio::async_read(stream_, asio::buffer(size_bytes_, 4),
-                   asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                                    boost::system::error_code ec, size_t) {
-                     if (ec) return self->Close();
-                     uint32_t size = (uint32_t{self->size_bytes_[0]} << 24) |
-                                     (uint32_t{self->size_bytes_[1]} << 16) |
-                                     (uint32_t{self->size_bytes_[2]} << 8) | self->size_bytes_[3];
-                     self->ReadBody(size);
-                   }));
-}
-
-template <class Stream>
-void Connection<Stream>::ReadBody(uint32_t size) {
-  if (size > static_cast<uint64_t>(server_->options.max_frame_bytes)) {
-    NOBUS_LOG_WARN_LIMITED(
-        "kafka: closing connection from {}: request frame of {} bytes (limit {})", context_.peer,
-        size, server_->options.max_frame_bytes);
-    return Close();
-  }
-  body_.resize(size);
-  asio::async_read(
-      stream_, asio::buffer(body_.data(), size),
-      asio::bind_executor(strand_, [self = this->shared_from_this()](boost::system::error_code ec,
-                                                               size_t) {
-        if (ec) return self->Close();
-        const uint64_t seq = self->next_seq_++;
-        std::weak_ptr<Connection> weak = self;
-        Strand strand = self->strand_;
-        self->server_->handler(std::move(self->body_), self->context_,
-                               [weak, strand, seq](Answer answer) {
-                                 std::shared_ptr<Connection> c = weak.lock();
-                                 if (c == nullptr) return;
-                                 asio::post(strand, [c, seq, answer = std::move(answer)]() mutable {
-                                   c->OnAnswer(seq, std::move(answer));
-                                 });
-                               });
-        self->ReadSize();
-      }));
-}
-
-template <class Stream>
-void Connection<Stream>::OnAnswer(uint64_t seq, Answer answer) {
-  if (closed_) return;
-  done_.emplace(seq, std::move(answer));
-  for (auto it = done_.find(next_write_); it != done_.end(); it = done_.find(next_write_)) {
-    Answer a = std::move(it->second);
-    done_.erase(it);
-    ++next_write_;
-    if (a.response) {
-      std::string frame(4, '\0');
-      const uint32_t n = static_cast<uint32_t>(a.response->size());
-      frame[0] = static_cast<char>(n >> 24);
-      frame[1] = static_cast<char>(n >> 16);
-      frame[2] = static_cast<char>(n >> 8);
-      frame[3] = static_cast<char>(n);
-      frame += *a.response;
-      out_.push_back(std::move(frame));
-    }
-    if (a.close) {
-      closing_ = true;
-      close_delay_ms_ = a.close_delay_ms;
-      break;
-    }
-  }
-  Flush();
-  MaybeResumeReading();
-}
-
-template <class Stream>
-void Connection<Stream>::Flush() {
-  if (writing_ || closed_) return;
-  if (out_.empty()) {
-    if (!closing_) return;
-    if (close_delay_ms_ <= 0) return Close();
-    timer_.expires_after(std::chrono::milliseconds(std::exchange(close_delay_ms_, 0)));
-    timer_.async_wait([self = this->shared_from_this()](boost::system::error_code) { self->Close(); });
-    return;
-  }
-  writing_ = true;
-  asio::async_write(stream_, asio::buffer(out_.front()),
-                    asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                                     boost::system::error_code ec, size_t) {
-                      self->writing_ = false;
-                      if (ec) return self->Close();
-                      self->out_.pop_front();
-                      self->Flush();
-                    }));
-}
-
-template <class Stream>
-void Connection<Stream>::MaybeResumeReading() {
-  if (!reading_paused_ || closing_) return;
-  if (next_seq_ - next_write_ >= static_cast<uint64_t>(server_->options.max_inflight_per_connection))
-    return;
-  reading_paused_ = false;
-  ReadSize();
-}
-
-template <class Stream>
-void KafkaServer::Impl::Open(Stream stream) {
-  auto c = std::make_shared<Connection<Stream>>(std::move(stream), this);
-  {
-    std::lock_guard<std::mutex> l(mu);
-    open.insert(c);
-  }
-  c->Start();
-}
-
-void KafkaServer::Impl::Accept() {
-  acceptor.async_accept(io, [this](boost::system::error_code ec, tcp::socket socket) {
-    if (stopping.load() || !acceptor.is_open()) return;
-    if (ec) {
-      NOBUS_LOG_WARN_LIMITED("kafka: accept failed: {}", ec.message());
-    } else {
-      if (tls) Open(TlsStream(std::move(socket), *tls));
-      else Open(std::move(socket));
-    }
-    Accept();
-  });
-}
-
-KafkaServer::KafkaServer(KafkaServerOptions options, FrameHandler handler)
-    : impl_(std::make_unique<Impl>(options, std::move(handler))) {}
-
-KafkaServer::~KafkaServer() { Stop(); }
-
-absl::StatusOr<int> KafkaServer::Bind(const std::string& host, int port) {
-  boost::system::error_code ec;
-  asio::ip::address address = asio::ip::make_address(host, ec);
-  if (ec) return absl::InvalidArgumentError(Cat("kafka_listen: '", host, "' is not an IP address"));
-  tcp::endpoint endpoint(address, static_cast<uint16_t>(port));
-  impl_->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) impl_->acceptor.bind(endpoint, ec);
-  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return absl::UnavailableError(
-        Cat("cannot listen for Kafka clients on ", host, ":", port, ": ", ec.message()));
-  return impl_->acceptor.local_endpoint().port();
-}
-
-void KafkaServer::Serve() {
-  impl_->Accept();
-  for (int i = 0; i < std::max(1, impl_->options.io_threads); ++i)
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
-}
-
-void KafkaServer::Stop() {
-  if (impl_->stopping.exchange(true)) return;
-  asio::post(impl_->io, [this] {
-    boost::system::error_code ec;
-    impl_->acceptor.close(ec);
-  });
-  std::set<std::shared_ptr<ConnectionBase>> open;
-  {
-    std::lock_guard<std::mutex> l(impl_->mu);
-    open = impl_->open;
-  }
-  for (const auto& c : open) c->Close();
-  impl_->io.stop();
-  for (std::thread& t : impl_->threads) t.join();
-  impl_->threads.clear();
-  std::lock_guard<std::mutex> l(impl_->mu);
-  impl_->open.clear();
-}
-
-bool KafkaServer::tls() const { return impl_->tls.has_value(); }
-
-int KafkaServer::connections() const {
-  std::lock_guard<std::mutex> l(impl_->mu);
-  return static_cast<int>(impl_->open.size());
 }
 
 }  // namespace nobus::kafka

@@ -1,74 +1,22 @@
-// The Kafka endpoint's TCP side (Boost.Asio): accepts connections, reads size-prefixed request
-// frames (spec kafka-produce.md 2.1), hands each to a FrameHandler and writes the responses back
-// in request order, while later requests are already being handled (clients pipeline up to 5
-// produce requests). A frame larger than max_frame_bytes, or a handler asking for it, closes that
-// connection only (after the answer, and after `close_delay_ms` when the handler asks: clients
-// must get to read an authentication failure before the EOF). With `tls_setup` every connection
-// is TLS (Kafka's SSL / SASL_SSL security protocols), with the SSL_CTX the other listeners use.
-//
-// Lifecycle: Bind, then Serve runs the event-loop threads; Stop closes the listener and every
-// connection and joins the threads (the handler must answer pending replies or drop them; a reply
-// after Stop is ignored). Thread-safety: Start/Stop from one thread; replies from any thread.
+// The Kafka endpoint's listener: a net::FramedServer with Kafka's framing (spec kafka-produce.md
+// 2.1: every request and response is an INT32 size, then that many bytes). The handler (the
+// Broker) gets request frames without the size and answers response frames without it; the
+// listener adds it. Thread-safety and lifecycle: net/framed_server.h.
 #pragma once
 
-#include <openssl/ssl.h>
-
-#include <cstdint>
-#include <functional>
 #include <memory>
-#include <optional>
-#include <string>
 
-#include "common/status.h"
+#include "net/framed_server.h"
 
 namespace nobus::kafka {
 
-// The answer to one request frame: the response frame's bytes without the size prefix, nothing
-// (acks=0 produce: no response at all), and whether to close the connection after it.
-struct Answer {
-  std::optional<std::string> response;
-  bool close = false;
-  int close_delay_ms = 0;  // with close: keep the connection this long after the answer is written
-};
-using Reply = std::function<void(Answer)>;
+using net::Answer;
+using net::ConnectionContext;
+using net::FrameHandler;
+using net::Reply;
 
-// One connection as the handler sees it. `state` is the handler's own (e.g. SASL): it sets it,
-// and it lives as long as the connection; only the handler's calls for this connection (one at a
-// time, in frame order) touch it.
-struct ConnectionContext {
-  std::string peer;  // "ip:port"
-  std::shared_ptr<void> state;
-};
-
-// Called on an event-loop thread for every frame, in order per connection; answers through
-// `reply` exactly once, from any thread, now or later.
-using FrameHandler = std::function<void(std::string frame, ConnectionContext& connection, Reply reply)>;
-
-struct KafkaServerOptions {
-  int io_threads = 1;
-  int64_t max_frame_bytes = 16 << 20;
-  int max_inflight_per_connection = 16;  // unanswered requests before reading pauses
-  int handshake_timeout_ms = 10000;       // TLS only: a client must finish its handshake in this
-  // Non-empty: TLS on every connection; sets up the listener's SSL_CTX (auth::HttpTls::SetUp).
-  std::function<bool(SSL_CTX&)> tls_setup;
-};
-
-class KafkaServer {
- public:
-  KafkaServer(KafkaServerOptions options, FrameHandler handler);
-  ~KafkaServer();
-
-  // Binds host:port (port 0 picks one); returns the bound port. Nothing is accepted before Serve.
-  [[nodiscard]] absl::StatusOr<int> Bind(const std::string& host, int port);
-  void Serve();
-  void Stop();
-  int connections() const;
-  bool tls() const;
-
-  struct Impl;  // server.cc
-
- private:
-  std::unique_ptr<Impl> impl_;
-};
+// A listener for Kafka clients; `options.protocol` and `options.framing` are set here.
+std::unique_ptr<net::FramedServer> NewKafkaServer(net::FramedServerOptions options,
+                                                  FrameHandler handler);
 
 }  // namespace nobus::kafka

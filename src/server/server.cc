@@ -120,11 +120,11 @@ absl::Status Server::StartKafka() {
   options.auth = &context_->auth();
   options.metrics = &metrics_;
   kafka_broker_ = std::make_unique<kafka::Broker>(options);
-  kafka::KafkaServerOptions server_options;
+  net::FramedServerOptions server_options;
   server_options.max_frame_bytes = config.max_message_bytes + (1 << 20);
   if (http_tls_ != nullptr)  // the same certificate, key and client CA as the other listeners
     server_options.tls_setup = [tls = http_tls_.get()](SSL_CTX& ctx) { return tls->SetUp(ctx); };
-  kafka_ = std::make_unique<kafka::KafkaServer>(
+  kafka_ = kafka::NewKafkaServer(
       server_options, [broker = kafka_broker_.get()](std::string frame,
                                                      kafka::ConnectionContext& connection,
                                                      kafka::Reply reply) {

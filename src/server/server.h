@@ -31,8 +31,11 @@ class IngestService;
 
 namespace nobus::kafka {
 class Broker;
-class KafkaServer;
 }  // namespace nobus::kafka
+
+namespace nobus::net {
+class FramedServer;
+}  // namespace nobus::net
 
 namespace nobus::auth {
 class Authority;
@@ -89,7 +92,7 @@ class Server {
   std::unique_ptr<HttpApi> http_;
   std::unique_ptr<HttpApi> ops_;  // null without ops_listen
   std::unique_ptr<kafka::Broker> kafka_broker_;
-  std::unique_ptr<kafka::KafkaServer> kafka_;  // null without the Kafka endpoint
+  std::unique_ptr<net::FramedServer> kafka_;  // null without the Kafka endpoint
   std::unique_ptr<table::IngestService> ingest_;
   std::string grpc_address_;
   std::string http_address_;

@@ -1,0 +1,153 @@
+// net::FramedServer in process with a toy protocol whose head is one or two bytes (like MQTT's
+// variable-length header, which Kafka's fixed prefix does not exercise): frames pipelined and
+// answered in order even when the handler answers out of order, a head that needs more bytes,
+// the stripped prefix, an oversize frame and a framing error closing only their connection, and
+// a handler's close (with its delay) after the answer. Raw sockets play the clients.
+#include "net/framed_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace nobus::net {
+namespace {
+
+// A frame is a head then a body: head byte b < 0x80 is a body of b bytes; b >= 0x80 takes a second
+// head byte and the body is ((b & 0x7f) << 8 | b2) bytes; 0xff alone is a framing error.
+absl::StatusOr<size_t> ToySize(std::string_view head) {
+  const auto b0 = static_cast<uint8_t>(head[0]);
+  if (b0 == 0xff) return absl::InvalidArgumentError("head byte 0xff");
+  if (b0 < 0x80) return 1 + b0;
+  if (head.size() < 2) return 0;
+  return 2 + (((b0 & 0x7f) << 8) | static_cast<uint8_t>(head[1]));
+}
+
+std::string Frame(std::string body) {
+  if (body.size() < 0x80) return std::string(1, static_cast<char>(body.size())) + body;
+  return std::string{static_cast<char>(0x80 | (body.size() >> 8)), static_cast<char>(body.size() & 0xff)} +
+         body;
+}
+
+class RawClient {
+ public:
+  explicit RawClient(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  }
+  ~RawClient() { close(fd_); }
+  void Send(const std::string& bytes) {
+    ASSERT_EQ(send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  }
+  // Reads until `n` bytes arrived, the peer closed, or 10 s passed; *closed: the peer closed.
+  std::string Read(size_t n, bool* closed = nullptr) {
+    timeval tv{10, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char buf[4096];
+    bool eof = false;
+    while (out.size() < n) {
+      ssize_t got = recv(fd_, buf, sizeof buf, 0);
+      if (got <= 0) {
+        eof = got == 0 || errno == ECONNRESET;
+        break;
+      }
+      out.append(buf, static_cast<size_t>(got));
+    }
+    if (closed != nullptr) *closed = eof;
+    return out;
+  }
+
+ private:
+  int fd_;
+};
+
+class FramedServerTest : public ::testing::Test {
+ protected:
+  // Starts a server whose handler answers "<body>!" (a body "close" closes after the answer,
+  // "late" is answered after the next frame's answer was produced).
+  void Start(size_t strip = 0) {
+    FramedServerOptions o;
+    o.protocol = "toy";
+    o.framing = Framing{.min_head_bytes = 1, .frame_size = ToySize, .strip_bytes = strip};
+    o.max_frame_bytes = 1000;
+    server_ = std::make_unique<FramedServer>(o, [this](std::string frame, ConnectionContext&,
+                                                        Reply reply) {
+      if (frame.ends_with("late")) {
+        std::lock_guard<std::mutex> l(mu_);
+        late_ = std::move(reply);
+        return;
+      }
+      const bool close = frame.ends_with("close");
+      reply(Answer{.response = frame + "!", .close = close, .close_delay_ms = close ? 50 : 0});
+      std::lock_guard<std::mutex> l(mu_);
+      if (late_) std::exchange(late_, nullptr)(Answer{.response = std::string("late!")});
+    });
+    absl::StatusOr<int> port = server_->Bind("127.0.0.1", 0);
+    ASSERT_TRUE(port.ok()) << port.status();
+    port_ = *port;
+    server_->Serve();
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  std::unique_ptr<FramedServer> server_;
+  int port_ = 0;
+  std::mutex mu_;
+  Reply late_;
+};
+
+TEST_F(FramedServerTest, PipelinedFramesAreAnsweredInOrder) {
+  Start();
+  RawClient c(port_);
+  const std::string big(300, 'x');  // a two-byte head: the "one more head byte" path
+  c.Send(Frame("a") + Frame("late") + Frame(big) + Frame("b"));
+  const std::string want = Frame("a") + "!" + "late!" + Frame(big) + "!" + Frame("b") + "!";
+  EXPECT_EQ(c.Read(want.size()), want);
+}
+
+TEST_F(FramedServerTest, TheHandlerGetsTheFrameWithoutTheStrippedHead) {
+  Start(/*strip=*/1);
+  RawClient c(port_);
+  c.Send(Frame("hello"));
+  EXPECT_EQ(c.Read(6), "hello!");
+}
+
+TEST_F(FramedServerTest, OversizeFramesAndFramingErrorsCloseOnlyTheirConnection) {
+  Start();
+  RawClient keep(port_);
+  keep.Send(Frame("a"));
+  EXPECT_EQ(keep.Read(3), Frame("a") + "!");
+  for (std::string bad : {Frame(std::string(1001, 'x')).substr(0, 2), std::string("\xff")}) {
+    RawClient c(port_);
+    c.Send(bad);
+    bool closed = false;
+    EXPECT_EQ(c.Read(1, &closed), "");
+    EXPECT_TRUE(closed);
+  }
+  keep.Send(Frame("b"));
+  EXPECT_EQ(keep.Read(3), Frame("b") + "!");
+}
+
+TEST_F(FramedServerTest, AHandlerCloseComesAfterItsAnswer) {
+  Start();
+  RawClient c(port_);
+  c.Send(Frame("close") + Frame("never"));
+  bool closed = false;
+  EXPECT_EQ(c.Read(100, &closed), Frame("close") + "!");
+  EXPECT_TRUE(closed);
+}
+
+}  // namespace
+}  // namespace nobus::net
