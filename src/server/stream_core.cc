@@ -99,8 +99,16 @@ void StreamCore::Committed(int64_t offset, int64_t version) {
 bool StreamCore::WaitIdle(int64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   return idle_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
-    return detached_ || finish_started_ || (!read_processing_ && inflight_requests_ == 0);
+    // Every append this call made is durable or failed, whether or not the call is still live:
+    // a call that ended (a reset, a fence) may still have appends in flight, and the durable
+    // mark read after this wait must cover them.
+    return inflight_requests_ == 0 && (detached_ || finish_started_ || !read_processing_);
   });
+}
+
+bool StreamCore::has_inflight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return inflight_requests_ > 0;
 }
 
 void StreamCore::BeginRequest(int64_t offset, int64_t bytes) {

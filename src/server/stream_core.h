@@ -89,10 +89,12 @@ class StreamCore {
   // commit_ack{offset, version} after the durability acks due (coalesced, monotonic).
   void EnableCommitAcks();
   void Committed(int64_t offset, int64_t version);
-  // Waits until no read is being handled and no request is in flight (every append of this call
-  // completed: durable or failed), or the call finished; false after `timeout_ms`. For a fenced
-  // stream: its durable offset is final once this returns true.
+  // Waits until no request is in flight (every append of this call completed: durable or
+  // failed) and no read is being handled (or the call finished or detached); false after
+  // `timeout_ms`. For a fenced stream: its durable offset is final once this returns true.
   bool WaitIdle(int64_t timeout_ms);
+  // Appends begun and not yet durable or failed.
+  bool has_inflight() const;
   // Request `offset` (the next offset; offsets are contiguous from 0) of `bytes` is handed to the
   // WAL. Call before the append so a fast callback finds it registered.
   void BeginRequest(int64_t offset, int64_t bytes);

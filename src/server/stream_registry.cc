@@ -95,7 +95,9 @@ void StreamRegistry::Release(const std::string& id, const StreamCore* owner) {
   auto it = owners_.find(id);
   if (it == owners_.end()) return;
   std::shared_ptr<StreamCore> current = it->second.lock();
-  if (current == nullptr || current.get() == owner) owners_.erase(it);
+  // A call that ended with appends still in flight keeps its claim (its completions keep it
+  // alive): a resume then fences it and waits for them before reading the durable offset.
+  if (current == nullptr || (current.get() == owner && !current->has_inflight())) owners_.erase(it);
 }
 
 void StreamRegistry::Committed(const std::string& id, int64_t offset, int64_t version) {
