@@ -1,18 +1,21 @@
 #include "kafka/server.h"
 
+#include <cstdint>
+
 #include <string>
 #include <utility>
+
+#include "kafka/request_header.h"
 
 namespace nobus::kafka {
 namespace {
 
 constexpr size_t kSizeBytes = 4;
 
-// The INT32 size prefix of a request frame: the frame is the prefix plus that many bytes.
+// The whole frame's size from its INT32 size prefix (ParseFrameSize; the listener applies the
+// size limit to the whole frame).
 absl::StatusOr<size_t> FrameSize(std::string_view head) {
-  const auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(head[i])); };
-  const uint32_t size = (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
-  if (size > INT32_MAX) return absl::InvalidArgumentError(Cat("a negative frame size ", int32_t(size)));
+  NOBUS_ASSIGN_OR_RETURN(size_t size, ParseFrameSize(head, SIZE_MAX));
   return kSizeBytes + size;
 }
 
