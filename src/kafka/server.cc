@@ -1,7 +1,6 @@
 #include "kafka/server.h"
 
 #include <cstdint>
-
 #include <string>
 #include <utility>
 
