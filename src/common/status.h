@@ -59,6 +59,11 @@ std::string Cat(const Args&... args) {
 }
 
 // Returns `status` with `context` prepended to its message ("context: message"); OK stays OK.
+// A status's message as a std::string_view (Debian's abseil has its own absl::string_view).
+inline std::string_view MessageOf(const absl::Status& status) {
+  return {status.message().data(), status.message().size()};
+}
+
 inline absl::Status Annotate(const absl::Status& status, std::string_view context) {
   if (status.ok()) return status;
   return absl::Status(status.code(), Cat(context, ": ", status.message()));

@@ -56,6 +56,9 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   void OnAnswer(uint64_t seq, Answer answer);  // on the strand
   void Flush();                                // on the strand
   void MaybeResumeReading();                   // on the strand
+  void ArmIdle();                              // on the strand: the idle deadline's timer
+  void CloseWith(const absl::Status& why);    // on the strand: last words, then close
+  void Push(Answer answer);                    // on the strand
   tcp::socket& Socket() {
     if constexpr (kTls) return stream_.next_layer();
     else return stream_;
@@ -64,6 +67,9 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   Stream stream_;
   Strand strand_;
   asio::steady_timer timer_;  // the TLS handshake deadline, then the delayed close
+  asio::steady_timer idle_timer_;
+  int64_t idle_timeout_ms_ = 0;  // 0: none
+  std::chrono::steady_clock::time_point last_frame_;  // or the connection's start
   FramedServer::Impl* const server_;
   ConnectionContext context_;
   std::string frame_;  // the frame being read
@@ -105,6 +111,9 @@ Connection<Stream>::Connection(Stream stream, FramedServer::Impl* server)
     : stream_(std::move(stream)),
       strand_(asio::make_strand(server->io)),
       timer_(strand_),
+      idle_timer_(strand_),
+      idle_timeout_ms_(server->options.idle_timeout_ms),
+      last_frame_(std::chrono::steady_clock::now()),
       server_(server) {
   boost::system::error_code ec;
   tcp::endpoint remote = Socket().remote_endpoint(ec);
@@ -114,7 +123,14 @@ Connection<Stream>::Connection(Stream stream, FramedServer::Impl* server)
 
 template <class Stream>
 void Connection<Stream>::Start() {
+  std::weak_ptr<Connection> weak = this->shared_from_this();
+  context_.push = [weak, strand = strand_](Answer answer) {
+    std::shared_ptr<Connection> c = weak.lock();
+    if (c == nullptr) return;
+    asio::post(strand, [c, answer = std::move(answer)]() mutable { c->Push(std::move(answer)); });
+  };
   asio::post(strand_, [self = this->shared_from_this()] {
+    self->ArmIdle();
     if constexpr (kTls) {
       self->timer_.expires_after(
           std::chrono::milliseconds(self->server_->options.handshake_timeout_ms));
@@ -148,6 +164,7 @@ void Connection<Stream>::Close() {
     if (self->closed_) return;
     self->closed_ = true;
     self->timer_.cancel();
+    self->idle_timer_.cancel();
     boost::system::error_code ec;
     self->Socket().shutdown(tcp::socket::shutdown_both, ec);
     self->Socket().close(ec);
@@ -191,11 +208,7 @@ void Connection<Stream>::OnHead() {
         Cat("a frame of ", *size, " bytes (limit ", o.max_frame_bytes, ")"));
   if (size.ok() && (*size < frame_.size() || *size < o.framing.strip_bytes))
     size = absl::InvalidArgumentError(Cat("a frame of ", *size, " bytes is shorter than its head"));
-  if (!size.ok()) {
-    NOBUS_LOG_WARN_LIMITED("{}: closing connection from {}: {}", o.protocol, context_.peer,
-                           std::string(size.status().message()));
-    return Close();
-  }
+  if (!size.ok()) return CloseWith(size.status());
   const size_t head = frame_.size();
   frame_.resize(*size);
   asio::async_read(
@@ -204,6 +217,7 @@ void Connection<Stream>::OnHead() {
                                                                      size_t) {
         if (ec) return self->Close();
         if (self->closing_ || self->closed_) return;  // read before an answer asked to close
+        self->last_frame_ = std::chrono::steady_clock::now();
         const uint64_t seq = self->next_seq_++;
         std::weak_ptr<Connection> weak = self;
         Strand strand = self->strand_;
@@ -231,6 +245,10 @@ void Connection<Stream>::OnAnswer(uint64_t seq, Answer answer) {
     done_.erase(it);
     ++next_write_;
     if (a.response) out_.push_back(std::move(*a.response));
+    if (a.idle_timeout_ms) {
+      idle_timeout_ms_ = *a.idle_timeout_ms;
+      ArmIdle();
+    }
     if (a.close) {
       closing_ = true;
       close_delay_ms_ = a.close_delay_ms;
@@ -260,6 +278,46 @@ void Connection<Stream>::Flush() {
                       self->out_.pop_front();
                       self->Flush();
                     }));
+}
+
+template <class Stream>
+void Connection<Stream>::ArmIdle() {
+  if (closed_) return;
+  if (idle_timeout_ms_ <= 0) {
+    idle_timer_.cancel();
+    return;
+  }
+  idle_timer_.expires_at(last_frame_ + std::chrono::milliseconds(idle_timeout_ms_));
+  idle_timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->closed_ || self->closing_ || self->idle_timeout_ms_ <= 0) return;
+    const auto deadline = self->last_frame_ + std::chrono::milliseconds(self->idle_timeout_ms_);
+    if (std::chrono::steady_clock::now() < deadline) return self->ArmIdle();  // a frame came
+    self->CloseWith(absl::DeadlineExceededError(
+        Cat("no frame for ", self->idle_timeout_ms_, " ms (idle deadline)")));
+  });
+}
+
+template <class Stream>
+void Connection<Stream>::CloseWith(const absl::Status& why) {
+  if (closed_ || closing_) return;
+  const FramedServerOptions& o = server_->options;
+  NOBUS_LOG_WARN_LIMITED("{}: closing connection from {}: {}", o.protocol, context_.peer,
+                         std::string(why.message()));
+  closing_ = true;
+  if (o.last_words)
+    if (std::optional<std::string> last = o.last_words(why, context_)) out_.push_back(std::move(*last));
+  Flush();
+}
+
+template <class Stream>
+void Connection<Stream>::Push(Answer answer) {
+  if (closed_ || closing_) return;
+  if (answer.response) out_.push_back(std::move(*answer.response));
+  if (answer.close) {
+    closing_ = true;
+    close_delay_ms_ = answer.close_delay_ms;
+  }
+  Flush();
 }
 
 template <class Stream>

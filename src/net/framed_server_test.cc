@@ -2,7 +2,9 @@
 // variable-length header, which Kafka's fixed prefix does not exercise): frames pipelined and
 // answered in order even when the handler answers out of order, a head that needs more bytes,
 // the stripped prefix, an oversize frame and a framing error closing only their connection, and
-// a handler's close (with its delay) after the answer. Raw sockets play the clients.
+// a handler's close (with its delay) after the answer, idle deadlines (the listener's first one
+// and one an answer sets) with the last words written before closing, and a pushed answer. Raw
+// sockets play the clients.
 #include "net/framed_server.h"
 
 #include <arpa/inet.h>
@@ -75,14 +77,27 @@ class RawClient {
 class FramedServerTest : public ::testing::Test {
  protected:
   // Starts a server whose handler answers "<body>!" (a body "close" closes after the answer,
-  // "late" is answered after the next frame's answer was produced).
-  void Start(size_t strip = 0) {
+  // "late" is answered after the next frame's answer was produced, "idle" sets a 200 ms idle
+  // deadline, "push" also pushes "pushed" after its answer). With `last_words` the listener's own
+  // closes write "bye: <status message>".
+  void Start(size_t strip = 0, int64_t idle_timeout_ms = 0, bool last_words = false) {
     FramedServerOptions o;
     o.protocol = "toy";
     o.framing = Framing{.min_head_bytes = 1, .frame_size = ToySize, .strip_bytes = strip};
     o.max_frame_bytes = 1000;
-    server_ = std::make_unique<FramedServer>(o, [this](std::string frame, ConnectionContext&,
+    o.idle_timeout_ms = idle_timeout_ms;
+    if (last_words)
+      o.last_words = [](const absl::Status& why, ConnectionContext&) {
+        return std::optional<std::string>(Cat("bye: ", why.message()));
+      };
+    server_ = std::make_unique<FramedServer>(o, [this](std::string frame, ConnectionContext& c,
                                                         Reply reply) {
+      if (frame.ends_with("idle"))
+        return reply(Answer{.response = frame + "!", .idle_timeout_ms = 200});
+      if (frame.ends_with("push")) {
+        reply(Answer{.response = frame + "!"});
+        return c.push(Answer{.response = std::string("pushed")});
+      }
       if (frame.ends_with("late")) {
         std::lock_guard<std::mutex> l(mu_);
         late_ = std::move(reply);
@@ -147,6 +162,50 @@ TEST_F(FramedServerTest, AHandlerCloseComesAfterItsAnswer) {
   bool closed = false;
   EXPECT_EQ(c.Read(100, &closed), Frame("close") + "!");
   EXPECT_TRUE(closed);
+}
+
+TEST_F(FramedServerTest, AConnectionWithoutFramesIsClosedAtTheIdleDeadlineWithLastWords) {
+  Start(/*strip=*/0, /*idle_timeout_ms=*/300, /*last_words=*/true);
+  RawClient c(port_);
+  bool closed = false;
+  const std::string got = c.Read(1000, &closed);
+  EXPECT_TRUE(got.starts_with("bye: no frame for 300 ms")) << got;
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(FramedServerTest, AnAnswerSetsTheIdleDeadlineAndFramesKeepItAway) {
+  Start(/*strip=*/0, /*idle_timeout_ms=*/0, /*last_words=*/true);
+  RawClient c(port_);
+  c.Send(Frame("idle"));
+  EXPECT_EQ(c.Read(6), Frame("idle") + "!");
+  for (int i = 0; i < 5; ++i) {  // 500 ms of frames 100 ms apart: never 200 ms idle
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    c.Send(Frame("a"));
+    EXPECT_EQ(c.Read(3), Frame("a") + "!");
+  }
+  bool closed = false;
+  const std::string got = c.Read(1000, &closed);
+  EXPECT_TRUE(got.starts_with("bye: no frame for 200 ms")) << got;
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(FramedServerTest, AFramingErrorGetsTheLastWords) {
+  Start(/*strip=*/0, /*idle_timeout_ms=*/0, /*last_words=*/true);
+  RawClient c(port_);
+  c.Send("\xff");
+  bool closed = false;
+  EXPECT_EQ(c.Read(1000, &closed), "bye: head byte 0xff");
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(FramedServerTest, APushedAnswerFollowsTheAnswersWritten) {
+  Start();
+  RawClient c(port_);
+  c.Send(Frame("push"));
+  const std::string want = Frame("push") + "!" + "pushed";
+  EXPECT_EQ(c.Read(want.size()), want);
+  c.Send(Frame("b"));
+  EXPECT_EQ(c.Read(3), Frame("b") + "!");
 }
 
 }  // namespace

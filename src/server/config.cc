@@ -106,7 +106,7 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
     return absl::InvalidArgumentError(Cat("config ", origin, ": must be a JSON object"));
   static const char* const kKeys[] = {
       "data_dir",          "grpc_listen",       "http_listen",       "ops_listen",
-      "kafka_listen",      "kafka_advertised",
+      "kafka_listen",      "kafka_advertised",  "mqtt_listen",
       "flush_interval_ms", "max_message_bytes", "max_inflight_bytes_per_stream",
       "max_buffered_bytes", "drain_timeout_ms", "log_level",
       "tokens",            "tls_cert",          "tls_key",
@@ -131,6 +131,8 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   if (doc.contains("kafka_listen")) config.kafka_listen_explicit = true;
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "kafka_listen", &config.kafka_listen));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "kafka_advertised", &config.kafka_advertised));
+  if (doc.contains("mqtt_listen")) config.mqtt_listen_explicit = true;
+  NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "mqtt_listen", &config.mqtt_listen));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "log_level", &config.log_level));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "flush_interval_ms", &config.flush_interval_ms));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "max_message_bytes", &config.max_message_bytes));
@@ -225,10 +227,12 @@ std::string ServerConfig::auth_directory() const {
 
 namespace {
 
-// "grpc A, http B[, kafka C]": the listeners named when a non-loopback one needs TLS or auth.
+// "grpc A, http B[, kafka C][, mqtt D]": the listeners named when a non-loopback one needs TLS
+// or auth.
 std::string PublicListeners(const ServerConfig& config) {
   std::string s = Cat("grpc ", config.grpc_listen, ", http ", config.http_listen);
   if (!config.kafka_listen.empty()) s += Cat(", kafka ", config.kafka_listen);
+  if (!config.mqtt_listen.empty()) s += Cat(", mqtt ", config.mqtt_listen);
   return s;
 }
 
@@ -251,11 +255,12 @@ absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
     if (!IsLoopbackHost(hp->host)) any_public = true;
   }
   for (auto [key, addr] : {KeyAddr{"kafka_listen", &config.kafka_listen},
-                           KeyAddr{"kafka_advertised", &config.kafka_advertised}}) {
+                           KeyAddr{"kafka_advertised", &config.kafka_advertised},
+                           KeyAddr{"mqtt_listen", &config.mqtt_listen}}) {
     if (addr->empty()) continue;
     absl::StatusOr<HostPort> hp = ParseHostPort(*addr);
     if (!hp.ok()) return Annotate(hp.status(), key);
-    if (std::string(key) == "kafka_listen" && !IsLoopbackHost(hp->host)) any_public = true;
+    if (std::string(key) != "kafka_advertised" && !IsLoopbackHost(hp->host)) any_public = true;
   }
   // The ops listener carries no records and no credentials: it may listen anywhere.
   if (!config.ops_listen.empty()) {

@@ -30,6 +30,9 @@ struct ServerConfig {
   bool kafka_listen_explicit = false;
   // What Metadata tells Kafka clients to connect to (HOST:PORT); empty = the bound address.
   std::string kafka_advertised;
+  // The MQTT endpoint (doc/mqtt.md); empty = off. The default is skipped like kafka_listen's.
+  std::string mqtt_listen = "127.0.0.1:1883";
+  bool mqtt_listen_explicit = false;
   int64_t flush_interval_ms = 1000;
   // Largest accepted request message (gRPC message or REST body). Larger gRPC messages fail the
   // call with INVALID_ARGUMENT; beyond grpc_hard_limit_bytes() gRPC itself answers
@@ -95,7 +98,7 @@ struct ServerConfig {
 };
 
 // Reads a JSON config file. Keys: data_dir, grpc_listen, http_listen, ops_listen, kafka_listen,
-// kafka_advertised, flush_interval_ms,
+// kafka_advertised, mqtt_listen, flush_interval_ms,
 // max_message_bytes, max_inflight_bytes_per_stream, max_buffered_bytes, drain_timeout_ms,
 // maintenance, maintenance_interval_ms, disk_pause_below_free_bytes, disk_pause_below_free_percent,
 // disk_resume_above_free_bytes, disk_resume_above_free_percent, slow_sync_ms,

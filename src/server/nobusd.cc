@@ -25,6 +25,7 @@ struct Flags {
   std::string http_listen;
   std::string ops_listen;
   std::string kafka_listen;
+  std::string mqtt_listen;
   int64_t flush_interval_ms = 0;
   std::string log_level;
   std::string tls_cert;
@@ -58,6 +59,10 @@ void AddFlags(CLI::App& app, Flags* f) {
                  "HOST:PORT of the Kafka produce endpoint (topic = table name, value = a JSON row; "
                  "doc/kafka.md). Default 127.0.0.1:9092 (skipped with a warning if that port is "
                  "taken); \"\" turns it off; port 0 picks one");
+  app.add_option("--mqtt-listen", f->mqtt_listen,
+                 "HOST:PORT of the MQTT endpoint (5.0 and 3.1.1; topic = table name, payload = a "
+                 "JSON row; doc/mqtt.md). Default 127.0.0.1:1883 (skipped with a warning if that "
+                 "port is taken); \"\" turns it off; port 0 picks one; TLS with --tls-cert");
   app.add_option("--flush-interval-ms", f->flush_interval_ms,
                  "How often buffered rows are committed to their Delta tables (default 1000)")
       ->check(CLI::PositiveNumber);
@@ -104,6 +109,10 @@ bool BuildConfig(const CLI::App& app, const Flags& f, ServerConfig* config) {
   if (app.count("--kafka-listen")) {
     config->kafka_listen = f.kafka_listen;
     config->kafka_listen_explicit = true;
+  }
+  if (app.count("--mqtt-listen")) {
+    config->mqtt_listen = f.mqtt_listen;
+    config->mqtt_listen_explicit = true;
   }
   if (app.count("--flush-interval-ms")) config->flush_interval_ms = f.flush_interval_ms;
   if (app.count("--log-level")) config->log_level = f.log_level;
@@ -170,6 +179,7 @@ int Serve(ServerConfig config, const sigset_t& signals) {
   std::string ops =
       (*server)->ops_address().empty() ? "" : Cat(" ops=", (*server)->ops_address());
   if (!(*server)->kafka_address().empty()) ops += Cat(" kafka=", (*server)->kafka_address());
+  if (!(*server)->mqtt_address().empty()) ops += Cat(" mqtt=", (*server)->mqtt_address());
   std::printf("nobusd listening grpc=%s http=%s%s\n", (*server)->grpc_address().c_str(),
               (*server)->http_address().c_str(), ops.c_str());
   std::fflush(stdout);

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -10,6 +11,7 @@
 #include "auth/tls.h"
 #include "kafka/broker.h"
 #include "kafka/server.h"
+#include "mqtt/endpoint.h"
 #include "common/logging.h"
 #include "server/context.h"
 #include "server/http_api.h"
@@ -54,6 +56,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config, env::
   NOBUS_RETURN_IF_ERROR(server->StartGrpc());
   NOBUS_RETURN_IF_ERROR(server->StartHttp());
   NOBUS_RETURN_IF_ERROR(server->StartKafka());
+  NOBUS_RETURN_IF_ERROR(server->StartMqtt());
   server->sweeper_ = std::thread(&Server::SweepStreams, server.get());
   return server;
 }
@@ -130,18 +133,11 @@ absl::Status Server::StartKafka() {
                                                      kafka::Reply reply) {
         broker->Handle(std::move(frame), connection, std::move(reply));
       });
-  absl::StatusOr<int> port = kafka_->Bind(listen.host, listen.port);
-  if (!port.ok()) {
-    kafka_.reset();
-    if (config.kafka_listen_explicit) return port.status();
-    NOBUS_LOG_WARN("Kafka endpoint off: {} (the default kafka_listen; set --kafka-listen to "
-                   "another HOST:PORT, or \"\" to silence this)",
-                   std::string(port.status().message()));
-    return absl::OkStatus();
-  }
-  kafka_address_ = Cat(listen.host, ":", *port);
+  NOBUS_ASSIGN_OR_RETURN(kafka_address_, BindListener(kafka_, config.kafka_listen,
+                                                      config.kafka_listen_explicit, "kafka_listen"));
+  if (kafka_ == nullptr) return absl::OkStatus();
   std::string advertised_host = listen.host;
-  int advertised_port = *port;
+  int advertised_port = std::stoi(kafka_address_.substr(kafka_address_.rfind(':') + 1));
   if (!config.kafka_advertised.empty()) {
     NOBUS_ASSIGN_OR_RETURN(HostPort adv, ParseHostPort(config.kafka_advertised));
     advertised_host = adv.host;
@@ -150,6 +146,41 @@ absl::Status Server::StartKafka() {
   kafka_broker_->Advertise(advertised_host, advertised_port);
   kafka_->Serve();
   return absl::OkStatus();
+}
+
+absl::Status Server::StartMqtt() {
+  const ServerConfig& config = context_->config();
+  if (config.mqtt_listen.empty()) return absl::OkStatus();
+  mqtt::EndpointOptions options;
+  options.serving = [context = context_.get()] { return context->Serving(); };
+  options.auth = &context_->auth();
+  options.metrics = &metrics_;
+  mqtt_endpoint_ = std::make_unique<mqtt::Endpoint>(options);
+  net::FramedServerOptions server_options;
+  if (http_tls_ != nullptr)  // the same certificate, key and client CA as the other listeners
+    server_options.tls_setup = [tls = http_tls_.get()](SSL_CTX& ctx) { return tls->SetUp(ctx); };
+  mqtt_ = mqtt::NewMqttServer(server_options, mqtt_endpoint_.get());
+  NOBUS_ASSIGN_OR_RETURN(mqtt_address_, BindListener(mqtt_, config.mqtt_listen,
+                                                     config.mqtt_listen_explicit, "mqtt_listen"));
+  if (mqtt_ != nullptr) mqtt_->Serve();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Server::BindListener(std::unique_ptr<net::FramedServer>& server,
+                                                 const std::string& listen, bool is_explicit,
+                                                 std::string_view key) {
+  NOBUS_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(listen));
+  absl::StatusOr<int> port = server->Bind(hp.host, hp.port);
+  if (!port.ok()) {
+    server.reset();
+    if (is_explicit) return port.status();
+    std::string flag = Cat("--", key);
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    NOBUS_LOG_WARN("{} is off: {} (the default {}; set {} to another HOST:PORT, or \"\" to "
+                   "silence this)", key, std::string(port.status().message()), key, flag);
+    return std::string();
+  }
+  return Cat(hp.host, ":", *port);
 }
 
 absl::Status Server::StartHttp() {
@@ -225,6 +256,7 @@ absl::Status Server::Shutdown() {
   if (http_) http_->Stop();
   if (ops_) ops_->Stop();
   if (kafka_) kafka_->Stop();
+  if (mqtt_) mqtt_->Stop();
   absl::Status status = absl::OkStatus();
   if (ingest_) status = ingest_->Close();
   grpc_.reset();

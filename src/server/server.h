@@ -33,6 +33,10 @@ namespace nobus::kafka {
 class Broker;
 }  // namespace nobus::kafka
 
+namespace nobus::mqtt {
+class Endpoint;
+}  // namespace nobus::mqtt
+
 namespace nobus::net {
 class FramedServer;
 }  // namespace nobus::net
@@ -63,6 +67,7 @@ class Server {
   // Empty without ops_listen.
   const std::string& ops_address() const { return ops_address_; }
   const std::string& kafka_address() const { return kafka_address_; }  // empty: no Kafka endpoint
+  const std::string& mqtt_address() const { return mqtt_address_; }    // empty: no MQTT endpoint
 
   // Opens the data directory (WAL recovery) and starts accepting streams and table requests.
   [[nodiscard]] absl::Status Recover();
@@ -77,6 +82,13 @@ class Server {
   absl::Status StartGrpc();
   absl::Status StartHttp();
   absl::Status StartKafka();
+  absl::Status StartMqtt();
+  // Binds a binary-protocol listener to `listen` (a *_listen value); the caller serves it. A default
+  // address that cannot be bound turns the endpoint off with a warning (returns "" and resets
+  // `server`); an explicit one is an error. Returns the bound "host:port".
+  absl::StatusOr<std::string> BindListener(std::unique_ptr<net::FramedServer>& server,
+                                           const std::string& listen, bool is_explicit,
+                                           std::string_view key);
   // Once a second: streams whose access token expired or was revoked get close_stream_signal.
   void SweepStreams();
 
@@ -93,11 +105,14 @@ class Server {
   std::unique_ptr<HttpApi> ops_;  // null without ops_listen
   std::unique_ptr<kafka::Broker> kafka_broker_;
   std::unique_ptr<net::FramedServer> kafka_;  // null without the Kafka endpoint
+  std::unique_ptr<mqtt::Endpoint> mqtt_endpoint_;
+  std::unique_ptr<net::FramedServer> mqtt_;  // null without the MQTT endpoint
   std::unique_ptr<table::IngestService> ingest_;
   std::string grpc_address_;
   std::string http_address_;
   std::string ops_address_;
   std::string kafka_address_;
+  std::string mqtt_address_;
   bool shut_down_ = false;
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;
@@ -107,7 +122,8 @@ class Server {
 
 // nobusd's main(): flags (CLI11), config file, signals (SIGTERM/SIGINT drain; a second signal
 // exits at once). Prints "nobusd listening grpc=HOST:PORT http=HOST:PORT" (and " ops=HOST:PORT"
-// with ops_listen, " kafka=HOST:PORT" with the Kafka endpoint) on stdout once bound.
+// with ops_listen, " kafka=HOST:PORT" with the Kafka endpoint, " mqtt=HOST:PORT" with the MQTT
+// endpoint) on stdout once bound.
 // Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad flags or config.
 int RunNobusd(int argc, char** argv);
 
