@@ -6,6 +6,7 @@
 #include <map>
 
 #include "schema/ddl.h"
+#include "schema/json_splice.h"
 
 namespace nobus::kafka {
 namespace {
@@ -20,25 +21,6 @@ absl::Status WrongType(const schema::Field& f, std::string_view allowed) {
           " column must be ", allowed, " (doc/kafka.md \"Key, headers, timestamp\")"));
 }
 
-void AppendJsonString(std::string_view s, std::string* out) {  // s is valid UTF-8
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (u < 0x20) {
-      out->append("\\u00");
-      out->push_back(kHex[u >> 4]);
-      out->push_back(kHex[u & 15]);
-    } else {
-      out->push_back(c);
-    }
-  }
-  out->push_back('"');
-}
-
 // `bytes` as a JSON string: text (must be UTF-8) or standard base64; null for nullopt.
 absl::Status AppendBytes(RecordColumns::Bytes as, const std::optional<std::string_view>& bytes,
                          std::string_view what, std::string* out) {
@@ -50,7 +32,7 @@ absl::Status AppendBytes(RecordColumns::Bytes as, const std::optional<std::strin
     if (!simdjson::validate_utf8(bytes->data(), bytes->size()))
       return absl::InvalidArgumentError(
           Cat("the record's ", what, " is not UTF-8 text; make the column BINARY to keep any bytes"));
-    AppendJsonString(*bytes, out);
+    schema::AppendJsonString(*bytes, out);
     return absl::OkStatus();
   }
   std::string b64(4 * ((bytes->size() + 2) / 3), '\0');
@@ -95,56 +77,34 @@ absl::StatusOr<RecordColumns> FindRecordColumns(const schema::Schema& schema) {
 
 absl::Status WithRecordColumns(const RecordColumns& columns, const Record& record,
                                int32_t partition, std::string* out) {
-  out->clear();
-  const std::string_view value = record.value.value_or("");
-  const size_t open = value.find_first_not_of(" \t\r\n");
-  if (open == std::string_view::npos || value[open] != '{') {
-    out->assign(value);
-    return absl::OkStatus();
-  }
-  out->append(value.substr(0, open + 1));
-  bool first = true;
-  auto field = [&](std::string_view name) {
-    if (!first) out->push_back(',');
-    first = false;
-    out->push_back('"');
-    out->append(name);
-    out->append("\":");
-  };
-  if (columns.key != RecordColumns::Bytes::kNone) {
-    field(kKeyColumn);
-    NOBUS_RETURN_IF_ERROR(AppendBytes(columns.key, record.key, "key", out));
-  }
-  if (columns.timestamp != RecordColumns::Time::kNone) {
-    field(kTimestampColumn);
-    const bool micros = columns.timestamp == RecordColumns::Time::kMicros;
-    out->append(std::to_string(micros ? record.timestamp_ms * 1000 : record.timestamp_ms));
-  }
-  if (columns.headers != RecordColumns::Bytes::kNone) {
-    field(kHeadersColumn);
-    std::map<std::string_view, std::optional<std::string_view>> last;  // a repeated name: last wins
-    for (const RecordHeader& h : record.headers) last.insert_or_assign(h.key, h.value);
-    out->push_back('{');
-    bool first_header = true;
-    for (const auto& [name, v] : last) {
-      if (!first_header) out->push_back(',');
-      first_header = false;
-      if (!simdjson::validate_utf8(name.data(), name.size()))
-        return absl::InvalidArgumentError("a header name of the record is not UTF-8 text");
-      AppendJsonString(name, out);
-      out->push_back(':');
-      NOBUS_RETURN_IF_ERROR(AppendBytes(columns.headers, v, Cat("header '", name, "'"), out));
+  return schema::SpliceJsonMembers(record.value.value_or(""), out, [&](schema::JsonMembers& m) {
+    if (columns.key != RecordColumns::Bytes::kNone)
+      NOBUS_RETURN_IF_ERROR(AppendBytes(columns.key, record.key, "key", m.Member(kKeyColumn)));
+    if (columns.timestamp != RecordColumns::Time::kNone) {
+      const bool micros = columns.timestamp == RecordColumns::Time::kMicros;
+      m.Member(kTimestampColumn)
+          ->append(std::to_string(micros ? record.timestamp_ms * 1000 : record.timestamp_ms));
     }
-    out->push_back('}');
-  }
-  if (columns.partition) {
-    field(kPartitionColumn);
-    out->append(std::to_string(partition));
-  }
-  const size_t rest = value.find_first_not_of(" \t\r\n", open + 1);
-  if (rest != std::string_view::npos && value[rest] != '}') out->push_back(',');
-  out->append(value.substr(open + 1));
-  return absl::OkStatus();
+    if (columns.headers != RecordColumns::Bytes::kNone) {
+      std::string* out = m.Member(kHeadersColumn);
+      std::map<std::string_view, std::optional<std::string_view>> last;  // repeated: last wins
+      for (const RecordHeader& h : record.headers) last.insert_or_assign(h.key, h.value);
+      out->push_back('{');
+      bool first_header = true;
+      for (const auto& [name, v] : last) {
+        if (!first_header) out->push_back(',');
+        first_header = false;
+        if (!simdjson::validate_utf8(name.data(), name.size()))
+          return absl::InvalidArgumentError("a header name of the record is not UTF-8 text");
+        schema::AppendJsonString(name, out);
+        out->push_back(':');
+        NOBUS_RETURN_IF_ERROR(AppendBytes(columns.headers, v, Cat("header '", name, "'"), out));
+      }
+      out->push_back('}');
+    }
+    if (columns.partition) m.Member(kPartitionColumn)->append(std::to_string(partition));
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace nobus::kafka

@@ -24,6 +24,7 @@
 #include "auth/authorizer.h"
 #include "common/metrics.h"
 #include "common/status.h"
+#include "mqtt/routes.h"
 #include "net/framed_server.h"
 #include "table/ingest_service.h"
 
@@ -39,6 +40,8 @@ struct EndpointOptions {
   uint32_t max_packet_bytes = 1 << 20;  // announced as Maximum Packet Size; larger: 0x95
   uint16_t receive_maximum = 4096;      // announced: QoS 1 messages in flight per connection
   int connect_timeout_ms = 10000;       // a connection must send its CONNECT within this
+  // Topic routing rules (routes.h), tried in order before the topic is taken as a table name.
+  std::vector<Route> routes;
 };
 
 class Endpoint {

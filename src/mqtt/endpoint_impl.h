@@ -78,6 +78,7 @@ struct Session {
   // does not look the table up each time.
   struct Target {
     std::string topic;
+    const Route* route = nullptr;  // the rule that named the table; null: the topic did
     table::TableName name;
     std::shared_ptr<const table::LiveTable> table;
     PublishCounters counters[2];  // by QoS

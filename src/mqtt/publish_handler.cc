@@ -65,11 +65,14 @@ void Endpoint::Impl::Publish(Session& s, const mqtt::Publish& p, net::Reply repl
     return reply(s.Disconnect(ReasonCode::kServerUnavailable, MessageOf(ingest.status())));
   if (!s.target || s.target->topic != p.topic) {
     s.target.reset();
-    absl::StatusOr<table::TableName> name = table::ParseTableName(p.topic);
+    const Route* route = FindRoute(options.routes, p.topic);
+    absl::StatusOr<table::TableName> name =
+        route != nullptr ? absl::StatusOr<table::TableName>(route->table)
+                         : table::ParseTableName(p.topic);
     if (!name.ok())
       return refuse(ReasonCode::kTopicNameInvalid,
-                    Cat("topic '", p.topic, "' is not a table name catalog.schema.table: ",
-                        MessageOf(name.status())));
+                    Cat("topic '", p.topic, "' matches no routing rule (mqtt_routes) and is not a "
+                        "table name catalog.schema.table: ", MessageOf(name.status())));
     if (s.table && !(*name == *s.table))
       return refuse(ReasonCode::kTopicNameInvalid,
                     Cat("this connection writes table '", s.table->ToString(),
@@ -81,7 +84,8 @@ void Endpoint::Impl::Publish(Session& s, const mqtt::Publish& p, net::Reply repl
     if (!live.ok())
       return reply(s.Disconnect(ReasonCode::kServerUnavailable, MessageOf(live.status())));
     const std::string full_name = (*live)->info().name.ToString();
-    s.target = Session::Target{.topic = std::string(p.topic), .name = *name, .table = *live,
+    s.target = Session::Target{.topic = std::string(p.topic), .route = route, .name = *name,
+                               .table = *live,
                                .counters = {CountersFor(full_name, 0), CountersFor(full_name, 1)}};
   }
   Session::Target& target = *s.target;
@@ -93,9 +97,16 @@ void Endpoint::Impl::Publish(Session& s, const mqtt::Publish& p, net::Reply repl
   if (p.properties.payload_format_indicator == 1 && !IsMqttUtf8(p.payload))
     return refuse(ReasonCode::kPayloadFormatInvalid,
                   "the Payload Format Indicator says UTF-8 but the payload is not UTF-8");
+  std::string_view record = p.payload;
+  std::string with_levels;
+  if (target.route != nullptr && !target.route->level_columns.empty()) {
+    if (absl::Status st = WithLevelColumns(*target.route, p.topic, p.payload, &with_levels); !st.ok())
+      return refuse(ReasonCode::kPayloadFormatInvalid, MessageOf(st));
+    record = with_levels;
+  }
   std::string blob;
   schema::RowBlobWriter writer(&blob);
-  if (absl::Status st = target.table->json_decoder().Decode(p.payload, &writer); !st.ok())
+  if (absl::Status st = target.table->json_decoder().Decode(record, &writer); !st.ok())
     return refuse(ReasonCode::kPayloadFormatInvalid,
                   Cat(MessageOf(st), " (table '", target.name.ToString(),
                       "' takes one JSON object of its columns per message)"));

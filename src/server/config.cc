@@ -92,6 +92,42 @@ absl::Status ParseTokens(const json& doc, std::string_view origin, ServerConfig*
   return absl::OkStatus();
 }
 
+// "mqtt_routes": [{"filter": "plant/+/telemetry", "table": "main.iot.telemetry",
+//                  "columns": {"plant": 2}}, ...] (mqtt/routes.h).
+absl::Status ParseMqttRoutes(const json& doc, std::string_view origin, ServerConfig* config) {
+  if (!doc.contains("mqtt_routes")) return absl::OkStatus();
+  constexpr std::string_view kShape =
+      "must be an array of {\"filter\": \"plant/+/telemetry\", \"table\": \"main.iot.t\", "
+      "\"columns\": {\"plant\": 2}} (columns optional; levels count from 1)";
+  if (!doc["mqtt_routes"].is_array()) return KeyError(origin, "mqtt_routes", kShape);
+  size_t i = 0;
+  for (const json& item : doc["mqtt_routes"]) {
+    const std::string key = Cat("mqtt_routes[", i++, "]");
+    if (!item.is_object() || !item.contains("filter") || !item["filter"].is_string() ||
+        !item.contains("table") || !item["table"].is_string())
+      return KeyError(origin, key, kShape);
+    for (const auto& [k, v] : item.items()) {
+      if (k != "filter" && k != "table" && k != "columns")
+        return KeyError(origin, Cat(key, ".", k), "is unknown (expected filter, table, columns)");
+    }
+    std::vector<std::pair<size_t, std::string>> columns;
+    if (item.contains("columns")) {
+      if (!item["columns"].is_object()) return KeyError(origin, Cat(key, ".columns"), kShape);
+      for (const auto& [column, level] : item["columns"].items()) {
+        if (!level.is_number_unsigned())
+          return KeyError(origin, Cat(key, ".columns.", column),
+                          "must be a topic level number (counting from 1)");
+        columns.emplace_back(level.get<size_t>(), column);
+      }
+    }
+    absl::StatusOr<mqtt::Route> route = mqtt::MakeRoute(
+        item["filter"].get<std::string>(), item["table"].get<std::string>(), std::move(columns));
+    if (!route.ok()) return KeyError(origin, key, MessageOf(route.status()));
+    config->mqtt_routes.push_back(*std::move(route));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int64_t ServerConfig::grpc_hard_limit_bytes() const {
@@ -106,7 +142,7 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
     return absl::InvalidArgumentError(Cat("config ", origin, ": must be a JSON object"));
   static const char* const kKeys[] = {
       "data_dir",          "grpc_listen",       "http_listen",       "ops_listen",
-      "kafka_listen",      "kafka_advertised",  "mqtt_listen",
+      "kafka_listen",      "kafka_advertised",  "mqtt_listen",       "mqtt_routes",
       "flush_interval_ms", "max_message_bytes", "max_inflight_bytes_per_stream",
       "max_buffered_bytes", "drain_timeout_ms", "log_level",
       "tokens",            "tls_cert",          "tls_key",
@@ -133,6 +169,7 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "kafka_advertised", &config.kafka_advertised));
   if (doc.contains("mqtt_listen")) config.mqtt_listen_explicit = true;
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "mqtt_listen", &config.mqtt_listen));
+  NOBUS_RETURN_IF_ERROR(ParseMqttRoutes(doc, origin, &config));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "log_level", &config.log_level));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "flush_interval_ms", &config.flush_interval_ms));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "max_message_bytes", &config.max_message_bytes));

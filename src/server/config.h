@@ -12,6 +12,7 @@
 #include "auth/authorizer.h"
 #include "auth/grants.h"
 #include "common/status.h"
+#include "mqtt/routes.h"
 
 namespace nobus::server {
 
@@ -33,6 +34,8 @@ struct ServerConfig {
   // The MQTT endpoint (doc/mqtt.md); empty = off. The default is skipped like kafka_listen's.
   std::string mqtt_listen = "127.0.0.1:1883";
   bool mqtt_listen_explicit = false;
+  // Topic routing rules of the MQTT endpoint (mqtt/routes.h), tried in order.
+  std::vector<mqtt::Route> mqtt_routes;
   int64_t flush_interval_ms = 1000;
   // Largest accepted request message (gRPC message or REST body). Larger gRPC messages fail the
   // call with INVALID_ARGUMENT; beyond grpc_hard_limit_bytes() gRPC itself answers

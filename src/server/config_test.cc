@@ -236,6 +236,34 @@ TEST(ConfigTest, KafkaListenerKeys) {
   EXPECT_NE(ValidateConfig(*c).message().find("kafka_advertised"), std::string::npos);
 }
 
+TEST(ConfigTest, MqttListenerAndRoutes) {
+  ServerConfig defaults;
+  EXPECT_EQ(defaults.mqtt_listen, "127.0.0.1:1883");
+  auto c = ParseConfigJson(R"({"mqtt_listen": "127.0.0.1:0", "mqtt_routes": [
+      {"filter": "plant/+/telemetry", "table": "main.iot.telemetry", "columns": {"plant": 2}},
+      {"filter": "#", "table": "main.iot.other"}]})", "x.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->mqtt_listen_explicit);
+  ASSERT_EQ(c->mqtt_routes.size(), 2u);
+  EXPECT_EQ(c->mqtt_routes[0].table.ToString(), "main.iot.telemetry");
+  ASSERT_EQ(c->mqtt_routes[0].level_columns.size(), 1u);
+  EXPECT_EQ(c->mqtt_routes[0].level_columns[0], (std::pair<size_t, std::string>{2, "plant"}));
+  c->mqtt_listen = "0.0.0.0:1883";  // public: TLS and authentication, or --insecure
+  absl::Status st = ValidateConfig(*c);
+  EXPECT_NE(st.message().find("mqtt 0.0.0.0:1883"), std::string::npos) << st;
+  // Bad rules name the rule and what is wrong.
+  st = ParseConfigJson(R"({"mqtt_routes": [{"filter": "a/+", "table": "main.x.t",
+                                             "columns": {"c": 3}}]})", "x.json").status();
+  EXPECT_EQ(st.message(),
+            "config x.json: key 'mqtt_routes[0]' column 'c' takes topic level 3, but filter 'a/+' "
+            "has 2 levels before any '#' (levels count from 1)");
+  st = ParseConfigJson(R"({"mqtt_routes": [{"filter": "a", "table": "t"}]})", "x.json").status();
+  EXPECT_NE(st.message().find("key 'mqtt_routes[0]'"), std::string::npos) << st;
+  st = ParseConfigJson(R"({"mqtt_routes": [{"filter": "a", "table": "a.b.c", "x": 1}]})", "x.json")
+           .status();
+  EXPECT_NE(st.message().find("'mqtt_routes[0].x' is unknown"), std::string::npos) << st;
+}
+
 TEST(ConfigTest, HardLimitLeavesHeadroom) {
   ServerConfig c;
   EXPECT_GT(c.grpc_hard_limit_bytes(), c.max_message_bytes);

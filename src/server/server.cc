@@ -155,6 +155,7 @@ absl::Status Server::StartMqtt() {
   options.serving = [context = context_.get()] { return context->Serving(); };
   options.auth = &context_->auth();
   options.metrics = &metrics_;
+  options.routes = config.mqtt_routes;
   mqtt_endpoint_ = std::make_unique<mqtt::Endpoint>(options);
   net::FramedServerOptions server_options;
   if (http_tls_ != nullptr)  // the same certificate, key and client CA as the other listeners
