@@ -25,8 +25,10 @@ struct IngestService::PendingAppend {
 
 namespace {
 
-absl::Status CheckBlob(std::string_view blob, int64_t num_rows) {
-  if (num_rows <= 0) return absl::InvalidArgumentError("an append needs at least one row");
+// A mark-only record (AppendMark) holds an empty blob of 0 rows.
+absl::Status CheckBlob(std::string_view blob, int64_t num_rows, bool has_mark) {
+  if (num_rows < 0 || (num_rows == 0 && !has_mark))
+    return absl::InvalidArgumentError("an append needs at least one row");
   absl::StatusOr<int64_t> count = schema::CountRows(blob);
   if (!count.ok()) {
     return absl::InvalidArgumentError(Cat("the row blob is malformed: ", count.status().message()));
@@ -236,7 +238,7 @@ absl::Status IngestService::Append(const LiveTable& table, std::string blob, int
 absl::Status IngestService::AppendWithLsn(const LiveTable& table, std::string blob,
                                           int64_t num_rows, DurableLsnCallback done,
                                           StreamMark stream) {
-  NOBUS_RETURN_IF_ERROR(CheckBlob(blob, num_rows));
+  NOBUS_RETURN_IF_ERROR(CheckBlob(blob, num_rows, !stream.empty()));
   auto append = std::make_shared<PendingAppend>();
   append->header =
       EncodeRecordHeader(table.info().name.ToString(), table.info().table_id, num_rows, stream);

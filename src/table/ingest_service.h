@@ -167,6 +167,20 @@ class IngestService {
   // The durable offset (or Kafka producer mark) of `id` while it is within the table's retention;
   // nullopt when unknown or expired.
   [[nodiscard]] std::optional<int64_t> DurableMark(const LiveTable& table, const std::string& id);
+  // A WAL record with no rows, only `mark` (an MQTT QoS 2 release): durable, replayed and
+  // committed like any record (its commit carries just the txn). Same errors and `done` contract
+  // as Append.
+  [[nodiscard]] absl::Status AppendMark(const LiveTable& table, StreamMark mark,
+                                        DurableCallback done);
+  // In every table: the state ids `id_prefix(table name)` starts, active within the table's
+  // retention, with their durable offset (an MQTT client's QoS 2 slots, wherever it wrote).
+  struct FoundMark {
+    TableName table;
+    std::string id;
+    int64_t offset = 0;
+  };
+  [[nodiscard]] std::vector<FoundMark> FindMarks(
+      const std::function<std::string(const std::string& table)>& id_prefix);
   // The stream's highest offset in the Delta table and the table version that shows it (nullopt:
   // none committed yet), for a resumed call's first commit ack. Waits for a commit in progress.
   struct Committed {

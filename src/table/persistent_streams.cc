@@ -1,6 +1,7 @@
 // IngestService's persistent streams: minting ids, resuming, retiring (doc/exactly-once.md).
 #include "common/logging.h"
 #include "delta/config.h"
+#include "schema/row_codec.h"
 #include "table/ingest_service.h"
 #include "table/table_state.h"
 
@@ -129,6 +130,32 @@ absl::Status IngestService::RetireStream(const TableName& name, const std::strin
   NOBUS_LOG_INFO("stream retired table={} stream_id={} version={}", name.ToString(), id,
                  result->version);
   return absl::OkStatus();
+}
+
+}  // namespace nobus::table
+
+namespace nobus::table {
+
+absl::Status IngestService::AppendMark(const LiveTable& table, StreamMark mark,
+                                       DurableCallback done) {
+  if (mark.empty()) return absl::InvalidArgumentError("a mark-only append needs a stream mark");
+  std::string blob;
+  schema::RowBlobWriter writer(&blob);  // no rows: the blob's header alone
+  return Append(table, std::move(blob), 0, std::move(done), std::move(mark));
+}
+
+std::vector<IngestService::FoundMark> IngestService::FindMarks(
+    const std::function<std::string(const std::string& table)>& id_prefix) {
+  const int64_t now_ms = clock_->NowMillis();
+  std::vector<FoundMark> out;
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [name, t] : tables_) {
+    if (t->dropped) continue;
+    for (auto& [id, offset] :
+         t->streams.WithPrefix(id_prefix(name.ToString()), now_ms, t->stream_retention_ms))
+      out.push_back(FoundMark{name, std::move(id), offset});
+  }
+  return out;
 }
 
 }  // namespace nobus::table

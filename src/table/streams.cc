@@ -20,6 +20,7 @@ namespace {
 
 constexpr std::string_view kIdempotencyPart = "/idempotency/";
 constexpr std::string_view kKafkaProducerPart = "/kafka-producer/";
+constexpr std::string_view kMqttSessionPart = "/mqtt-session/";
 
 bool IsKafkaProducerId(std::string_view id) {
   return id.find(kKafkaProducerPart) != std::string_view::npos;
@@ -27,7 +28,8 @@ bool IsKafkaProducerId(std::string_view id) {
 
 // A txn appId nobus keeps as stream state: a stream id, an idempotency key or a Kafka producer.
 bool IsStateId(std::string_view id) {
-  return IsIdempotencyId(id) || IsKafkaProducerId(id) || ParseStreamId(id).ok();
+  return IsIdempotencyId(id) || IsKafkaProducerId(id) ||
+         id.find(kMqttSessionPart) != std::string_view::npos || ParseStreamId(id).ok();
 }
 
 }  // namespace
@@ -35,6 +37,10 @@ bool IsStateId(std::string_view id) {
 std::string KafkaProducerId(std::string_view table, int64_t producer_id, int32_t partition) {
   if (partition == 0) return Cat(table, kKafkaProducerPart, producer_id);
   return Cat(table, kKafkaProducerPart, producer_id, "/", partition);
+}
+
+std::string MqttSessionPrefix(std::string_view table, std::string_view client_digest) {
+  return Cat(table, kMqttSessionPart, client_digest, "/");
 }
 
 std::string IdempotencyId(std::string_view table, std::string_view key_digest_hex) {
@@ -87,6 +93,17 @@ void StreamOffsets::Durable(const StreamMark& mark, int64_t now_ms) {
   s.durable = IsIdempotencyId(mark.stream_id) ? mark.offset
                                               : std::max(s.durable.value_or(-1), mark.offset);
   s.last_active_ms = std::max(s.last_active_ms, now_ms);
+}
+
+std::vector<std::pair<std::string, int64_t>> StreamOffsets::WithPrefix(
+    std::string_view prefix, int64_t now_ms, int64_t retention_ms) const {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (auto it = streams_.lower_bound(prefix); it != streams_.end() && it->first.starts_with(prefix);
+       ++it) {
+    if (it->second.durable && it->second.last_active_ms >= now_ms - retention_ms)
+      out.emplace_back(it->first, *it->second.durable);
+  }
+  return out;
 }
 
 void StreamOffsets::Retire(const std::string& id, int64_t now_ms) {

@@ -47,6 +47,10 @@ bool IsIdempotencyId(std::string_view id);
 // partition), whose offset is the producer's (epoch, last sequence) mark
 // (kafka/producer_state.h), a number that only grows.
 std::string KafkaProducerId(std::string_view table, int64_t producer_id, int32_t partition = 0);
+// MQTT QoS 2 sessions too (mqtt/qos2.h): `<table>/mqtt-session/<client digest>/<slot>`, whose
+// offset packs the message counter, packet identifier and released bit, a number that only grows.
+// MqttSessionPrefix is every slot id of one client in `table`.
+std::string MqttSessionPrefix(std::string_view table, std::string_view client_digest);
 
 // A new id for a stream of `table` ("catalog.schema.table"), minted at `now_ms`.
 std::string NewStreamId(std::string_view table, int64_t now_ms);
@@ -71,9 +75,13 @@ class StreamOffsets {
   bool retired(const std::string& id) const;
   // Streams neither retired nor idle for longer than `retention_ms`.
   int64_t LiveCount(int64_t now_ms, int64_t retention_ms) const;
+  // The ids starting with `prefix` that were active within `retention_ms`, with their durable
+  // offset (those with one).
+  std::vector<std::pair<std::string, int64_t>> WithPrefix(std::string_view prefix, int64_t now_ms,
+                                                          int64_t retention_ms) const;
 
  private:
-  std::map<std::string, StreamStatus> streams_;
+  std::map<std::string, StreamStatus, std::less<>> streams_;
 };
 
 // The checkpoint policy for a table's txns (delta::TxnExpiry): a persistent stream's txn is

@@ -185,5 +185,45 @@ TEST_F(PersistentStreamTest, LiveIdsAreBoundedPerTable) {
   EXPECT_TRUE(service_->CreateStream(*table_).ok());  // a retired id frees its place
 }
 
+TEST_F(PersistentStreamTest, MarkOnlyRecordsSurviveACrashAndCommitAsTxnsWithoutRows) {
+  const std::string prefix = MqttSessionPrefix("main.s.t", "c0ffee");
+  ASSERT_TRUE(AppendMarked(prefix + "0", 10, 1).ok());  // a row with its mark
+  Acks acks;
+  ASSERT_TRUE(service_->AppendMark(*table_, StreamMark{prefix + "0", 11}, acks.Callback()).ok());
+  ASSERT_TRUE(acks.Wait(1).ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      service_->AppendMark(*table_, StreamMark{}, [](absl::Status) {})));
+  auto found = [&](IngestService& s) {
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const IngestService::FoundMark& m :
+         s.FindMarks([](const std::string& t) { return MqttSessionPrefix(t, "c0ffee"); }))
+      out.emplace_back(m.id, m.offset);
+    return out;
+  };
+  const std::vector<std::pair<std::string, int64_t>> want = {{prefix + "0", 11}};
+  EXPECT_EQ(found(*service_), want);
+  // A crash before any commit: the WAL replay brings the mark back.
+  std::string copy = dir_.Sub("crash");
+  CopyTree(dir_.Sub("live"), copy);
+  {
+    auto crashed = OpenService(&fs_, &clock_, copy, TestOptions());
+    ASSERT_NE(crashed, nullptr);
+    EXPECT_EQ(found(*crashed), want);
+  }
+  // Committed: the txn carries it, the table holds the one row; after a restart it is found.
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(LoadSnapshot(TableDir()).TxnVersion(prefix + "0"), 11);
+  Acks more;
+  ASSERT_TRUE(service_->AppendMark(*table_, StreamMark{prefix + "1", 5}, more.Callback()).ok());
+  ASSERT_TRUE(more.Wait(1).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());  // a commit of a mark alone
+  EXPECT_EQ(LoadSnapshot(TableDir()).TxnVersion(prefix + "1"), 5);
+  Restart();
+  const std::vector<std::pair<std::string, int64_t>> after = {{prefix + "0", 11},
+                                                              {prefix + "1", 5}};
+  EXPECT_EQ(found(*service_), after);
+  EXPECT_EQ(ReadIds(TableDir()), Range(1, 1));
+}
+
 }  // namespace
 }  // namespace nobus::table::testing
