@@ -135,9 +135,13 @@ net::Answer Endpoint::Impl::Connect(Session& s, std::string_view packet) {
                    "published (nobus has no subscribers)", client_id, s.peer);
   }
 
+  s.client_id = std::move(client_id);
+  absl::StatusOr<bool> session_present = AttachQos2(s, c->clean_start);
+  if (!session_present.ok())
+    return refuse(ReasonCode::kServerUnavailable, MessageOf(session_present.status()));
+  ack.session_present = *session_present;
   s.connected = true;
   s.version = v;
-  s.client_id = std::move(client_id);
   s.authorization = std::move(authorization);
   s.token_from_password = from_password;
   s.table = std::move(table);
@@ -150,7 +154,6 @@ net::Answer Endpoint::Impl::Connect(Session& s, std::string_view packet) {
   if (v5) {
     Properties& p = ack.properties;
     p.receive_maximum = options.receive_maximum;
-    p.maximum_qos = 1;
     p.retain_available = false;
     p.maximum_packet_size = options.max_packet_bytes;
     p.topic_alias_maximum = 0;

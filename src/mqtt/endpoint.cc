@@ -37,7 +37,8 @@ PublishCounters Endpoint::Impl::CountersFor(const std::string& table, int qos) {
       .ingest_records = options.metrics->GetCounter(
           "nobus_ingest_records_total", "Records acknowledged as durable.", {{"table", table}}),
       .written = counter("written"),
-      .rejected = counter("rejected")};
+      .rejected = counter("rejected"),
+      .duplicate = qos == 2 ? counter("duplicate") : nullptr};
 }
 
 void Endpoint::Impl::Register(const std::shared_ptr<Session>& session) {
@@ -70,6 +71,7 @@ Session::Session(std::shared_ptr<Endpoint::Impl> e, std::string p,
     : endpoint(std::move(e)), peer(std::move(p)), push(std::move(push_fn)) {}
 
 Session::~Session() {
+  endpoint->DetachQos2(*this);
   if (!connected) return;
   endpoint->Unregister(this);
   if (endpoint->connections != nullptr) endpoint->connections->Add(-1);
@@ -141,10 +143,11 @@ struct PacketVisitor {
                        "the password or the Authorization user property)"));
   }
   void operator()(const Ack& a) {
-    // A server that sends no PUBLISH gets no PUBACK, PUBREC or PUBCOMP; PUBREL needs QoS 2.
+    if (a.type == PacketType::kPubrel) return impl.Pubrel(s, a, std::move(reply));
+    // A server that sends no PUBLISH gets no PUBACK, PUBREC or PUBCOMP.
     reply(s.Disconnect(ReasonCode::kProtocolError,
                        Cat(PacketTypeName(a.type), " for packet identifier ", a.packet_id,
-                           ": nobus sent no PUBLISH and accepts no QoS 2")));
+                           ": nobus sends no PUBLISH")));
   }
   void operator()(const Connect&) {
     reply(s.Disconnect(ReasonCode::kProtocolError, "a second CONNECT on the connection"));

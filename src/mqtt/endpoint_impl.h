@@ -13,6 +13,7 @@
 
 #include "mqtt/endpoint.h"
 #include "mqtt/packets.h"
+#include "mqtt/qos2.h"
 #include "table/catalog.h"
 
 namespace nobus::mqtt {
@@ -22,6 +23,7 @@ struct PublishCounters {
   Counter* ingest_records = nullptr;  // nobus_ingest_records_total{table}
   Counter* written = nullptr;         // nobus_mqtt_publishes_total{table, qos, result="written"}
   Counter* rejected = nullptr;        // ... result="rejected"
+  Counter* duplicate = nullptr;       // ... result="duplicate" (QoS 2 resends, not written)
 };
 
 struct Session;
@@ -37,6 +39,13 @@ struct Endpoint::Impl : std::enable_shared_from_this<Endpoint::Impl> {
 
   net::Answer Connect(Session& session, std::string_view packet);  // connect_handler.cc
   void Publish(Session& session, const mqtt::Publish& publish, net::Reply reply);  // publish_handler.cc
+  // QoS 2 (qos2.cc): the client's state at CONNECT (true: Session Present), the write of a QoS 2
+  // message (session.target is its table) and PUBREL.
+  absl::StatusOr<bool> AttachQos2(Session& session, bool clean_start);
+  void DetachQos2(const Session& session);
+  void PublishQos2(Session& session, const mqtt::Publish& publish, table::IngestService& ingest,
+                   std::string blob, net::Reply reply);
+  void Pubrel(Session& session, const Ack& pubrel, net::Reply reply);
   net::Answer Subscribe(const Session& session, const mqtt::Subscribe& subscribe);
   net::Answer Unsubscribe(const Session& session, const mqtt::Unsubscribe& unsubscribe);
 
@@ -55,6 +64,7 @@ struct Endpoint::Impl : std::enable_shared_from_this<Endpoint::Impl> {
   std::mutex mu;
   std::map<std::string, std::weak_ptr<Session>, std::less<>> clients;  // guarded by mu
   uint64_t next_assigned_id = 0;                                       // guarded by mu
+  std::map<std::string, std::shared_ptr<ClientQos2>, std::less<>> qos2_clients;  // guarded by mu
 };
 
 // One connection (net::ConnectionContext::state).
@@ -74,6 +84,7 @@ struct Session {
   std::optional<table::TableName> table;  // the CONNECT's x-databricks-zerobus-table-name
   std::optional<uint32_t> client_max_packet;  // the client's Maximum Packet Size (5.0)
   bool will_ignored = false;                   // 3.1.1: a Will was accepted and is never sent
+  std::shared_ptr<ClientQos2> qos2;            // the client's QoS 2 state (set at CONNECT)
   // The table the last PUBLISH named, kept so a connection's stream of messages to one table
   // does not look the table up each time.
   struct Target {
@@ -81,7 +92,7 @@ struct Session {
     const Route* route = nullptr;  // the rule that named the table; null: the topic did
     table::TableName name;
     std::shared_ptr<const table::LiveTable> table;
-    PublishCounters counters[2];  // by QoS
+    PublishCounters counters[3];  // by QoS
   };
   std::optional<Target> target;
 

@@ -31,10 +31,6 @@ AppendFailure ClassifyAppendError(const absl::Status& st) {
 
 void Endpoint::Impl::Publish(Session& s, const mqtt::Publish& p, net::Reply reply) {
   const bool v5 = s.version == Version::kV5;
-  if (p.qos == 2)
-    return reply(s.Disconnect(ReasonCode::kQosNotSupported,
-                              "QoS 2 is not supported: publish with QoS 0 or 1 (the CONNACK "
-                              "announced Maximum QoS 1)"));
   if (p.retain && v5)
     return reply(s.Disconnect(ReasonCode::kRetainNotSupported,
                               "RETAIN is not supported (the CONNACK announced Retain Available 0): "
@@ -55,7 +51,8 @@ void Endpoint::Impl::Publish(Session& s, const mqtt::Publish& p, net::Reply repl
                            p.topic, s.Who(), ReasonCodeName(code), why);
     if (p.qos == 0) return reply(net::Answer{});
     if (!v5) return reply(s.Disconnect(code, why));
-    Ack ack{.type = PacketType::kPuback, .packet_id = p.packet_id, .reason = code};
+    Ack ack{.type = p.qos == 2 ? PacketType::kPubrec : PacketType::kPuback,
+            .packet_id = p.packet_id, .reason = code};
     ack.properties.reason_string = why;
     reply(net::Answer{s.Encode(ack)});
   };
@@ -86,7 +83,8 @@ void Endpoint::Impl::Publish(Session& s, const mqtt::Publish& p, net::Reply repl
     const std::string full_name = (*live)->info().name.ToString();
     s.target = Session::Target{.topic = std::string(p.topic), .route = route, .name = *name,
                                .table = *live,
-                               .counters = {CountersFor(full_name, 0), CountersFor(full_name, 1)}};
+                               .counters = {CountersFor(full_name, 0), CountersFor(full_name, 1),
+                                            CountersFor(full_name, 2)}};
   }
   Session::Target& target = *s.target;
   counters = target.counters[p.qos];
@@ -111,6 +109,7 @@ void Endpoint::Impl::Publish(Session& s, const mqtt::Publish& p, net::Reply repl
                   Cat(MessageOf(st), " (table '", target.name.ToString(),
                       "' takes one JSON object of its columns per message)"));
 
+  if (p.qos == 2) return PublishQos2(s, p, **ingest, std::move(blob), std::move(reply));
   const uint8_t qos = p.qos;
   const uint16_t packet_id = p.packet_id;
   const Version version = s.version;
