@@ -8,9 +8,12 @@ test/crash/persistent_kill_loop.py; run through run_python.sh (the venv of requi
   content, made atomically (concurrent tests share it); nothing is generated into the repo.
 - Nobusd: `nobusd --data-dir D --grpc-listen 127.0.0.1:0 --http-listen 127.0.0.1:0
   --flush-interval-ms 1000` (plus `--kafka-listen 127.0.0.1:0` when this nobusd has the Kafka
-  endpoint: never the default port 9092, which concurrent tests would share), its "nobusd listening
-  grpc=... http=... [kafka=...]" line (stdout goes to a file), /healthz; kill() is SIGKILL,
-  restart() comes back on the same data dir and ports; kafka_address is "" without the endpoint;
+  endpoint: never the default port 9092, which concurrent tests would share; and
+  `--mqtt-listen 127.0.0.1:0` when the test asks for the MQTT endpoint, mqtt=True: never the
+  default 1883; without mqtt= the flag is not passed, and nobusd skips its default port with a
+  warning when another process has it), its "nobusd listening grpc=... http=... [kafka=...]
+  [mqtt=...]" line (stdout goes to a file), /healthz; kill() is SIGKILL, restart() comes back on
+  the same data dir and ports; kafka_address / mqtt_address are "" without the endpoint;
   `token`, when set, goes with every http() request as a bearer token (a node with auth on).
 - Call: one bidi call (PersistentStream or EphemeralStream) on a connection of its own; requests
   are queued, responses read by a thread, the final status kept.
@@ -87,9 +90,12 @@ class Nobusd:
     """One nobusd process on loopback, plaintext, no auth config (loopback needs none)."""
 
     def __init__(self, data_dir, flush_interval_ms=1000, extra_args=(), start=True, kafka=None,
-                 ca_file=None):
+                 ca_file=None, mqtt=None):
         """kafka: True serves the Kafka endpoint on a port of its own (an error when this nobusd
-        has none), False turns it off, None (default): on when this nobusd has it. ca_file: the
+        has none), False turns it off, None (default): on when this nobusd has it. mqtt: True
+        serves the MQTT endpoint on a port of its own (an error when this nobusd has none), False
+        turns it off (`--mqtt-listen ""`), None (default): no flag, nobusd's own default (its
+        mqtt_address is then what the listening line says, "" when it printed none). ca_file: the
         node serves TLS (its --tls-cert among extra_args or in its config file) with a
         certificate from this CA; http() then speaks https and checks it."""
         self.data_dir = Path(data_dir)
@@ -104,6 +110,10 @@ class Nobusd:
             raise RuntimeError(f"{BIN_DIR / 'nobusd'} has no --kafka-listen (no Kafka endpoint)")
         self.kafka = kafka
         self.kafka_address = "127.0.0.1:0" if kafka else ""
+        if mqtt and not has_mqtt_endpoint():
+            raise RuntimeError(f"{BIN_DIR / 'nobusd'} has no --mqtt-listen (no MQTT endpoint)")
+        self.mqtt = mqtt
+        self.mqtt_address = "127.0.0.1:0" if mqtt else ""
         self.proc = None
         self.starts = 0
         self.token = None  # sent as `authorization: Bearer` by http() when set (auth-on nodes)
@@ -121,7 +131,7 @@ class Nobusd:
                 [str(BIN_DIR / "nobusd"), "--data-dir", str(self.data_dir),
                  "--grpc-listen", self.grpc_address, "--http-listen", self.http_address,
                  "--flush-interval-ms", str(self.flush_interval_ms), *self._kafka_args(),
-                 *self.extra_args],
+                 *self._mqtt_args(), *self.extra_args],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout_s
         line = None
@@ -142,6 +152,12 @@ class Nobusd:
             if "kafka" not in fields:
                 raise RuntimeError(f"nobusd listening line without kafka=: {line.strip()}")
             self.kafka_address = fields["kafka"]
+        if self.mqtt:
+            if "mqtt" not in fields:
+                raise RuntimeError(f"nobusd listening line without mqtt=: {line.strip()}")
+            self.mqtt_address = fields["mqtt"]
+        elif self.mqtt is None:
+            self.mqtt_address = fields.get("mqtt", "")
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nobusd exited {self.proc.returncode} while starting; "
@@ -158,6 +174,13 @@ class Nobusd:
         if not has_kafka_endpoint():
             return []  # an older nobusd: no such flag
         return ["--kafka-listen", self.kafka_address if self.kafka else ""]
+
+    def _mqtt_args(self):
+        if self.mqtt is None:
+            return []  # nobusd's default (and an older nobusd has no such flag)
+        if not self.mqtt and not has_mqtt_endpoint():
+            return []  # off: an older nobusd has no MQTT endpoint at all
+        return ["--mqtt-listen", self.mqtt_address if self.mqtt else ""]
 
     def kill(self):
         """SIGKILL (a crash: nothing flushed or drained) and reap."""
@@ -263,20 +286,30 @@ class Nobusd:
         return new_channel(self.grpc_address)
 
 
-_has_kafka = {}
+_help_texts = {}
 
 
-def has_kafka_endpoint():
-    """Whether this build's nobusd has the Kafka endpoint (`--kafka-listen` in its --help)."""
+def _nobusd_help():
+    """`nobusd --help` of this build's nobusd (cached per binary and mtime), "" without one."""
     binary = BIN_DIR / "nobusd"
     try:
         key = (str(binary), binary.stat().st_mtime_ns)
     except OSError:
-        return False
-    if key not in _has_kafka:
+        return ""
+    if key not in _help_texts:
         out = subprocess.run([str(binary), "--help"], capture_output=True, text=True, timeout=60)
-        _has_kafka[key] = "--kafka-listen" in out.stdout + out.stderr
-    return _has_kafka[key]
+        _help_texts[key] = out.stdout + out.stderr
+    return _help_texts[key]
+
+
+def has_kafka_endpoint():
+    """Whether this build's nobusd has the Kafka endpoint (`--kafka-listen` in its --help)."""
+    return "--kafka-listen" in _nobusd_help()
+
+
+def has_mqtt_endpoint():
+    """Whether this build's nobusd has the MQTT endpoint (`--mqtt-listen` in its --help)."""
+    return "--mqtt-listen" in _nobusd_help()
 
 
 def new_channel(address):

@@ -1,0 +1,148 @@
+"""Shared pieces of the Node-driven MQTT tests (test/mqtt/mqttjs_test.py, mqtt_packet_test.py):
+a nobusd with its MQTT endpoint on a port of its own and authentication on (static tokens in its
+config file), running the Node scripts beside this file (they print one JSON line; the tests
+judge it), and the exactly-once check of a table with DuckDB and delta-rs.
+
+The Node packages (MQTT.js `mqtt`, `mqtt-packet`) are pinned in test/package.json and installed
+into test/node_modules by `cd test && npm ci` (scripts/setup.sh)."""
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import nobusd_process as nb
+
+NODE_DIR = Path(__file__).resolve().parent
+NODE_MODULES = NODE_DIR.parents[1] / "node_modules"
+
+# Static tokens (doc/server.md "Authentication"): the harness's admin token creates the tables;
+# CLIENT_TOKEN covers every mqtt.*.* table; OTHER_TOKEN covers only other.*.* (a valid token that
+# may not write the mqtt tables).
+ADMIN_TOKEN = "mqtt-node-test-admin-token"
+CLIENT_TOKEN = "mqtt-node-test-client-token"
+OTHER_TOKEN = "mqtt-node-test-other-token"
+TABLE_HEADER = "x-databricks-zerobus-table-name"
+COLUMNS = [("id", "BIGINT", False), ("tag", "STRING", True), ("payload", "STRING", True)]
+COLUMN_NAMES = tuple(c[0] for c in COLUMNS)
+NODE_TIMEOUT_S = 300
+
+log = nb.log
+
+
+def payload(i):
+    return f"row-{i}-" + "0123456789abcdef" * 4
+
+
+def row(i, tag):
+    """The row of id i, as mqttjs_publish.mjs sends it."""
+    return {"id": i, "tag": tag, "payload": payload(i)}
+
+
+def row_json(i, tag):
+    return json.dumps(row(i, tag), separators=(",", ":"))
+
+
+def check_node():
+    """Node on PATH and the pinned packages installed, or an error saying how to get them."""
+    if shutil.which("node") is None:
+        raise RuntimeError("node is not on PATH")
+    for package in ("mqtt", "mqtt-packet"):
+        if not (NODE_MODULES / package / "package.json").exists():
+            raise RuntimeError(f"{NODE_MODULES / package} missing: run `cd test && npm ci`")
+
+
+def start_nobusd(tmp_path):
+    """A nobusd with the MQTT endpoint on a free port and authentication on (the three static
+    tokens); http() requests go with the admin token. Returns the Nobusd (mqtt_address set)."""
+    check_node()
+    config = {"tokens": [{"token": ADMIN_TOKEN, "admin": True},
+                         {"token": CLIENT_TOKEN, "tables": ["mqtt.*.*"]},
+                         {"token": OTHER_TOKEN, "tables": ["other.*.*"]}]}
+    path = Path(tmp_path) / "nobusd.json"
+    path.write_text(json.dumps(config))
+    server = nb.Nobusd(Path(tmp_path) / "data", mqtt=True, extra_args=["--config", str(path)])
+    server.token = ADMIN_TOKEN
+    log(f"nobusd mqtt={server.mqtt_address} http={server.http_address} log={server.log_path}")
+    return server
+
+
+def create_table(server, name):
+    server.create_table(name, COLUMNS)
+    return name
+
+
+def run_node(script, spec, timeout_s=NODE_TIMEOUT_S):
+    """Runs `node NODE_DIR/script` with the spec as JSON on its stdin; returns its last JSON line
+    (a dict). Its stderr goes to the test's output when it fails to print one."""
+    cmd = ["node", str(NODE_DIR / script)]
+    try:
+        proc = subprocess.run(cmd, input=json.dumps(spec).encode(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=timeout_s, cwd=NODE_DIR)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"{script} still running after {timeout_s} s; stderr:\n"
+                             f"{(e.stderr or b'').decode(errors='replace')[-4000:]}") from None
+    out = proc.stdout.decode(errors="replace")
+    for line in reversed(out.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise AssertionError(f"{script} exited {proc.returncode} without a JSON line; stdout:\n"
+                         f"{out[-2000:]}\nstderr:\n{proc.stderr.decode(errors='replace')[-4000:]}")
+
+
+def mqtt_log(server, lines=60):
+    return server.log_tail(lines, grep=("mqtt", "MQTT", "error", "ERROR", "warn", "WARN"))
+
+
+def table_rows(server, table, reader):
+    root = server.table_root(table)
+    if reader == "duckdb":
+        return nb.read_rows_duckdb(root, COLUMN_NAMES)
+    return nb.read_rows_deltalake(root, COLUMN_NAMES)
+
+
+def describe_ids(ids, expected):
+    counts = {}
+    for i in ids:
+        counts[i] = counts.get(i, 0) + 1
+    missing = sorted(set(expected) - set(counts))
+    extra = sorted(set(counts) - set(expected))
+    dups = sorted(i for i, c in counts.items() if c > 1)
+    return (f"{len(ids)} rows, {len(counts)} distinct ids; missing {len(missing)} "
+            f"{missing[:10]}; unexpected {len(extra)} {extra[:10]}; duplicated {len(dups)} "
+            f"{dups[:10]}")
+
+
+def expect_tables(server, expected_tables, timeout_s=60):
+    """{table: {id: row}}: waits until DuckDB and delta-rs each see at least as many rows as
+    expected while nobusd runs, then stops nobusd (SIGTERM: everything acknowledged is committed)
+    and checks with both readers that each table holds every expected id exactly once, each row
+    as sent, and nothing else."""
+    for table, rows_by_id in expected_tables.items():
+        for reader in ("duckdb", "deltalake"):
+            if not rows_by_id:
+                continue
+            try:
+                nb.wait_for(lambda: len(table_rows(server, table, reader)) >= len(rows_by_id),
+                            timeout_s, f"{len(rows_by_id)} rows of {table} in {reader}")
+            except AssertionError as e:
+                try:
+                    detail = describe_ids([r["id"] for r in table_rows(server, table, reader)],
+                                          rows_by_id)
+                except Exception as read_error:  # noqa: BLE001
+                    detail = f"unreadable: {read_error!r}"
+                raise AssertionError(f"{e}\n{reader}: {detail}\nnobusd log:\n"
+                                     f"{mqtt_log(server)}") from None
+    code = server.stop()
+    assert code == 0, f"nobusd exit code {code} on SIGTERM; log:\n{server.log_tail(60)}"
+    for table, rows_by_id in expected_tables.items():
+        for reader in ("duckdb", "deltalake"):
+            try:
+                rows = table_rows(server, table, reader)
+            except FileNotFoundError:
+                rows = []  # no commit at all: an empty table
+            ids = [r["id"] for r in rows]
+            assert sorted(ids) == sorted(rows_by_id), (
+                f"{table} read by {reader}: {describe_ids(ids, rows_by_id)}\n"
+                f"nobusd log:\n{mqtt_log(server)}")
+            wrong = [r for r in rows if r != rows_by_id[r["id"]]]
+            assert not wrong, f"{table} read by {reader}: rows not as sent: {wrong[:3]}"
