@@ -413,22 +413,7 @@ def check_offsets(offsets, what):
 
 
 def table_ids(server, table, reader):
-    root = server.table_root(table)
-    if reader == "duckdb":
-        return nb.read_rows_duckdb(root, COLUMN_NAMES)
-    return nb.read_rows_deltalake(root, COLUMN_NAMES)
-
-
-def describe_ids(ids, expected):
-    counts = {}
-    for i in ids:
-        counts[i] = counts.get(i, 0) + 1
-    missing = sorted(set(expected) - set(counts))
-    extra = sorted(set(counts) - set(expected))
-    dups = sorted(i for i, c in counts.items() if c > 1)
-    return (f"{len(ids)} rows, {len(counts)} distinct ids; missing {len(missing)} "
-            f"{missing[:10]}; unexpected {len(extra)} {extra[:10]}; duplicated {len(dups)} "
-            f"{dups[:10]}")
+    return nb.read_table(server, table, reader, COLUMN_NAMES)
 
 
 def expect_table(server, table, rows_by_id, timeout_s=60):
@@ -439,30 +424,6 @@ def expect_table(server, table, rows_by_id, timeout_s=60):
 
 
 def expect_tables(server, expected_tables, timeout_s=60):
-    """expect_table for several tables of one nobusd: {table: {id: row}} (an empty dict: the
-    table must stay empty). Each table is read once while nobusd runs and once after SIGTERM."""
-    for table, rows_by_id in expected_tables.items():
-        expected = set(rows_by_id)
-        for reader in ("duckdb", "deltalake"):
-            try:
-                nb.wait_for(lambda: len(table_ids(server, table, reader)) >= len(expected),
-                            timeout_s, f"{len(expected)} rows of {table} in {reader}")
-            except AssertionError as e:
-                try:
-                    got = [r["id"] for r in table_ids(server, table, reader)]
-                    detail = describe_ids(got, expected)
-                except Exception as read_error:  # noqa: BLE001
-                    detail = f"unreadable: {read_error!r}"
-                raise AssertionError(f"{e}\n{reader}: {detail}\nnobusd log:\n{kafka_log(server)}")
-    code = server.stop()
-    assert code == 0, f"nobusd exit code {code} on SIGTERM; log:\n{server_log(server)}"
-    for table, rows_by_id in expected_tables.items():
-        expected = set(rows_by_id)
-        for reader in ("duckdb", "deltalake"):
-            rows = table_ids(server, table, reader)
-            ids = [r["id"] for r in rows]
-            assert sorted(ids) == sorted(expected), (
-                f"{table} read by {reader}: {describe_ids(ids, expected)}\n"
-                f"nobusd log:\n{kafka_log(server)}")
-            wrong = [r for r in rows if r != rows_by_id[r["id"]]]
-            assert not wrong, f"{table} read by {reader}: rows not as sent: {wrong[:3]}"
+    """expect_table for several tables of one nobusd: {table: {id: row}} (nobusd_process)."""
+    nb.expect_tables(server, expected_tables, COLUMN_NAMES, lambda: kafka_log(server), timeout_s)
+

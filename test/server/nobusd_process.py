@@ -620,6 +620,63 @@ def deltalake_txn(root, app_id):
     return DeltaTable(str(root)).transaction_version(app_id)
 
 
+def describe_ids(ids, expected):
+    """What a table's ids are against the expected ones: missing, unexpected, duplicated."""
+    counts = {}
+    for i in ids:
+        counts[i] = counts.get(i, 0) + 1
+    missing = sorted(set(expected) - set(counts))
+    extra = sorted(set(counts) - set(expected))
+    dups = sorted(i for i, c in counts.items() if c > 1)
+    return (f"{len(ids)} rows, {len(counts)} distinct ids; missing {len(missing)} "
+            f"{missing[:10]}; unexpected {len(extra)} {extra[:10]}; duplicated {len(dups)} "
+            f"{dups[:10]}")
+
+
+def read_table(server, table, reader, columns):
+    """The rows of `table` read by "duckdb" (our log replay + read_parquet) or delta-rs."""
+    read = read_rows_duckdb if reader == "duckdb" else read_rows_deltalake
+    return read(server.table_root(table), columns)
+
+
+def expect_tables(server, expected_tables, columns, log=None, timeout_s=60):
+    """{table: {id: row}} (rows as dicts of `columns`; an empty dict: the table must hold no
+    row): waits until DuckDB and delta-rs each see at least as many rows as expected while nobusd
+    runs, then stops nobusd (SIGTERM: everything acknowledged is committed) and checks with both
+    readers that each table holds every expected id exactly once, each row as sent, and nothing
+    else. `log()` gives the nobusd log lines a failure shows (default: its last 60)."""
+    log = log or (lambda: server.log_tail(60))
+    for table, rows_by_id in expected_tables.items():
+        for reader in ("duckdb", "deltalake"):
+            if not rows_by_id:
+                continue
+            try:
+                wait_for(lambda: len(read_table(server, table, reader, columns)) >= len(rows_by_id),
+                         timeout_s, f"{len(rows_by_id)} rows of {table} in {reader}")
+            except AssertionError as e:
+                try:
+                    detail = describe_ids(
+                        [r["id"] for r in read_table(server, table, reader, columns)], rows_by_id)
+                except Exception as read_error:  # noqa: BLE001
+                    detail = f"unreadable: {read_error!r}"
+                raise AssertionError(f"{e}\n{reader}: {detail}\nnobusd log:\n{log()}") from None
+    code = server.stop()
+    assert code == 0, f"nobusd exit code {code} on SIGTERM; log:\n{server.log_tail(60)}"
+    for table, rows_by_id in expected_tables.items():
+        for reader in ("duckdb", "deltalake"):
+            try:
+                rows = read_table(server, table, reader, columns)
+            except Exception:  # noqa: BLE001
+                if rows_by_id:
+                    raise
+                rows = []  # an empty table may have no data files (or no commit) at all
+            ids = [r["id"] for r in rows]
+            assert sorted(ids) == sorted(rows_by_id), (
+                f"{table} read by {reader}: {describe_ids(ids, rows_by_id)}\nnobusd log:\n{log()}")
+            wrong = [r for r in rows if r != rows_by_id[r["id"]]]
+            assert not wrong, f"{table} read by {reader}: rows not as sent: {wrong[:3]}"
+
+
 def wait_for(predicate, timeout_s, what, poll_s=0.1):
     """Polls predicate() until it returns a truthy value; returns it. On timeout raises
     AssertionError naming `what` and the last value or error."""

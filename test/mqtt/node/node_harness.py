@@ -93,56 +93,8 @@ def mqtt_log(server, lines=60):
     return server.log_tail(lines, grep=("mqtt", "MQTT", "error", "ERROR", "warn", "WARN"))
 
 
-def table_rows(server, table, reader):
-    root = server.table_root(table)
-    if reader == "duckdb":
-        return nb.read_rows_duckdb(root, COLUMN_NAMES)
-    return nb.read_rows_deltalake(root, COLUMN_NAMES)
-
-
-def describe_ids(ids, expected):
-    counts = {}
-    for i in ids:
-        counts[i] = counts.get(i, 0) + 1
-    missing = sorted(set(expected) - set(counts))
-    extra = sorted(set(counts) - set(expected))
-    dups = sorted(i for i, c in counts.items() if c > 1)
-    return (f"{len(ids)} rows, {len(counts)} distinct ids; missing {len(missing)} "
-            f"{missing[:10]}; unexpected {len(extra)} {extra[:10]}; duplicated {len(dups)} "
-            f"{dups[:10]}")
-
-
 def expect_tables(server, expected_tables, timeout_s=60):
-    """{table: {id: row}}: waits until DuckDB and delta-rs each see at least as many rows as
-    expected while nobusd runs, then stops nobusd (SIGTERM: everything acknowledged is committed)
-    and checks with both readers that each table holds every expected id exactly once, each row
-    as sent, and nothing else."""
-    for table, rows_by_id in expected_tables.items():
-        for reader in ("duckdb", "deltalake"):
-            if not rows_by_id:
-                continue
-            try:
-                nb.wait_for(lambda: len(table_rows(server, table, reader)) >= len(rows_by_id),
-                            timeout_s, f"{len(rows_by_id)} rows of {table} in {reader}")
-            except AssertionError as e:
-                try:
-                    detail = describe_ids([r["id"] for r in table_rows(server, table, reader)],
-                                          rows_by_id)
-                except Exception as read_error:  # noqa: BLE001
-                    detail = f"unreadable: {read_error!r}"
-                raise AssertionError(f"{e}\n{reader}: {detail}\nnobusd log:\n"
-                                     f"{mqtt_log(server)}") from None
-    code = server.stop()
-    assert code == 0, f"nobusd exit code {code} on SIGTERM; log:\n{server.log_tail(60)}"
-    for table, rows_by_id in expected_tables.items():
-        for reader in ("duckdb", "deltalake"):
-            try:
-                rows = table_rows(server, table, reader)
-            except FileNotFoundError:
-                rows = []  # no commit at all: an empty table
-            ids = [r["id"] for r in rows]
-            assert sorted(ids) == sorted(rows_by_id), (
-                f"{table} read by {reader}: {describe_ids(ids, rows_by_id)}\n"
-                f"nobusd log:\n{mqtt_log(server)}")
-            wrong = [r for r in rows if r != rows_by_id[r["id"]]]
-            assert not wrong, f"{table} read by {reader}: rows not as sent: {wrong[:3]}"
+    """{table: {id: row}}: every expected id exactly once, as sent, in DuckDB and delta-rs, before
+    and after a SIGTERM (nobusd_process.expect_tables)."""
+    nb.expect_tables(server, expected_tables, COLUMN_NAMES, lambda: mqtt_log(server), timeout_s)
+
