@@ -51,8 +51,40 @@ void Load(ClientQos2& c, table::IngestService& ingest) {
   c.loaded = true;
 }
 
-// Ends `p`'s wait: calls its waiters with `st`.
-void Notify(std::vector<std::function<void(const absl::Status&)>> waiters, const absl::Status& st) {
+// The answer a QoS 2 step gets once its WAL record is durable (`type`: PUBREC or PUBCOMP); when
+// the write failed, the connection ends and the client resends.
+std::function<void(const absl::Status&)> AnswerWhenDurable(net::Reply reply, PacketType type,
+                                                           uint16_t id, Version version,
+                                                           std::optional<uint32_t> max_packet) {
+  return [reply = std::move(reply), type, id, version, max_packet](const absl::Status& st) {
+    if (st.ok())
+      return reply(net::Answer{AckBytes(type, id, version, ReasonCode::kSuccess, "", max_packet)});
+    reply(DisconnectAnswer(version, max_packet, ReasonCode::kServerUnavailable,
+                           Cat("the write-ahead log failed: ", MessageOf(st), "; reconnect and "
+                               "resend the ", PacketTypeName(type == PacketType::kPubrec
+                                                                 ? PacketType::kPublish
+                                                                 : PacketType::kPubrel))));
+  };
+}
+
+// The write (releasing = false) or release of packet identifier `id` ended with `st`: the
+// message becomes written (or is dropped when its write failed), or released (or written again
+// when the release failed, for the client to resend the PUBREL); its waiters get `st`.
+void Settle(ClientQos2& c, uint16_t id, bool releasing, const absl::Status& st) {
+  std::vector<std::function<void(const absl::Status&)>> waiters;
+  {
+    std::lock_guard<std::mutex> l(c.mu);
+    auto it = c.pending.find(id);
+    if (it == c.pending.end()) return;
+    waiters = std::move(it->second.waiters);
+    it->second.waiters.clear();
+    if (st.ok() != releasing) {
+      it->second.state = State::kWritten;
+    } else {
+      c.FreeSlot(it->second.table.ToString(), it->second.slot);
+      c.pending.erase(it);
+    }
+  }
   for (auto& w : waiters) w(st);
 }
 
@@ -138,15 +170,7 @@ void Endpoint::Impl::PublishQos2(Session& s, const mqtt::Publish& p,
   const Version version = s.version;
   const std::optional<uint32_t> max_packet = s.client_max_packet;
   const uint16_t id = p.packet_id;
-  // The PUBREC once the write is durable; on a failed write the client must resend.
-  auto pubrec = [reply, version, max_packet, id](const absl::Status& st) {
-    if (st.ok())
-      return reply(net::Answer{AckBytes(PacketType::kPubrec, id, version, ReasonCode::kSuccess,
-                                        "", max_packet)});
-    reply(DisconnectAnswer(version, max_packet, ReasonCode::kServerUnavailable,
-                           Cat("the write-ahead log failed: ", MessageOf(st),
-                               "; reconnect and resend")));
-  };
+  auto pubrec = AnswerWhenDurable(reply, PacketType::kPubrec, id, version, max_packet);
   std::string slot_id;
   uint64_t n = 0;
   {
@@ -165,24 +189,9 @@ void Endpoint::Impl::PublishQos2(Session& s, const mqtt::Publish& p,
   }
   std::shared_ptr<ClientQos2> client = s.qos2;
   auto finish = [client, id, counters](const absl::Status& st) {
-    std::vector<std::function<void(const absl::Status&)>> waiters;
-    {
-      std::lock_guard<std::mutex> l(client->mu);
-      auto it = client->pending.find(id);
-      if (it != client->pending.end()) {
-        waiters = std::move(it->second.waiters);
-        it->second.waiters.clear();
-        if (st.ok()) {
-          it->second.state = State::kWritten;
-        } else {
-          client->FreeSlot(it->second.table.ToString(), it->second.slot);
-          client->pending.erase(it);
-        }
-      }
-    }
     if (counters.written != nullptr)
       st.ok() ? (counters.written->Add(), counters.ingest_records->Add()) : counters.rejected->Add();
-    Notify(std::move(waiters), st);
+    Settle(*client, id, /*releasing=*/false, st);
   };
   absl::Status appended = ingest.Append(
       *target.table, std::move(blob), 1,
@@ -202,14 +211,7 @@ void Endpoint::Impl::Pubrel(Session& s, const Ack& rel, net::Reply reply) {
   const Version version = s.version;
   const std::optional<uint32_t> max_packet = s.client_max_packet;
   const uint16_t id = rel.packet_id;
-  auto pubcomp = [reply, version, max_packet, id](const absl::Status& st) {
-    if (st.ok())
-      return reply(net::Answer{AckBytes(PacketType::kPubcomp, id, version, ReasonCode::kSuccess,
-                                        "", max_packet)});
-    reply(DisconnectAnswer(version, max_packet, ReasonCode::kServerUnavailable,
-                           Cat("the write-ahead log failed: ", MessageOf(st),
-                               "; reconnect and resend the PUBREL")));
-  };
+  auto pubcomp = AnswerWhenDurable(reply, PacketType::kPubcomp, id, version, max_packet);
   if (s.qos2 == nullptr) return pubcomp(absl::OkStatus());
   ClientQos2& c = *s.qos2;
   table::TableName table_name;
@@ -231,24 +233,7 @@ void Endpoint::Impl::Pubrel(Session& s, const Ack& rel, net::Reply reply) {
     mark = Qos2Mark(p.n, id, true);
   }
   std::shared_ptr<ClientQos2> client = s.qos2;
-  auto finish = [client, id](const absl::Status& st) {
-    std::vector<std::function<void(const absl::Status&)>> waiters;
-    {
-      std::lock_guard<std::mutex> l(client->mu);
-      auto it = client->pending.find(id);
-      if (it != client->pending.end()) {
-        waiters = std::move(it->second.waiters);
-        it->second.waiters.clear();
-        if (st.ok()) {
-          client->FreeSlot(it->second.table.ToString(), it->second.slot);
-          client->pending.erase(it);
-        } else {
-          it->second.state = State::kWritten;  // the client resends the PUBREL
-        }
-      }
-    }
-    Notify(std::move(waiters), st);
-  };
+  auto finish = [client, id](const absl::Status& st) { Settle(*client, id, true, st); };
   absl::StatusOr<table::IngestService*> ingest = options.serving();
   absl::StatusOr<std::shared_ptr<const table::LiveTable>> live =
       ingest.ok() ? (*ingest)->OpenTable(table_name) : ingest.status();
