@@ -1,6 +1,6 @@
 """mosquitto_pub (Debian's mosquitto-clients 2.0.11, scripts/setup.sh) publishing N JSON lines
 with `-l` (one message per stdin line, all on one connection) into nobusd's MQTT endpoint: MQTT
-5.0 and 3.1.1, QoS 1 and 0, without authentication, with the token as the Zerobus CONNECT user
+5.0 and 3.1.1, QoS 0, 1 and 2, without authentication, with the token as the Zerobus CONNECT user
 properties (`Authorization: Bearer`, `x-databricks-zerobus-table-name`) or as the password, and
 over TLS (`--cafile`). Its -d debug output says what it sent and got (CONNACK, every PUBACK and its
 reason code). The table must hold every id exactly once (DuckDB and delta-rs).
@@ -37,6 +37,9 @@ CASES = {
     "v5_tls_user_property": (True, True, "mqttv5", 1, user_properties),
     "v311_tls_password": (True, True, "mqttv311", 1, password),
     "v5_tls_noauth": (False, True, "mqttv5", 1, None),
+    "v5_qos2": (False, False, "mqttv5", 2, None),
+    "v311_qos2": (False, False, "mqttv311", 2, None),
+    "v5_tls_password_qos2": (True, True, "mqttv5", 2, password),
 }
 
 
@@ -71,6 +74,11 @@ def test_mosquitto_pub(nobusd, case, tmp_path):
         assert len(acks) == mh.N and not failed, (
             f"{what}; PUBACKs with a failure reason code (mid, code): {failed[:10]}" + detail)
         assert {m for m, _ in acks} == {m for _, m in sent}, what + ": PUBACKs for other mids"
+    elif qos == 2:  # exactly once: PUBREC, PUBREL, PUBCOMP with reason code 0 for every message
+        comps = mh.RECEIVED_PUBCOMP.findall(out)
+        failed = [(m, c) for m, c in comps if c not in ("", "0")]
+        assert len(comps) == mh.N and not failed and not acks, (
+            f"{what}, {len(comps)} PUBCOMP; failed (mid, code): {failed[:10]}" + detail)
     else:
         assert not acks, what + ": PUBACKs for QoS 0 messages" + detail
     mh.expect_table(server, table, {i: mh.row(i, tag) for i in range(mh.N)})

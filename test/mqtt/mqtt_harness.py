@@ -125,6 +125,7 @@ MOSQUITTO_PUB = "/usr/bin/mosquitto_pub"
 SENT_PUBLISH = re.compile(r"sending PUBLISH \(d\d, q(\d), r\d, m(\d+),")
 RECEIVED_PUBACK = re.compile(r"received PUBACK \(Mid: (\d+), RC:(\d+)\)")
 RECEIVED_CONNACK = re.compile(r"received CONNACK \((\d+)\)")
+RECEIVED_PUBCOMP = re.compile(r"received PUBCOMP \(Mid: (\d+)(?:, RC:(\d+))?\)")
 
 
 def mosquitto_pub(server, topic, lines, log_path, version="mqttv5", qos=1, args=(),
@@ -276,12 +277,13 @@ class Paho:
             raise AssertionError(f"paho publish: {self.mqtt.error_string(info.rc)}")
         return info.mid
 
-    def publish_all(self, topic, items, timeout_s=120):
-        """QoS 1 PUBLISH of every (id, payload) of items, then waits for every PUBACK (or the end
-        of the connection); returns {id: (reason code, properties)} (None: no PUBACK)."""
+    def publish_all(self, topic, items, timeout_s=120, qos=1):
+        """QoS 1 (or 2) PUBLISH of every (id, payload) of items, then waits for every PUBACK (QoS
+        2: PUBCOMP, or the PUBREC that failed it) or the end of the connection; returns {id:
+        (reason code, properties)} (None: no answer)."""
         mids = {}
         for i, data in items:
-            mids[i] = self.publish(topic, data, qos=1)
+            mids[i] = self.publish(topic, data, qos=qos)
         self.wait(lambda: all(m in self.acks for m in mids.values()) or self.disconnects,
                   timeout_s, f"{len(mids)} PUBACKs")
         with self.cond:

@@ -84,16 +84,18 @@ def expect_all_acked(batch, what):
         f"{batch['unanswered']} unanswered, errors {batch['errors'][:5]}")
 
 
-@pytest.mark.parametrize("case,version,auth", [
-    ("v5_user_property", 5, "user_property"),
-    ("v5_password", 5, "password"),
-    ("v311_password", 4, "password"),
+@pytest.mark.parametrize("case,version,auth,qos", [
+    ("v5_user_property", 5, "user_property", 1),
+    ("v5_password", 5, "password", 1),
+    ("v311_password", 4, "password", 1),
+    ("v5_qos2", 5, "password", 2),
+    ("v311_qos2", 4, "password", 2),
 ])
-def test_publish_lands_exactly_once(server, case, version, auth):
+def test_publish_lands_exactly_once(server, case, version, auth, qos):
     table = table_for(server, case)
     tag = f"mqttjs-{case}"
     result = nh.run_node("mqttjs_publish.mjs",
-                         client_spec(server, case, table, version, auth,
+                         client_spec(server, case, table, version, auth, qos=qos,
                                      batches=[rows_batch(0, N, tag)]))
     nh.log(f"{case}: {result['batches']} events {result['events']}")
     assert result["error"] is None, f"client error: {result['error']}"

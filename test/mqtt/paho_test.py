@@ -77,6 +77,24 @@ def test_paho_publish(nobusd, case):
     mh.expect_table(server, table, {i: mh.row(i, tag) for i in range(mh.N)})
 
 
+@pytest.mark.parametrize("version", [5, 4], ids=["v5", "v311"])
+def test_paho_qos2(nobusd, version):
+    """QoS 2, exactly once (doc/mqtt.md): every message completes (PUBCOMP 0) and lands once."""
+    server = nobusd()
+    case = f"qos2_v{version}"
+    table = mh.create_table(server, mh.table_name("paho", case))
+    tag = f"paho-{case}"
+    client = mh.Paho(server, version=version, inflight=100)
+    try:
+        connected(client)
+        acks = client.publish_all(table, [(i, mh.value(i, tag)) for i in range(mh.N)], qos=2)
+        expect_acked(acks, f"paho {case}", server)
+        assert not client.disconnects, client.disconnects_text()
+    finally:
+        client.close()
+    mh.expect_table(server, table, {i: mh.row(i, tag) for i in range(mh.N)})
+
+
 # Bad payloads: (case, payload given the id, the 5.0 reason code, what the Reason String must
 # match (a regex, case-insensitive))
 BAD_PAYLOADS = [
