@@ -189,6 +189,7 @@ std::optional<std::string> Endpoint::LastWords(const absl::Status& why,
   if (session == nullptr || !session->connected || session->version != Version::kV5)
     return std::nullopt;
   const ReasonCode code = absl::IsDeadlineExceeded(why) ? ReasonCode::kKeepAliveTimeout
+                         : absl::IsUnavailable(why)     ? ReasonCode::kServerShuttingDown
                                                         : ReasonCodeFor(why);
   return session->Disconnect(code, MessageOf(why)).response;
 }

@@ -53,7 +53,7 @@ class Endpoint {
   void Handle(std::string packet, net::ConnectionContext& connection, net::Reply reply);
   // net::FramedServerOptions::last_words: the DISCONNECT a 5.0 client gets when the listener
   // closes its connection (0x95 for a packet too large, 0x8D for a keep-alive timeout, 0x81 for a
-  // malformed fixed header); nothing for a 3.1.1 client or before CONNECT.
+  // malformed fixed header, 0x8B when nobusd stops); nothing for a 3.1.1 client or before CONNECT.
   std::optional<std::string> LastWords(const absl::Status& why, net::ConnectionContext& connection);
 
   const EndpointOptions& options() const;

@@ -37,6 +37,8 @@ class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
   virtual void Close() = 0;
+  // The listener is stopping: last words (if the protocol has any), then close.
+  virtual void Shutdown() = 0;
 };
 
 // One client connection: reads frames in order, keeps the answers in request order. All of its
@@ -49,6 +51,7 @@ class Connection : public ConnectionBase, public std::enable_shared_from_this<Co
   Connection(Stream stream, FramedServer::Impl* server);
   void Start();
   void Close() override;
+  void Shutdown() override;
 
  private:
   void ReadHead();  // the first min_head_bytes of the next frame
@@ -170,6 +173,13 @@ void Connection<Stream>::Close() {
     self->Socket().close(ec);
     std::lock_guard<std::mutex> l(self->server_->mu);
     self->server_->open.erase(self);
+  });
+}
+
+template <class Stream>
+void Connection<Stream>::Shutdown() {
+  asio::post(strand_, [self = this->shared_from_this()] {
+    self->CloseWith(absl::UnavailableError("the server is shutting down"));
   });
 }
 
@@ -301,8 +311,9 @@ template <class Stream>
 void Connection<Stream>::CloseWith(const absl::Status& why) {
   if (closed_ || closing_) return;
   const FramedServerOptions& o = server_->options;
-  NOBUS_LOG_WARN_LIMITED("{}: closing connection from {}: {}", o.protocol, context_.peer,
-                         std::string(why.message()));
+  if (!absl::IsUnavailable(why))  // not the listener's own stop
+    NOBUS_LOG_WARN_LIMITED("{}: closing connection from {}: {}", o.protocol, context_.peer,
+                           std::string(why.message()));
   closing_ = true;
   if (o.last_words)
     if (std::optional<std::string> last = o.last_words(why, context_)) out_.push_back(std::move(*last));
@@ -388,6 +399,16 @@ void FramedServer::Stop() {
     impl_->acceptor.close(ec);
   });
   std::set<std::shared_ptr<ConnectionBase>> open;
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    open = impl_->open;
+  }
+  // Each connection gets its last words (MQTT: DISCONNECT 0x8B) and closes once they and the
+  // answers before them are written; those that take longer than a second are cut.
+  for (const auto& c : open) c->Shutdown();
+  open.clear();
+  for (int waited_ms = 0; waited_ms < 1000 && connections() > 0; waited_ms += 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   {
     std::lock_guard<std::mutex> l(impl_->mu);
     open = impl_->open;

@@ -10,7 +10,8 @@
 // MQTT over TLS), with the SSL_CTX the other listeners use.
 //
 // Lifecycle: Bind, then Serve runs the event-loop threads; Stop closes the listener and every
-// connection and joins the threads (the handler must answer pending replies or drop them; a reply
+// connection (after its last words and the answers already made, for at most a second) and joins
+// the threads (the handler must answer pending replies or drop them; a reply
 // after Stop is ignored). Thread-safety: Start/Stop from one thread; replies from any thread.
 #pragma once
 

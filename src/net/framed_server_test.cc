@@ -208,5 +208,16 @@ TEST_F(FramedServerTest, APushedAnswerFollowsTheAnswersWritten) {
   EXPECT_EQ(c.Read(3), Frame("b") + "!");
 }
 
+TEST_F(FramedServerTest, StopWritesTheLastWordsOfEveryConnection) {
+  Start(/*strip=*/0, /*idle_timeout_ms=*/0, /*last_words=*/true);
+  RawClient c(port_);
+  c.Send(Frame("a"));
+  EXPECT_EQ(c.Read(3), Frame("a") + "!");
+  server_->Stop();
+  bool closed = false;
+  EXPECT_EQ(c.Read(1000, &closed), "bye: the server is shutting down");
+  EXPECT_TRUE(closed);
+}
+
 }  // namespace
 }  // namespace nobus::net

@@ -19,6 +19,7 @@ import time
 import pytest
 
 import mqtt_harness as mh
+import nobusd_process as nb
 import raw_mqtt as rm
 
 
@@ -611,3 +612,17 @@ def test_qos2_bad_record_gets_pubrec_0x99(server, witness):
         c.send(rm.pubrel(5))
         assert c.expect(rm.PUBCOMP).packet_id == 5
     witness.check({table: {0: mh.row(0, "bad")}})
+
+
+def test_stopping_nobusd_says_server_shutting_down(server):
+    """SIGTERM: a 5.0 client gets DISCONNECT 0x8B before the connection ends; a 3.1.1 client's
+    connection just ends; what was acknowledged is in the table."""
+    table = mh.create_table(server, mh.table_name("raw", "shutdown"))
+    c5 = connected(server, client_id="shutdown-5")
+    c4 = connected(server, version=rm.V311, client_id="shutdown-4")
+    assert c5.publish_acked(table, mh.value(0, "shutdown")).reason == rm.SUCCESS
+    assert server.stop() == 0
+    expect_disconnect(c5, 0x8B, "SIGTERM", server)  # Server shutting down
+    expect_closed_silently(c4, "3.1.1 at SIGTERM", server)
+    rows = nb.read_rows_duckdb(server.table_root(table), mh.COLUMN_NAMES)
+    assert [r["id"] for r in rows] == [0], rows
