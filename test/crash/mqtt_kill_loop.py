@@ -1,0 +1,556 @@
+#!/usr/bin/env python3
+"""MQTT QoS 2 exactly once while nobusd (and now and then a writer) is SIGKILLed: every message a
+writer sent is in the table exactly once, no loss, no duplicate.
+
+nobusd runs with its MQTT endpoint on a fixed port (`--mqtt-listen 127.0.0.1:<port>`, so a
+restarted nobusd is where the writers reconnect). One table (`id BIGINT NOT NULL, tag STRING,
+payload STRING`, test/mqtt/mqtt_harness.py's rows), four QoS 2 writers, each a process (the
+`writer` mode of this file, raw MQTT packets from test/mqtt/raw_mqtt.py, so every resend is
+exactly what the standard asks) with a client identifier of its own and Clean Start = 0: three
+MQTT 5.0 (Session Expiry Interval 3600), one 3.1.1 (clean session 0). A writer publishes its ids
+base + 0, 1, 2, ... with QoS 2 at RATE messages/s and up to WINDOW messages in flight, packet
+identifiers cycling through 1..PACKET_IDS (so they are reused, also across restarts), and follows
+MQTT 5.0 4.4 / 3.1.1 4.4 on every reconnect (it retries connecting until nobusd is back): first it
+resends, in their original order, every message without PUBREC as PUBLISH with DUP = 1 and the
+same packet identifier, and PUBREL for every message with PUBREC but no PUBCOMP; then it goes on
+with new ids.
+
+A writer keeps its session in `journal` (one line per step, appended and flushed before the
+packet goes out): `P n pid` before the first PUBLISH of id n, `D n pid` before a DUP resend, `R n
+pid` before the PUBREL (after the PUBREC), `E n pid` before a resent PUBREL, `C n pid` at the
+PUBCOMP, `K ...` at each CONNACK; and every PUBCOMP'd id in `acked`. A writer process started
+after its predecessor was SIGKILLed replays the journal (every P/D without R/E: no PUBREC; every
+R/E without C: no PUBCOMP) and resumes the session with Clean Start = 0. Anything a correct
+server never does is a violation (exit 3, `violations`): a PUBREC or PUBCOMP for a packet
+identifier that has no message in that state, a PUBREC with a failure reason code, a DISCONNECT
+other than Server unavailable / busy / shutting down, a refused CONNECT other than those.
+
+The driver, per round after a seeded random delay of 0.5-2 s: SIGKILLs nobusd and starts it again
+on the same data dir and ports (2 rounds in 3), a writer (a new writer process resumes its
+session), or both at once; before each nobusd kill it reads nobusd's counter of resends answered
+without a write (`nobus_mqtt_publishes_total{qos="2",result="duplicate"}`, it starts at 0 with
+each nobusd). Then the writers finish (no new ids; every pending message completed), nobusd
+stops (SIGTERM), and the table is read with DuckDB (over our own replay of the Delta log) and
+delta-rs. Checks: every id a writer ever sent (P in its journal) is in the table exactly once
+and its row is as sent, no other id, every sent id PUBCOMP'd by the end, no writer violation, and
+the run did resend messages after kills.
+
+Usage: test/server/run_python.sh test/crash/mqtt_kill_loop.py [--rounds 30] [--seed S]
+       [--work DIR] [--keep]            (NOBUS_BIN_DIR: nobusd's folder)
+Prints "1 passed, 0 failed" or "0 passed, 1 failed" last; exit code 0 when passed.
+"""
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[0] / "server"))
+sys.path.insert(0, str(HERE.parents[0] / "mqtt"))
+import nobusd_process as nb  # noqa: E402
+import mqtt_harness as mh  # noqa: E402
+import raw_mqtt as rm  # noqa: E402
+
+TABLE = "mqtt.crash.qos2"
+# writer -> (first id, MQTT version)
+WRITERS = {"w1-v5": (0, rm.V5), "w2-v5": (100_000_000, rm.V5), "w3-v5": (200_000_000, rm.V5),
+           "w4-v311": (300_000_000, rm.V311)}
+RATE = 250                # new messages per second per writer
+WINDOW = 10               # messages in flight (without PUBCOMP) per writer
+PACKET_IDS = 300          # packet identifiers cycle through 1..PACKET_IDS
+SESSION_EXPIRY_S = 3600
+KEEP_ALIVE_S = 60
+STALL_S = 20              # nothing from nobusd this long with messages in flight: reconnect
+RECONNECT_S = 0.05
+CONNECT_GIVE_UP_S = 120
+VIOLATION_EXIT = 3
+DUPLICATE = {"qos": "2", "result": "duplicate"}
+# DISCONNECT / CONNACK reasons a correct nobusd may give while it starts or stops
+RETRYABLE_V5 = {0x88, 0x89, 0x8B}   # Server unavailable, Server busy, Server shutting down
+RETRYABLE_V311 = {3}                # Server unavailable
+
+PUB, REL = "pub", "rel"   # a pending message: PUBLISH sent, no PUBREC / PUBREL sent, no PUBCOMP
+
+
+# ---------------------------------------------------------------------------------------------
+# the writer
+
+def append_lines(path):
+    """A line-buffered appender; a line a killed predecessor left unfinished is ended first (it is
+    then malformed and skipped by the readers)."""
+    try:
+        with open(path, "rb") as f:
+            unfinished = False
+            if f.seek(0, os.SEEK_END) > 0:
+                f.seek(-1, os.SEEK_END)
+                unfinished = f.read(1) != b"\n"
+    except OSError:
+        unfinished = False
+    out = open(path, "a", buffering=1)
+    if unfinished:
+        out.write("\n")
+    return out
+
+
+def journal_steps(path):
+    """[(kind, n, pid)] of the P/D/R/E/C lines (each "K n pid ." with its final dot: whole)."""
+    out = []
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        parts = line.split()
+        if (len(parts) == 4 and parts[0] in "PDREC" and len(parts[0]) == 1 and parts[3] == "."
+                and parts[1].isdigit() and parts[2].isdigit()):
+            out.append((parts[0], int(parts[1]), int(parts[2])))
+    return out
+
+
+def replay(steps):
+    """(pending {pid: [n, state]}, next n, last packet id) from a journal."""
+    pending, next_n, last_pid = {}, 0, 0
+    for kind, n, pid in steps:
+        if kind in "PD":
+            pending[pid] = [n, PUB]
+            if kind == "P":
+                next_n, last_pid = max(next_n, n + 1), pid
+        elif kind in "RE":
+            pending[pid] = [n, REL]
+        elif kind == "C":
+            pending.pop(pid, None)
+    return pending, next_n, last_pid
+
+
+class Violation(Exception):
+    pass
+
+
+class Reconnect(Exception):
+    pass
+
+
+def writer_main(opts):
+    name = opts.writer
+    base, version = WRITERS[name]
+    work = Path(opts.work)
+    wdir = work / "writers" / name
+    pending, next_n, last_pid = replay(journal_steps(wdir / "journal"))
+    journal = append_lines(wdir / "journal")
+    acked = append_lines(wdir / "acked")
+    stop_file = work / "stop"
+    stats = Counter()
+    resumed = {"pub": sum(s == PUB for _, s in pending.values()),
+               "rel": sum(s == REL for _, s in pending.values())}
+    nb.log(f"{name} s{opts.session}: next id {next_n}, resuming {resumed['pub']} messages "
+           f"without PUBREC and {resumed['rel']} without PUBCOMP")
+    retryable = RETRYABLE_V5 if version == rm.V5 else RETRYABLE_V311
+
+    def violation(msg):
+        with open(wdir / "violations", "a") as f:
+            f.write(f"{name} s{opts.session} pid {os.getpid()}: {msg}\n")
+        nb.log(f"{name} VIOLATION: {msg}")
+        journal.flush()
+        os._exit(VIOLATION_EXIT)
+
+    def payload(n):
+        return mh.value(base + n, name)
+
+    def send(conn, data):
+        conn.sock.settimeout(10)  # read() leaves its own (short) timeout on the socket
+        conn.sock.sendall(data)
+
+    def send_publish(conn, n, pid, dup):
+        send(conn, rm.publish(TABLE, payload(n), qos=2, packet_id=pid, version=version, dup=dup))
+
+    def new_pid():
+        nonlocal last_pid
+        pid = last_pid
+        while True:
+            pid = pid % PACKET_IDS + 1
+            if pid not in pending:
+                last_pid = pid
+                return pid
+
+    def connect():
+        """A connection whose CONNACK accepted the session; retries until nobusd is back."""
+        deadline = time.monotonic() + CONNECT_GIVE_UP_S
+        while True:
+            conn = None
+            try:
+                conn = rm.Connection(opts.mqtt, version=version, timeout=5)
+                props = [("SessionExpiryInterval", SESSION_EXPIRY_S)] if version == rm.V5 else []
+                ack = conn.connect(timeout=10, client_id=name, clean=False,
+                                   keep_alive=KEEP_ALIVE_S, props=props)
+                if ack.reason == 0:
+                    stats["connects"] += 1
+                    stats[f"session_present_{int(ack.session_present)}"] += 1
+                    journal.write(f"K {stats['connects']} {int(ack.session_present)} "
+                                  f"{len(pending)} {time.time():.3f} .\n")
+                    return conn
+                if ack.reason not in retryable:
+                    violation(f"CONNACK refused the session: {ack}")
+                stats[f"connack_0x{ack.reason:02x}"] += 1
+            except (OSError, rm.Closed, TimeoutError, rm.Malformed, AssertionError) as e:
+                stats[f"connect_{type(e).__name__}"] += 1
+            if conn is not None:
+                conn.close()
+            if time.monotonic() > deadline:
+                violation(f"no accepted CONNECT for {CONNECT_GIVE_UP_S} s")
+            time.sleep(RECONNECT_S)
+
+    def resend(conn):
+        """MQTT 4.4: every pending message again, in the original order (by id)."""
+        for pid, (n, state) in sorted(pending.items(), key=lambda kv: kv[1][0]):
+            if state == PUB:
+                journal.write(f"D {n} {pid} .\n")
+                send_publish(conn, n, pid, dup=True)
+                stats["dup_publishes"] += 1
+            else:
+                journal.write(f"E {n} {pid} .\n")
+                send(conn, rm.pubrel(pid))
+                stats["pubrel_resends"] += 1
+
+    def handle(conn, p):
+        if p.type == rm.PUBREC:
+            entry = pending.get(p.packet_id)
+            if entry is None or entry[1] != PUB:
+                violation(f"PUBREC for packet id {p.packet_id}, pending there: {entry}")
+            if p.reason != 0:
+                violation(f"PUBREC {p} for id {base + entry[0]}")
+            entry[1] = REL
+            journal.write(f"R {entry[0]} {p.packet_id} .\n")
+            send(conn, rm.pubrel(p.packet_id))
+        elif p.type == rm.PUBCOMP:
+            entry = pending.get(p.packet_id)
+            if entry is None or entry[1] != REL:
+                violation(f"PUBCOMP for packet id {p.packet_id}, pending there: {entry}")
+            if p.reason != 0:
+                violation(f"PUBCOMP {p} for id {base + entry[0]}")
+            del pending[p.packet_id]
+            journal.write(f"C {entry[0]} {p.packet_id} .\n")
+            acked.write(f"{entry[0]}\n")
+            stats["completed"] += 1
+        elif p.type == rm.DISCONNECT:
+            if p.reason not in RETRYABLE_V5:
+                violation(f"DISCONNECT {p}")
+            stats[f"disconnect_0x{p.reason:02x}"] += 1
+            raise Reconnect()
+        elif p.type != rm.PINGRESP:
+            violation(f"unexpected {p}")
+
+    def run(conn):
+        """New messages at RATE until the stop file, then until nothing is pending."""
+        nonlocal next_n
+        tokens, last = 1.0, time.monotonic()
+        last_heard = last
+        stopping = stop_file.exists()
+        next_stop_check = last + 0.1
+        while True:
+            now = time.monotonic()
+            if now >= next_stop_check:
+                stopping = stopping or stop_file.exists()
+                next_stop_check = now + 0.1
+            if stopping and not pending:
+                return
+            tokens = min(WINDOW, tokens + (now - last) * RATE)
+            last = now
+            while not stopping and len(pending) < WINDOW and tokens >= 1:
+                n, pid = next_n, new_pid()
+                journal.write(f"P {n} {pid} .\n")
+                pending[pid] = [n, PUB]
+                next_n += 1
+                tokens -= 1
+                send_publish(conn, n, pid, dup=False)
+            if not stopping and len(pending) < WINDOW:
+                wait = max(0.001, (1 - tokens) / RATE)
+            else:
+                wait = 0.2
+            try:
+                p = conn.read(wait)
+            except TimeoutError:
+                if pending and time.monotonic() - last_heard > STALL_S:
+                    stats["stalls"] += 1
+                    raise Reconnect() from None
+                continue
+            last_heard = time.monotonic()
+            handle(conn, p)
+            while conn.buf:  # whatever else is buffered, without waiting
+                try:
+                    p = conn.read(0.0001)
+                except TimeoutError:
+                    break
+                handle(conn, p)
+
+    while True:
+        conn = connect()
+        try:
+            resend(conn)
+            run(conn)
+            try:
+                conn.send(rm.disconnect(version=version))
+            except OSError:
+                pass
+            conn.close()
+            break
+        except (OSError, rm.Closed, TimeoutError, Reconnect) as e:
+            stats[f"lost_{type(e).__name__}"] += 1
+            conn.close()
+            time.sleep(RECONNECT_S)
+    summary = {"writer": name, "session": opts.session, "next_n": next_n,
+               "resumed": resumed, **stats}
+    (wdir / f"s{opts.session}.json").write_text(json.dumps(summary))
+    nb.log(f"{name} s{opts.session}: finished {summary}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# driver
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Writer:
+    """One writer: its processes (sessions of one client id), one at a time."""
+
+    def __init__(self, name, opts, mqtt_address):
+        self.name, self.opts, self.mqtt_address = name, opts, mqtt_address
+        self.base, self.version = WRITERS[name]
+        self.dir = Path(opts.work) / "writers" / name
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.sessions = 0
+        self.kills = 0
+        self.proc = None
+        self.log_path = Path(opts.work) / f"{name}.log"
+
+    def start(self):
+        self.sessions += 1
+        with open(self.log_path, "a") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(Path(__file__).resolve()), "writer", "--work",
+                 str(self.opts.work), "--writer", self.name, "--session", str(self.sessions),
+                 "--mqtt", self.mqtt_address],
+                stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.kills += 1
+
+
+def explain(writer, n):
+    """The journal lines of one id of a writer (with the CONNACK line before each), for a
+    failure report."""
+    try:
+        lines = (writer.dir / "journal").read_text().splitlines()
+    except OSError:
+        return "no journal"
+    out, last_k = [], None
+    for i, line in enumerate(lines):
+        parts = line.split()
+        if parts and parts[0] == "K":
+            last_k = f"{i}: {line}"
+        elif len(parts) >= 3 and parts[1] == str(n):
+            if last_k:
+                out.append(last_k)
+                last_k = None
+            out.append(f"{i}: {line}")
+    return "; ".join(out[-24:])
+
+
+def check(server, writers):
+    """(failures, report lines)."""
+    failures, report = [], []
+    expected = {}   # id -> (writer, n)
+    steps = Counter()
+    for w in writers.values():
+        journal = journal_steps(w.dir / "journal")
+        steps.update(kind for kind, _, _ in journal)
+        sent = sorted({n for kind, n, _ in journal if kind == "P"})
+        if sent != list(range(len(sent))):
+            failures.append(f"{w.name}: journal ids not 0..{len(sent) - 1}")
+        acked = set()
+        for v in (w.dir / "acked").read_text().split():
+            if v.isdigit():
+                acked.add(int(v))
+        never = sorted(set(sent) - acked)
+        if never:
+            failures.append(f"{w.name}: {len(never)} ids sent but never PUBCOMP'd, e.g. "
+                            f"{never[:10]}")
+        if acked - set(sent):
+            failures.append(f"{w.name}: PUBCOMP'd ids never sent: {sorted(acked - set(sent))[:10]}")
+        for n in sent:
+            expected[w.base + n] = (w, n)
+        if (w.dir / "violations").exists():
+            failures.append(f"{w.name} violations:\n" + (w.dir / "violations").read_text())
+    report.append(f"writers: {len(expected)} messages sent; journal steps "
+                  f"{dict(sorted(steps.items()))} (P publish, D DUP resend, R pubrel, E pubrel "
+                  f"resend, C pubcomp)")
+    root = server.table_root(TABLE)
+    for reader, read in (("duckdb", nb.read_rows_duckdb), ("deltalake", nb.read_rows_deltalake)):
+        try:
+            rows = read(root, columns=mh.COLUMN_NAMES)
+        except Exception as e:  # noqa: BLE001
+            failures.append(f"{reader}: cannot read {TABLE}: {e!r}")
+            continue
+        counts = Counter(r["id"] for r in rows)
+        missing = sorted(set(expected) - set(counts))
+        dups = sorted(i for i, c in counts.items() if c > 1)
+        unexpected = sorted(set(counts) - set(expected))
+        wrong = sorted(r["id"] for r in rows
+                       if r["id"] in expected and r != mh.row(r["id"], expected[r["id"]][0].name))
+        report.append(f"{reader}: {len(rows)} rows, {len(counts)} distinct ids of "
+                      f"{len(expected)} sent; missing {len(missing)}, duplicated {len(dups)} "
+                      f"({sum(counts[i] - 1 for i in dups)} extra rows), never sent "
+                      f"{len(unexpected)}, not as sent {len(wrong)}")
+        for what, ids in (("missing", missing), ("duplicated", dups),
+                          ("never sent", unexpected), ("not as sent", wrong)):
+            if ids:
+                failures.append(f"{reader}: {len(ids)} ids {what}, e.g. {ids[:10]}")
+                for i in ids[:3]:
+                    if i in expected:
+                        w, n = expected[i]
+                        failures.append(f"  id {i} ({w.name} n={n}, {counts[i]} rows), its "
+                                        f"journal: {explain(w, n)}")
+    return failures, report, steps, len(expected)
+
+
+def driver_main(opts):
+    work = Path(opts.work or tempfile.mkdtemp(prefix="nobus-mqtt-kill-"))
+    work.mkdir(parents=True, exist_ok=True)
+    opts.work = str(work)
+    rng = random.Random(opts.seed)
+    n_nobusd = opts.rounds * 2 // 3
+    n_both = (opts.rounds - n_nobusd) // 2
+    kinds = (["nobusd"] * n_nobusd + ["both"] * n_both
+             + ["writer"] * (opts.rounds - n_nobusd - n_both))
+    rng.shuffle(kinds)
+    nb.log(f"mqtt_kill_loop: seed {opts.seed}, {len(kinds)} rounds ({Counter(kinds)}); "
+           f"work dir {work}")
+    server = nb.Nobusd(work / "data", mqtt=True, start=False)
+    server.mqtt_address = f"127.0.0.1:{free_port()}"  # fixed: a restarted nobusd binds it again
+    server.start()
+    server.create_table(TABLE, mh.COLUMNS)
+    nb.log(f"nobusd mqtt={server.mqtt_address} http={server.http_address}, log {server.log_path}")
+    writers = {name: Writer(name, opts, server.mqtt_address) for name in WRITERS}
+    for w in writers.values():
+        w.start()
+    failures = []
+    duplicates_before_kills = 0
+    kills = Counter()
+    started = time.monotonic()
+    try:
+        for round_no, kind in enumerate(kinds, 1):
+            time.sleep(rng.uniform(0.5, 2.0))
+            for w in writers.values():
+                if w.proc.poll() is not None:
+                    failures.append(f"round {round_no}: {w.name} s{w.sessions} exited "
+                                    f"{w.proc.returncode} (log {w.log_path})")
+            if failures:
+                break
+            victim = writers[rng.choice(sorted(writers))] if kind != "nobusd" else None
+            if kind != "writer":
+                try:
+                    duplicates_before_kills += server.metric("nobus_mqtt_publishes_total",
+                                                             DUPLICATE)
+                except (OSError, RuntimeError) as e:
+                    nb.log(f"round {round_no}: GET /metrics: {e}")
+            if victim:
+                victim.kill()
+                kills["writer"] += 1
+            if kind != "writer":
+                server.kill()
+                kills["nobusd"] += 1
+                time.sleep(rng.uniform(0, 0.3))  # writers find nobody listening for a moment
+                server.start()
+            if victim:
+                victim.start()
+            nb.log(f"round {round_no}: killed "
+                   + {"nobusd": "nobusd", "writer": f"{victim and victim.name}",
+                      "both": f"nobusd and {victim and victim.name}"}[kind])
+        nb.log(f"{len(kinds)} rounds in {time.monotonic() - started:.0f} s")
+        (work / "stop").write_text("")
+        for w in writers.values():
+            if failures:
+                break
+            try:
+                code = w.proc.wait(timeout=opts.finish_timeout)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                code = "timeout"
+            if code != 0:
+                failures.append(f"{w.name} s{w.sessions} did not finish cleanly: exit {code} "
+                                f"(log {w.log_path})")
+        final_duplicates = 0
+        try:
+            final_duplicates = server.metric("nobus_mqtt_publishes_total", DUPLICATE)
+        except (OSError, RuntimeError) as e:
+            failures.append(f"GET /metrics before the stop: {e}")
+        code = server.stop()
+        if code != 0:
+            failures.append(f"nobusd exited {code} after SIGTERM")
+        f, report, steps, messages = check(server, writers)
+        failures += f
+        summaries = [json.loads(p.read_text()) for w in writers.values()
+                     for p in sorted(w.dir.glob("s*.json"))]
+        resends = steps["D"] + steps["E"]
+        report.append(f"rounds {len(kinds)}, kills {dict(kills)} ({server.starts} nobusd starts); "
+                      f"messages {messages}; resends after reconnects {resends} "
+                      f"({steps['D']} DUP PUBLISHes, {steps['E']} PUBRELs); nobusd answered "
+                      f"{duplicates_before_kills + final_duplicates:.0f} resends without "
+                      f"writing them ({duplicates_before_kills:.0f} read before the kills, "
+                      f"{final_duplicates:.0f} by the last nobusd)")
+        report.append("writers: " + ", ".join(
+            f"{w.name} {w.sessions} processes ({w.kills} killed)" for w in writers.values()))
+        for s in summaries:
+            report.append(f"  {s}")
+        if not failures and (steps["D"] == 0 or steps["E"] == 0):
+            failures.append("no DUP PUBLISH or no resent PUBREL: the run did not test resends")
+        if not failures and duplicates_before_kills + final_duplicates == 0:
+            failures.append("nobusd answered no resend as a duplicate: the run did not test "
+                            "de-duplication")
+        for line in report:
+            nb.log(line)
+    finally:
+        for w in writers.values():
+            if w.proc and w.proc.poll() is None:
+                w.kill()
+        if server.running():
+            server.kill()
+    nb.keep_tables_for_readers(server.data_dir, "mqtt_kill_loop")
+    return nb.verdict(failures, work, opts.keep, f"nobusd log {server.log_path}",
+                      "nobusd log, MQTT lines", mh.mqtt_log(server))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("mode", nargs="?", default="driver", choices=["driver", "writer"])
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=int(os.environ.get("NOBUS_SEED", time.time())))
+    ap.add_argument("--work", help="work dir (default: a new temp dir, removed when passed)")
+    ap.add_argument("--keep", action="store_true", help="keep the work dir when passed")
+    ap.add_argument("--finish-timeout", type=float, default=120)
+    # writer mode
+    ap.add_argument("--writer")
+    ap.add_argument("--session", type=int)
+    ap.add_argument("--mqtt")
+    opts = ap.parse_args()
+    if opts.mode == "writer":
+        return writer_main(opts)
+    return driver_main(opts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
