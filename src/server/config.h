@@ -18,6 +18,9 @@ namespace nobus::server {
 
 using auth::TokenGrant;
 
+// The MQTT listener's default address when TLS is configured (config mqtt_listen left unset).
+inline constexpr std::string_view kDefaultMqttTlsListen = "127.0.0.1:8883";
+
 struct ServerConfig {
   std::string data_dir = "./data";
   std::string grpc_listen = "127.0.0.1:7070";
@@ -31,7 +34,8 @@ struct ServerConfig {
   bool kafka_listen_explicit = false;
   // What Metadata tells Kafka clients to connect to (HOST:PORT); empty = the bound address.
   std::string kafka_advertised;
-  // The MQTT endpoint (doc/mqtt.md); empty = off. The default is skipped like kafka_listen's.
+  // The MQTT endpoint (doc/mqtt.md); empty = off. The default is skipped like kafka_listen's;
+  // with TLS it is kDefaultMqttTlsListen (MQTT over TLS: port 8883).
   std::string mqtt_listen = "127.0.0.1:1883";
   bool mqtt_listen_explicit = false;
   // Topic routing rules of the MQTT endpoint (mqtt/routes.h), tried in order.

@@ -61,8 +61,9 @@ void AddFlags(CLI::App& app, Flags* f) {
                  "taken); \"\" turns it off; port 0 picks one");
   app.add_option("--mqtt-listen", f->mqtt_listen,
                  "HOST:PORT of the MQTT endpoint (5.0 and 3.1.1; topic = table name, payload = a "
-                 "JSON row; doc/mqtt.md). Default 127.0.0.1:1883 (skipped with a warning if that "
-                 "port is taken); \"\" turns it off; port 0 picks one; TLS with --tls-cert");
+                 "JSON row; doc/mqtt.md). Default 127.0.0.1:1883, with --tls-cert 127.0.0.1:8883 "
+                 "(skipped with a warning if that port is taken); \"\" turns it off; port 0 "
+                 "picks one");
   app.add_option("--flush-interval-ms", f->flush_interval_ms,
                  "How often buffered rows are committed to their Delta tables (default 1000)")
       ->check(CLI::PositiveNumber);

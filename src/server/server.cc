@@ -161,8 +161,13 @@ absl::Status Server::StartMqtt() {
   if (http_tls_ != nullptr)  // the same certificate, key and client CA as the other listeners
     server_options.tls_setup = [tls = http_tls_.get()](SSL_CTX& ctx) { return tls->SetUp(ctx); };
   mqtt_ = mqtt::NewMqttServer(server_options, mqtt_endpoint_.get());
-  NOBUS_ASSIGN_OR_RETURN(mqtt_address_, BindListener(mqtt_, config.mqtt_listen,
-                                                     config.mqtt_listen_explicit, "mqtt_listen"));
+  // MQTT over TLS is port 8883 by convention: the default follows TLS.
+  const std::string listen = http_tls_ != nullptr && !config.mqtt_listen_explicit &&
+                                     config.mqtt_listen == ServerConfig().mqtt_listen
+                                 ? std::string(kDefaultMqttTlsListen)
+                                 : config.mqtt_listen;
+  NOBUS_ASSIGN_OR_RETURN(mqtt_address_, BindListener(mqtt_, listen, config.mqtt_listen_explicit,
+                                                     "mqtt_listen"));
   if (mqtt_ != nullptr) mqtt_->Serve();
   return absl::OkStatus();
 }
