@@ -1,39 +1,57 @@
 #!/usr/bin/env python3
-"""MQTT QoS 2 exactly once while nobusd (and now and then a writer) is SIGKILLed: every message a
-writer sent is in the table exactly once, no loss, no duplicate.
+"""MQTT QoS 2 exactly once and QoS 1 at least once while nobusd (and now and then a writer) is
+SIGKILLed: every message a QoS 2 writer sent is in its table exactly once, no loss, no duplicate;
+every message a QoS 1 writer got a PUBACK for is in its table (twice is allowed), none lost.
 
 nobusd runs with its MQTT endpoint on a fixed port (`--mqtt-listen 127.0.0.1:<port>`, so a
-restarted nobusd is where the writers reconnect). One table (`id BIGINT NOT NULL, tag STRING,
-payload STRING`, test/mqtt/mqtt_harness.py's rows), four QoS 2 writers, each a process (the
-`writer` mode of this file, raw MQTT packets from test/mqtt/raw_mqtt.py, so every resend is
-exactly what the standard asks) with a client identifier of its own and Clean Start = 0: three
-MQTT 5.0 (Session Expiry Interval 3600), one 3.1.1 (clean session 0). A writer publishes its ids
-base + 0, 1, 2, ... with QoS 2 at RATE messages/s and up to WINDOW messages in flight, packet
-identifiers cycling through 1..PACKET_IDS (so they are reused, also across restarts), and follows
-MQTT 5.0 4.4 / 3.1.1 4.4 on every reconnect (it retries connecting until nobusd is back): first it
-resends, in their original order, every message without PUBREC as PUBLISH with DUP = 1 and the
-same packet identifier, and PUBREL for every message with PUBREC but no PUBCOMP; then it goes on
-with new ids.
+restarted nobusd is where the writers reconnect). Two tables of test/mqtt/mqtt_harness.py's rows
+(`id BIGINT NOT NULL, tag STRING, payload STRING`): mqtt.crash.qos2 for four QoS 2 writers,
+mqtt.crash.qos1 for two QoS 1 writers. Each writer is a process (the `writer` / `qos1-writer` mode
+of this file, raw MQTT packets from test/mqtt/raw_mqtt.py, so every resend is exactly what the
+standard asks) with a client identifier and ids (base + 0, 1, 2, ...) of its own. The QoS 2 writers
+have Clean Start = 0: three MQTT 5.0 (Session Expiry Interval 3600), one 3.1.1 (clean session 0). A
+QoS 2 writer publishes its ids with QoS 2 at RATE messages/s and up to WINDOW messages in flight,
+packet identifiers cycling through 1..PACKET_IDS (so they are reused, also across restarts), and
+follows MQTT 5.0 4.4 / 3.1.1 4.4 on every reconnect (it retries connecting until nobusd is back):
+first it resends, in their original order, every message without PUBREC as PUBLISH with DUP = 1 and
+the same packet identifier, and PUBREL for every message with PUBREC but no PUBCOMP; then it goes
+on with new ids.
 
-A writer keeps its session in `journal` (one line per step, appended and flushed before the
+A QoS 2 writer keeps its session in `journal` (one line per step, appended and flushed before the
 packet goes out): `P n pid` before the first PUBLISH of id n, `D n pid` before a DUP resend, `R n
 pid` before the PUBREL (after the PUBREC), `E n pid` before a resent PUBREL, `C n pid` at the
-PUBCOMP, `K ...` at each CONNACK; and every PUBCOMP'd id in `acked`. A writer process started
-after its predecessor was SIGKILLed replays the journal (every P/D without R/E: no PUBREC; every
-R/E without C: no PUBCOMP) and resumes the session with Clean Start = 0. Anything a correct
-server never does is a violation (exit 3, `violations`): a PUBREC or PUBCOMP for a packet
-identifier that has no message in that state, a PUBREC with a failure reason code, a DISCONNECT
-other than Server unavailable / busy / shutting down, a refused CONNECT other than those.
+PUBCOMP, `K ...` at each CONNACK; and every PUBCOMP'd id in `acked`. A writer process started after
+its predecessor was SIGKILLed replays the journal (every P/D without R/E: no PUBREC; every R/E
+without C: no PUBCOMP) and resumes the session with Clean Start = 0. Anything a correct server
+never does is a violation (exit 3, `violations`): a PUBREC or PUBCOMP for a packet identifier that
+has no message in that state, a PUBREC with a failure reason code, a DISCONNECT other than Server
+unavailable / busy / shutting down, a refused CONNECT other than those.
+
+The QoS 1 writers (one 5.0, one 3.1.1) are devices without a session: Clean Start = 1 (no Session
+Expiry), QoS 1 at RATE with up to WINDOW messages without PUBACK. The journal has `P n pid` before
+the first PUBLISH of id n (the id counts as sent from then on), `D n pid` before a resend, `A n
+pid` at the PUBACK (n is appended to `acked` as soon as the PUBACK is read), `K ...` at each
+CONNACK. After a disconnect it reconnects (Clean Start 1 again, retrying until nobusd is back) and
+resends, in order, every message without PUBACK as a new message (DUP 0, a new packet identifier),
+then goes on: at least once, so a message that was durable when the connection broke before its
+PUBACK lands twice. A process started after its predecessor was SIGKILLed does not resume: the
+predecessor's messages without PUBACK are lost with it (a device's memory), and it goes on after
+the last id sent. Violations as above, and a PUBACK for a packet identifier with no message
+pending, a PUBACK with a failure reason code, Session Present 1 after Clean Start 1.
 
 The driver, per round after a seeded random delay of 0.5-2 s: SIGKILLs nobusd and starts it again
-on the same data dir and ports (2 rounds in 3), a writer (a new writer process resumes its
+on the same data dir and ports (2 rounds in 3), a writer (a new QoS 2 writer process resumes its
 session), or both at once; before each nobusd kill it reads nobusd's counter of resends answered
-without a write (`nobus_mqtt_publishes_total{qos="2",result="duplicate"}`, it starts at 0 with
-each nobusd). Then the writers finish (no new ids; every pending message completed), nobusd
-stops (SIGTERM), and the table is read with DuckDB (over our own replay of the Delta log) and
-delta-rs. Checks: every id a writer ever sent (P in its journal) is in the table exactly once
-and its row is as sent, no other id, every sent id PUBCOMP'd by the end, no writer violation, and
-the run did resend messages after kills.
+without a write (`nobus_mqtt_publishes_total{qos="2",result="duplicate"}`, it starts at 0 with each
+nobusd). Then the writers finish (no new ids; every pending message completed), nobusd stops
+(SIGTERM), and the tables are read with DuckDB (over our own replay of the Delta log) and delta-rs.
+Checks, QoS 2: every id a writer ever sent (P in its journal) is in the table exactly once and its
+row is as sent, no other id, every sent id PUBCOMP'd by the end, no writer violation, and the run
+did resend messages after kills. QoS 1: every id in an `acked` file is in mqtt.crash.qos1 at least
+once, every row is one of an id sent and as sent, no writer violation, and the run did resend; the
+ids in the table twice or more (a resend of a message that was durable but not acknowledged) and
+the ids sent but never PUBACK'd that are missing (only a SIGKILLed writer process's messages in
+flight) are counted and printed, not failed.
 
 Usage: test/server/run_python.sh test/crash/mqtt_kill_loop.py [--rounds 30] [--seed S]
        [--work DIR] [--keep]            (NOBUS_BIN_DIR: nobusd's folder)
@@ -60,11 +78,13 @@ import mqtt_harness as mh  # noqa: E402
 import raw_mqtt as rm  # noqa: E402
 
 TABLE = "mqtt.crash.qos2"
+QOS1_TABLE = "mqtt.crash.qos1"
 # writer -> (first id, MQTT version)
 WRITERS = {"w1-v5": (0, rm.V5), "w2-v5": (100_000_000, rm.V5), "w3-v5": (200_000_000, rm.V5),
            "w4-v311": (300_000_000, rm.V311)}
+QOS1_WRITERS = {"q1-v5": (400_000_000, rm.V5), "q2-v311": (500_000_000, rm.V311)}
 RATE = 250                # new messages per second per writer
-WINDOW = 10               # messages in flight (without PUBCOMP) per writer
+WINDOW = 10               # messages in flight (without PUBCOMP / PUBACK) per writer
 PACKET_IDS = 300          # packet identifiers cycle through 1..PACKET_IDS
 SESSION_EXPIRY_S = 3600
 KEEP_ALIVE_S = 60
@@ -101,7 +121,7 @@ def append_lines(path):
 
 
 def journal_steps(path):
-    """[(kind, n, pid)] of the P/D/R/E/C lines (each "K n pid ." with its final dot: whole)."""
+    """[(kind, n, pid)] of the P/D/R/E/C/A lines (each "K n pid ." with its final dot: whole)."""
     out = []
     try:
         lines = path.read_text().splitlines()
@@ -109,7 +129,7 @@ def journal_steps(path):
         return out
     for line in lines:
         parts = line.split()
-        if (len(parts) == 4 and parts[0] in "PDREC" and len(parts[0]) == 1 and parts[3] == "."
+        if (len(parts) == 4 and parts[0] in "PDRECA" and len(parts[0]) == 1 and parts[3] == "."
                 and parts[1].isdigit() and parts[2].isdigit()):
             out.append((parts[0], int(parts[1]), int(parts[2])))
     return out
@@ -136,6 +156,48 @@ class Violation(Exception):
 
 class Reconnect(Exception):
     pass
+
+
+def pace(conn, pending, publish_new, handle, stop_file, stats):
+    """A writer's connection until it is done: publish_new(conn) (one new message, it adds it to
+    pending) at RATE messages/s while fewer than WINDOW are pending, until the stop file appears,
+    then until nothing is pending; every packet from nobusd goes to handle(conn, p). Reconnect
+    after STALL_S without a packet while messages are pending."""
+    tokens, last = 1.0, time.monotonic()
+    last_heard = last
+    stopping = stop_file.exists()
+    next_stop_check = last + 0.1
+    while True:
+        now = time.monotonic()
+        if now >= next_stop_check:
+            stopping = stopping or stop_file.exists()
+            next_stop_check = now + 0.1
+        if stopping and not pending:
+            return
+        tokens = min(WINDOW, tokens + (now - last) * RATE)
+        last = now
+        while not stopping and len(pending) < WINDOW and tokens >= 1:
+            tokens -= 1
+            publish_new(conn)
+        if not stopping and len(pending) < WINDOW:
+            wait = max(0.001, (1 - tokens) / RATE)
+        else:
+            wait = 0.2
+        try:
+            p = conn.read(wait)
+        except TimeoutError:
+            if pending and time.monotonic() - last_heard > STALL_S:
+                stats["stalls"] += 1
+                raise Reconnect() from None
+            continue
+        last_heard = time.monotonic()
+        handle(conn, p)
+        while conn.buf:  # whatever else is buffered, without waiting
+            try:
+                p = conn.read(0.0001)
+            except TimeoutError:
+                break
+            handle(conn, p)
 
 
 def writer_main(opts):
@@ -247,54 +309,19 @@ def writer_main(opts):
         elif p.type != rm.PINGRESP:
             violation(f"unexpected {p}")
 
-    def run(conn):
-        """New messages at RATE until the stop file, then until nothing is pending."""
+    def publish_new(conn):
         nonlocal next_n
-        tokens, last = 1.0, time.monotonic()
-        last_heard = last
-        stopping = stop_file.exists()
-        next_stop_check = last + 0.1
-        while True:
-            now = time.monotonic()
-            if now >= next_stop_check:
-                stopping = stopping or stop_file.exists()
-                next_stop_check = now + 0.1
-            if stopping and not pending:
-                return
-            tokens = min(WINDOW, tokens + (now - last) * RATE)
-            last = now
-            while not stopping and len(pending) < WINDOW and tokens >= 1:
-                n, pid = next_n, new_pid()
-                journal.write(f"P {n} {pid} .\n")
-                pending[pid] = [n, PUB]
-                next_n += 1
-                tokens -= 1
-                send_publish(conn, n, pid, dup=False)
-            if not stopping and len(pending) < WINDOW:
-                wait = max(0.001, (1 - tokens) / RATE)
-            else:
-                wait = 0.2
-            try:
-                p = conn.read(wait)
-            except TimeoutError:
-                if pending and time.monotonic() - last_heard > STALL_S:
-                    stats["stalls"] += 1
-                    raise Reconnect() from None
-                continue
-            last_heard = time.monotonic()
-            handle(conn, p)
-            while conn.buf:  # whatever else is buffered, without waiting
-                try:
-                    p = conn.read(0.0001)
-                except TimeoutError:
-                    break
-                handle(conn, p)
+        n, pid = next_n, new_pid()
+        journal.write(f"P {n} {pid} .\n")
+        pending[pid] = [n, PUB]
+        next_n += 1
+        send_publish(conn, n, pid, dup=False)
 
     while True:
         conn = connect()
         try:
             resend(conn)
-            run(conn)
+            pace(conn, pending, publish_new, handle, stop_file, stats)
             try:
                 conn.send(rm.disconnect(version=version))
             except OSError:
@@ -307,6 +334,131 @@ def writer_main(opts):
             time.sleep(RECONNECT_S)
     summary = {"writer": name, "session": opts.session, "next_n": next_n,
                "resumed": resumed, **stats}
+    (wdir / f"s{opts.session}.json").write_text(json.dumps(summary))
+    nb.log(f"{name} s{opts.session}: finished {summary}")
+    return 0
+
+
+def qos1_writer_main(opts):
+    """A QoS 1 writer: Clean Start 1, resends what has no PUBACK as new messages after every
+    reconnect; a killed predecessor's messages without PUBACK are not resent."""
+    name = opts.writer
+    base, version = QOS1_WRITERS[name]
+    work = Path(opts.work)
+    wdir = work / "writers" / name
+    next_n = 1 + max((n for kind, n, _ in journal_steps(wdir / "journal") if kind == "P"),
+                     default=-1)
+    journal = append_lines(wdir / "journal")
+    acked = append_lines(wdir / "acked")
+    stop_file = work / "stop"
+    stats = Counter()
+    pending = {}  # packet id -> n: PUBLISH sent, no PUBACK
+    last_pid = 0
+    nb.log(f"{name} s{opts.session}: QoS 1, next id {next_n}")
+    retryable = RETRYABLE_V5 if version == rm.V5 else RETRYABLE_V311
+
+    def violation(msg):
+        with open(wdir / "violations", "a") as f:
+            f.write(f"{name} s{opts.session} pid {os.getpid()}: {msg}\n")
+        nb.log(f"{name} VIOLATION: {msg}")
+        journal.flush()
+        os._exit(VIOLATION_EXIT)
+
+    def send(conn, data):
+        conn.sock.settimeout(10)  # read() leaves its own (short) timeout on the socket
+        conn.sock.sendall(data)
+
+    def add(n):
+        """n pending under a free packet identifier (returned)."""
+        nonlocal last_pid
+        pid = last_pid
+        while True:
+            pid = pid % PACKET_IDS + 1
+            if pid not in pending:
+                last_pid = pid
+                pending[pid] = n
+                return pid
+
+    def send_publish(conn, n, pid, kind):
+        journal.write(f"{kind} {n} {pid} .\n")
+        send(conn, rm.publish(QOS1_TABLE, mh.value(base + n, name), qos=1, packet_id=pid,
+                              version=version))
+
+    def connect():
+        """A connection with a new session (Clean Start 1); retries until nobusd is back."""
+        deadline = time.monotonic() + CONNECT_GIVE_UP_S
+        while True:
+            conn = None
+            try:
+                conn = rm.Connection(opts.mqtt, version=version, timeout=5)
+                ack = conn.connect(timeout=10, client_id=name, clean=True,
+                                   keep_alive=KEEP_ALIVE_S)
+                if ack.reason == 0:
+                    if ack.session_present:
+                        violation(f"Session Present 1 after Clean Start 1: {ack}")
+                    stats["connects"] += 1
+                    journal.write(f"K {stats['connects']} 0 {len(pending)} {time.time():.3f} .\n")
+                    return conn
+                if ack.reason not in retryable:
+                    violation(f"CONNACK refused the connection: {ack}")
+                stats[f"connack_0x{ack.reason:02x}"] += 1
+            except (OSError, rm.Closed, TimeoutError, rm.Malformed, AssertionError) as e:
+                stats[f"connect_{type(e).__name__}"] += 1
+            if conn is not None:
+                conn.close()
+            if time.monotonic() > deadline:
+                violation(f"no accepted CONNECT for {CONNECT_GIVE_UP_S} s")
+            time.sleep(RECONNECT_S)
+
+    def resend(conn):
+        """Every message without PUBACK again, in order, as a new message of the new session."""
+        unacked = sorted(pending.values())
+        pending.clear()
+        for n, pid in [(n, add(n)) for n in unacked]:  # all pending again before the first send
+            send_publish(conn, n, pid, "D")
+            stats["resends"] += 1
+
+    def handle(conn, p):
+        if p.type == rm.PUBACK:
+            n = pending.get(p.packet_id)
+            if n is None:
+                violation(f"PUBACK for packet id {p.packet_id}, no message pending there")
+            if p.reason != 0:
+                violation(f"PUBACK {p} for id {base + n}")
+            del pending[p.packet_id]
+            acked.write(f"{n}\n")
+            journal.write(f"A {n} {p.packet_id} .\n")
+            stats["acked"] += 1
+        elif p.type == rm.DISCONNECT:
+            if p.reason not in RETRYABLE_V5:
+                violation(f"DISCONNECT {p}")
+            stats[f"disconnect_0x{p.reason:02x}"] += 1
+            raise Reconnect()
+        elif p.type != rm.PINGRESP:
+            violation(f"unexpected {p}")
+
+    def publish_new(conn):
+        nonlocal next_n
+        n, pid = next_n, add(next_n)
+        next_n += 1
+        send_publish(conn, n, pid, "P")
+
+    while True:
+        conn = connect()
+        try:
+            resend(conn)
+            pace(conn, pending, publish_new, handle, stop_file, stats)
+            try:
+                conn.send(rm.disconnect(version=version))
+            except OSError:
+                pass
+            conn.close()
+            break
+        except (OSError, rm.Closed, TimeoutError, Reconnect) as e:
+            stats[f"lost_{type(e).__name__}"] += 1
+            conn.close()
+            time.sleep(RECONNECT_S)
+    summary = {"writer": name, "session": opts.session, "next_n": next_n, **stats}
     (wdir / f"s{opts.session}.json").write_text(json.dumps(summary))
     nb.log(f"{name} s{opts.session}: finished {summary}")
     return 0
@@ -326,7 +478,8 @@ class Writer:
 
     def __init__(self, name, opts, mqtt_address):
         self.name, self.opts, self.mqtt_address = name, opts, mqtt_address
-        self.base, self.version = WRITERS[name]
+        self.qos = 1 if name in QOS1_WRITERS else 2
+        self.base, self.version = {**WRITERS, **QOS1_WRITERS}[name]
         self.dir = Path(opts.work) / "writers" / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sessions = 0
@@ -338,7 +491,8 @@ class Writer:
         self.sessions += 1
         with open(self.log_path, "a") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), "writer", "--work",
+                [sys.executable, str(Path(__file__).resolve()),
+                 "writer" if self.qos == 2 else "qos1-writer", "--work",
                  str(self.opts.work), "--writer", self.name, "--session", str(self.sessions),
                  "--mqtt", self.mqtt_address],
                 stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
@@ -427,6 +581,61 @@ def check(server, writers):
     return failures, report, steps, len(expected)
 
 
+def check_qos1(server, writers):
+    """(failures, report lines, journal steps) of the QoS 1 writers and their table."""
+    failures, report = [], []
+    sent, acked = {}, set()   # id -> (writer, n); ids
+    steps = Counter()
+    for w in writers.values():
+        journal = journal_steps(w.dir / "journal")
+        steps.update(kind for kind, _, _ in journal)
+        w_sent = sorted({n for kind, n, _ in journal if kind == "P"})
+        if w_sent != list(range(len(w_sent))):
+            failures.append(f"{w.name}: journal ids not 0..{len(w_sent) - 1}")
+        w_acked = {int(v) for v in (w.dir / "acked").read_text().split() if v.isdigit()}
+        if w_acked - set(w_sent):
+            failures.append(f"{w.name}: PUBACK'd ids never sent: "
+                            f"{sorted(w_acked - set(w_sent))[:10]}")
+        for n in w_sent:
+            sent[w.base + n] = (w, n)
+        acked |= {w.base + n for n in w_acked}
+        if (w.dir / "violations").exists():
+            failures.append(f"{w.name} violations:\n" + (w.dir / "violations").read_text())
+    unacked = set(sent) - acked
+    report.append(f"QoS 1 writers: {len(sent)} messages sent, {len(acked)} PUBACK'd; journal "
+                  f"steps {dict(sorted(steps.items()))} (P publish, D resend, A puback)")
+    root = server.table_root(QOS1_TABLE)
+    for reader, read in (("duckdb", nb.read_rows_duckdb), ("deltalake", nb.read_rows_deltalake)):
+        try:
+            rows = read(root, columns=mh.COLUMN_NAMES)
+        except Exception as e:  # noqa: BLE001
+            failures.append(f"{reader}: cannot read {QOS1_TABLE}: {e!r}")
+            continue
+        counts = Counter(r["id"] for r in rows)
+        lost = sorted(acked - set(counts))
+        unexpected = sorted(set(counts) - set(sent))
+        wrong = sorted(r["id"] for r in rows
+                       if r["id"] in sent and r != mh.row(r["id"], sent[r["id"]][0].name))
+        twice = sorted(i for i, c in counts.items() if c > 1)
+        unacked_missing = sorted(unacked - set(counts))
+        report.append(f"QoS 1 {reader}: {len(rows)} rows, {len(counts)} distinct ids of "
+                      f"{len(sent)} sent; PUBACK'd but missing {len(lost)}, never sent "
+                      f"{len(unexpected)}, not as sent {len(wrong)}; twice or more {len(twice)} "
+                      f"({sum(counts[i] - 1 for i in twice)} extra rows); sent but never "
+                      f"PUBACK'd {len(unacked)}: {len(unacked_missing)} missing, "
+                      f"{len(unacked) - len(unacked_missing)} in the table")
+        for what, ids in (("PUBACK'd but missing", lost), ("never sent", unexpected),
+                          ("not as sent", wrong)):
+            if ids:
+                failures.append(f"{reader} {QOS1_TABLE}: {len(ids)} ids {what}, e.g. {ids[:10]}")
+                for i in ids[:3]:
+                    if i in sent:
+                        w, n = sent[i]
+                        failures.append(f"  id {i} ({w.name} n={n}, {counts[i]} rows), its "
+                                        f"journal: {explain(w, n)}")
+    return failures, report, steps
+
+
 def driver_main(opts):
     work = Path(opts.work or tempfile.mkdtemp(prefix="nobus-mqtt-kill-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -443,8 +652,10 @@ def driver_main(opts):
     server.mqtt_address = f"127.0.0.1:{free_port()}"  # fixed: a restarted nobusd binds it again
     server.start()
     server.create_table(TABLE, mh.COLUMNS)
+    server.create_table(QOS1_TABLE, mh.COLUMNS)
     nb.log(f"nobusd mqtt={server.mqtt_address} http={server.http_address}, log {server.log_path}")
-    writers = {name: Writer(name, opts, server.mqtt_address) for name in WRITERS}
+    writers = {name: Writer(name, opts, server.mqtt_address)
+               for name in (*WRITERS, *QOS1_WRITERS)}
     for w in writers.values():
         w.start()
     failures = []
@@ -501,8 +712,13 @@ def driver_main(opts):
         code = server.stop()
         if code != 0:
             failures.append(f"nobusd exited {code} after SIGTERM")
-        f, report, steps, messages = check(server, writers)
+        f, report, steps, messages = check(server, {n: w for n, w in writers.items()
+                                                    if w.qos == 2})
         failures += f
+        f, qos1_report, qos1_steps = check_qos1(server, {n: w for n, w in writers.items()
+                                                          if w.qos == 1})
+        failures += f
+        report += qos1_report
         summaries = [json.loads(p.read_text()) for w in writers.values()
                      for p in sorted(w.dir.glob("s*.json"))]
         resends = steps["D"] + steps["E"]
@@ -521,6 +737,8 @@ def driver_main(opts):
         if not failures and duplicates_before_kills + final_duplicates == 0:
             failures.append("nobusd answered no resend as a duplicate: the run did not test "
                             "de-duplication")
+        if not failures and qos1_steps["D"] == 0:
+            failures.append("no QoS 1 resend: the run did not test QoS 1 after reconnects")
         for line in report:
             nb.log(line)
     finally:
@@ -536,7 +754,8 @@ def driver_main(opts):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", nargs="?", default="driver", choices=["driver", "writer"])
+    ap.add_argument("mode", nargs="?", default="driver",
+                    choices=["driver", "writer", "qos1-writer"])
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--seed", type=int, default=int(os.environ.get("NOBUS_SEED", time.time())))
     ap.add_argument("--work", help="work dir (default: a new temp dir, removed when passed)")
@@ -549,6 +768,8 @@ def main():
     opts = ap.parse_args()
     if opts.mode == "writer":
         return writer_main(opts)
+    if opts.mode == "qos1-writer":
+        return qos1_writer_main(opts)
     return driver_main(opts)
 
 
