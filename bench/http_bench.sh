@@ -49,9 +49,8 @@ status_codes="${NOBUS_HTTP_STATUS_CODES:-0}"
 results_dir="$PWD/build/http-results"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 raw="$results_dir/$stamp.jsonl"
-for tool in wrk curl node; do
-  command -v "$tool" >/dev/null || { echo "http_bench: needs $tool" >&2; exit 2; }
-done
+source bench/nobusd_lib.sh
+need_tools http_bench wrk curl node
 [[ -x "$build/bin/nobusd" && -x "$build/bin/nobus" ]] || scripts/build.sh release nobusd nobus >&2
 nobus="$build/bin/nobus"
 
@@ -67,7 +66,6 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/nobus-http-bench-XXXXXX")"
 data="$work"
 mkdir -p "$results_dir"
-source bench/nobusd_lib.sh
 probe="" ops_probe=""
 cleanup() {
   touch "$work/healthz.stop" "$work/opsz.stop" 2>/dev/null || true

@@ -47,27 +47,14 @@ results_dir="$PWD/build/kafka-bench-results"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 logs="$results_dir/$stamp"
 topic="main.kafka_bench.records"  # the nobus table and the Kafka topic
-for t in java mvn node curl python3; do
-  command -v "$t" >/dev/null || { echo "kafka_bench: needs $t" >&2; exit 2; }
-done
+source bench/nobusd_lib.sh
+need_tools kafka_bench java mvn node curl python3
 [[ -x "$build/bin/nobusd" && -x "$build/bin/nobus" ]] ||
   { echo "kafka_bench: no $build/bin/nobusd or nobus: build them first" >&2; exit 2; }
 
 # -- data directory: fresh, on the repository's disk, not tmpfs; a copy of the binaries ---------
-rm -rf "$data"
-mkdir -p "$data/bin" "$logs"
-if [[ "$(df --output=fstype "$data" | tail -1 | tr -d ' ')" == tmpfs ]]; then
-  echo "data dir $data is on tmpfs: fdatasync would cost nothing" >&2
-  exit 2
-fi
-cp "$build/bin/nobusd" "$build/bin/nobus" "$data/bin/"
-[[ "$("$data/bin/nobusd" --help 2>&1)" == *--kafka-listen* ]] ||
-  { echo "kafka_bench: $build/bin/nobusd has no --kafka-listen" >&2; exit 2; }
-nobus="$data/bin/nobus"
-build_note="$build ($(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null ||
-  true); nobusd of $(date -u -r "$build/bin/nobusd" +%Y-%m-%dT%H:%MZ))"
-build="$data"  # nobusd_lib.sh starts $build/bin/nobusd: the copy
-source bench/nobusd_lib.sh
+fresh_bin_copy kafka_bench --kafka-listen  # sets $nobus, $build_note; $build is now the copy
+mkdir -p "$logs"
 
 # -- Kafka's jars, from Maven Central, outside the repository -----------------------------------
 mkdir -p "$cache"

@@ -39,9 +39,8 @@ results_dir="$PWD/build/mqtt-bench-results"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 logs="$results_dir/$stamp"
 columns="id BIGINT NOT NULL, tag STRING, payload STRING"
-for t in node curl python3; do
-  command -v "$t" >/dev/null || { echo "mqtt_bench: needs $t" >&2; exit 2; }
-done
+source bench/nobusd_lib.sh
+need_tools mqtt_bench node curl python3
 [[ -x "$build/bin/nobusd" && -x "$build/bin/nobus" ]] ||
   { echo "mqtt_bench: no $build/bin/nobusd or nobus: build them first" >&2; exit 2; }
 [[ -f test/node_modules/mqtt-packet/package.json ]] ||
@@ -56,20 +55,8 @@ if (( $(ulimit -n) < connections + 1024 )); then
 fi
 
 # -- data directory: fresh, on the repository's disk, not tmpfs; a copy of the binaries ---------
-rm -rf "$data"
-mkdir -p "$data/bin" "$logs"
-if [[ "$(df --output=fstype "$data" | tail -1 | tr -d ' ')" == tmpfs ]]; then
-  echo "data dir $data is on tmpfs: fdatasync would cost nothing" >&2
-  exit 2
-fi
-cp "$build/bin/nobusd" "$build/bin/nobus" "$data/bin/"
-[[ "$("$data/bin/nobusd" --help 2>&1)" == *--mqtt-listen* ]] ||
-  { echo "mqtt_bench: $build/bin/nobusd has no --mqtt-listen" >&2; exit 2; }
-nobus="$data/bin/nobus"
-build_note="$build ($(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null ||
-  true); nobusd of $(date -u -r "$build/bin/nobusd" +%Y-%m-%dT%H:%MZ))"
-build="$data"  # nobusd_lib.sh starts $build/bin/nobusd: the copy
-source bench/nobusd_lib.sh
+fresh_bin_copy mqtt_bench --mqtt-listen  # sets $nobus, $build_note; $build is now the copy
+mkdir -p "$logs"
 ticks_per_s="$(getconf CLK_TCK)"
 
 free_port() {

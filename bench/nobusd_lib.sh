@@ -1,7 +1,8 @@
 # Shared by the end-to-end benchmarks (sourced, not run): start and stop a fresh nobusd, read its
-# CPU time, wait until it has committed everything. Expects $build (build dir) and $data (data
-# dir) to be set; sets $pid, $grpc, $http, and $ops (empty unless --ops-listen was given). Optional $scheme (http or https) and $curl_ca (a
-# --cacert argument for curl when nobusd serves TLS).
+# CPU time, wait until it has committed everything; check the tools a script needs, make a fresh
+# data directory with a copy of the binaries. Expects $build (build dir) and $data (data dir) to
+# be set; sets $pid, $grpc, $http, and $ops (empty unless --ops-listen was given). Optional
+# $scheme (http or https) and $curl_ca (a --cacert argument for curl when nobusd serves TLS).
 
 scheme="${scheme:-http}"
 curl_ca="${curl_ca:-}"
@@ -50,4 +51,35 @@ settle() {
     sleep 0.1
   done
   echo "warning: nobusd still buffers $buffered bytes" >&2
+}
+
+# need_tools NAME TOOL...: exits 2 ("NAME: needs TOOL") unless every TOOL is on PATH.
+need_tools() {
+  local name="$1" tool
+  shift
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "$name: needs $tool" >&2; exit 2; }
+  done
+}
+
+# fresh_bin_copy NAME FLAG: a fresh data directory $data (removed first; refused on tmpfs, where
+# fdatasync would cost nothing) with a copy of $build/bin/nobusd and nobus in $data/bin, that
+# nobusd knowing FLAG (e.g. --mqtt-listen). Sets $nobus (the copy of nobus), $build_note (the
+# build dir, its build type, the date of its nobusd) and then $build="$data": start_server
+# starts the copy. NAME is the script's name in the error messages.
+fresh_bin_copy() {
+  local name="$1" flag="$2"
+  rm -rf "$data"
+  mkdir -p "$data/bin"
+  if [[ "$(df --output=fstype "$data" | tail -1 | tr -d ' ')" == tmpfs ]]; then
+    echo "data dir $data is on tmpfs: fdatasync would cost nothing" >&2
+    exit 2
+  fi
+  cp "$build/bin/nobusd" "$build/bin/nobus" "$data/bin/"
+  [[ "$("$data/bin/nobusd" --help 2>&1)" == *"$flag"* ]] ||
+    { echo "$name: $build/bin/nobusd has no $flag" >&2; exit 2; }
+  nobus="$data/bin/nobus"
+  build_note="$build ($(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null ||
+    true); nobusd of $(date -u -r "$build/bin/nobusd" +%Y-%m-%dT%H:%MZ))"
+  build="$data"
 }

@@ -51,8 +51,6 @@ import argparse
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -65,6 +63,7 @@ sys.path.insert(0, str(HERE.parents[0] / "server"))
 sys.path.insert(0, str(HERE.parents[0] / "kafka"))
 import nobusd_process as nb  # noqa: E402
 import kafka_harness as kh  # noqa: E402
+import kill_loop_util as klu  # noqa: E402
 
 TABLE = "kafka.crash.events"
 WRITERS = {"rdkafka-a": 0, "rdkafka-b": 100_000_000}  # writer -> first id
@@ -106,23 +105,6 @@ def read_max_sent(path):
     return max(values, default=-1)
 
 
-def append_lines(path):
-    """A line-buffered appender to path; a line the killed predecessor left unfinished is ended
-    first (it is then malformed and skipped by the readers, not glued to our first line)."""
-    try:
-        with open(path, "rb") as f:
-            unfinished = False
-            if f.seek(0, os.SEEK_END) > 0:
-                f.seek(-1, os.SEEK_END)
-                unfinished = f.read(1) != b"\n"
-    except OSError:
-        unfinished = False
-    out = open(path, "a", buffering=1)
-    if unfinished:
-        out.write("\n")
-    return out
-
-
 def rdkafka_main(opts):
     import confluent_kafka
 
@@ -131,8 +113,8 @@ def rdkafka_main(opts):
     acked_before = read_acked(wdir / "acked")
     max_sent = read_max_sent(wdir / "sent")
     resend = [n for n in range(max_sent + 1) if n not in acked_before]
-    sent_log = append_lines(wdir / "sent")
-    acked_log = append_lines(wdir / "acked")
+    sent_log = klu.append_lines(wdir / "sent")
+    acked_log = klu.append_lines(wdir / "acked")
     stop = Path(opts.work) / "stop"
     failed, client_errors = Counter(), Counter()
     state = {"acked": 0, "produced": 0}
@@ -201,38 +183,29 @@ def rdkafka_main(opts):
 # ---------------------------------------------------------------------------------------------
 # driver
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Writer:
+class Writer(klu.Child):
     """One confluent-kafka writer: its sessions, one process each."""
 
     def __init__(self, name, opts, bootstrap):
+        super().__init__(Path(opts.work) / f"{name}.log")
         self.name, self.opts, self.bootstrap = name, opts, bootstrap
         self.dir = Path(opts.work) / "writers" / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sessions = 0
         self.killed = []
-        self.proc = None
-        self.log_path = Path(opts.work) / f"{name}.log"
 
     def start(self):
         self.sessions += 1
-        with open(self.log_path, "a") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), "rdkafka", "--work",
-                 str(self.opts.work), "--writer", self.name, "--session", str(self.sessions),
-                 "--bootstrap", self.bootstrap],
-                stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+        self.spawn(__file__, "rdkafka", "--work", self.opts.work, "--writer", self.name,
+                   "--session", self.sessions, "--bootstrap", self.bootstrap)
+
+    @property
+    def label(self):
+        return f"{self.name}-s{self.sessions}"
 
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.killed.append(f"{self.name}-s{self.sessions}")
+        super().kill()
+        self.killed.append(self.label)
 
 
 class JavaSessions:
@@ -444,7 +417,7 @@ def driver_main(opts):
     if not opts.no_java:
         kh.build_program("java")
     tap = WireTap(response_delay_s=ANSWER_DELAY_S)
-    port = free_port()
+    port = klu.free_port()
     config = work / "nobusd.json"
     config.write_text(json.dumps({"kafka_advertised": tap.address}))
     server = nb.Nobusd(work / "data", kafka=True, start=False,
@@ -466,10 +439,7 @@ def driver_main(opts):
     try:
         for round_no, kind in enumerate(kinds, 1):
             time.sleep(rng.uniform(0.3, 2.0))
-            for w in writers.values():
-                if w.proc.poll() is not None:
-                    failures.append(f"round {round_no}: {w.name}-s{w.sessions} exited "
-                                    f"{w.proc.returncode} (log {w.log_path})")
+            failures += klu.exited_early(writers.values(), round_no)
             if failures:
                 break
             if java.collect():
@@ -488,14 +458,8 @@ def driver_main(opts):
         nb.log(f"{len(kinds)} rounds in {time.monotonic() - started:.0f} s")
         (work / "stop").write_text("")
         for w in writers.values():
-            try:
-                code = w.proc.wait(timeout=opts.finish_timeout)
-            except subprocess.TimeoutExpired:
-                w.kill()
-                code = "timeout"
-            if code != 0:
-                failures.append(f"{w.name}-s{w.sessions} did not finish cleanly: exit {code} "
-                                f"(log {w.log_path})")
+            if failure := w.finish_failure(opts.finish_timeout):
+                failures.append(failure)
         java.wait(opts.finish_timeout)
         code = server.stop()
         if code != 0:
@@ -511,7 +475,7 @@ def driver_main(opts):
             nb.log(line)
     finally:
         for w in writers.values():
-            if w.proc and w.proc.poll() is None:
+            if w.running():
                 w.kill()
         if java.proc is not None and java.proc.poll() is None:
             java.proc.kill()

@@ -61,13 +61,10 @@ import argparse
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -75,6 +72,7 @@ sys.path.insert(0, str(HERE.parents[0] / "server"))
 sys.path.insert(0, str(HERE.parents[0] / "mqtt"))
 import nobusd_process as nb  # noqa: E402
 import mqtt_harness as mh  # noqa: E402
+import kill_loop_util as klu  # noqa: E402
 import raw_mqtt as rm  # noqa: E402
 
 TABLE = "mqtt.crash.qos2"
@@ -102,23 +100,6 @@ PUB, REL = "pub", "rel"   # a pending message: PUBLISH sent, no PUBREC / PUBREL 
 
 # ---------------------------------------------------------------------------------------------
 # the writer
-
-def append_lines(path):
-    """A line-buffered appender; a line a killed predecessor left unfinished is ended first (it is
-    then malformed and skipped by the readers)."""
-    try:
-        with open(path, "rb") as f:
-            unfinished = False
-            if f.seek(0, os.SEEK_END) > 0:
-                f.seek(-1, os.SEEK_END)
-                unfinished = f.read(1) != b"\n"
-    except OSError:
-        unfinished = False
-    out = open(path, "a", buffering=1)
-    if unfinished:
-        out.write("\n")
-    return out
-
 
 def journal_steps(path):
     """[(kind, n, pid)] of the P/D/R/E/C/A lines (each "K n pid ." with its final dot: whole)."""
@@ -200,283 +181,242 @@ def pace(conn, pending, publish_new, handle, stop_file, stats):
             handle(conn, p)
 
 
-def writer_main(opts):
-    name = opts.writer
-    base, version = WRITERS[name]
-    work = Path(opts.work)
-    wdir = work / "writers" / name
-    pending, next_n, last_pid = replay(journal_steps(wdir / "journal"))
-    journal = append_lines(wdir / "journal")
-    acked = append_lines(wdir / "acked")
-    stop_file = work / "stop"
-    stats = Counter()
-    resumed = {"pub": sum(s == PUB for _, s in pending.values()),
-               "rel": sum(s == REL for _, s in pending.values())}
-    nb.log(f"{name} s{opts.session}: next id {next_n}, resuming {resumed['pub']} messages "
-           f"without PUBREC and {resumed['rel']} without PUBCOMP")
-    retryable = RETRYABLE_V5 if version == rm.V5 else RETRYABLE_V311
+class WriterSession:
+    """What both kinds of writer process share: its files (`journal`, `acked`, `violations`, the
+    summary `s<session>.json` in writers/<name>), the packet identifiers of its pending messages,
+    connecting until nobusd accepts (retrying while nobusd starts or stops), the packets any
+    writer handles alike, and the connection loop: connect, resend() what is pending, pace()
+    new messages until the stop file, reconnect after a lost connection. A kind defines
+    `pending` (packet id -> its message), `next_n`, clean (Clean Start), props (of the CONNECT),
+    accepted(ack), resend(conn), handle(conn, p) and publish_new(conn)."""
 
-    def violation(msg):
-        with open(wdir / "violations", "a") as f:
-            f.write(f"{name} s{opts.session} pid {os.getpid()}: {msg}\n")
-        nb.log(f"{name} VIOLATION: {msg}")
-        journal.flush()
+    clean, props, refused = False, (), "session"
+    summary_extra = {}
+
+    def __init__(self, opts, writers):
+        self.name, self.session, self.mqtt = opts.writer, opts.session, opts.mqtt
+        self.base, self.version = writers[self.name]
+        work = Path(opts.work)
+        self.wdir = work / "writers" / self.name
+        self.steps = journal_steps(self.wdir / "journal")  # what its predecessors did
+        self.journal = klu.append_lines(self.wdir / "journal")
+        self.acked = klu.append_lines(self.wdir / "acked")
+        self.stop_file = work / "stop"
+        self.stats = Counter()
+        self.retryable = RETRYABLE_V5 if self.version == rm.V5 else RETRYABLE_V311
+        self.last_pid = 0
+
+    def violation(self, msg):
+        with open(self.wdir / "violations", "a") as f:
+            f.write(f"{self.name} s{self.session} pid {os.getpid()}: {msg}\n")
+        nb.log(f"{self.name} VIOLATION: {msg}")
+        self.journal.flush()
         os._exit(VIOLATION_EXIT)
 
-    def payload(n):
-        return mh.value(base + n, name)
-
+    @staticmethod
     def send(conn, data):
         conn.sock.settimeout(10)  # read() leaves its own (short) timeout on the socket
         conn.sock.sendall(data)
 
-    def send_publish(conn, n, pid, dup):
-        send(conn, rm.publish(TABLE, payload(n), qos=2, packet_id=pid, version=version, dup=dup))
-
-    def new_pid():
-        nonlocal last_pid
-        pid = last_pid
+    def new_pid(self):
+        """The next packet identifier after the last one that has no message pending."""
+        pid = self.last_pid
         while True:
             pid = pid % PACKET_IDS + 1
-            if pid not in pending:
-                last_pid = pid
+            if pid not in self.pending:
+                self.last_pid = pid
                 return pid
 
-    def connect():
-        """A connection whose CONNACK accepted the session; retries until nobusd is back."""
+    def connect(self):
+        """A connection whose CONNACK accepted it; retries until nobusd is back."""
         deadline = time.monotonic() + CONNECT_GIVE_UP_S
         while True:
             conn = None
             try:
-                conn = rm.Connection(opts.mqtt, version=version, timeout=5)
-                props = [("SessionExpiryInterval", SESSION_EXPIRY_S)] if version == rm.V5 else []
-                ack = conn.connect(timeout=10, client_id=name, clean=False,
-                                   keep_alive=KEEP_ALIVE_S, props=props)
+                conn = rm.Connection(self.mqtt, version=self.version, timeout=5)
+                ack = conn.connect(timeout=10, client_id=self.name, clean=self.clean,
+                                   keep_alive=KEEP_ALIVE_S,
+                                   props=list(self.props) if self.version == rm.V5 else [])
                 if ack.reason == 0:
-                    stats["connects"] += 1
-                    stats[f"session_present_{int(ack.session_present)}"] += 1
-                    journal.write(f"K {stats['connects']} {int(ack.session_present)} "
-                                  f"{len(pending)} {time.time():.3f} .\n")
+                    self.accepted(ack)
+                    self.stats["connects"] += 1
+                    self.journal.write(f"K {self.stats['connects']} {int(ack.session_present)} "
+                                       f"{len(self.pending)} {time.time():.3f} .\n")
                     return conn
-                if ack.reason not in retryable:
-                    violation(f"CONNACK refused the session: {ack}")
-                stats[f"connack_0x{ack.reason:02x}"] += 1
+                if ack.reason not in self.retryable:
+                    self.violation(f"CONNACK refused the {self.refused}: {ack}")
+                self.stats[f"connack_0x{ack.reason:02x}"] += 1
             except (OSError, rm.Closed, TimeoutError, rm.Malformed, AssertionError) as e:
-                stats[f"connect_{type(e).__name__}"] += 1
+                self.stats[f"connect_{type(e).__name__}"] += 1
             if conn is not None:
                 conn.close()
             if time.monotonic() > deadline:
-                violation(f"no accepted CONNECT for {CONNECT_GIVE_UP_S} s")
+                self.violation(f"no accepted CONNECT for {CONNECT_GIVE_UP_S} s")
             time.sleep(RECONNECT_S)
 
-    def resend(conn):
-        """MQTT 4.4: every pending message again, in the original order (by id)."""
-        for pid, (n, state) in sorted(pending.items(), key=lambda kv: kv[1][0]):
-            if state == PUB:
-                journal.write(f"D {n} {pid} .\n")
-                send_publish(conn, n, pid, dup=True)
-                stats["dup_publishes"] += 1
-            else:
-                journal.write(f"E {n} {pid} .\n")
-                send(conn, rm.pubrel(pid))
-                stats["pubrel_resends"] += 1
-
-    def handle(conn, p):
-        if p.type == rm.PUBREC:
-            entry = pending.get(p.packet_id)
-            if entry is None or entry[1] != PUB:
-                violation(f"PUBREC for packet id {p.packet_id}, pending there: {entry}")
-            if p.reason != 0:
-                violation(f"PUBREC {p} for id {base + entry[0]}")
-            entry[1] = REL
-            journal.write(f"R {entry[0]} {p.packet_id} .\n")
-            send(conn, rm.pubrel(p.packet_id))
-        elif p.type == rm.PUBCOMP:
-            entry = pending.get(p.packet_id)
-            if entry is None or entry[1] != REL:
-                violation(f"PUBCOMP for packet id {p.packet_id}, pending there: {entry}")
-            if p.reason != 0:
-                violation(f"PUBCOMP {p} for id {base + entry[0]}")
-            del pending[p.packet_id]
-            journal.write(f"C {entry[0]} {p.packet_id} .\n")
-            acked.write(f"{entry[0]}\n")
-            stats["completed"] += 1
-        elif p.type == rm.DISCONNECT:
+    def handle_other(self, p):
+        """A packet that is not an answer to a message: DISCONNECT (reconnect), PINGRESP."""
+        if p.type == rm.DISCONNECT:
             if p.reason not in RETRYABLE_V5:
-                violation(f"DISCONNECT {p}")
-            stats[f"disconnect_0x{p.reason:02x}"] += 1
+                self.violation(f"DISCONNECT {p}")
+            self.stats[f"disconnect_0x{p.reason:02x}"] += 1
             raise Reconnect()
-        elif p.type != rm.PINGRESP:
-            violation(f"unexpected {p}")
+        if p.type != rm.PINGRESP:
+            self.violation(f"unexpected {p}")
 
-    def publish_new(conn):
-        nonlocal next_n
-        n, pid = next_n, new_pid()
-        journal.write(f"P {n} {pid} .\n")
-        pending[pid] = [n, PUB]
-        next_n += 1
-        send_publish(conn, n, pid, dup=False)
-
-    while True:
-        conn = connect()
-        try:
-            resend(conn)
-            pace(conn, pending, publish_new, handle, stop_file, stats)
+    def run(self):
+        while True:
+            conn = self.connect()
             try:
-                conn.send(rm.disconnect(version=version))
-            except OSError:
-                pass
-            conn.close()
-            break
-        except (OSError, rm.Closed, TimeoutError, Reconnect) as e:
-            stats[f"lost_{type(e).__name__}"] += 1
-            conn.close()
-            time.sleep(RECONNECT_S)
-    summary = {"writer": name, "session": opts.session, "next_n": next_n,
-               "resumed": resumed, **stats}
-    (wdir / f"s{opts.session}.json").write_text(json.dumps(summary))
-    nb.log(f"{name} s{opts.session}: finished {summary}")
-    return 0
+                self.resend(conn)
+                pace(conn, self.pending, self.publish_new, self.handle, self.stop_file,
+                     self.stats)
+                try:
+                    conn.send(rm.disconnect(version=self.version))
+                except OSError:
+                    pass
+                conn.close()
+                break
+            except (OSError, rm.Closed, TimeoutError, Reconnect) as e:
+                self.stats[f"lost_{type(e).__name__}"] += 1
+                conn.close()
+                time.sleep(RECONNECT_S)
+        summary = {"writer": self.name, "session": self.session, "next_n": self.next_n,
+                   **self.summary_extra, **self.stats}
+        (self.wdir / f"s{self.session}.json").write_text(json.dumps(summary))
+        nb.log(f"{self.name} s{self.session}: finished {summary}")
+        return 0
 
 
-def qos1_writer_main(opts):
+class Qos2Session(WriterSession):
+    """A QoS 2 writer: Clean Start 0, resumes its predecessor's session from the journal, resends
+    per MQTT 4.4 after every reconnect."""
+
+    clean, props = False, [("SessionExpiryInterval", SESSION_EXPIRY_S)]
+
+    def __init__(self, opts):
+        super().__init__(opts, WRITERS)
+        self.pending, self.next_n, self.last_pid = replay(self.steps)
+        self.summary_extra = {"resumed": {
+            "pub": sum(s == PUB for _, s in self.pending.values()),
+            "rel": sum(s == REL for _, s in self.pending.values())}}
+        resumed = self.summary_extra["resumed"]
+        nb.log(f"{self.name} s{self.session}: next id {self.next_n}, resuming {resumed['pub']} "
+               f"messages without PUBREC and {resumed['rel']} without PUBCOMP")
+
+    def send_publish(self, conn, n, pid, dup):
+        self.send(conn, rm.publish(TABLE, mh.value(self.base + n, self.name), qos=2,
+                                   packet_id=pid, version=self.version, dup=dup))
+
+    def accepted(self, ack):
+        self.stats[f"session_present_{int(ack.session_present)}"] += 1
+
+    def resend(self, conn):
+        """MQTT 4.4: every pending message again, in the original order (by id)."""
+        for pid, (n, state) in sorted(self.pending.items(), key=lambda kv: kv[1][0]):
+            if state == PUB:
+                self.journal.write(f"D {n} {pid} .\n")
+                self.send_publish(conn, n, pid, dup=True)
+                self.stats["dup_publishes"] += 1
+            else:
+                self.journal.write(f"E {n} {pid} .\n")
+                self.send(conn, rm.pubrel(pid))
+                self.stats["pubrel_resends"] += 1
+
+    def handle(self, conn, p):
+        if p.type == rm.PUBREC:
+            entry = self.pending.get(p.packet_id)
+            if entry is None or entry[1] != PUB:
+                self.violation(f"PUBREC for packet id {p.packet_id}, pending there: {entry}")
+            if p.reason != 0:
+                self.violation(f"PUBREC {p} for id {self.base + entry[0]}")
+            entry[1] = REL
+            self.journal.write(f"R {entry[0]} {p.packet_id} .\n")
+            self.send(conn, rm.pubrel(p.packet_id))
+        elif p.type == rm.PUBCOMP:
+            entry = self.pending.get(p.packet_id)
+            if entry is None or entry[1] != REL:
+                self.violation(f"PUBCOMP for packet id {p.packet_id}, pending there: {entry}")
+            if p.reason != 0:
+                self.violation(f"PUBCOMP {p} for id {self.base + entry[0]}")
+            del self.pending[p.packet_id]
+            self.journal.write(f"C {entry[0]} {p.packet_id} .\n")
+            self.acked.write(f"{entry[0]}\n")
+            self.stats["completed"] += 1
+        else:
+            self.handle_other(p)
+
+    def publish_new(self, conn):
+        n, pid = self.next_n, self.new_pid()
+        self.journal.write(f"P {n} {pid} .\n")
+        self.pending[pid] = [n, PUB]
+        self.next_n += 1
+        self.send_publish(conn, n, pid, dup=False)
+
+
+class Qos1Session(WriterSession):
     """A QoS 1 writer: Clean Start 1, resends what has no PUBACK as new messages after every
     reconnect; a killed predecessor's messages without PUBACK are not resent."""
-    name = opts.writer
-    base, version = QOS1_WRITERS[name]
-    work = Path(opts.work)
-    wdir = work / "writers" / name
-    next_n = 1 + max((n for kind, n, _ in journal_steps(wdir / "journal") if kind == "P"),
-                     default=-1)
-    journal = append_lines(wdir / "journal")
-    acked = append_lines(wdir / "acked")
-    stop_file = work / "stop"
-    stats = Counter()
-    pending = {}  # packet id -> n: PUBLISH sent, no PUBACK
-    last_pid = 0
-    nb.log(f"{name} s{opts.session}: QoS 1, next id {next_n}")
-    retryable = RETRYABLE_V5 if version == rm.V5 else RETRYABLE_V311
 
-    def violation(msg):
-        with open(wdir / "violations", "a") as f:
-            f.write(f"{name} s{opts.session} pid {os.getpid()}: {msg}\n")
-        nb.log(f"{name} VIOLATION: {msg}")
-        journal.flush()
-        os._exit(VIOLATION_EXIT)
+    clean, refused = True, "connection"
 
-    def send(conn, data):
-        conn.sock.settimeout(10)  # read() leaves its own (short) timeout on the socket
-        conn.sock.sendall(data)
+    def __init__(self, opts):
+        super().__init__(opts, QOS1_WRITERS)
+        self.next_n = 1 + max((n for kind, n, _ in self.steps if kind == "P"), default=-1)
+        self.pending = {}  # packet id -> n: PUBLISH sent, no PUBACK
+        nb.log(f"{self.name} s{self.session}: QoS 1, next id {self.next_n}")
 
-    def add(n):
+    def add(self, n):
         """n pending under a free packet identifier (returned)."""
-        nonlocal last_pid
-        pid = last_pid
-        while True:
-            pid = pid % PACKET_IDS + 1
-            if pid not in pending:
-                last_pid = pid
-                pending[pid] = n
-                return pid
+        pid = self.new_pid()
+        self.pending[pid] = n
+        return pid
 
-    def send_publish(conn, n, pid, kind):
-        journal.write(f"{kind} {n} {pid} .\n")
-        send(conn, rm.publish(QOS1_TABLE, mh.value(base + n, name), qos=1, packet_id=pid,
-                              version=version))
+    def send_publish(self, conn, n, pid, kind):
+        self.journal.write(f"{kind} {n} {pid} .\n")
+        self.send(conn, rm.publish(QOS1_TABLE, mh.value(self.base + n, self.name), qos=1,
+                                   packet_id=pid, version=self.version))
 
-    def connect():
-        """A connection with a new session (Clean Start 1); retries until nobusd is back."""
-        deadline = time.monotonic() + CONNECT_GIVE_UP_S
-        while True:
-            conn = None
-            try:
-                conn = rm.Connection(opts.mqtt, version=version, timeout=5)
-                ack = conn.connect(timeout=10, client_id=name, clean=True,
-                                   keep_alive=KEEP_ALIVE_S)
-                if ack.reason == 0:
-                    if ack.session_present:
-                        violation(f"Session Present 1 after Clean Start 1: {ack}")
-                    stats["connects"] += 1
-                    journal.write(f"K {stats['connects']} 0 {len(pending)} {time.time():.3f} .\n")
-                    return conn
-                if ack.reason not in retryable:
-                    violation(f"CONNACK refused the connection: {ack}")
-                stats[f"connack_0x{ack.reason:02x}"] += 1
-            except (OSError, rm.Closed, TimeoutError, rm.Malformed, AssertionError) as e:
-                stats[f"connect_{type(e).__name__}"] += 1
-            if conn is not None:
-                conn.close()
-            if time.monotonic() > deadline:
-                violation(f"no accepted CONNECT for {CONNECT_GIVE_UP_S} s")
-            time.sleep(RECONNECT_S)
+    def accepted(self, ack):
+        if ack.session_present:
+            self.violation(f"Session Present 1 after Clean Start 1: {ack}")
 
-    def resend(conn):
+    def resend(self, conn):
         """Every message without PUBACK again, in order, as a new message of the new session."""
-        unacked = sorted(pending.values())
-        pending.clear()
-        for n, pid in [(n, add(n)) for n in unacked]:  # all pending again before the first send
-            send_publish(conn, n, pid, "D")
-            stats["resends"] += 1
+        unacked = sorted(self.pending.values())
+        self.pending.clear()
+        for n, pid in [(n, self.add(n)) for n in unacked]:  # all pending before the first send
+            self.send_publish(conn, n, pid, "D")
+            self.stats["resends"] += 1
 
-    def handle(conn, p):
+    def handle(self, conn, p):
         if p.type == rm.PUBACK:
-            n = pending.get(p.packet_id)
+            n = self.pending.get(p.packet_id)
             if n is None:
-                violation(f"PUBACK for packet id {p.packet_id}, no message pending there")
+                self.violation(f"PUBACK for packet id {p.packet_id}, no message pending there")
             if p.reason != 0:
-                violation(f"PUBACK {p} for id {base + n}")
-            del pending[p.packet_id]
-            acked.write(f"{n}\n")
-            journal.write(f"A {n} {p.packet_id} .\n")
-            stats["acked"] += 1
-        elif p.type == rm.DISCONNECT:
-            if p.reason not in RETRYABLE_V5:
-                violation(f"DISCONNECT {p}")
-            stats[f"disconnect_0x{p.reason:02x}"] += 1
-            raise Reconnect()
-        elif p.type != rm.PINGRESP:
-            violation(f"unexpected {p}")
+                self.violation(f"PUBACK {p} for id {self.base + n}")
+            del self.pending[p.packet_id]
+            self.acked.write(f"{n}\n")
+            self.journal.write(f"A {n} {p.packet_id} .\n")
+            self.stats["acked"] += 1
+        else:
+            self.handle_other(p)
 
-    def publish_new(conn):
-        nonlocal next_n
-        n, pid = next_n, add(next_n)
-        next_n += 1
-        send_publish(conn, n, pid, "P")
-
-    while True:
-        conn = connect()
-        try:
-            resend(conn)
-            pace(conn, pending, publish_new, handle, stop_file, stats)
-            try:
-                conn.send(rm.disconnect(version=version))
-            except OSError:
-                pass
-            conn.close()
-            break
-        except (OSError, rm.Closed, TimeoutError, Reconnect) as e:
-            stats[f"lost_{type(e).__name__}"] += 1
-            conn.close()
-            time.sleep(RECONNECT_S)
-    summary = {"writer": name, "session": opts.session, "next_n": next_n, **stats}
-    (wdir / f"s{opts.session}.json").write_text(json.dumps(summary))
-    nb.log(f"{name} s{opts.session}: finished {summary}")
-    return 0
+    def publish_new(self, conn):
+        n, pid = self.next_n, self.add(self.next_n)
+        self.next_n += 1
+        self.send_publish(conn, n, pid, "P")
 
 
 # ---------------------------------------------------------------------------------------------
 # driver
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Writer:
+class Writer(klu.Child):
     """One writer: its processes (sessions of one client id), one at a time."""
 
     def __init__(self, name, opts, mqtt_address):
+        super().__init__(Path(opts.work) / f"{name}.log")
         self.name, self.opts, self.mqtt_address = name, opts, mqtt_address
         self.qos = 1 if name in QOS1_WRITERS else 2
         self.base, self.version = {**WRITERS, **QOS1_WRITERS}[name]
@@ -484,23 +424,19 @@ class Writer:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sessions = 0
         self.kills = 0
-        self.proc = None
-        self.log_path = Path(opts.work) / f"{name}.log"
 
     def start(self):
         self.sessions += 1
-        with open(self.log_path, "a") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()),
-                 "writer" if self.qos == 2 else "qos1-writer", "--work",
-                 str(self.opts.work), "--writer", self.name, "--session", str(self.sessions),
-                 "--mqtt", self.mqtt_address],
-                stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+        self.spawn(__file__, "writer" if self.qos == 2 else "qos1-writer", "--work",
+                   self.opts.work, "--writer", self.name, "--session", self.sessions,
+                   "--mqtt", self.mqtt_address)
+
+    @property
+    def label(self):
+        return f"{self.name} s{self.sessions}"
 
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
+        super().kill()
         self.kills += 1
 
 
@@ -649,7 +585,7 @@ def driver_main(opts):
     nb.log(f"mqtt_kill_loop: seed {opts.seed}, {len(kinds)} rounds ({Counter(kinds)}); "
            f"work dir {work}")
     server = nb.Nobusd(work / "data", mqtt=True, start=False)
-    server.mqtt_address = f"127.0.0.1:{free_port()}"  # fixed: a restarted nobusd binds it again
+    server.mqtt_address = f"127.0.0.1:{klu.free_port()}"  # fixed: a restarted nobusd binds it again
     server.start()
     server.create_table(TABLE, mh.COLUMNS)
     server.create_table(QOS1_TABLE, mh.COLUMNS)
@@ -665,10 +601,7 @@ def driver_main(opts):
     try:
         for round_no, kind in enumerate(kinds, 1):
             time.sleep(rng.uniform(0.5, 2.0))
-            for w in writers.values():
-                if w.proc.poll() is not None:
-                    failures.append(f"round {round_no}: {w.name} s{w.sessions} exited "
-                                    f"{w.proc.returncode} (log {w.log_path})")
+            failures += klu.exited_early(writers.values(), round_no)
             if failures:
                 break
             victim = writers[rng.choice(sorted(writers))] if kind != "nobusd" else None
@@ -696,14 +629,8 @@ def driver_main(opts):
         for w in writers.values():
             if failures:
                 break
-            try:
-                code = w.proc.wait(timeout=opts.finish_timeout)
-            except subprocess.TimeoutExpired:
-                w.kill()
-                code = "timeout"
-            if code != 0:
-                failures.append(f"{w.name} s{w.sessions} did not finish cleanly: exit {code} "
-                                f"(log {w.log_path})")
+            if failure := w.finish_failure(opts.finish_timeout):
+                failures.append(failure)
         final_duplicates = 0
         try:
             final_duplicates = server.metric("nobus_mqtt_publishes_total", DUPLICATE)
@@ -743,7 +670,7 @@ def driver_main(opts):
             nb.log(line)
     finally:
         for w in writers.values():
-            if w.proc and w.proc.poll() is None:
+            if w.running():
                 w.kill()
         if server.running():
             server.kill()
@@ -767,9 +694,9 @@ def main():
     ap.add_argument("--mqtt")
     opts = ap.parse_args()
     if opts.mode == "writer":
-        return writer_main(opts)
+        return Qos2Session(opts).run()
     if opts.mode == "qos1-writer":
-        return qos1_writer_main(opts)
+        return Qos1Session(opts).run()
     return driver_main(opts)
 
 

@@ -29,8 +29,6 @@ import argparse
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 import nobusd_process as nb  # noqa: E402
+import kill_loop_util as klu  # noqa: E402
 
 TABLE = "eos.crash.events"
 COLUMNS = [("id", "bigint", False), ("off", "bigint", False), ("note", "string", True)]
@@ -191,26 +190,16 @@ def producer_main(opts):
 # ---------------------------------------------------------------------------------------------
 # driver
 
-class Producer:
+class Producer(klu.Child):
     def __init__(self, opts):
+        super().__init__(Path(opts.work) / "producer.log")
         self.opts = opts
-        self.proc = None
         self.starts = 0
-        self.log_path = Path(opts.work) / "producer.log"
 
     def start(self):
         self.starts += 1
-        with open(self.log_path, "a") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), "producer",
-                 "--work", str(self.opts.work), "--offsets", str(self.opts.offsets),
-                 "--seed", str(self.opts.seed), "--pace", str(self.opts.pace)],
-                stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
+        self.spawn(__file__, "producer", "--work", self.opts.work, "--offsets", self.opts.offsets,
+                   "--seed", self.opts.seed, "--pace", self.opts.pace)
 
 
 def check_table(server, layout, files, max_acked):
@@ -310,11 +299,7 @@ def driver_main(opts):
         nb.log(f"{len(kinds)} rounds in {time.monotonic() - started:.0f} s; kills while the "
                f"stream was still being written: {dict(mid_stream)}")
         if not failures:
-            try:
-                code = producer.proc.wait(timeout=opts.finish_timeout)
-            except subprocess.TimeoutExpired:
-                producer.kill()
-                code = "timeout"
+            code = producer.finish(opts.finish_timeout)
             if code != 0:
                 failures.append(f"the producer did not finish: exit {code}")
         if files.violations.exists():
@@ -332,7 +317,7 @@ def driver_main(opts):
         if not failures and dup_resends == 0:
             failures.append("no resume resent a duplicate: the run did not test de-duplication")
     finally:
-        if producer.proc and producer.proc.poll() is None:
+        if producer.running():
             producer.kill()
         if server.running():
             server.kill()

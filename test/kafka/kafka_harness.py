@@ -19,26 +19,14 @@ from pathlib import Path
 import nobusd_process as nb
 
 HERE = Path(__file__).resolve().parent
-COLUMNS = [("id", "BIGINT", False), ("tag", "STRING", True), ("payload", "STRING", True)]
-COLUMN_NAMES = tuple(c[0] for c in COLUMNS)
+COLUMNS, COLUMN_NAMES = nb.RECORD_COLUMNS, nb.RECORD_COLUMN_NAMES
 N = int(os.environ.get("NOBUS_KAFKA_RECORDS", "2000"))  # records per client case
 PROGRAM_TIMEOUT_S = 300
 CODECS = ("gzip", "snappy", "lz4", "zstd")
 
 log = nb.log
-
-
-def payload(i):
-    return f"row-{i}-" + "0123456789abcdef" * 4
-
-
-def row(i, tag):
-    return {"id": i, "tag": tag, "payload": payload(i)}
-
-
-def value(i, tag):
-    """The record value, byte for byte what the Java and Go producers send."""
-    return json.dumps(row(i, tag), separators=(",", ":")).encode()
+# a record's row and its value (byte for byte what the Java and Go producers send)
+payload, row, value = nb.record_payload, nb.record_row, nb.record_value
 
 
 def table_name(client, case):

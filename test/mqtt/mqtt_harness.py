@@ -19,8 +19,7 @@ from pathlib import Path
 import nobusd_process as nb
 
 HERE = Path(__file__).resolve().parent
-COLUMNS = [("id", "BIGINT", False), ("tag", "STRING", True), ("payload", "STRING", True)]
-COLUMN_NAMES = tuple(c[0] for c in COLUMNS)
+COLUMNS, COLUMN_NAMES = nb.RECORD_COLUMNS, nb.RECORD_COLUMN_NAMES
 N = int(os.environ.get("NOBUS_MQTT_RECORDS", "2000"))  # messages per client case
 PROGRAM_TIMEOUT_S = 300
 
@@ -34,19 +33,8 @@ WRONG_TOKEN = "mqtt-test-no-such-token"
 TABLE_HEADER = "x-databricks-zerobus-table-name"
 
 log = nb.log
-
-
-def payload(i):
-    return f"row-{i}-" + "0123456789abcdef" * 4
-
-
-def row(i, tag):
-    return {"id": i, "tag": tag, "payload": payload(i)}
-
-
-def value(i, tag):
-    """A message's payload: one JSON object of the table's columns, compact."""
-    return json.dumps(row(i, tag), separators=(",", ":")).encode()
+# a message's row and its payload (one JSON object of the table's columns, compact)
+payload, row, value = nb.record_payload, nb.record_row, nb.record_value
 
 
 def table_name(client, case):

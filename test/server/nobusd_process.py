@@ -522,6 +522,29 @@ def retire(address, table, stream_id, timeout=30):
 
 
 # ---------------------------------------------------------------------------------------------
+# The record of the protocol-client tests (test/kafka, test/mqtt, test/mqtt/node and their kill
+# loops): table `id BIGINT NOT NULL, tag STRING, payload STRING`, a message or record value of
+# `{"id":ID,"tag":TAG,"payload":"row-ID-" + 4 x "0123456789abcdef"}` in compact JSON, byte for
+# byte what the Java, Go and Node programs of those tests build.
+
+RECORD_COLUMNS = [("id", "BIGINT", False), ("tag", "STRING", True), ("payload", "STRING", True)]
+RECORD_COLUMN_NAMES = tuple(c[0] for c in RECORD_COLUMNS)
+
+
+def record_payload(i):
+    return f"row-{i}-" + "0123456789abcdef" * 4
+
+
+def record_row(i, tag):
+    return {"id": i, "tag": tag, "payload": record_payload(i)}
+
+
+def record_value(i, tag):
+    """The message / record value of id i: its row as one compact JSON object."""
+    return json.dumps(record_row(i, tag), separators=(",", ":")).encode()
+
+
+# ---------------------------------------------------------------------------------------------
 # Tables
 
 def table_root(data_dir, full_name):

@@ -22,24 +22,17 @@ ADMIN_TOKEN = "mqtt-node-test-admin-token"
 CLIENT_TOKEN = "mqtt-node-test-client-token"
 OTHER_TOKEN = "mqtt-node-test-other-token"
 TABLE_HEADER = "x-databricks-zerobus-table-name"
-COLUMNS = [("id", "BIGINT", False), ("tag", "STRING", True), ("payload", "STRING", True)]
-COLUMN_NAMES = tuple(c[0] for c in COLUMNS)
+COLUMNS, COLUMN_NAMES = nb.RECORD_COLUMNS, nb.RECORD_COLUMN_NAMES
 NODE_TIMEOUT_S = 300
 
 log = nb.log
 
 
-def payload(i):
-    return f"row-{i}-" + "0123456789abcdef" * 4
-
-
-def row(i, tag):
-    """The row of id i, as mqttjs_publish.mjs sends it."""
-    return {"id": i, "tag": tag, "payload": payload(i)}
+payload, row = nb.record_payload, nb.record_row  # the row of id i, as mqttjs_publish.mjs sends it
 
 
 def row_json(i, tag):
-    return json.dumps(row(i, tag), separators=(",", ":"))
+    return nb.record_value(i, tag).decode()
 
 
 def check_node():
