@@ -40,8 +40,10 @@ void Load(ClientQos2& c, table::IngestService& ingest) {
     const Qos2MarkParts parts = ParseQos2Mark(m.offset);
     const uint32_t slot =
         static_cast<uint32_t>(std::stoul(m.id.substr(m.id.rfind('/') + 1)));
+    // An expired slot is no longer pending, but its mark still counts for the counter: a slot's
+    // offset may only grow while the node remembers it.
     c.next_n = std::max(c.next_n, parts.n + 1);
-    if (parts.released) continue;
+    if (parts.released || m.expired) continue;
     auto it = c.pending.find(parts.packet_id);
     if (it != c.pending.end() && it->second.n > parts.n) continue;
     if (it != c.pending.end()) c.FreeSlot(it->second.table.ToString(), it->second.slot);

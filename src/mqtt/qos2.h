@@ -9,7 +9,8 @@
 // Until then any PUBLISH of P (a resend, DUP or not, on this connection or a later one, before or
 // after a crash) is answered PUBREC and not written again. A resend while the first write is in
 // flight waits for it. After a restart the state is rebuilt from the slots' durable offsets in
-// every table (IngestService::FindMarks): a slot whose last offset is not released is pending.
+// every table (IngestService::FindMarks): a slot whose last offset is not released is pending,
+// unless it is older than the retention (then it only raises the counter).
 // The slots' marks ride the Delta commits as txns and expire with the table's
 // nobus.streams.retention, which bounds how long a pending message is remembered.
 //

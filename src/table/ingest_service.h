@@ -172,12 +172,14 @@ class IngestService {
   // as Append.
   [[nodiscard]] absl::Status AppendMark(const LiveTable& table, StreamMark mark,
                                         DurableCallback done);
-  // In every table: the state ids `id_prefix(table name)` starts, active within the table's
-  // retention, with their durable offset (an MQTT client's QoS 2 slots, wherever it wrote).
+  // In every table: the state ids `id_prefix(table name)` starts, with their durable offset and
+  // whether they are older than the table's retention (an MQTT client's QoS 2 slots, wherever it
+  // wrote).
   struct FoundMark {
     TableName table;
     std::string id;
     int64_t offset = 0;
+    bool expired = false;
   };
   [[nodiscard]] std::vector<FoundMark> FindMarks(
       const std::function<std::string(const std::string& table)>& id_prefix);

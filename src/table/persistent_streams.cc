@@ -151,9 +151,9 @@ std::vector<IngestService::FoundMark> IngestService::FindMarks(
   std::lock_guard<std::mutex> l(mu_);
   for (const auto& [name, t] : tables_) {
     if (t->dropped) continue;
-    for (auto& [id, offset] :
+    for (StreamOffsets::PrefixedMark& m :
          t->streams.WithPrefix(id_prefix(name.ToString()), now_ms, t->stream_retention_ms))
-      out.push_back(FoundMark{name, std::move(id), offset});
+      out.push_back(FoundMark{name, std::move(m.id), m.offset, m.expired});
   }
   return out;
 }

@@ -95,13 +95,15 @@ void StreamOffsets::Durable(const StreamMark& mark, int64_t now_ms) {
   s.last_active_ms = std::max(s.last_active_ms, now_ms);
 }
 
-std::vector<std::pair<std::string, int64_t>> StreamOffsets::WithPrefix(
-    std::string_view prefix, int64_t now_ms, int64_t retention_ms) const {
-  std::vector<std::pair<std::string, int64_t>> out;
+std::vector<StreamOffsets::PrefixedMark> StreamOffsets::WithPrefix(std::string_view prefix,
+                                                                   int64_t now_ms,
+                                                                   int64_t retention_ms) const {
+  std::vector<PrefixedMark> out;
   for (auto it = streams_.lower_bound(prefix); it != streams_.end() && it->first.starts_with(prefix);
        ++it) {
-    if (it->second.durable && it->second.last_active_ms >= now_ms - retention_ms)
-      out.emplace_back(it->first, *it->second.durable);
+    if (it->second.durable)
+      out.push_back(PrefixedMark{it->first, *it->second.durable,
+                                 it->second.last_active_ms < now_ms - retention_ms});
   }
   return out;
 }

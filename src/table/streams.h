@@ -75,10 +75,15 @@ class StreamOffsets {
   bool retired(const std::string& id) const;
   // Streams neither retired nor idle for longer than `retention_ms`.
   int64_t LiveCount(int64_t now_ms, int64_t retention_ms) const;
-  // The ids starting with `prefix` that were active within `retention_ms`, with their durable
-  // offset (those with one).
-  std::vector<std::pair<std::string, int64_t>> WithPrefix(std::string_view prefix, int64_t now_ms,
-                                                          int64_t retention_ms) const;
+  // The ids starting with `prefix` that have a durable offset, and whether each was active within
+  // `retention_ms` (an expired one is gone from the next checkpoint).
+  struct PrefixedMark {
+    std::string id;
+    int64_t offset = 0;
+    bool expired = false;
+  };
+  std::vector<PrefixedMark> WithPrefix(std::string_view prefix, int64_t now_ms,
+                                       int64_t retention_ms) const;
 
  private:
   std::map<std::string, StreamStatus, std::less<>> streams_;

@@ -223,6 +223,12 @@ TEST_F(PersistentStreamTest, MarkOnlyRecordsSurviveACrashAndCommitAsTxnsWithoutR
                                                               {prefix + "1", 5}};
   EXPECT_EQ(found(*service_), after);
   EXPECT_EQ(ReadIds(TableDir()), Range(1, 1));
+  // Past the retention (default 7 days) the marks are still found, flagged expired.
+  clock_.AdvanceMicros(int64_t{8} * 24 * 3600 * 1000 * 1000);
+  std::vector<IngestService::FoundMark> old =
+      service_->FindMarks([](const std::string& t) { return MqttSessionPrefix(t, "c0ffee"); });
+  ASSERT_EQ(old.size(), 2u);
+  EXPECT_TRUE(old[0].expired && old[1].expired);
 }
 
 }  // namespace
