@@ -22,8 +22,7 @@ if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$req" "$venv/requirements.txt"; th
   mkdir -p "$cache"
   "$python" -m venv "$venv"
   # pip's own cache (~/.cache/pip) keeps the wheels for the next venv.
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    --cache-dir "$HOME/.cache/pip" -r "$req" >&2
+  "$here/../pip_install.sh" "$venv/bin/python" "$req"
   # Written last: a venv whose install failed is made again on the next run.
   cp "$req" "$venv/requirements.txt"
   log "venv ready in $((SECONDS - started)) s"

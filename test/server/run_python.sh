@@ -16,8 +16,7 @@ if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$req" "$venv/requirements.txt"; th
   echo "run_python: creating $venv from $req" >&2
   rm -rf "$venv"
   "${NOBUS_PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    --cache-dir "$HOME/.cache/pip" -r "$req" >&2
+  "$here/../pip_install.sh" "$venv/bin/python" "$req"
   cp "$req" "$venv/requirements.txt"  # last: a failed install is redone
 fi
 exec 9>&-

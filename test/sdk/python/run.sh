@@ -12,8 +12,7 @@ if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$here/requirements.txt" "$venv/req
   rm -rf "$venv"
   mkdir -p "$(dirname "$venv")"
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    --cache-dir "$HOME/.cache/pip" -r "$here/requirements.txt" >&2
+  "$here/../../pip_install.sh" "$venv/bin/python" "$here/requirements.txt"
   cp "$here/requirements.txt" "$venv/requirements.txt"  # last: a failed install is redone
 fi
 gen="$venv/generated"

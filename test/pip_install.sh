@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs a pinned requirements file into a venv for the test drivers (test/server/run_python.sh,
+# test/sdk/python/run.sh, test/readers/run_readers.sh), with pip's cache in ~/.cache/pip. A failed
+# install is tried again twice, 20 s apart: the registry's TLS proxy has been seen to fail for a
+# minute (CERTIFICATE_VERIFY_FAILED), which would otherwise fail a whole test run.
+# Usage: test/pip_install.sh VENV_PYTHON REQUIREMENTS_FILE
+set -euo pipefail
+python=$1
+req=$2
+for attempt in 1 2 3; do
+  if "$python" -m pip install --quiet --disable-pip-version-check --no-input \
+       --cache-dir "$HOME/.cache/pip" -r "$req" >&2; then
+    exit 0
+  fi
+  [ "$attempt" -lt 3 ] || break
+  echo "pip_install: installing $req failed (attempt $attempt of 3); trying again in 20 s" >&2
+  sleep 20
+done
+echo "pip_install: could not install $req (see pip's messages above)" >&2
+exit 1
