@@ -307,11 +307,18 @@ def persistent_detail(detail, line, dup_requests):
     return "; ".join(facts)
 
 
+HOST_TLS_VARS = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
 def driver_env(main, short, certs, client, prefix, control):
     """The driver's environment: endpoints, credentials, and the dev CA as the only trusted root,
     given the way each SDK's TLS stack reads it (doc/server.md "TLS")."""
     ca = str(certs / "ca.pem")
     env = {k: v for k, v in os.environ.items() if k != "SSL_CERT_DIR"}
+    # The machine's own trust settings, for the drivers' installs from the registries
+    # (test/pip_install.sh puts them back): the dev CA alone cannot verify the registry's proxy.
+    env["NOBUS_HOST_TLS_ENV"] = json.dumps({k: os.environ[k] for k in HOST_TLS_VARS
+                                            if k in os.environ})
     env.update(NOBUS_ENDPOINT=main.endpoint(), NOBUS_WORKSPACE_URL=main.workspace_url(),
                NOBUS_SHORT_TTL_ENDPOINT=short.endpoint(),
                NOBUS_SHORT_TTL_WORKSPACE_URL=short.workspace_url(),
