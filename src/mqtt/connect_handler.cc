@@ -143,10 +143,8 @@ net::Answer Endpoint::Impl::Connect(Session& s, std::string_view packet) {
   s.connected = true;
   s.version = v;
   s.authorization = std::move(authorization);
-  s.token_from_password = from_password;
   s.table = std::move(table);
   s.client_max_packet = max_packet;
-  s.will_ignored = c->will.has_value();
   if (connections != nullptr) connections->Add(1);
   CountConnect(v, "accepted");
   NOBUS_LOG_DEBUG("mqtt: {} connected", s.Who());

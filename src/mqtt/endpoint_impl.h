@@ -80,10 +80,8 @@ struct Session {
   Version version = Version::kV5;
   std::string client_id;
   std::string authorization;  // "Bearer <token>", empty without one
-  bool token_from_password = false;
   std::optional<table::TableName> table;  // the CONNECT's x-databricks-zerobus-table-name
   std::optional<uint32_t> client_max_packet;  // the client's Maximum Packet Size (5.0)
-  bool will_ignored = false;                   // 3.1.1: a Will was accepted and is never sent
   std::shared_ptr<ClientQos2> qos2;            // the client's QoS 2 state (set at CONNECT)
   // The table the last PUBLISH named, kept so a connection's stream of messages to one table
   // does not look the table up each time.
