@@ -320,11 +320,7 @@ def last_json_line(text):
     return None
 
 
-def tail(text, lines=40, grep=None):
-    rows = text.splitlines()
-    if grep:
-        rows = [r for r in rows if any(g in r for g in grep)]
-    return "\n".join(rows[-lines:])
+tail = nb.tail
 
 
 def build_program(kind):
@@ -354,7 +350,7 @@ def producer_program(kind, bootstrap, security, topic, tag, count, options, log_
 # Checks
 
 def server_log(server, lines=60):
-    return tail(server.log_text(), lines)
+    return server.log_tail(lines)
 
 
 def kafka_log(server, lines=60):

@@ -90,15 +90,11 @@ def host_port(server):
 # ---------------------------------------------------------------------------------------------
 # Logs
 
-def tail(text, lines=40, grep=None):
-    rows = text.splitlines()
-    if grep:
-        rows = [r for r in rows if any(g in r for g in grep)]
-    return "\n".join(rows[-lines:])
+tail = nb.tail
 
 
 def server_log(server, lines=60):
-    return tail(server.log_text(), lines)
+    return server.log_tail(lines)
 
 
 def mqtt_log(server, lines=60):

@@ -216,10 +216,7 @@ class Nobusd:
             return ""
 
     def log_tail(self, lines=40, grep=None):
-        text = self.log_text().splitlines()
-        if grep:
-            text = [l for l in text if any(g in l for g in grep)]
-        return "\n".join(text[-lines:])
+        return tail(self.log_text(), lines, grep)
 
     def url(self, path):
         """The HTTP API's URL of `path` (https on a TLS node)."""
@@ -641,6 +638,14 @@ def deltalake_txn(root, app_id):
     from deltalake import DeltaTable
 
     return DeltaTable(str(root)).transaction_version(app_id)
+
+
+def tail(text, lines=40, grep=None):
+    """The last `lines` lines of `text` (only those holding one of `grep`, when given)."""
+    rows = text.splitlines()
+    if grep:
+        rows = [r for r in rows if any(g in r for g in grep)]
+    return "\n".join(rows[-lines:])
 
 
 def describe_ids(ids, expected):
