@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <future>
-#include <thread>
 
 #include "common/logging.h"
 #include "mqtt/endpoint_impl.h"
@@ -87,6 +86,7 @@ void Settle(ClientQos2& c, uint16_t id, bool releasing, const absl::Status& st) 
       c.pending.erase(it);
     }
   }
+  c.settled.notify_all();
   for (auto& w : waiters) w(st);
 }
 
@@ -128,16 +128,13 @@ absl::StatusOr<bool> Endpoint::Impl::AttachQos2(Session& s, bool clean_start) {
   if (!clean_start) return !c.pending.empty();
   // Clean Start: the client's pending messages are forgotten, durably (a later PUBLISH with one
   // of their packet identifiers is new). Writes still in flight finish first.
-  for (int waited_ms = 0; ; waited_ms += 10) {
-    bool busy = false;
-    for (const auto& [id, p] : c.pending) busy |= p.state != State::kWritten;
-    if (!busy) break;
-    if (waited_ms >= 10000)
-      return absl::UnavailableError("the client's earlier QoS 2 messages are still being written");
-    l.unlock();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    l.lock();
-  }
+  const bool quiet = c.settled.wait_for(l, std::chrono::seconds(10), [&c] {
+    for (const auto& [id, p] : c.pending)
+      if (p.state != State::kWritten) return false;
+    return true;
+  });
+  if (!quiet)
+    return absl::UnavailableError("the client's earlier QoS 2 messages are still being written");
   std::vector<std::future<absl::Status>> releases;
   for (const auto& [id, p] : c.pending) {
     absl::StatusOr<std::shared_ptr<const table::LiveTable>> live = ingest->OpenTable(p.table);

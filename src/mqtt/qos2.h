@@ -18,6 +18,7 @@
 // the WAL's thread and takes it too.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -48,6 +49,7 @@ struct ClientQos2 {
   const std::string client_id;
   const std::string digest;  // 16 hex digits of SHA-256(client id): the ids' client part
   std::mutex mu;
+  std::condition_variable settled;       // a write or release ended (Settle)
   bool loaded = false;                   // guarded by mu: rebuilt from the tables once
   std::map<uint16_t, Pending> pending;   // guarded by mu; by packet identifier
   std::map<std::string, std::set<uint32_t>> slots_in_use;  // guarded by mu; by table
