@@ -83,6 +83,10 @@ TEST_F(IngestExactlyOnceTest, RunsResumesAndSendsOnlyNewLines) {
 }
 
 TEST_F(IngestExactlyOnceTest, KilledMidFileAndRunAgainLandsEveryLineOnce) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // A kill loop of 600,000 lines: minutes under the sanitizers for paths the other tests reach.
+  GTEST_SKIP() << "release build only (CI time)";
+#endif
   constexpr int64_t kLines = 600'000;
   WriteFile(input_, GoodLines(0, kLines));
   const std::string log = input_ + ".log";

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reads every Delta table under the given roots with reference Delta readers and checks them.
 
-Usage: reference_readers.py [--no-spark] [--expect FILE] [--max-rows N] ROOT...
+Usage: reference_readers.py [--no-spark] [--spark-per-shape] [--expect FILE] [--max-rows N] ROOT...
 
 Every directory under a ROOT (recursively) that holds a `_delta_log/` is a table. For each table:
 
@@ -1175,6 +1175,29 @@ def dat_expected(job, duck, failures):
 
 # ---------------------------------------------------------------------------------------------
 
+def spark_shape(job):
+    """What Spark's reading of a table depends on: protocol and features, configuration keys,
+    partitioning, the column types (not names), the operations in its history, checkpoints and
+    how many older versions are read, DAT and --expect tables. --spark-per-shape reads one table
+    of each shape with Spark (every table is still read by delta-rs and DuckDB)."""
+    view = job.view
+    state = view.states.get(view.latest)
+    if state is None or job.expect is not None or os.path.isdir(os.path.join(job.path, "..", "expected")):
+        return None  # unreadable by our view, --expect or DAT: always read by Spark
+    proto = state.protocol or {}
+    meta = state.metadata or {}
+    conf = map_to_dict(meta.get("configuration"))
+    schema = json.loads(meta.get("schemaString") or "{}")
+    types = sorted({json.dumps(f.get("type"), sort_keys=True) for f in schema.get("fields", [])})
+    ops = sorted({a["commitInfo"].get("operation", "") for acts in view.commits.values() if acts
+                  for a in acts if a.get("commitInfo")})
+    return json.dumps([proto.get("minReaderVersion"), proto.get("minWriterVersion"),
+                       sorted(proto.get("readerFeatures") or []), sorted(proto.get("writerFeatures") or []),
+                       sorted(conf), len(state.partition_columns()), types, ops,
+                       bool(view.checkpoints), bool(view.last_checkpoint), len(job.check_versions),
+                       job.ckpt_copy is not None, job.keep_rows], sort_keys=True)
+
+
 def find_tables(root):
     found = []
     for dirpath, dirnames, _ in os.walk(root, followlinks=False):
@@ -1196,6 +1219,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("roots", nargs="+", metavar="ROOT")
     ap.add_argument("--no-spark", action="store_true", help="skip Spark (delta-rs and DuckDB only)")
+    ap.add_argument("--spark-per-shape", action="store_true",
+                    help="Spark reads one table of each shape (spark_shape(): protocol, "
+                         "configuration, partitioning, column types, operations, checkpoints) and "
+                         "every --expect and DAT table; delta-rs and DuckDB still read every table")
     ap.add_argument("--expect", help="JSON file {table path: {ids: [...], row: 'reading'}}")
     ap.add_argument("--max-rows", type=int, default=1_000_000,
                     help="tables with more rows are compared by counts only (memory)")
@@ -1334,7 +1361,15 @@ def main():
             for job in jobs:
                 failures.add(job.path, "spark", "start", error_text(e))
         if spark is not None:
+            shapes = {}
             for job in jobs:
+                shape = spark_shape(job) if opts.spark_per_shape else None
+                if shape is not None and shape in shapes:
+                    log(f"spark {job.path}: not read, same shape as {shapes[shape]}")
+                    timings["spark_skipped_same_shape"] += 1
+                    continue
+                if shape is not None:
+                    shapes[shape] = job.path
                 t0 = time.monotonic()
                 try:
                     notes = run_spark(spark, job, failures)
