@@ -345,8 +345,8 @@ absl::StatusOr<std::vector<std::vector<nlohmann::json>>> ReadRowsPerFile(
   for (int64_t v = 0; v <= latest.version(); ++v) {
     absl::StatusOr<delta::Snapshot> snapshot = delta::Snapshot::Load(&store, v);
     if (!snapshot.ok()) continue;  // cleaned up by a checkpoint
-    for (const auto& [path, add] : snapshot->files())
-      if (seen.insert(path).second) files.push_back(root + "/" + path);
+    for (const auto& [path, add] : snapshot->files())  // compaction outputs (no data change) mix orders
+      if (add.data_change && seen.insert(path).second) files.push_back(root + "/" + path);
   }
   std::vector<std::vector<nlohmann::json>> out;
   if (files.empty()) return out;

@@ -116,8 +116,9 @@ HttpReply CreateTable(const Nobusd& server, const std::string& full_name, const 
 // The same rows parsed into JSON objects.
 [[nodiscard]] absl::StatusOr<std::vector<nlohmann::json>> ReadJsonRows(
     const std::string& data_dir, const std::string& full_name);
-// The rows of each data file of the table in file order, files in the order their commits added
-// them (one inner vector per file).
+// The rows of each data file written by ingest (dataChange true: compaction outputs, which merge
+// files in size order, are left out) in file order, files in the order their commits added them
+// (one inner vector per file).
 [[nodiscard]] absl::StatusOr<std::vector<std::vector<nlohmann::json>>> ReadRowsPerFile(
     const std::string& data_dir, const std::string& full_name);
 // The table root under a data dir.
