@@ -27,6 +27,7 @@ struct Flags {
   std::string kafka_listen;
   std::string mqtt_listen;
   int64_t flush_interval_ms = 0;
+  int64_t commit_threads = 0;
   std::string log_level;
   std::string tls_cert;
   std::string tls_key;
@@ -67,6 +68,9 @@ void AddFlags(CLI::App& app, Flags* f) {
   app.add_option("--flush-interval-ms", f->flush_interval_ms,
                  "How often buffered rows are committed to their Delta tables (default 1000)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--commit-threads", f->commit_threads,
+                 "Tables committed at once, oldest buffered row first (default 8; at most 256)")
+      ->check(CLI::Range(int64_t{1}, int64_t{256}));
   app.add_option("--log-level", f->log_level, "debug, info, warn or error (default info)");
   app.add_option("--tls-cert", f->tls_cert,
                  "PEM certificate chain: serve TLS on both listeners (https://; try `nobus "
@@ -116,6 +120,7 @@ bool BuildConfig(const CLI::App& app, const Flags& f, ServerConfig* config) {
     config->mqtt_listen_explicit = true;
   }
   if (app.count("--flush-interval-ms")) config->flush_interval_ms = f.flush_interval_ms;
+  if (app.count("--commit-threads")) config->commit_threads = f.commit_threads;
   if (app.count("--log-level")) config->log_level = f.log_level;
   if (app.count("--tls-cert")) config->tls_cert = f.tls_cert;
   if (app.count("--tls-key")) config->tls_key = f.tls_key;

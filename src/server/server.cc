@@ -212,6 +212,7 @@ absl::Status Server::Recover() {
   while (data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
   table::IngestOptions options;
   options.flush_interval_ms = config.flush_interval_ms;
+  options.commit_threads = static_cast<int>(config.commit_threads);
   options.max_buffered_bytes = config.max_buffered_bytes;
   options.maintenance.enabled = config.maintenance;
   options.maintenance.check_interval_ms = config.maintenance_interval_ms;

@@ -1,6 +1,10 @@
-// IngestService's flushing: the flusher thread, commits of table buffers, WAL release.
+// IngestService's flushing: the flusher thread queues due tables (oldest row first) on the commit
+// workers, which commit them concurrently; WAL release.
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "common/logging.h"
 #include "schema/row_codec.h"
@@ -22,24 +26,53 @@ absl::Status IngestService::FlushAll() { return Flush(/*all=*/true); }
 absl::Status IngestService::FlushDue() { return Flush(/*all=*/false); }
 
 void IngestService::FlusherLoop() {
+  pthread_setname_np(pthread_self(), "nobus-flusher");
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_flusher_) {
     auto wait = std::chrono::milliseconds(NextWakeMs());
     flusher_cv_.wait_for(l, wait, [&] { return stop_flusher_ || wake_; });
     wake_ = false;
     if (stop_flusher_) break;
+    std::vector<DueTable> due = DueTablesLocked(/*all=*/false, /*for_workers=*/true);
+    const wal::Lsn upto = completed_lsn_;  // what arrives later waits for the table's next commit
+    const bool release = std::exchange(release_pending_, false);
     l.unlock();
-    (void)FlushDue();  // failures are logged per table and retried
+    // Failures are logged per table and retried (retry_at_nanos).
+    for (DueTable& d : due)
+      committers_->Submit(d.since_nanos, [this, d = std::move(d), upto] { RunTimedCommit(d, upto); });
+    if (release) {
+      std::shared_lock<std::shared_mutex> gate(flush_mu_);
+      ReleaseWal();
+      UpdateWalMetrics();
+    }
+    CloseIdleTables();
     l.lock();
+  }
+}
+
+void IngestService::RunTimedCommit(const DueTable& due, wal::Lsn upto) {
+  (void)CommitDue(due, upto);
+  TableState* t = due.table.get();
+  std::lock_guard<std::mutex> l(mu_);
+  t->commit_queued = false;
+  release_pending_ = true;
+  // Rows that arrived during the commit may be due already (a long commit, the size threshold).
+  const int64_t interval = options_.flush_interval_ms * kNanosPerMilli;
+  const int64_t now = clock_->MonotonicNanos();
+  if (!t->buffer.empty() && now >= t->retry_at_nanos &&
+      (t->flush_requested || now - t->buffer.oldest_ack_nanos() >= interval)) {
+    wake_ = true;
+    flusher_cv_.notify_one();
   }
 }
 
 int64_t IngestService::NextWakeMs() {
   const int64_t interval_ms = std::max<int64_t>(options_.flush_interval_ms, 1);
   const int64_t now = clock_->MonotonicNanos();
-  int64_t wait_ms = interval_ms;
+  // A finished commit's WAL release waits a little, to serve several commits at once.
+  int64_t wait_ms = release_pending_ ? std::min<int64_t>(interval_ms, 20) : interval_ms;
   for (const auto& [name, t] : tables_) {
-    if (t->buffer.empty()) continue;
+    if (t->buffer.empty() || t->commit_queued) continue;
     int64_t due = t->retry_at_nanos;
     if (!t->flush_requested)
       due = std::max(due, t->buffer.oldest_ack_nanos() + interval_ms * kNanosPerMilli);
@@ -48,40 +81,115 @@ int64_t IngestService::NextWakeMs() {
   return std::max<int64_t>(wait_ms, 1);
 }
 
+std::vector<IngestService::DueTable> IngestService::DueTablesLocked(bool all, bool for_workers) {
+  std::vector<DueTable> due;
+  // While the WAL is being reopened its buffers are rebuilt: nothing to commit meanwhile.
+  if (!wal_failure_.ok()) return due;
+  const int64_t now = clock_->MonotonicNanos();
+  const int64_t interval = options_.flush_interval_ms * kNanosPerMilli;
+  for (const auto& [name, t] : tables_) {
+    if (for_workers && t->commit_queued) continue;
+    if (t->stuck) {  // at shutdown its rows simply stay in the WAL for the next start
+      if (!closing_ && (all || now >= t->retry_at_nanos))
+        due.push_back(DueTable{t, /*stuck=*/true, t->retry_at_nanos});
+      continue;
+    }
+    // `all` waits for a commit in progress too (its rows left the buffer but are not committed).
+    if (t->buffer.empty() && !(all && t->flushing_first_lsn != 0)) continue;
+    bool timed = now - t->buffer.oldest_ack_nanos() >= interval;
+    if (all || ((t->flush_requested || timed) && now >= t->retry_at_nanos))
+      due.push_back(DueTable{t, /*stuck=*/false, t->buffer.oldest_ack_nanos()});
+  }
+  std::sort(due.begin(), due.end(),
+            [](const DueTable& a, const DueTable& b) { return a.since_nanos < b.since_nanos; });
+  if (for_workers)
+    for (DueTable& d : due) d.table->commit_queued = true;
+  return due;
+}
+
+void IngestService::CloseIdleTables() {
+  const int64_t idle = options_.idle_table_close_ms * kNanosPerMilli;
+  const int64_t now = clock_->MonotonicNanos();
+  if (idle <= 0 || now < next_idle_check_nanos_) return;
+  next_idle_check_nanos_ = now + std::min<int64_t>(idle / 4, 10'000 * kNanosPerMilli);
+  // Not while a table loads or drops (OpenTable would find it absent and load a second copy).
+  std::unique_lock<std::mutex> ops(table_ops_mu_, std::try_to_lock);
+  if (!ops.owns_lock()) return;
+  std::vector<std::shared_ptr<TableState>> closed;
+  size_t open = 0;
+  {
+    const int64_t now_ms = clock_->NowMillis();
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto it = tables_.begin(); it != tables_.end();) {
+      const std::shared_ptr<TableState>& t = it->second;
+      // use_count 1: only tables_ holds it (no stream, append, commit or upkeep job), and no new
+      // holder can appear while mu_ is held.
+      bool unused = t.use_count() == 1 && !t->commit_queued && t->buffer.empty() &&
+                    t->flushing_first_lsn == 0 && t->parked_from == 0 && !t->stuck &&
+                    !t->dropping && t->pending_keys.empty() && t->failing_since_nanos == 0 &&
+                    now - t->last_used_nanos >= idle &&
+                    !t->streams.AnyActive(now_ms, t->stream_retention_ms);
+      if (!unused) {
+        ++it;
+        continue;
+      }
+      closed.push_back(t);
+      it = tables_.erase(it);
+    }
+    open = tables_.size();
+  }
+  // Their metric series stay (a reopened table continues them; the registry keeps series alive).
+  for (const std::shared_ptr<TableState>& t : closed)
+    NOBUS_LOG_DEBUG("closed idle table table={}", t->info().name.ToString());
+  if (tables_open_gauge_ != nullptr) tables_open_gauge_->Set(static_cast<double>(open));
+  if (tables_closed_idle_ != nullptr) tables_closed_idle_->Add(static_cast<int64_t>(closed.size()));
+}
+
+IngestService::TableCommitLock IngestService::LockTableCommits(TableState* table) {
+  TableCommitLock lock{std::shared_lock<std::shared_mutex>(flush_mu_), {}};
+  lock.table = std::unique_lock<std::mutex>(table->commit_mu);
+  return lock;
+}
+
+absl::Status IngestService::CommitDue(const DueTable& due, wal::Lsn upto) {
+  TableCommitLock lock = LockTableCommits(due.table.get());
+  return due.stuck ? RetryStuck(due.table.get()) : FlushTable(due.table.get(), upto);
+}
+
 absl::Status IngestService::Flush(bool all) {
-  std::lock_guard<std::mutex> fl(flush_mu_);
-  std::vector<std::shared_ptr<TableState>> due, stuck;
+  std::vector<DueTable> due;
   wal::Lsn upto;
   {
     std::lock_guard<std::mutex> l(mu_);
-    const int64_t now = clock_->MonotonicNanos();
-    const int64_t interval = options_.flush_interval_ms * kNanosPerMilli;
-    for (const auto& [name, t] : tables_) {
-      if (t->stuck) {  // at shutdown its rows simply stay in the WAL for the next start
-        if (!closing_ && (all || now >= t->retry_at_nanos)) stuck.push_back(t);
-        continue;
-      }
-      if (t->buffer.empty()) continue;
-      bool timed = now - t->buffer.oldest_ack_nanos() >= interval;
-      if (all || ((t->flush_requested || timed) && now >= t->retry_at_nanos)) due.push_back(t);
-    }
-    // Everything acknowledged so far; what arrives during the flush waits for the next one.
-    upto = completed_lsn_;
-    // While the WAL is being reopened its buffers are rebuilt: nothing to commit meanwhile.
-    if (!wal_failure_.ok()) due.clear(), stuck.clear();
+    due = DueTablesLocked(all, /*for_workers=*/false);
+    upto = completed_lsn_;  // everything acknowledged so far
   }
-  absl::Status first;
-  for (const auto& t : due) {
-    absl::Status st = FlushTable(t.get(), upto);
-    if (first.ok()) first = st;
+  std::vector<absl::Status> results(due.size());
+  if (committers_ == nullptr) {
+    for (size_t i = 0; i < due.size(); ++i) results[i] = CommitDue(due[i], upto);
+  } else {
+    // On the workers, in parallel; a table a timed commit holds is committed again after it.
+    std::mutex done_mu;
+    std::condition_variable done_cv;
+    size_t left = due.size();
+    for (size_t i = 0; i < due.size(); ++i)
+      committers_->Submit(due[i].since_nanos, [&, i] {
+        absl::Status st = CommitDue(due[i], upto);
+        std::lock_guard<std::mutex> l(done_mu);
+        results[i] = std::move(st);
+        if (--left == 0) done_cv.notify_all();
+      });
+    std::unique_lock<std::mutex> l(done_mu);
+    done_cv.wait(l, [&] { return left == 0; });
   }
-  for (const auto& t : stuck) {
-    absl::Status st = RetryStuck(t.get());
-    if (first.ok()) first = st;
+  {
+    std::shared_lock<std::shared_mutex> gate(flush_mu_);
+    ReleaseWal();
+    UpdateWalMetrics();
   }
-  ReleaseWal();
-  UpdateWalMetrics();
-  return first;
+  for (absl::Status& st : results)
+    if (!st.ok()) return st;
+  return absl::OkStatus();
 }
 
 absl::Status IngestService::FlushTable(TableState* t, wal::Lsn upto) {
@@ -170,6 +278,7 @@ absl::Status IngestService::CommitBlobs(TableState* t, const std::vector<Buffere
 }
 
 void IngestService::ReleaseWal() {
+  std::lock_guard<std::mutex> release(release_mu_);
   wal::Lsn upto;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -189,6 +298,7 @@ void IngestService::ReleaseWal() {
 
 void IngestService::UpdateWalMetrics() {
   if (wal_bytes_ == nullptr) return;
+  std::lock_guard<std::mutex> release(release_mu_);
   wal::WalStats stats = wal_->stats();
   wal_bytes_->Add(static_cast<int64_t>(stats.bytes_synced - wal_bytes_reported_));
   wal_bytes_reported_ = stats.bytes_synced;

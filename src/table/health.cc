@@ -223,7 +223,7 @@ absl::Status IngestService::ReopenWal() {
     inflight_cv_.wait(l, [&] { return inflight_ == 0 || closing_; });
     if (closing_) return absl::CancelledError("the ingest service is closing");
   }
-  std::lock_guard<std::mutex> fl(flush_mu_);
+  std::unique_lock<std::shared_mutex> gate(flush_mu_);  // every commit in progress ends first
   (void)wal_->Close();  // reports the failure it already reported
   NOBUS_ASSIGN_OR_RETURN(wal_, OpenWal());
   // As after a restart: the buffers are rebuilt from what the log holds.
@@ -312,7 +312,7 @@ absl::StatusOr<TableHealth> IngestService::TableStatus(const TableName& name) {
 
 absl::Status IngestService::RetryTable(const TableName& name) {
   NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, FindOrOpen(name));
-  std::lock_guard<std::mutex> fl(flush_mu_);
+  TableCommitLock lock = LockTableCommits(t.get());
   bool stuck;
   wal::Lsn upto;
   {

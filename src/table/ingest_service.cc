@@ -78,6 +78,10 @@ absl::Status IngestService::Start() {
                                               "Bytes written and synced to the write-ahead log.");
     wal_segments_ = options_.metrics->GetGauge("nobus_wal_segments",
                                                "Segment files of the write-ahead log on disk.");
+    tables_open_gauge_ = options_.metrics->GetGauge(
+        "nobus_tables_open", "Tables the node holds open (as of the last idle check).");
+    tables_closed_idle_ = options_.metrics->GetCounter(
+        "nobus_tables_closed_idle_total", "Open tables closed after idle_table_close_ms unused.");
     held_bytes_gauge_ = options_.metrics->GetGauge(
         "nobus_buffered_bytes",
         "Row bytes accepted and not yet committed, node-wide (capped by max_buffered_bytes).");
@@ -90,6 +94,8 @@ absl::Status IngestService::Start() {
   }
   RegisterHealthMetrics();
   NOBUS_ASSIGN_OR_RETURN(wal_, OpenWal());
+  // The commit workers start first: recovery's commits of every table run on them.
+  if (options_.background_flush) committers_ = std::make_unique<TaskPool>(options_.commit_threads, "nobus-commit");
   NOBUS_RETURN_IF_ERROR(Recover());
   CheckDisks();  // a disk already below its watermark pauses admission from the start
   if (options_.background_flush) health_ = std::thread(&IngestService::HealthLoop, this);
@@ -101,6 +107,7 @@ absl::Status IngestService::Start() {
 
 void IngestService::Abandon() {
   std::lock_guard<std::mutex> cl(close_mu_);
+  if (committers_ != nullptr) committers_->Stop();
   if (wal_ != nullptr) (void)wal_->Close();
   closed_ = true;  // Close has nothing left to do
 }
@@ -148,6 +155,7 @@ absl::StatusOr<std::shared_ptr<const LiveTable>> IngestService::OpenTable(const 
       NOBUS_ASSIGN_OR_RETURN(TableInfo info, catalog_->Get(n));
       NOBUS_ASSIGN_OR_RETURN(table, LoadTable(info));
       std::lock_guard<std::mutex> l(mu_);
+      table->last_used_nanos = clock_->MonotonicNanos();
       tables_[n] = table;
     }
   }
@@ -290,6 +298,7 @@ void IngestService::BufferLocked(TableState* table, BufferedBlob blob) {
     return;
   }
   bool was_empty = table->buffer.empty();
+  table->last_used_nanos = blob.acked_nanos;
   table->buffer.Add(std::move(blob));
   if (table->metrics.buffered_bytes != nullptr)
     table->metrics.buffered_bytes->Set(static_cast<double>(table->buffer.bytes()));
@@ -312,7 +321,9 @@ absl::Status IngestService::DropTable(const TableName& name) {
     if (it != tables_.end()) table = it->second;
     if (table != nullptr) table->dropping = true;
   }
-  std::lock_guard<std::mutex> fl(flush_mu_);  // waits out a commit to the table in progress
+  // Waits out a commit to the table in progress.
+  std::optional<TableCommitLock> lock;
+  if (table != nullptr) lock = LockTableCommits(table.get());
   absl::Status st = catalog_->Drop(n);
   bool gone = st.ok() || (absl::IsNotFound(st) && table != nullptr);
   {
@@ -350,6 +361,7 @@ absl::Status IngestService::Close() {
   if (maintainer_.joinable()) maintainer_.join();
   if (flusher_.joinable()) flusher_.join();
   absl::Status st = Flush(/*all=*/true);
+  if (committers_ != nullptr) committers_->Stop();
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& [name, t] : tables_)

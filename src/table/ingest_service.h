@@ -26,12 +26,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/metrics.h"
 #include "common/status.h"
+#include "common/task_pool.h"
 #include "delta/history.h"
 #include "delta/vacuum.h"
 #include "env/env.h"
@@ -87,6 +89,15 @@ struct IngestOptions {
   // Run the flusher thread. Off only where the owner calls FlushDue/FlushAll itself (tests on an
   // env::ManualClock, which a background flush would race).
   bool background_flush = true;
+  // Tables committed at once by the background commit workers (bounded parallelism: each commit
+  // holds at most one batch of flush_threshold_bytes). Due tables queue oldest row first, so a
+  // slow or flooded table holds one worker and never the others' commits.
+  int commit_threads = 8;
+  // An open table that nothing holds (no stream, no buffered or parked rows, no live persistent
+  // stream, idempotency key, Kafka producer or MQTT session state) and that took no rows for this
+  // long is closed: its snapshot, buffers and decoder are freed (its metric series stay), and it
+  // is reopened from its Delta log on demand. 0: never. Checked by the flusher thread (background_flush).
+  int64_t idle_table_close_ms = 600'000;
   MaintenanceOptions maintenance;
   HealthOptions health;  // fault handling (table/health.h); its thread runs with background_flush
   CommitListener on_commit;  // optional: commit acks of persistent streams
@@ -268,7 +279,7 @@ class IngestService {
   void CheckSlowDisk(int64_t now);
   void CheckWal(int64_t now);
   // Replaces the failed WAL by a freshly opened one and replays it into emptied table buffers;
-  // requires no lock (takes flush_mu_).
+  // requires no lock (takes flush_mu_ exclusively).
   [[nodiscard]] absl::Status ReopenWal();
   // Why Admit refuses now (OK: it admits); requires mu_.
   absl::Status RefusalLocked(const TableState& table) const;
@@ -283,17 +294,18 @@ class IngestService {
 
   // Recovery (recovery.cc).
   [[nodiscard]] absl::Status Recover();
-  // Visits each WAL record after `after` as its header and row blob (blob LSN); requires flush_mu_.
+  // Visits each WAL record after `after` as its header and row blob (blob LSN); requires flush_mu_
+  // (shared will do: the WAL reads concurrently with appends).
   [[nodiscard]] absl::Status ForEachWalBlob(
       wal::Lsn after,
       const std::function<absl::Status(const RecordHeader&, wal::Lsn, std::string_view)>& visit);
   [[nodiscard]] absl::Status CheckWalNotBehind();
   [[nodiscard]] absl::StatusOr<wal::Lsn> ReplayStart();
-  [[nodiscard]] absl::Status Replay(wal::Lsn after);  // requires flush_mu_
+  [[nodiscard]] absl::Status Replay(wal::Lsn after);  // requires flush_mu_ exclusively
   // Counts in *missing the records of tables that are gone without having been dropped.
   [[nodiscard]] absl::Status ReplayBlob(const RecordHeader& header, wal::Lsn lsn,
                                         std::string_view blob,
-                                        std::map<std::string, int64_t>* missing);  // flush_mu_
+                                        std::map<std::string, int64_t>* missing);  // flush_mu_ excl.
 
   // Maintenance (maintenance.cc).
   void MaintenanceLoop();
@@ -309,7 +321,7 @@ class IngestService {
   // false when the service is closing.
   bool YieldToIngest();
   // Publishes the table's live files and bytes (as counted by the caller), small files and time
-  // since compaction; requires flush_mu_ and maintenance_mu_.
+  // since compaction; requires LockTableCommits(table) and maintenance_mu_.
   void UpdateUpkeepMetrics(TableState* table, int64_t live_files, int64_t live_bytes,
                            int64_t now_ms);
 
@@ -317,12 +329,37 @@ class IngestService {
   void FlusherLoop();
   int64_t NextWakeMs();  // requires mu_
   [[nodiscard]] absl::Status Flush(bool all);
+  // A table due for a commit (or a stuck table due for a retry), oldest row first.
+  struct DueTable {
+    std::shared_ptr<TableState> table;
+    bool stuck = false;
+    int64_t since_nanos = 0;  // its oldest buffered row's ack (stuck: its retry time)
+  };
+  // Requires mu_. `all`: every table with rows (FlushAll, Close); else the timed ones.
+  // `for_workers`: only tables no background commit has queued yet, which are marked queued.
+  std::vector<DueTable> DueTablesLocked(bool all, bool for_workers);
+  // Takes the shared commit gate and the table's commit mutex, then commits its rows up to `upto`
+  // (or retries it, when stuck).
+  [[nodiscard]] absl::Status CommitDue(const DueTable& due, wal::Lsn upto);
+  // A background worker's timed commit; clears the table's queued mark and wakes the flusher when
+  // the table is due again.
+  void RunTimedCommit(const DueTable& due, wal::Lsn upto);
+  // Closes the tables idle for idle_table_close_ms (see IngestOptions); flusher thread, no lock
+  // held. Skips the round when a table is being opened or dropped.
+  void CloseIdleTables();
+  // The shared commit gate and one table's commit mutex: what touching its committer requires.
+  struct TableCommitLock {
+    std::shared_lock<std::shared_mutex> gate;
+    std::unique_lock<std::mutex> table;
+  };
+  [[nodiscard]] TableCommitLock LockTableCommits(TableState* table);
   // Commits the table's buffered rows in batches of at most flush_threshold_bytes, up to and
   // including LSN `upto` (0: only the first batch).
-  [[nodiscard]] absl::Status FlushTable(TableState* table, wal::Lsn upto);  // requires flush_mu_
-  [[nodiscard]] absl::Status FlushBatch(TableState* table);  // requires flush_mu_
+  // Both require LockTableCommits(table).
+  [[nodiscard]] absl::Status FlushTable(TableState* table, wal::Lsn upto);
+  [[nodiscard]] absl::Status FlushBatch(TableState* table);
   [[nodiscard]] absl::Status CommitBlobs(TableState* table, const std::vector<BufferedBlob>& blobs);
-  void ReleaseWal();  // requires flush_mu_
+  void ReleaseWal();  // requires flush_mu_ (shared)
   // Stuck tables (stuck_table.cc). After a failed commit: counts it and isolates the table once
   // it has failed long enough; requires mu_.
   void OnCommitFailureLocked(TableState* table, const absl::Status& error);
@@ -330,9 +367,9 @@ class IngestService {
   // Moves the table's buffered rows out of memory (they stay in the WAL); requires mu_.
   void ParkLocked(TableState* table);
   // Re-reads a stuck table's parked rows from the WAL and commits them (and its buffer), then
-  // lifts the isolation; requires flush_mu_.
+  // lifts the isolation; requires LockTableCommits(table).
   [[nodiscard]] absl::Status RetryStuck(TableState* table);
-  void UpdateWalMetrics();  // requires flush_mu_
+  void UpdateWalMetrics();  // requires flush_mu_ (shared)
 
   env::FileSystem* const fs_;
   env::Clock* const clock_;
@@ -342,11 +379,15 @@ class IngestService {
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<wal::Wal> wal_;
 
-  // Lock order: close_mu_ -> maintenance_mu_ -> table_ops_mu_ -> flush_mu_ -> mu_.
+  // Lock order: close_mu_ -> maintenance_mu_ -> table_ops_mu_ -> flush_mu_ -> a table's
+  // commit_mu -> release_mu_ -> mu_.
   std::mutex close_mu_;      // serializes Close
   std::mutex maintenance_mu_;  // one maintenance job (compaction, vacuum) at a time
   std::mutex table_ops_mu_;  // serializes loading tables in OpenTable and DropTable
-  std::mutex flush_mu_;      // one flush at a time; guards committers and WAL release
+  // The commit gate: held shared by whatever commits to a table (with that table's commit_mu),
+  // exclusively by what replaces the WAL under every table (recovery's replay, ReopenWal).
+  std::shared_mutex flush_mu_;
+  std::mutex release_mu_;    // one WAL release (and WAL metrics update) at a time
   std::mutex mu_;            // tables_, their buffers and flags, and the fields below
   std::condition_variable inflight_cv_;  // inflight_ reached zero
   std::condition_variable flusher_cv_;   // wake_ or stop_flusher_ set
@@ -361,7 +402,10 @@ class IngestService {
   uint64_t next_admission_ticket_ = 0;
   bool closing_ = false;
   bool stop_flusher_ = false;
-  bool wake_ = false;  // a table got its first buffered blob or passed the size threshold
+  bool wake_ = false;  // a table got its first buffered blob, passed the size threshold or
+                       // finished a commit while due again
+  bool release_pending_ = false;  // a background commit finished since the last WAL release
+  int64_t next_idle_check_nanos_ = 0;  // flusher thread only
   bool closed_ = false;  // guarded by close_mu_
   // Health (guarded by mu_).
   bool admission_paused_ = false;  // the free-space guard
@@ -380,6 +424,9 @@ class IngestService {
   bool stop_health_ = false;
   absl::Status close_status_;
   std::thread flusher_;
+  // The commit workers (options_.commit_threads; with background_flush only). Declared after
+  // everything their tasks touch; Close stops them.
+  std::unique_ptr<TaskPool> committers_;
   std::thread maintainer_;
   std::condition_variable maintenance_cv_;  // stop_maintenance_ set (with mu_)
   bool stop_maintenance_ = false;           // guarded by mu_
@@ -387,6 +434,8 @@ class IngestService {
 
   // Node buffer metrics (null without a registry); thread-safe.
   Gauge* held_bytes_gauge_ = nullptr;
+  Gauge* tables_open_gauge_ = nullptr;       // as of the last idle check
+  Counter* tables_closed_idle_ = nullptr;
   Counter* backpressure_waits_ = nullptr;
   Counter* backpressure_ms_ = nullptr;
 
@@ -399,10 +448,11 @@ class IngestService {
   Gauge* tables_stuck_gauge_ = nullptr;
   std::vector<Gauge*> disk_free_gauges_;  // one per disks_ entry
 
-  // WAL metrics (null without a registry); guarded by flush_mu_.
+  // WAL metrics (null without a registry); guarded by release_mu_.
   Counter* wal_bytes_ = nullptr;
   Gauge* wal_segments_ = nullptr;
   uint64_t wal_bytes_reported_ = 0;
+
 };
 
 }  // namespace nobus::table

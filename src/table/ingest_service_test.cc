@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "env/mem_env.h"
@@ -321,6 +322,79 @@ TEST_F(IngestServiceTest, LargeBufferIsCommittedInBatchesOfTheThreshold) {
   // No commit carried more than two blobs: at least three commits for five blobs.
   EXPECT_GE(Version("main.s.t"), 3);
   EXPECT_EQ(Txn("main.s.t"), 10);
+}
+
+TEST_F(IngestServiceTest, ASlowTableDoesNotHoldUpTheCommitsOfOthers) {
+  ASSERT_TRUE(service_->Close().ok());
+  options_.flush_threshold_bytes = 1;      // every append asks for a commit at once
+  options_.flush_interval_ms = 3'600'000;  // (the manual clock never makes one due)
+  options_.background_flush = true;
+  options_.commit_threads = 2;
+  Open();
+  auto slow = CreateAndOpen(service_.get(), "main.s.slow");
+  auto fast = CreateAndOpen(service_.get(), "main.s.fast");
+  fs_.StallDirSyncs(TableDir("main.s.slow"));
+  ASSERT_TRUE(AppendDurably(service_.get(), *slow, MakeBlob(0, 10)).ok());
+  fs_.WaitForStalledSyncs(1);  // the slow table's commit hangs in a directory sync
+  ASSERT_TRUE(AppendDurably(service_.get(), *fast, MakeBlob(100, 10)).ok());
+  // With one commit at a time the fast table would wait for the slow one forever.
+  for (int i = 0; i < 6000 && Version("main.s.fast") < 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(ReadIds(TableDir("main.s.fast")), Range(100, 10));
+  EXPECT_EQ(Version("main.s.slow"), 0);
+  fs_.ReleaseDirSyncs();
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.slow")), Range(0, 10));
+}
+
+TEST_F(IngestServiceTest, FlushAllCommitsManyTablesOnTheWorkers) {
+  ASSERT_TRUE(service_->Close().ok());
+  options_.background_flush = true;
+  options_.commit_threads = 4;
+  Open();
+  constexpr int kTables = 40;
+  std::vector<std::shared_ptr<const LiveTable>> tables;
+  for (int i = 0; i < kTables; ++i) {
+    tables.push_back(CreateAndOpen(service_.get(), Cat("main.s.t", i)));
+    ASSERT_TRUE(AppendDurably(service_.get(), *tables.back(), MakeBlob(i * 10, 10)).ok());
+  }
+  ASSERT_TRUE(service_->FlushAll().ok());
+  for (int i = 0; i < kTables; ++i) {
+    EXPECT_EQ(ReadIds(TableDir(Cat("main.s.t", i))), Range(i * 10, 10));
+    EXPECT_EQ(Version(Cat("main.s.t", i)), 1);
+  }
+}
+
+TEST_F(IngestServiceTest, IdleTablesCloseAndReopenOnDemandWhileHeldOnesStayOpen) {
+  ASSERT_TRUE(service_->Close().ok());
+  options_.background_flush = true;
+  options_.idle_table_close_ms = 1000;
+  Open();
+  auto idle = CreateAndOpen(service_.get(), "main.s.idle");
+  auto held = CreateAndOpen(service_.get(), "main.s.held");
+  ASSERT_TRUE(AppendDurably(service_.get(), *idle, MakeBlob(0, 10)).ok());
+  ASSERT_TRUE(AppendDurably(service_.get(), *held, MakeBlob(100, 10)).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());
+  idle.reset();  // nothing holds main.s.idle any more; `held` stays (a stream would)
+  clock_.AdvanceMicros(2'000'000);
+  auto open_tables = [&] {
+    std::string m = metrics_.Render();
+    size_t at = m.find("\nnobus_tables_open ");
+    return at == std::string::npos ? -1 : std::stoi(m.substr(at + 19));
+  };
+  for (int i = 0; i < 6000 && open_tables() != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(open_tables(), 1);
+  EXPECT_NE(metrics_.Render().find("nobus_tables_closed_idle_total 1"), std::string::npos);
+  // Reopened from its Delta log on demand: appends and commits continue where they were.
+  auto reopened = service_->OpenTable(Name("main.s.idle"));
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  ASSERT_TRUE(AppendDurably(service_.get(), **reopened, MakeBlob(10, 10)).ok());
+  ASSERT_TRUE(AppendDurably(service_.get(), *held, MakeBlob(110, 10)).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.idle")), Range(0, 20));
+  EXPECT_EQ(ReadIds(TableDir("main.s.held")), Range(100, 20));
+  EXPECT_EQ(Version("main.s.idle"), 2);
 }
 
 class BufferCapTest : public IngestServiceTest {

@@ -62,7 +62,7 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
   delta::Metadata metadata;
   std::string root;
   {
-    std::lock_guard<std::mutex> fl(flush_mu_);
+    TableCommitLock lock = LockTableCommits(t);
     delta::Committer* c = t->committer.get();
     if (t->needs_refresh || !automatic) {
       NOBUS_RETURN_IF_ERROR(c->Refresh());
@@ -103,7 +103,7 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
     const int64_t added_bytes = add->size_bytes;
     absl::StatusOr<delta::CommitResult> committed;
     {
-      std::lock_guard<std::mutex> fl(flush_mu_);
+      TableCommitLock lock = LockTableCommits(t);
       bool dropped;
       {
         std::lock_guard<std::mutex> l(mu_);
@@ -183,7 +183,7 @@ absl::Status IngestService::SetTableProperties(
     const TableName& name, const std::map<std::string, std::string>& properties) {
   NOBUS_RETURN_IF_ERROR(delta::ValidateProperties(properties));
   NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, FindOrOpen(name));
-  std::lock_guard<std::mutex> fl(flush_mu_);
+  TableCommitLock lock = LockTableCommits(t.get());
   absl::StatusOr<delta::CommitResult> result = t->committer->SetProperties(properties);
   if (!result.ok()) {
     t->needs_refresh = true;
@@ -228,7 +228,7 @@ void IngestService::MaintainTables() {
                      compacted.status().ToString());
     bool vacuum_due = false;
     {
-      std::lock_guard<std::mutex> fl(flush_mu_);
+      TableCommitLock lock = LockTableCommits(t.get());
       const delta::Snapshot& snap = t->committer->snapshot();
       LiveTotals totals = Totals(snap);
       UpdateUpkeepMetrics(t.get(), totals.files, totals.bytes, now);

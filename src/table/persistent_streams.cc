@@ -62,7 +62,7 @@ std::optional<IngestService::Committed> IngestService::CommittedOffset(const Liv
                                                                      const std::string& id) {
   absl::StatusOr<std::shared_ptr<TableState>> t = FindOrOpen(table.info().name);
   if (!t.ok()) return std::nullopt;
-  std::lock_guard<std::mutex> fl(flush_mu_);
+  TableCommitLock lock = LockTableCommits(t->get());
   const delta::Snapshot& snapshot = (*t)->committer->snapshot();
   std::optional<int64_t> offset = snapshot.TxnVersion(id);
   if (!offset || *offset == kRetiredStreamVersion) return std::nullopt;
@@ -102,7 +102,7 @@ void IngestService::ReleaseKey(const LiveTable& table, const std::string& id) {
 absl::Status IngestService::RetireStream(const TableName& name, const std::string& id) {
   NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, FindOrOpen(name));
   NOBUS_RETURN_IF_ERROR(CheckTableOf(id, t->info()));
-  std::lock_guard<std::mutex> fl(flush_mu_);
+  TableCommitLock lock = LockTableCommits(t.get());
   wal::Lsn upto;
   {
     std::lock_guard<std::mutex> l(mu_);

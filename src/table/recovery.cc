@@ -13,6 +13,7 @@ absl::Status IngestService::Recover() {
   for (const TableInfo& info : infos) {
     NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> table, LoadTable(info));
     std::lock_guard<std::mutex> l(mu_);
+    table->last_used_nanos = clock_->MonotonicNanos();
     tables_[info.name] = std::move(table);
   }
   NOBUS_RETURN_IF_ERROR(CheckWalNotBehind());
@@ -22,7 +23,7 @@ absl::Status IngestService::Recover() {
     completed_lsn_ = wal_->durable_lsn();
   }
   {
-    std::lock_guard<std::mutex> fl(flush_mu_);
+    std::unique_lock<std::shared_mutex> gate(flush_mu_);
     NOBUS_RETURN_IF_ERROR(Replay(after));
   }
   // A table whose commit fails keeps its rows buffered; the flusher retries them.

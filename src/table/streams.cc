@@ -132,6 +132,12 @@ int64_t StreamOffsets::LiveCount(int64_t now_ms, int64_t retention_ms) const {
   return n;
 }
 
+bool StreamOffsets::AnyActive(int64_t now_ms, int64_t retention_ms) const {
+  for (const auto& [id, s] : streams_)
+    if (!s.retired && s.last_active_ms >= now_ms - retention_ms) return true;
+  return false;
+}
+
 bool ExpiredStreamTxn(const delta::Txn& txn, const delta::Metadata& metadata, int64_t now_ms) {
   if (!txn.last_updated_ms || !IsStateId(txn.app_id)) return false;
   return *txn.last_updated_ms < now_ms - delta::StreamRetentionMs(metadata);

@@ -75,6 +75,9 @@ class StreamOffsets {
   bool retired(const std::string& id) const;
   // Streams neither retired nor idle for longer than `retention_ms`.
   int64_t LiveCount(int64_t now_ms, int64_t retention_ms) const;
+  // Whether any state id (stream, idempotency key, Kafka producer, MQTT slot) that is not retired
+  // was active within `retention_ms`: the table must stay open for it (IngestService idle closing).
+  bool AnyActive(int64_t now_ms, int64_t retention_ms) const;
   // The ids starting with `prefix` that have a durable offset, and whether each was active within
   // `retention_ms` (an expired one is gone from the next checkpoint).
   struct PrefixedMark {

@@ -2,8 +2,9 @@
 // table's Delta committer and its metrics. In the data path: WAL completion callback ->
 // [TableBuffer::Add] -> flusher [Take, decode, commit; PutBack on failure].
 //
-// Thread-safety: none of its own. IngestService guards the fields marked "mu_" with its mutex and
-// those marked "flush_mu_" with its flush mutex (see ingest_service.h). Everything here is in
+// Thread-safety: IngestService guards the fields marked "mu_" with its mutex and those marked
+// "commit_mu" with the table's commit mutex, held with the service's commit gate
+// (IngestService::LockTableCommits; see ingest_service.h). Everything here is in
 // memory; the WAL holds the durable copy of every buffered blob until its commit lands.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -101,6 +103,8 @@ class TableState final : public LiveTable {
   int64_t retry_at_nanos = 0;       // after a failed commit: no timed retry before this
   bool dropping = false;            // DropTable in progress: appends fail with NotFound
   bool dropped = false;             // gone: completions and flushes discard its rows
+  bool commit_queued = false;       // a background commit of it is queued or running
+  int64_t last_used_nanos = 0;      // opened, or its last append became durable (idle closing)
   // Commit health (health.h "stuck table").
   int64_t failing_since_nanos = 0;  // first failed commit without a success since (0: healthy)
   int64_t consecutive_failures = 0;
@@ -118,7 +122,9 @@ class TableState final : public LiveTable {
   int64_t stream_retention_ms = 0;
   int64_t stream_max_live = 0;
 
-  // Guarded by IngestService::flush_mu_.
+  // Held (after the service's commit gate) while committing to the table.
+  std::mutex commit_mu;
+  // Guarded by commit_mu.
   std::unique_ptr<delta::Committer> committer;
   bool needs_refresh = false;  // a commit failed: reload the snapshot before the next one
 

@@ -62,7 +62,32 @@ class FlakyFileSystem final : public env::ForwardingFileSystem {
       return absl::UnavailableError(Cat("injected: cannot read ", p));
     return base()->Open(p, m);
   }
+  // While stalled, a SyncDir of a path that starts with `prefix` blocks (a table on a slow disk)
+  // until ReleaseDirSyncs; WaitForStalledSyncs(k) returns once k are blocked.
+  void StallDirSyncs(std::string prefix) {
+    std::lock_guard<std::mutex> l(stall_mu_);
+    stall_prefix_ = std::move(prefix);
+  }
+  void ReleaseDirSyncs() {
+    std::lock_guard<std::mutex> l(stall_mu_);
+    stall_prefix_.clear();
+    stall_cv_.notify_all();
+  }
+  void WaitForStalledSyncs(int k) {
+    std::unique_lock<std::mutex> l(stall_mu_);
+    stall_cv_.wait(l, [&] { return stalled_ >= k; });
+  }
+
   absl::Status SyncDir(std::string_view p) override {
+    {
+      std::unique_lock<std::mutex> l(stall_mu_);
+      if (!stall_prefix_.empty() && p.starts_with(stall_prefix_)) {
+        ++stalled_;
+        stall_cv_.notify_all();
+        stall_cv_.wait(l, [&] { return stall_prefix_.empty(); });
+        --stalled_;
+      }
+    }
     NOBUS_RETURN_IF_ERROR(base()->SyncDir(p));
     if (!p.ends_with("_delta_log") || !hide_next_commit.exchange(false)) return absl::OkStatus();
     fail_next_commit_read_ = true;
@@ -71,6 +96,10 @@ class FlakyFileSystem final : public env::ForwardingFileSystem {
 
  private:
   std::atomic<bool> fail_next_commit_read_{false};
+  std::mutex stall_mu_;
+  std::condition_variable stall_cv_;
+  std::string stall_prefix_;  // guarded by stall_mu_
+  int stalled_ = 0;           // guarded by stall_mu_
 };
 
 // Copies a whole data directory: what a crash leaves on disk, as long as everything acked is
