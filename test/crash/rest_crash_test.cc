@@ -4,7 +4,8 @@
 // HTTP 200 promises durability, so after every restart: every row of every request answered 200
 // is in the table exactly once, no row is there twice, none is there that was never sent, and
 // every row's columns are the ones sent with its id. Requests that got no answer may or may not
-// have landed. Three kill/restart cycles.
+// have landed. Three kill/restart cycles. Two variants: one table, and 120 tables (each request
+// to the next table in turn) so that the kills hit many tables' concurrent commits.
 //
 // NOBUS_SEED=<n> fixes the random choices (rows per request, kill delays). A failing run (or any
 // run with NOBUS_KEEP_DATA=1) keeps its data directory and the nobusd log and prints their paths.
@@ -41,9 +42,11 @@ constexpr auto kFirstAckTimeout = std::chrono::seconds(60);
 constexpr auto kLandTimeout = std::chrono::seconds(30);
 constexpr int64_t kFlushIntervalMs = 200;
 
-constexpr const char* kTable = "main.crash.rest";
-constexpr const char* kPath = "/zerobus/v1/tables/main.crash.rest/insert";
 constexpr const char* kDdl = "id BIGINT NOT NULL, client INT, payload STRING";
+
+std::string TableName(int i, int tables) {
+  return tables == 1 ? std::string("main.crash.rest") : Cat("main.crash.rest_", i);
+}
 
 // ---- Rows: everything is a pure function of the id ----
 
@@ -57,9 +60,11 @@ std::string Payload(int64_t id) {
   return Cat("p", id, std::string(static_cast<size_t>(id % 17), 'x'));
 }
 
-// What one client sent in one cycle: every id it put in a request, and those answered 200.
+// What one client sent in one cycle: every id it put in a request (and the table it went to),
+// and those answered 200.
 struct ClientLog {
   std::vector<int64_t> sent;
+  std::vector<int> sent_table;  // per sent id
   std::vector<int64_t> acked;
   int64_t requests = 0;
   std::string error;  // a request answered with something other than 200
@@ -85,7 +90,7 @@ class Progress {
 };
 
 // Inserts batches of new rows until a request gets no answer (the server was killed).
-void InsertUntilBroken(const Nobusd& server, int cycle, int client, uint32_t seed,
+void InsertUntilBroken(const Nobusd& server, int tables, int cycle, int client, uint32_t seed,
                        Progress* progress, ClientLog* out) {
   std::mt19937 rng(seed);
   httplib::Client http = server.Http();
@@ -100,9 +105,13 @@ void InsertUntilBroken(const Nobusd& server, int cycle, int client, uint32_t see
       ids.push_back(RowId(cycle, client, seq));
       rows.push_back({{"id", ids.back()}, {"client", client}, {"payload", Payload(ids.back())}});
     }
+    const int table = static_cast<int>((client * 7 + out->requests) % tables);
     out->sent.insert(out->sent.end(), ids.begin(), ids.end());
+    out->sent_table.insert(out->sent_table.end(), ids.size(), table);
     ++out->requests;
-    httplib::Result res = http.Post(kPath, rows.dump(), "application/json");
+    httplib::Result res =
+        http.Post(Cat("/zerobus/v1/tables/", TableName(table, tables), "/insert"), rows.dump(),
+                  "application/json");
     if (!res) break;  // no answer: these rows may or may not be durable
     if (res->status != 200) {
       out->error = Cat("HTTP ", res->status, ": ", res->body);
@@ -122,6 +131,9 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
 
 class RestCrashTest : public CrashTest {
  protected:
+  // Creates the tables, then runs the kill/restart cycles and checks every table after each (or,
+  // with many tables, read by one DuckDB process each, after the last).
+  void Run(int tables, bool check_every_cycle);
   void StartServer() {
     server_.reset();
     auto started = Nobusd::Start({.data_dir = data_dir_, .flush_interval_ms = kFlushIntervalMs});
@@ -135,7 +147,9 @@ class RestCrashTest : public CrashTest {
   // Reads the table (waiting up to kLandTimeout for every acked row) and checks it.
   void CheckTable();
 
-  std::unordered_set<int64_t> sent_, acked_;
+  int tables_ = 1;
+  std::unordered_map<int64_t, int> sent_;  // id -> the table it was sent to
+  std::unordered_set<int64_t> acked_;
 };
 
 void RestCrashTest::RunCycle(int cycle, std::mt19937& rng) {
@@ -145,7 +159,8 @@ void RestCrashTest::RunCycle(int cycle, std::mt19937& rng) {
   for (int c = 0; c < kClients; ++c) {
     const uint32_t seed = static_cast<uint32_t>(rng());
     threads.emplace_back([&, c, seed] {
-      InsertUntilBroken(*server_, cycle, c, seed, &progress, &logs[static_cast<size_t>(c)]);
+      InsertUntilBroken(*server_, tables_, cycle, c, seed, &progress,
+                        &logs[static_cast<size_t>(c)]);
     });
   }
   const bool all_started = progress.WaitAll(kFirstAckTimeout);
@@ -161,7 +176,7 @@ void RestCrashTest::RunCycle(int cycle, std::mt19937& rng) {
   for (int c = 0; c < kClients; ++c) {
     const ClientLog& log = logs[static_cast<size_t>(c)];
     EXPECT_EQ(log.error, "") << "cycle " << cycle << ", client " << c;
-    sent_.insert(log.sent.begin(), log.sent.end());
+    for (size_t i = 0; i < log.sent.size(); ++i) sent_[log.sent[i]] = log.sent_table[i];
     acked_.insert(log.acked.begin(), log.acked.end());
     requests += log.requests;
     sent += static_cast<int64_t>(log.sent.size());
@@ -181,16 +196,20 @@ void RestCrashTest::CheckTable() {
   std::vector<std::string> wrong;  // rows never sent or with other columns than sent
   const auto deadline = std::chrono::steady_clock::now() + kLandTimeout;
   for (;;) {
-    absl::StatusOr<std::vector<nlohmann::json>> rows =
-        server::testing::ReadJsonRows(data_dir_, kTable);
-    ASSERT_TRUE(rows.ok()) << rows.status();
     count.clear();
     wrong.clear();
-    for (const nlohmann::json& row : *rows) {
-      const int64_t id = row.value("id", int64_t{-1});
-      ++count[id];
-      if (!sent_.contains(id) || row["client"] != ClientOf(id) || row["payload"] != Payload(id))
-        wrong.push_back(row.dump());
+    for (int t = 0; t < tables_; ++t) {
+      absl::StatusOr<std::vector<nlohmann::json>> rows =
+          server::testing::ReadJsonRows(data_dir_, TableName(t, tables_));
+      ASSERT_TRUE(rows.ok()) << rows.status();
+      for (const nlohmann::json& row : *rows) {
+        const int64_t id = row.value("id", int64_t{-1});
+        ++count[id];
+        auto sent = sent_.find(id);
+        if (sent == sent_.end() || sent->second != t || row["client"] != ClientOf(id) ||
+            row["payload"] != Payload(id))
+          wrong.push_back(Cat(TableName(t, tables_), ": ", row.dump()));
+      }
     }
     bool all_there = true;
     for (int64_t id : acked_) all_there = all_there && count.contains(id);
@@ -209,28 +228,39 @@ void RestCrashTest::CheckTable() {
   };
   EXPECT_TRUE(missing.empty()) << "answered 200 but missing, " << some(missing);
   EXPECT_TRUE(twice.empty()) << "present more than once, " << some(twice);
-  EXPECT_TRUE(wrong.empty()) << "never sent or changed, " << some(wrong);
-  std::printf("table: %zu rows, %zu answered 200, %zu sent\n", count.size(), acked_.size(),
-              sent_.size());
+  EXPECT_TRUE(wrong.empty()) << "never sent, in another table or changed, " << some(wrong);
+  std::printf("%d table(s): %zu rows, %zu answered 200, %zu sent\n", tables_, count.size(),
+              acked_.size(), sent_.size());
   std::fflush(stdout);
 }
 
-TEST_F(RestCrashTest, EveryRowAnswered200LandsExactlyOnceAcrossSigkills) {
+void RestCrashTest::Run(int tables, bool check_every_cycle) {
+  tables_ = tables;
   const uint64_t seed = EnvOr("NOBUS_SEED", std::random_device{}());
   std::printf("seed %llu (rerun: NOBUS_SEED=%llu)\n", static_cast<unsigned long long>(seed),
               static_cast<unsigned long long>(seed));
   std::mt19937 rng(static_cast<uint32_t>(seed));
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  server::testing::HttpReply reply = server::testing::CreateTable(*server_, kTable, kDdl);
-  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  for (int t = 0; t < tables; ++t) {
+    server::testing::HttpReply reply =
+        server::testing::CreateTable(*server_, TableName(t, tables), kDdl);
+    ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  }
   for (int cycle = 0; cycle < kCycles; ++cycle) {
     RunCycle(cycle, rng);
     ASSERT_FALSE(HasFailure()) << "stopped after cycle " << cycle;
     ASSERT_NO_FATAL_FAILURE(StartServer());  // recovery replays and commits the WAL
-    ASSERT_NO_FATAL_FAILURE(CheckTable());
+    if (check_every_cycle || cycle == kCycles - 1) ASSERT_NO_FATAL_FAILURE(CheckTable());
     ASSERT_FALSE(HasFailure()) << "stopped after cycle " << cycle;
   }
   EXPECT_EQ(server_->SignalAndWait(SIGTERM), 0) << server_->Log();
+}
+
+TEST_F(RestCrashTest, EveryRowAnswered200LandsExactlyOnceAcrossSigkills) { Run(1, true); }
+
+// The kills land while the commit workers commit many tables at once.
+TEST_F(RestCrashTest, ManyTablesEveryRowAnswered200LandsExactlyOnceAcrossSigkills) {
+  Run(120, false);
 }
 
 }  // namespace
