@@ -42,6 +42,16 @@ TEST(ConfigTest, EmptyObjectKeepsDefaults) {
   EXPECT_FALSE(ParseConfigJson(R"({"maintenance": "yes"})", "test").ok());
 }
 
+TEST(ConfigTest, CommitThreadsArePositiveAndAtMost256) {
+  EXPECT_EQ(ParseConfigJson("{}", "t")->commit_threads, 8);
+  EXPECT_EQ(ParseConfigJson(R"({"commit_threads": 32})", "t")->commit_threads, 32);
+  for (const char* bad : {R"({"commit_threads": 0})", R"({"commit_threads": 257})"}) {
+    auto c = ParseConfigJson(bad, "x.json");
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(c.status().message().find("'commit_threads'"), std::string::npos) << c.status();
+  }
+}
+
 TEST(ConfigTest, WrongTypeNamesTheKey) {
   auto c = ParseConfigJson(R"({"flush_interval_ms": "fast"})", "x.json");
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);

@@ -1179,7 +1179,7 @@ def spark_shape(job):
     """What Spark's reading of a table depends on: protocol and features, configuration keys,
     partitioning, the column types (not names), the operations in its history, checkpoints and
     how many older versions are read, DAT and --expect tables. --spark-per-shape reads one table
-    of each shape with Spark (every table is still read by delta-rs and DuckDB)."""
+    of each shape, the smallest, with Spark (every table is still read by delta-rs and DuckDB)."""
     view = job.view
     state = view.states.get(view.latest)
     if state is None or job.expect is not None or os.path.isdir(os.path.join(job.path, "..", "expected")):
@@ -1361,15 +1361,21 @@ def main():
             for job in jobs:
                 failures.add(job.path, "spark", "start", error_text(e))
         if spark is not None:
-            shapes = {}
+            # Per shape, the smallest table (rows, then commits) stands for the others.
+            chosen = {}
             for job in jobs:
                 shape = spark_shape(job) if opts.spark_per_shape else None
-                if shape is not None and shape in shapes:
-                    log(f"spark {job.path}: not read, same shape as {shapes[shape]}")
+                if shape is None:
+                    continue
+                size = (job.counts.get(job.view.latest) or 0, len(job.view.commits), job.path)
+                if shape not in chosen or size < chosen[shape][0]:
+                    chosen[shape] = (size, job.path)
+            for job in jobs:
+                shape = spark_shape(job) if opts.spark_per_shape else None
+                if shape is not None and chosen[shape][1] != job.path:
+                    log(f"spark {job.path}: not read, same shape as {chosen[shape][1]}")
                     timings["spark_skipped_same_shape"] += 1
                     continue
-                if shape is not None:
-                    shapes[shape] = job.path
                 t0 = time.monotonic()
                 try:
                     notes = run_spark(spark, job, failures)
