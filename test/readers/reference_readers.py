@@ -1362,16 +1362,17 @@ def main():
                 failures.add(job.path, "spark", "start", error_text(e))
         if spark is not None:
             # Per shape, the smallest table (rows, then commits) stands for the others.
+            shapes = {job.path: spark_shape(job) if opts.spark_per_shape else None for job in jobs}
             chosen = {}
             for job in jobs:
-                shape = spark_shape(job) if opts.spark_per_shape else None
+                shape = shapes[job.path]
                 if shape is None:
                     continue
                 size = (job.counts.get(job.view.latest) or 0, len(job.view.commits), job.path)
                 if shape not in chosen or size < chosen[shape][0]:
                     chosen[shape] = (size, job.path)
             for job in jobs:
-                shape = spark_shape(job) if opts.spark_per_shape else None
+                shape = shapes[job.path]
                 if shape is not None and chosen[shape][1] != job.path:
                     log(f"spark {job.path}: not read, same shape as {chosen[shape][1]}")
                     timings["spark_skipped_same_shape"] += 1
