@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <latch>
 #include <utility>
 
 #include "common/logging.h"
@@ -57,13 +58,16 @@ void IngestService::RunTimedCommit(const DueTable& due, wal::Lsn upto) {
   t->commit_queued = false;
   release_pending_ = true;
   // Rows that arrived during the commit may be due already (a long commit, the size threshold).
-  const int64_t interval = options_.flush_interval_ms * kNanosPerMilli;
-  const int64_t now = clock_->MonotonicNanos();
-  if (!t->buffer.empty() && now >= t->retry_at_nanos &&
-      (t->flush_requested || now - t->buffer.oldest_ack_nanos() >= interval)) {
+  if (!t->buffer.empty() && clock_->MonotonicNanos() >= DueAtNanosLocked(*t)) {
     wake_ = true;
     flusher_cv_.notify_one();
   }
+}
+
+int64_t IngestService::DueAtNanosLocked(const TableState& t) const {
+  if (t.flush_requested) return t.retry_at_nanos;
+  return std::max(t.retry_at_nanos,
+                  t.buffer.oldest_ack_nanos() + options_.flush_interval_ms * kNanosPerMilli);
 }
 
 int64_t IngestService::NextWakeMs() {
@@ -73,10 +77,7 @@ int64_t IngestService::NextWakeMs() {
   int64_t wait_ms = release_pending_ ? std::min<int64_t>(interval_ms, 20) : interval_ms;
   for (const auto& [name, t] : tables_) {
     if (t->buffer.empty() || t->commit_queued) continue;
-    int64_t due = t->retry_at_nanos;
-    if (!t->flush_requested)
-      due = std::max(due, t->buffer.oldest_ack_nanos() + interval_ms * kNanosPerMilli);
-    wait_ms = std::min(wait_ms, (due - now + kNanosPerMilli - 1) / kNanosPerMilli);
+    wait_ms = std::min(wait_ms, (DueAtNanosLocked(*t) - now + kNanosPerMilli - 1) / kNanosPerMilli);
   }
   return std::max<int64_t>(wait_ms, 1);
 }
@@ -86,7 +87,6 @@ std::vector<IngestService::DueTable> IngestService::DueTablesLocked(bool all, bo
   // While the WAL is being reopened its buffers are rebuilt: nothing to commit meanwhile.
   if (!wal_failure_.ok()) return due;
   const int64_t now = clock_->MonotonicNanos();
-  const int64_t interval = options_.flush_interval_ms * kNanosPerMilli;
   for (const auto& [name, t] : tables_) {
     if (for_workers && t->commit_queued) continue;
     if (t->stuck) {  // at shutdown its rows simply stay in the WAL for the next start
@@ -96,8 +96,7 @@ std::vector<IngestService::DueTable> IngestService::DueTablesLocked(bool all, bo
     }
     // `all` waits for a commit in progress too (its rows left the buffer but are not committed).
     if (t->buffer.empty() && !(all && t->flushing_first_lsn != 0)) continue;
-    bool timed = now - t->buffer.oldest_ack_nanos() >= interval;
-    if (all || ((t->flush_requested || timed) && now >= t->retry_at_nanos))
+    if (all || now >= DueAtNanosLocked(*t))
       due.push_back(DueTable{t, /*stuck=*/false, t->buffer.oldest_ack_nanos()});
   }
   std::sort(due.begin(), due.end(),
@@ -169,18 +168,13 @@ absl::Status IngestService::Flush(bool all) {
     for (size_t i = 0; i < due.size(); ++i) results[i] = CommitDue(due[i], upto);
   } else {
     // On the workers, in parallel; a table a timed commit holds is committed again after it.
-    std::mutex done_mu;
-    std::condition_variable done_cv;
-    size_t left = due.size();
+    std::latch done(static_cast<std::ptrdiff_t>(due.size()));
     for (size_t i = 0; i < due.size(); ++i)
       committers_->Submit(due[i].since_nanos, [&, i] {
-        absl::Status st = CommitDue(due[i], upto);
-        std::lock_guard<std::mutex> l(done_mu);
-        results[i] = std::move(st);
-        if (--left == 0) done_cv.notify_all();
+        results[i] = CommitDue(due[i], upto);
+        done.count_down();
       });
-    std::unique_lock<std::mutex> l(done_mu);
-    done_cv.wait(l, [&] { return left == 0; });
+    done.wait();
   }
   {
     std::shared_lock<std::shared_mutex> gate(flush_mu_);

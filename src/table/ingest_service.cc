@@ -95,7 +95,8 @@ absl::Status IngestService::Start() {
   RegisterHealthMetrics();
   NOBUS_ASSIGN_OR_RETURN(wal_, OpenWal());
   // The commit workers start first: recovery's commits of every table run on them.
-  if (options_.background_flush) committers_ = std::make_unique<TaskPool>(options_.commit_threads, "nobus-commit");
+  if (options_.background_flush)
+    committers_ = std::make_unique<TaskPool>(options_.commit_threads, "nobus-commit");
   NOBUS_RETURN_IF_ERROR(Recover());
   CheckDisks();  // a disk already below its watermark pauses admission from the start
   if (options_.background_flush) health_ = std::thread(&IngestService::HealthLoop, this);
@@ -133,6 +134,7 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::LoadTable(const Table
     metrics.last_commit_version->Set(static_cast<double>((*committer)->snapshot().version()));
   auto table = std::make_shared<TableState>(info, std::move(decoder), std::move(*committer), metrics);
   table->streams.Load(table->committer->snapshot(), info.name.ToString());
+  table->last_used_nanos = clock_->MonotonicNanos();  // not shared yet: no lock needed
   const delta::Metadata& m = table->committer->snapshot().metadata();
   table->stream_retention_ms = delta::StreamRetentionMs(m);
   table->stream_max_live = delta::StreamMaxLive(m);
@@ -155,7 +157,6 @@ absl::StatusOr<std::shared_ptr<const LiveTable>> IngestService::OpenTable(const 
       NOBUS_ASSIGN_OR_RETURN(TableInfo info, catalog_->Get(n));
       NOBUS_ASSIGN_OR_RETURN(table, LoadTable(info));
       std::lock_guard<std::mutex> l(mu_);
-      table->last_used_nanos = clock_->MonotonicNanos();
       tables_[n] = table;
     }
   }

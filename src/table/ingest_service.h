@@ -328,6 +328,9 @@ class IngestService {
   // Flushing (flusher.cc).
   void FlusherLoop();
   int64_t NextWakeMs();  // requires mu_
+  // When a table with buffered rows is due for a commit (Clock nanos): its oldest row waited
+  // flush_interval_ms, or at once past the size threshold; never before retry_at. Requires mu_.
+  int64_t DueAtNanosLocked(const TableState& table) const;
   [[nodiscard]] absl::Status Flush(bool all);
   // A table due for a commit (or a stuck table due for a retry), oldest row first.
   struct DueTable {

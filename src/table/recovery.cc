@@ -13,7 +13,6 @@ absl::Status IngestService::Recover() {
   for (const TableInfo& info : infos) {
     NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> table, LoadTable(info));
     std::lock_guard<std::mutex> l(mu_);
-    table->last_used_nanos = clock_->MonotonicNanos();
     tables_[info.name] = std::move(table);
   }
   NOBUS_RETURN_IF_ERROR(CheckWalNotBehind());
