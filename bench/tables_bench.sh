@@ -13,6 +13,9 @@
 #        NOBUS_TABLES_DATA     data directory (default build/tables-bench-data; not tmpfs)
 #        NOBUS_TABLES_THREADS  the --commit-threads values to compare (default "1 8")
 #        NOBUS_TABLES_CONFIGS  "TABLES:RATE" list (default "1:0 200:250 1000:20"; 0 = full speed)
+#        NOBUS_TABLES_DRIVER   nobus bench --driver for paced loads (default async: light streams
+#                              over 4 connections, about half the client CPU of the SDK driver's
+#                              thread per stream); full speed always uses the SDK driver
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
@@ -20,6 +23,7 @@ secs="${NOBUS_TABLES_SECONDS:-20}"
 data="${NOBUS_TABLES_DATA:-$PWD/build/tables-bench-data}"
 threads_list="${NOBUS_TABLES_THREADS:-1 8}"
 configs="${NOBUS_TABLES_CONFIGS:-1:0 200:250 1000:20}"
+paced_driver="${NOBUS_TABLES_DRIVER:-async}"
 results_dir="$PWD/build/tables-results"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 
@@ -33,17 +37,18 @@ metric_sum() { fetch /metrics | awk -v m="$1" '$1 ~ "^"m"({|$)" {s += $2} END {p
 
 # run_config THREADS TABLES RATE: one JSON line (nobus bench's, plus commits/s and CPU).
 run_config() {
-  local threads="$1" tables="$2" rate="$3" before after commits0 commits1 line
+  local threads="$1" tables="$2" rate="$3" before after commits0 commits1 line driver=sdk
+  [[ $rate == 0 ]] || driver="$paced_driver"
   start_server --commit-threads "$threads" --kafka-listen "" --mqtt-listen "" --no-maintenance
   trap stop_server EXIT
   # The tables first (not timed), so the run measures ingest and commits only.
   "$nobus" bench --server "http://$grpc" --http "http://$http" --create-tables \
-    --tables "$tables" --streams "$tables" --duration-s 0.1 --rate 1 --ttt-wait-s 0 >/dev/null
+    --tables "$tables" --streams "$tables" --duration-s 0.1 --rate 1 --driver async --ttt-wait-s 0 >/dev/null
   settle
   commits0="$(metric_sum nobus_table_commit_seconds_count)"
   before="$(server_ticks)"
   line="$("$nobus" bench --server "http://$grpc" --http "http://$http" --tables "$tables" \
-    --streams "$tables" --rate "$rate" --server-pid "$pid" --duration-s "$secs" \
+    --streams "$tables" --rate "$rate" --driver "$driver" --server-pid "$pid" --duration-s "$secs" \
     --ttt-wait-s 60)"
   settle
   after="$(server_ticks)"
@@ -87,11 +92,11 @@ const out = [];
 out.push(`Run ${stamp}: ${nproc} cores, load average ${loadBefore} before, ${loadAfter} after; ` +
   `${runs[0].duration_s.toFixed(0)} s per configuration, one stream per table, 1 KB JSON records, ` +
   `flush interval 1 s; ${buildNote}.`, '');
-out.push('| tables × rate | --commit-threads | records/s | ack p99 (ms) | server ack p99 (ms) | time to table p50 / p99 / max (ms) | commits/s | nobusd CPU (cores) | nobusd VmHWM (MB) |');
-out.push('|---|---:|---:|---:|---:|---|---:|---:|---:|');
+out.push('| tables × rate | --commit-threads | driver | records/s | ack p99 (ms) | server ack p99 (ms) | time to table p50 / p99 / max (ms) | commits/s | nobusd CPU (cores) | nobusd VmHWM (MB) |');
+out.push('|---|---:|---|---:|---:|---:|---|---:|---:|---:|');
 for (const r of runs) {
   const load = r.rate_per_stream ? `${f(r.tables)} × ${f(r.rate_per_stream)}/s` : `${f(r.tables)} × full speed`;
-  out.push(`| ${load} | ${r.commit_threads} | ${f(r.records_per_s)} | ${f(r.ack_p99_ms, 1)} | ` +
+  out.push(`| ${load} | ${r.commit_threads} | ${r.driver} | ${f(r.records_per_s)} | ${f(r.ack_p99_ms, 1)} | ` +
     `${f(r.server_ack_p99_ms, 1)} | ${f(r.ttt_p50_ms)} / ${f(r.ttt_p99_ms)} / ${f(r.ttt_max_ms)} | ` +
     `${f(r.commits_per_s)} | ${f(r.server_cpu_cores, 2)} | ${f(r.server_vm_hwm_mb_after_commit)} |`);
 }

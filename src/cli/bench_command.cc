@@ -6,6 +6,7 @@
 // the standard configurations; doc/performance.md has the figures and the method.
 #include <httplib.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "cli/bench_disk.h"
+#include "cli/bench_fleet.h"
 #include "cli/bench_metrics.h"
 #include "cli/bench_records.h"
 #include "cli/bench_stats.h"
@@ -37,6 +39,8 @@ struct BenchFlags {
   int64_t batch_size = 1;
   int64_t streams = 1;
   int64_t tables = 1;
+  std::string driver = "sdk";
+  int64_t channels = 4;
   double duration_s = 10;
   std::string format = "json";
   double rate = 0;
@@ -97,7 +101,7 @@ absl::StatusOr<std::string> EnsureTable(const BenchFlags& flags, const std::stri
 }
 
 struct RunOutcome {
-  std::vector<std::unique_ptr<bench::StreamRunner>> runners;
+  bench::LoadTotals totals;
   Clock::time_point start;
   double cpu_seconds = 0;
   std::optional<bench::ProcessFigures> server_before;
@@ -106,7 +110,8 @@ struct RunOutcome {
 
 constexpr const char* kServerAckMetric = "nobus_ack_latency_seconds";
 
-absl::Status RunStreams(const BenchFlags& flags, const Client& client, RunOutcome& out) {
+std::vector<bench::StreamConfig> StreamConfigs(const BenchFlags& flags) {
+  std::vector<bench::StreamConfig> configs;
   for (int64_t i = 0; i < flags.streams; ++i) {
     bench::StreamConfig c;
     c.table_index = static_cast<size_t>(i % flags.tables);
@@ -119,20 +124,56 @@ absl::Status RunStreams(const BenchFlags& flags, const Client& client, RunOutcom
     c.rate = flags.rate;
     c.token = flags.token;
     c.persistent = flags.persistent;
-    out.runners.push_back(std::make_unique<bench::StreamRunner>(&client, std::move(c)));
-    NOBUS_RETURN_IF_ERROR(out.runners.back()->Open());
+    configs.push_back(std::move(c));
   }
+  return configs;
+}
+
+// Figures of the server and this process when the timed part starts.
+void MarkStart(const BenchFlags& flags, RunOutcome& out) {
   if (flags.server_pid > 0) out.server_before = bench::ReadProcess(flags.server_pid);
   out.server_ack_before = bench::ScrapeHistogram(flags.http, kServerAckMetric);
   out.start = Clock::now() + std::chrono::milliseconds(50);
-  const auto deadline =
-      out.start + std::chrono::duration_cast<Clock::duration>(
-                      std::chrono::duration<double>(flags.duration_s));
-  const double cpu_before = bench::SelfCpuSeconds();
+  out.cpu_seconds = bench::SelfCpuSeconds();
+}
+
+Clock::time_point Deadline(const BenchFlags& flags, const RunOutcome& out) {
+  return out.start + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(flags.duration_s));
+}
+
+// --driver sdk: one nobus SDK stream and one thread per stream.
+absl::Status RunSdkStreams(const BenchFlags& flags, const Client& client, RunOutcome& out) {
+  std::vector<std::unique_ptr<bench::StreamRunner>> runners;
+  for (bench::StreamConfig& c : StreamConfigs(flags)) {
+    runners.push_back(std::make_unique<bench::StreamRunner>(&client, std::move(c)));
+    NOBUS_RETURN_IF_ERROR(runners.back()->Open());
+  }
+  MarkStart(flags, out);
+  const Clock::time_point deadline = Deadline(flags, out);
   std::vector<std::thread> threads;
-  for (auto& r : out.runners) threads.emplace_back([&r, &out, deadline] { r->Run(out.start, deadline); });
+  for (auto& r : runners) threads.emplace_back([&r, &out, deadline] { r->Run(out.start, deadline); });
   for (std::thread& t : threads) t.join();
-  out.cpu_seconds = bench::SelfCpuSeconds() - cpu_before;
+  out.cpu_seconds = bench::SelfCpuSeconds() - out.cpu_seconds;
+  out.totals.end = out.start;
+  for (const auto& r : runners) out.totals.Add(r->result());
+  return absl::OkStatus();
+}
+
+// --driver async: light streams over a few channels, paced by one thread (bench_fleet.h).
+absl::Status RunAsyncStreams(const BenchFlags& flags, RunOutcome& out) {
+  NOBUS_ASSIGN_OR_RETURN(std::string ca, CaCertPem());
+  if (flags.streams >= 1000)
+    std::fprintf(stderr, "nobus bench: opening %lld streams...\n",
+                 static_cast<long long>(flags.streams));
+  NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<bench::Fleet> fleet,
+                         bench::Fleet::Open(flags.server, ca, static_cast<int>(flags.channels),
+                                            StreamConfigs(flags)));
+  MarkStart(flags, out);
+  fleet->Run(out.start, Deadline(flags, out), std::chrono::seconds(60));
+  out.cpu_seconds = bench::SelfCpuSeconds() - out.cpu_seconds;
+  out.totals = fleet->Totals();
+  out.totals.end = std::max(out.totals.end, out.start);
   return absl::OkStatus();
 }
 
@@ -165,14 +206,9 @@ json Round(double v, int digits = 3) {
 // Adds the ack-latency, time-to-table, CPU and server figures to `out`.
 void AddFigures(const BenchFlags& flags, const RunOutcome& run, double elapsed,
                 bench::CommitWatcher* watcher, json& out) {
-  bench::LatencyHistogram ack;
-  std::vector<bench::TttSample> samples;
-  int64_t records = 0;
-  for (const auto& r : run.runners) {
-    ack.Merge(r->result().ack_us);
-    samples.insert(samples.end(), r->result().samples.begin(), r->result().samples.end());
-    records += r->result().records;
-  }
+  const bench::LatencyHistogram& ack = run.totals.ack_us;
+  const std::vector<bench::TttSample>& samples = run.totals.samples;
+  const int64_t records = run.totals.records;
   out["ack_p50_ms"] = Round(ack.Percentile(0.50) / 1000);
   out["ack_p99_ms"] = Round(ack.Percentile(0.99) / 1000);
   out["ack_p999_ms"] = Round(ack.Percentile(0.999) / 1000);
@@ -240,6 +276,16 @@ int RunDiskBaseline(const BenchFlags& flags) {
 
 // Checks CLI11's per-option validators cannot express; prints why and returns false.
 bool ValidCombination(const BenchFlags& flags) {
+  if (flags.driver == "sdk" && flags.streams > 1024) {
+    std::fprintf(stderr, "nobus bench: --driver sdk runs one thread per stream, at most 1,024; "
+                 "for more streams pass --driver async\n");
+    return false;
+  }
+  if (flags.driver == "async" && (flags.rate <= 0 || flags.persistent)) {
+    std::fprintf(stderr, "nobus bench: --driver async paces ephemeral streams: it needs --rate "
+                 "(records/s per stream) and no --persistent\n");
+    return false;
+  }
   if (flags.tables > flags.streams) {
     std::fprintf(stderr, "nobus bench: --tables (%lld) must not exceed --streams (%lld)\n",
                  static_cast<long long>(flags.tables), static_cast<long long>(flags.streams));
@@ -254,43 +300,48 @@ bool ValidCombination(const BenchFlags& flags) {
 }
 
 // The storage locations of the bench tables (created when allowed).
+// Four at a time; progress on stderr when there are many.
 absl::StatusOr<std::vector<std::string>> EnsureTables(const BenchFlags& flags) {
-  std::vector<std::string> roots;
-  for (int64_t t = 0; t < flags.tables; ++t) {
-    NOBUS_ASSIGN_OR_RETURN(std::string root, EnsureTable(flags, Cat(flags.table_prefix, t)));
-    roots.push_back(std::move(root));
+  constexpr int64_t kWorkers = 4;
+  std::vector<absl::StatusOr<std::string>> roots(static_cast<size_t>(flags.tables),
+                                                 absl::UnknownError("not looked up"));
+  std::atomic<int64_t> next{0};
+  auto work = [&] {
+    for (int64_t t = next++; t < flags.tables; t = next++) {
+      roots[static_cast<size_t>(t)] = EnsureTable(flags, Cat(flags.table_prefix, t));
+      if (flags.tables >= 1000 && (t + 1) % 1000 == 0)
+        std::fprintf(stderr, "nobus bench: %lld of %lld tables ready\n",
+                     static_cast<long long>(t + 1), static_cast<long long>(flags.tables));
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int64_t w = 0; w < std::min(kWorkers, flags.tables); ++w) workers.emplace_back(work);
+  for (std::thread& w : workers) w.join();
+  std::vector<std::string> out;
+  for (absl::StatusOr<std::string>& r : roots) {
+    NOBUS_RETURN_IF_ERROR(r.status());
+    out.push_back(std::move(*r));
   }
-  return roots;
+  return out;
 }
 
-// The summary line: totals over the streams, then AddFigures. Counts failed streams in *errors.
-json Summary(const BenchFlags& flags, const RunOutcome& run, bench::CommitWatcher* watcher,
-             int64_t* errors) {
-  Clock::time_point end = run.start;
-  int64_t records = 0, bytes = 0, reconnects = 0;
-  std::string error;
-  for (const auto& r : run.runners) {
-    end = std::max(end, r->result().closed);
-    records += r->result().records;
-    bytes += r->result().bytes;
-    reconnects += r->result().reconnects;
-    if (!r->result().status.ok()) {
-      ++*errors;
-      if (error.empty()) error = std::string(r->result().status.message());
-    }
-  }
-  const double elapsed = std::chrono::duration<double>(end - run.start).count();
+// The summary line: totals over the streams, then AddFigures.
+json Summary(const BenchFlags& flags, const RunOutcome& run, bench::CommitWatcher* watcher) {
+  const bench::LoadTotals& t = run.totals;
+  const int64_t records = t.records, bytes = t.bytes;
+  const double elapsed = std::chrono::duration<double>(t.end - run.start).count();
   json out = {{"format", flags.format},         {"record_bytes", flags.record_bytes},
               {"batch_size", flags.batch_size}, {"streams", flags.streams},
               {"tables", flags.tables},         {"rate_per_stream", flags.rate},
               {"stream_kind", flags.persistent ? "persistent" : "ephemeral"},
+              {"driver", flags.driver},
               {"duration_s", Round(elapsed)},   {"records", records},
               {"bytes", bytes},                 {"records_per_s", Round(records / elapsed, 0)},
               {"mb_per_s", Round(bytes / elapsed / 1e6, 2)}};
   AddFigures(flags, run, elapsed, watcher, out);
-  out["reconnects"] = reconnects;
-  out["errors"] = *errors;
-  if (!error.empty()) out["error"] = error;
+  out["reconnects"] = t.reconnects;
+  out["errors"] = t.failed_streams;
+  if (!t.first_error.empty()) out["error"] = t.first_error;
   return out;
 }
 
@@ -308,24 +359,26 @@ int RunBench(const BenchFlags& flags) {
     std::fprintf(stderr, "nobus bench: %s\n", std::string(roots.status().message()).c_str());
     return 1;
   }
+  // Commit times come from the commit files' mtimes, so a slower sweep over many tables costs
+  // no precision.
   absl::StatusOr<std::unique_ptr<bench::CommitWatcher>> watcher =
-      bench::CommitWatcher::Start(*roots, /*poll_ms=*/20);
+      bench::CommitWatcher::Start(*roots, /*poll_ms=*/std::max<int64_t>(20, flags.tables / 10));
   if (!watcher.ok())
     std::fprintf(stderr, "nobus bench: no time-to-table figures: cannot read the Delta log (%s)\n",
                  std::string(watcher.status().message()).c_str());
   RunOutcome run;
-  absl::Status st = RunStreams(flags, **client, run);
+  absl::Status st = flags.driver == "async" ? RunAsyncStreams(flags, run)
+                                             : RunSdkStreams(flags, **client, run);
   if (!st.ok()) {
     std::fprintf(stderr, "nobus bench: cannot open a stream: %s\n  is nobusd running at %s? "
                  "(start it with build/bin/nobusd, or pass --server URL)\n",
                  std::string(st.message()).c_str(), flags.server.c_str());
     return 1;
   }
-  int64_t errors = 0;
-  json out = Summary(flags, run, watcher.ok() ? watcher->get() : nullptr, &errors);
+  json out = Summary(flags, run, watcher.ok() ? watcher->get() : nullptr);
   std::printf("%s\n", out.dump().c_str());
   std::fflush(stdout);
-  return errors == 0 ? 0 : 1;
+  return run.totals.failed_streams == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -348,6 +401,7 @@ void RegisterBenchCommand(CLI::App& app) {
       "  nobus bench --create-tables --rate 50000                    # ack latency at 50k records/s\n"
       "  nobus bench --create-tables --streams 16 --server-pid $(pgrep -n nobusd)\n"
       "  nobus bench --create-tables --format proto --batch-size 100\n"
+      "  nobus bench --create-tables --driver async --streams 10000 --tables 100 --rate 10\n"
       "  nobus bench --disk-baseline /var/tmp/nobus-bench/disk --duration-s 3   # raw fdatasync");
   cmd->add_option("--record-bytes", flags.record_bytes, "Size of each record (JSON text or proto)")
       ->capture_default_str()
@@ -357,12 +411,22 @@ void RegisterBenchCommand(CLI::App& app) {
                   "messages), more = IngestBatch")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{100'000}));
-  cmd->add_option("--streams", flags.streams, "Concurrent streams (one thread each)")
+  cmd->add_option("--streams", flags.streams,
+                  "Concurrent streams (--driver sdk: at most 1,024, one thread each)")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1024}));
+      ->check(CLI::Range(int64_t{1}, int64_t{100'000}));
   cmd->add_option("--tables", flags.tables, "Tables the streams are spread over")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1024}));
+      ->check(CLI::Range(int64_t{1}, int64_t{100'000}));
+  cmd->add_option("--driver", flags.driver,
+                  "sdk: one nobus SDK stream and thread per stream (the SDK coalesces records); "
+                  "async: light gRPC callback streams over --channels connections, one request "
+                  "per message, paced by one thread (needs --rate; for thousands of streams)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sdk", "async"}));
+  cmd->add_option("--channels", flags.channels, "--driver async: HTTP/2 connections to share")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{256}));
   cmd->add_option("--duration-s", flags.duration_s, "How long to ingest")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 86400.0));

@@ -45,6 +45,20 @@ void AddField(google::protobuf::DescriptorProto& msg, const char* name, int numb
                         : google::protobuf::FieldDescriptorProto::LABEL_OPTIONAL);
 }
 
+// Payload source shared by every RecordMaker (10,000 streams must not cost 10 GB): printable
+// characters, read at an offset that moves with the sequence number and differs per stream.
+const std::string& PayloadText() {
+  static const std::string text = [] {
+    static const char kAlphabet[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.-_:;/+=";
+    std::mt19937_64 rng(0x6e6f627573ull);
+    std::string t(kTextBytes, ' ');
+    for (char& c : t) c = kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+    return t;
+  }();
+  return text;
+}
+
 }  // namespace
 
 TableProperties BenchTableProperties(const std::string& table, Format format) {
@@ -64,12 +78,12 @@ TableProperties BenchTableProperties(const std::string& table, Format format) {
 }
 
 RecordMaker::RecordMaker(Format format, int64_t record_bytes, int32_t stream, bool probe)
-    : format_(format), record_bytes_(record_bytes), stream_(stream), probe_(probe) {
-  static const char kAlphabet[] =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.-_:;/+=";
-  std::mt19937_64 rng(0x6e6f627573ull + static_cast<uint64_t>(stream));
-  text_.resize(kTextBytes);
-  for (char& c : text_) c = kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+    : format_(format),
+      record_bytes_(record_bytes),
+      stream_(stream),
+      probe_(probe),
+      text_(PayloadText()),
+      text_shift_(static_cast<uint64_t>(stream) * 104'729) {
   std::string head = "{\"stream\":" + std::to_string(stream) + ",\"seq\":";
   seq_at_ = head.size();
   head += std::string(kNumberWidth, '0');
@@ -89,10 +103,14 @@ std::string_view RecordMaker::Make(int64_t seq) {
   return format_ == Format::kJson ? MakeJson(seq) : MakeProto(seq);
 }
 
+size_t RecordMaker::TextOffset(int64_t seq, size_t len) const {
+  return static_cast<size_t>((static_cast<uint64_t>(seq) * 7919 + text_shift_) % (kTextBytes - len));
+}
+
 std::string_view RecordMaker::MakeJson(int64_t seq) {
   WriteNumber(json_.data() + seq_at_, seq);
   if (probe_) WriteNumber(json_.data() + probe_at_, seq);
-  const size_t from = static_cast<size_t>(seq * 7919) % (kTextBytes - payload_len_);
+  const size_t from = TextOffset(seq, payload_len_);
   std::memcpy(json_.data() + payload_at_, text_.data() + from, payload_len_);
   return json_;
 }
@@ -114,7 +132,7 @@ std::string_view RecordMaker::MakeProto(int64_t seq) {
   const size_t n = static_cast<size_t>(len);
   proto_.push_back(0x22);
   PutVarint(proto_, n);
-  const size_t from = static_cast<size_t>(seq * 7919) % (kTextBytes - n);
+  const size_t from = TextOffset(seq, n);
   proto_.append(text_.data() + from, n);
   return proto_;
 }

@@ -5,7 +5,7 @@
 // that stream's records, see bench_watch.h), and a payload of printable pseudo-random text (so the
 // Parquet files compress like real text, not like a run of one byte).
 //
-// Thread-safety: a RecordMaker is used by one thread; the schema helpers are pure.
+// Thread-safety: a RecordMaker is used by one thread at a time; the schema helpers are pure.
 #pragma once
 
 #include <cstdint>
@@ -37,12 +37,15 @@ class RecordMaker {
  private:
   std::string_view MakeJson(int64_t seq);
   std::string_view MakeProto(int64_t seq);
+  // Where a payload of `len` bytes for `seq` starts in text_.
+  size_t TextOffset(int64_t seq, size_t len) const;
 
   const Format format_;
   const int64_t record_bytes_;
   const int32_t stream_;
   const bool probe_;
-  std::string text_;      // payload source: printable characters, read at a moving offset
+  const std::string& text_;  // payload source (shared by all makers), read at a moving offset
+  const uint64_t text_shift_;
   std::string json_;      // JSON template; numbers are rewritten in place
   size_t seq_at_ = 0;     // where seq's fixed-width field starts in json_
   size_t probe_at_ = 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -65,6 +66,12 @@ std::optional<double> Percentile(std::vector<double>& values, double q) {
   std::sort(values.begin(), values.end());
   const size_t rank = std::max<size_t>(1, static_cast<size_t>(std::ceil(q * values.size())));
   return values[std::min(values.size(), rank) - 1];
+}
+
+double WallMsNow() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 double SelfCpuSeconds() {

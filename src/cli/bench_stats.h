@@ -40,6 +40,9 @@ class LatencyHistogram {
 // The value at quantile q of `values` (nearest rank); nullopt when empty. Sorts `values`.
 std::optional<double> Percentile(std::vector<double>& values, double q);
 
+// The system clock in ms since the epoch (what commit file mtimes are compared with).
+double WallMsNow();
+
 // CPU time (user + system) of this process so far, in seconds.
 double SelfCpuSeconds();
 

@@ -11,13 +11,18 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kSampleEvery = std::chrono::milliseconds(10);
 constexpr auto kPacingSlack = std::chrono::milliseconds(1);
 
-double WallMsNow() {
-  return std::chrono::duration<double, std::milli>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
+
+void LoadTotals::Add(const StreamResult& r) {
+  records += r.records;
+  bytes += r.bytes;
+  requests += r.requests;
+  reconnects += r.reconnects;
+  end = std::max(end, r.closed);
+  ack_us.Merge(r.ack_us);
+  samples.insert(samples.end(), r.samples.begin(), r.samples.end());
+  if (!r.status.ok() && failed_streams++ == 0) first_error = std::string(r.status.message());
+}
 
 StreamRunner::StreamRunner(const Client* client, StreamConfig config)
     : client_(client),

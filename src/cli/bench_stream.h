@@ -57,6 +57,21 @@ struct StreamResult {
   std::vector<TttSample> samples;
 };
 
+// What a run's streams got, summed (each driver fills one).
+struct LoadTotals {
+  int64_t records = 0;  // acknowledged
+  int64_t bytes = 0;
+  int64_t requests = 0;
+  int64_t reconnects = 0;
+  int64_t failed_streams = 0;
+  std::string first_error;                     // of the first failed stream
+  std::chrono::steady_clock::time_point end;   // when the last stream closed
+  LatencyHistogram ack_us;
+  std::vector<TttSample> samples;
+
+  void Add(const StreamResult& r);
+};
+
 class StreamRunner {
  public:
   StreamRunner(const Client* client, StreamConfig config);

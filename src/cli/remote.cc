@@ -28,15 +28,17 @@ httplib::Client HttpClient(const std::string& url) {
   return client;
 }
 
+absl::StatusOr<std::string> CaCertPem() {
+  if (CaCertFile().empty()) return std::string();
+  absl::StatusOr<std::string> pem = env::ReadFile(env::PosixFileSystem(), CaCertFile());
+  if (!pem.ok())
+    return absl::InvalidArgumentError(Cat("--ca-cert ", CaCertFile(), ": ", pem.status().message()));
+  return pem;
+}
+
 absl::StatusOr<std::unique_ptr<nobus::Client>> SdkClient(const std::string& endpoint) {
   ClientOptions options;
-  if (!CaCertFile().empty()) {
-    absl::StatusOr<std::string> pem = env::ReadFile(env::PosixFileSystem(), CaCertFile());
-    if (!pem.ok())
-      return absl::InvalidArgumentError(
-          Cat("--ca-cert ", CaCertFile(), ": ", pem.status().message()));
-    options.tls_root_certs_pem = *pem;
-  }
+  NOBUS_ASSIGN_OR_RETURN(options.tls_root_certs_pem, CaCertPem());
   return nobus::Client::Create(endpoint, std::move(options));
 }
 

@@ -18,6 +18,8 @@ namespace nobus::cli {
 void AddCaCertOption(CLI::App* cmd);
 // An HTTP client for "http://host:port" or "https://host:port" (certificate verified).
 httplib::Client HttpClient(const std::string& url);
+// The PEM of --ca-cert ("" without it: trust the system's roots); InvalidArgument if unreadable.
+[[nodiscard]] absl::StatusOr<std::string> CaCertPem();
 // A Zerobus client for "http://" or "https://" endpoints; InvalidArgument for an unreadable CA.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<nobus::Client>> SdkClient(const std::string& endpoint);
 // What to do when `url` could not be reached: trust its CA, switch http/https, or start nobusd.

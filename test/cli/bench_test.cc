@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
@@ -71,6 +74,49 @@ TEST_F(BenchTest, ProtoBatchesOverTwoTables) {
   EXPECT_EQ(doc["format"], "proto");
   EXPECT_EQ(doc["tables"], 2);
   EXPECT_EQ(doc["records"].get<int64_t>() % 20, 0);
+}
+
+// The async driver: 40 light streams over 2 connections, each paced at 50 records/s for 1 s, so
+// exactly 50 requests per stream; every acknowledged record is in its table, once.
+TEST_F(BenchTest, AsyncDriverPacesManyStreamsAndEveryAckedRowLands) {
+  nlohmann::json doc =
+      Bench("--driver async --channels 2 --streams 40 --tables 4 --rate 50 --record-bytes 300");
+  ExpectFigures(doc);
+  EXPECT_EQ(doc["driver"], "async");
+  EXPECT_EQ(doc["records"], 40 * 50);
+  EXPECT_EQ(doc["ack_samples"], 40 * 50);
+  EXPECT_EQ(doc["ttt_unmatched"], 0);
+  // Rows of the last commits may land after the probe samples' commits: wait for them.
+  const std::string data_dir = scratch_.path() + "/data";
+  std::set<std::pair<int64_t, int64_t>> keys;
+  int64_t rows = 0;
+  for (int attempt = 0; attempt < 100 && rows < 40 * 50; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    keys.clear();
+    rows = 0;
+    for (int t = 0; t < 4; ++t) {
+      auto table = server::testing::ReadJsonRows(data_dir, Cat("main.bench.load_", t));
+      ASSERT_TRUE(table.ok()) << table.status();
+      for (const nlohmann::json& row : *table) {
+        ++rows;
+        keys.emplace(row["stream"].get<int64_t>(), row["seq"].get<int64_t>());
+        EXPECT_EQ(row["stream"].get<int64_t>() % 4, t) << row.dump();
+      }
+    }
+  }
+  EXPECT_EQ(rows, 40 * 50);
+  EXPECT_EQ(keys.size(), 40u * 50u);  // no row twice
+}
+
+TEST_F(BenchTest, RefusesDriverCombinationsItCannotRun) {
+  CliResult r = RunNobus(Cat("bench --server ", server_->endpoint(), " --driver async --streams 3"),
+                         scratch_.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--driver async paces ephemeral streams: it needs --rate"),
+            std::string::npos) << r.err;
+  r = RunNobus(Cat("bench --server ", server_->endpoint(), " --streams 2000"), scratch_.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("for more streams pass --driver async"), std::string::npos) << r.err;
 }
 
 }  // namespace
