@@ -13,9 +13,9 @@
 #        NOBUS_TABLES_DATA     data directory (default build/tables-bench-data; not tmpfs)
 #        NOBUS_TABLES_THREADS  the --commit-threads values to compare (default "1 8")
 #        NOBUS_TABLES_CONFIGS  "TABLES:RATE" list (default "1:0 200:250 1000:20"; 0 = full speed)
-#        NOBUS_TABLES_DRIVER   nobus bench --driver for paced loads (default async: light streams
-#                              over 4 connections, about half the client CPU of the SDK driver's
-#                              thread per stream); full speed always uses the SDK driver
+#        NOBUS_TABLES_DRIVER   nobus bench --driver for paced loads (default: sdk, one thread per
+#                              stream, up to 1,024 tables; async, light streams over 4 connections,
+#                              above); full speed always uses the SDK driver
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
@@ -23,7 +23,7 @@ secs="${NOBUS_TABLES_SECONDS:-20}"
 data="${NOBUS_TABLES_DATA:-$PWD/build/tables-bench-data}"
 threads_list="${NOBUS_TABLES_THREADS:-1 8}"
 configs="${NOBUS_TABLES_CONFIGS:-1:0 200:250 1000:20}"
-paced_driver="${NOBUS_TABLES_DRIVER:-async}"
+paced_driver="${NOBUS_TABLES_DRIVER:-}"
 results_dir="$PWD/build/tables-results"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 
@@ -38,7 +38,9 @@ metric_sum() { fetch /metrics | awk -v m="$1" '$1 ~ "^"m"({|$)" {s += $2} END {p
 # run_config THREADS TABLES RATE: one JSON line (nobus bench's, plus commits/s and CPU).
 run_config() {
   local threads="$1" tables="$2" rate="$3" before after commits0 commits1 line driver=sdk
-  [[ $rate == 0 ]] || driver="$paced_driver"
+  if [[ $rate != 0 ]]; then
+    driver="${paced_driver:-$([[ $tables -gt 1024 ]] && echo async || echo sdk)}"
+  fi
   start_server --commit-threads "$threads" --kafka-listen "" --mqtt-listen "" --no-maintenance
   trap stop_server EXIT
   # The tables first (not timed), so the run measures ingest and commits only.

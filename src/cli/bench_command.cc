@@ -248,6 +248,11 @@ void AddFigures(const BenchFlags& flags, const RunOutcome& run, double elapsed,
     out["server_runq_wait_per_s"] =
         both ? Round((after->runq_wait_seconds - run.server_before->runq_wait_seconds) / elapsed, 2)
              : json(nullptr);
+    // CPU cost of the ingest (until the streams closed; commits after that are not included).
+    const double cpu = both ? after->cpu_seconds - run.server_before->cpu_seconds : 0;
+    out["server_cpu_us_per_record"] = both && records > 0 ? Round(cpu * 1e6 / records, 1) : json(nullptr);
+    out["server_cpu_s_per_gb"] =
+        both && run.totals.bytes > 0 ? Round(cpu * 1e9 / run.totals.bytes, 1) : json(nullptr);
   }
 }
 
@@ -393,7 +398,8 @@ void RegisterBenchCommand(CLI::App& app) {
       "ack_p50/p99/p999_ms (Ingest call -> ack), ttt_p50/p99_ms (ack -> the Delta commit holding\n"
       "the record: commit file mtime; needs the table directory on this machine), server_ack_*_ms\n"
       "(nobusd's own histogram: request received -> durable, per request), client CPU,\n"
-      "and nobusd's CPU and peak RSS (VmHWM) with --server-pid; server_runq_wait_per_s = seconds\n"
+      "and nobusd's CPU (cores, µs per record, CPU-seconds per GB of records) and peak RSS (VmHWM)\n"
+      "with --server-pid; server_runq_wait_per_s = seconds\n"
       "per second nobusd's threads waited for a CPU (how much other load on the machine slowed it).\n\n"
       "Examples:\n"
       "  build/bin/nobusd --data-dir /var/tmp/nobus-bench &\n"

@@ -1,6 +1,7 @@
 #include "wal/wal.h"
 
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -142,6 +143,7 @@ absl::StatusOr<Lsn> Wal::Append(std::string_view payload) {
 }
 
 void Wal::WriterLoop() {
+  pthread_setname_np(pthread_self(), "nobus-wal-sync");
   std::string batch;
   std::vector<Waiter> waiters;
   for (;;) {
@@ -241,6 +243,7 @@ void Wal::FinishBatch(uint64_t bytes, std::vector<Waiter>& waiters, const absl::
 }
 
 void Wal::CompletionLoop() {
+  pthread_setname_np(pthread_self(), "nobus-wal-done");
   std::vector<Completion> batches;
   for (;;) {
     {

@@ -11,7 +11,8 @@
 // Thread-safety: every method is thread-safe. Ownership: the Wal borrows `fs` and `clock`, which
 // must outlive it.
 //
-// Group commit: producers frame their record into a shared queue; the single writer thread takes
+// Group commit: producers frame their record into a shared queue; the single writer thread
+// (named nobus-wal-sync; the completion thread nobus-wal-done) takes
 // everything queued, writes it with one write per segment touched, fdatasyncs once and hands the
 // batch's waiters to the completion thread, which calls them in LSN order while the writer already
 // writes the next batch. Callbacks run on that one completion thread: they must be quick (post to
