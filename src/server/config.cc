@@ -143,7 +143,7 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   static const char* const kKeys[] = {
       "data_dir",          "grpc_listen",       "http_listen",       "ops_listen",
       "kafka_listen",      "kafka_advertised",  "mqtt_listen",       "mqtt_routes",
-      "flush_interval_ms", "commit_threads", "max_message_bytes", "max_inflight_bytes_per_stream",
+      "flush_interval_ms", "commit_threads", "wal_group_delay_us", "max_message_bytes", "max_inflight_bytes_per_stream",
       "max_buffered_bytes", "drain_timeout_ms", "log_level",
       "tokens",            "tls_cert",          "tls_key",
       "tls_client_ca",     "insecure",          "auth_dir",
@@ -175,6 +175,11 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "commit_threads", &config.commit_threads));
   if (config.commit_threads > 256)
     return KeyError(origin, "commit_threads", "must be at most 256 (tables committed at once)");
+  NOBUS_RETURN_IF_ERROR(
+      ReadInteger(doc, origin, "wal_group_delay_us", 0, &config.wal_group_delay_us));
+  if (config.wal_group_delay_us > 100'000)
+    return KeyError(origin, "wal_group_delay_us",
+                    "must be at most 100000 (it adds up to that much latency to every ack)");
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "max_message_bytes", &config.max_message_bytes));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "max_inflight_bytes_per_stream",
                                      &config.max_inflight_bytes_per_stream));

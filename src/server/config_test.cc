@@ -45,6 +45,13 @@ TEST(ConfigTest, EmptyObjectKeepsDefaults) {
 TEST(ConfigTest, CommitThreadsArePositiveAndAtMost256) {
   EXPECT_EQ(ParseConfigJson("{}", "t")->commit_threads, 8);
   EXPECT_EQ(ParseConfigJson(R"({"commit_threads": 32})", "t")->commit_threads, 32);
+  EXPECT_EQ(ParseConfigJson("{}", "t")->wal_group_delay_us, 0);
+  EXPECT_EQ(ParseConfigJson(R"({"wal_group_delay_us": 500})", "t")->wal_group_delay_us, 500);
+  for (const char* bad : {R"({"wal_group_delay_us": -1})", R"({"wal_group_delay_us": 100001})"}) {
+    auto c = ParseConfigJson(bad, "t");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("'wal_group_delay_us'"), std::string::npos) << c.status();
+  }
   for (const char* bad : {R"({"commit_threads": 0})", R"({"commit_threads": 257})"}) {
     auto c = ParseConfigJson(bad, "x.json");
     EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << bad;

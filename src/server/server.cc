@@ -213,6 +213,7 @@ absl::Status Server::Recover() {
   table::IngestOptions options;
   options.flush_interval_ms = config.flush_interval_ms;
   options.commit_threads = static_cast<int>(config.commit_threads);
+  options.wal.group_delay_us = config.wal_group_delay_us;
   options.max_buffered_bytes = config.max_buffered_bytes;
   options.maintenance.enabled = config.maintenance;
   options.maintenance.check_interval_ms = config.maintenance_interval_ms;

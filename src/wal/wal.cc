@@ -85,7 +85,10 @@ absl::Status Wal::Enqueue(std::span<const std::string_view> payloads, Blocker* b
   AppendRecord(first, payloads, &queue_);
   waiters_.push_back({first, next_lsn_ - 1, queue_.size(), blocker, std::move(done)});
   unsynced_bytes_ += size;
-  const bool wake = waiters_.size() == 1;
+  // The writer waits for the first record of a batch, and during a group delay for a full one.
+  const bool wake = waiters_.size() == 1 || (options_.group_delay_us > 0 &&
+                                             queue_.size() >= kGroupFullBytes &&
+                                             queue_.size() - size < kGroupFullBytes);
   l.unlock();
   if (wake) work_cv_.notify_one();
   return absl::OkStatus();
@@ -152,6 +155,10 @@ void Wal::WriterLoop() {
       std::unique_lock<std::mutex> l(mu_);
       work_cv_.wait(l, [&] { return !waiters_.empty() || closing_; });
       if (waiters_.empty()) return;
+      if (options_.group_delay_us > 0) {
+        work_cv_.wait_for(l, std::chrono::microseconds(options_.group_delay_us),
+                          [&] { return closing_ || queue_.size() >= kGroupFullBytes; });
+      }
       batch.swap(queue_);
       waiters.swap(waiters_);
       if (!failure_.ok()) status = StickyError();

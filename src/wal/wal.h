@@ -45,6 +45,9 @@
 
 namespace nobus::wal {
 
+// Queued bytes at which a batch is written at once, without waiting out group_delay_us.
+inline constexpr uint64_t kGroupFullBytes = 1 << 20;
+
 struct WalOptions {
   // A segment is rolled when the next record would not fit; a larger record gets its own segment.
   uint64_t segment_size_bytes = 64ull << 20;
@@ -55,6 +58,13 @@ struct WalOptions {
   // Backpressure budget: bytes queued or written but not yet synced. Appends wait (or TryAppend
   // fails with ResourceExhausted) while a new record would exceed it; one record is always let in.
   uint64_t max_unsynced_bytes = 64ull << 20;
+  // Group commit delay: once a batch has its first record, the writer waits up to this long for
+  // more before it writes and syncs, unless kGroupFullBytes are queued sooner. 0 (the default)
+  // writes at once. Under many small appends a few hundred microseconds make the groups larger:
+  // fewer fdatasyncs and thread wake-ups per append (doc/performance.md "Many producers per
+  // node": 15-25 % less server CPU per request at 10,000 one-record requests/s with 1,000 us), at
+  // up to this much more latency per append.
+  int64_t group_delay_us = 0;
   // Largest framed record accepted; larger appends fail with InvalidArgument.
   uint64_t max_record_bytes = 16ull << 20;
   // Called on the writer thread with the nanoseconds each batch took to write and fdatasync

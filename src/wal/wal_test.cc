@@ -134,6 +134,40 @@ TEST_F(WalTest, AsyncCallbacksCompleteInLsnOrder) {
   for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i + 1);
 }
 
+// A group delay gathers appends that arrive while the writer waits into one fdatasync.
+TEST_F(WalTest, GroupDelayGathersAppendsIntoOneSync) {
+  WalOptions options;
+  options.group_delay_us = 2'000'000;  // far longer than the appends below take
+  auto wal = OpenWal(options);
+  std::atomic<int> done{0};
+  for (int i = 0; i < 20; ++i) {
+    std::string_view p = "payload";
+    ASSERT_TRUE(wal->AppendAsync(std::span<const std::string_view>(&p, 1),
+                                 [&](absl::StatusOr<Lsn> lsn) {
+                                   EXPECT_TRUE(lsn.ok());
+                                   ++done;
+                                 })
+                    .ok());
+  }
+  ASSERT_TRUE(wal->Close().ok());
+  EXPECT_EQ(done.load(), 20);
+  EXPECT_EQ(wal->stats().syncs, 1u);
+  EXPECT_EQ(wal->stats().appends, 20u);
+}
+
+// A batch of kGroupFullBytes is written at once: with a delay of ten minutes this append would
+// otherwise hang until the test's timeout.
+TEST_F(WalTest, GroupDelayDoesNotHoldAFullBatch) {
+  WalOptions options;
+  options.group_delay_us = 600'000'000;
+  auto wal = OpenWal(options);
+  const std::string big(kGroupFullBytes, 'x');
+  absl::StatusOr<Lsn> lsn = wal->Append(big);
+  ASSERT_TRUE(lsn.ok()) << lsn.status();
+  EXPECT_EQ(wal->stats().syncs, 1u);
+  ASSERT_TRUE(wal->Close().ok());
+}
+
 TEST_F(WalTest, SegmentsRollAtConfiguredSize) {
   WalOptions options;
   options.segment_size_bytes = 256;
