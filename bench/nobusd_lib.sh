@@ -83,3 +83,14 @@ fresh_bin_copy() {
     true); nobusd of $(date -u -r "$build/bin/nobusd" +%Y-%m-%dT%H:%MZ))"
   build="$data"
 }
+
+# finish_runs: after the configurations, the raw write + fdatasync baseline of the data dir's disk,
+# then every JSON line ("${lines[@]}" and the baseline) saved to $results_dir/$stamp.jsonl. Sets
+# $disk (the baseline's line) and $load_after.
+finish_runs() {
+  echo "== raw write + fdatasync on $data (same disk)" >&2
+  disk="$("$nobus" bench --disk-baseline "$data/disk" --duration-s 3 --disk-chunk-bytes 4096 65536)"
+  echo "$disk" >&2
+  load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '%s\n' "${lines[@]}" "$disk" >"$results_dir/$stamp.jsonl"
+}

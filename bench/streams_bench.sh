@@ -55,33 +55,21 @@ for cfg in $configs; do
   echo "$line" >&2
   lines+=("$line")
 done
-echo "== raw write + fdatasync on $data (same disk)" >&2
-disk="$("$nobus" bench --disk-baseline "$data/disk" --duration-s 3 --disk-chunk-bytes 4096 65536)"
-echo "$disk" >&2
-load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%s\n' "${lines[@]}" "$disk" >"$results_dir/$stamp.jsonl"
+finish_runs
 
-node - "$disk" "$load_before" "$load_after" "$(nproc)" "$stamp" "$build_note" "${lines[@]}" <<'JS' |
-const [disk, loadBefore, loadAfter, nproc, stamp, buildNote, ...rest] = process.argv.slice(2);
-const runs = rest.map((s) => JSON.parse(s));
-const f = (x, d = 0) => x == null ? '–' : Number(x).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const out = [];
-out.push(`Run ${stamp}: ${nproc} cores, load average ${loadBefore} before, ${loadAfter} after; ` +
-  `${runs[0].duration_s.toFixed(0)} s per configuration, 1 KB JSON records, one record per ` +
-  `request, flush interval 1 s; ${buildNote}.`, '');
-out.push('| streams × rate (tables) | driver | offered / reached records/s | ack p50 / p99 (ms) | server ack p50 / p99 (ms) | time to table p50 / p99 (ms) | nobusd CPU (cores) | µs per record | CPU-s per GB | nobusd VmHWM (MB) | load generator CPU (cores) |');
-out.push('|---|---|---|---|---|---|---:|---:|---:|---:|---:|');
-for (const r of runs) {
-  const rate = r.rate_per_stream ? `${f(r.rate_per_stream)}/s` : 'full speed';
-  const offered = r.rate_per_stream ? f(r.rate_per_stream * r.streams) : '–';
-  out.push(`| ${f(r.streams)} × ${rate} (${f(r.tables)}) | ${r.driver} | ${offered} / ${f(r.records_per_s)} | ` +
-    `${f(r.ack_p50_ms, 1)} / ${f(r.ack_p99_ms, 1)} | ${f(r.server_ack_p50_ms, 1)} / ${f(r.server_ack_p99_ms, 1)} | ` +
-    `${f(r.ttt_p50_ms)} / ${f(r.ttt_p99_ms)} | ${f(r.server_cpu_cores, 2)} | ${f(r.server_cpu_us_per_record, 1)} | ` +
-    `${f(r.server_cpu_s_per_gb, 1)} | ${f(r.server_vm_hwm_mb)} | ${f(r.client_cpu_cores, 2)} |`);
-}
-out.push('', '| raw write + fdatasync, bytes per sync | syncs/s | fdatasync p50 / p99 (ms) |', '|---:|---:|---|');
-for (const r of JSON.parse(disk).results)
-  out.push(`| ${f(r.chunk_bytes)} | ${f(r.syncs_per_s)} | ${f(r.sync_p50_ms, 2)} / ${f(r.sync_p99_ms, 2)} |`);
-console.log(out.join('\n'));
+node --input-type=module - "$disk" "$load_before" "$load_after" "$(nproc)" "$stamp" "$build_note" "${lines[@]}" <<'JS' |
+const { f, report } = await import(`${process.cwd()}/bench/report_lib.mjs`);
+report(process.argv.slice(2), '1 KB JSON records, one record per request, flush interval 1 s', [
+  ['streams × rate (tables)', '---'], ['driver', '---'], ['offered / reached records/s', '---'],
+  ['ack p50 / p99 (ms)', '---'], ['server ack p50 / p99 (ms)', '---'],
+  ['time to table p50 / p99 (ms)', '---'], ['nobusd CPU (cores)', '---:'], ['µs per record', '---:'],
+  ['CPU-s per GB', '---:'], ['nobusd VmHWM (MB)', '---:'], ['load generator CPU (cores)', '---:'],
+], (r) => [
+  `${f(r.streams)} × ${r.rate_per_stream ? `${f(r.rate_per_stream)}/s` : 'full speed'} (${f(r.tables)})`,
+  r.driver, `${r.rate_per_stream ? f(r.rate_per_stream * r.streams) : '–'} / ${f(r.records_per_s)}`,
+  `${f(r.ack_p50_ms, 1)} / ${f(r.ack_p99_ms, 1)}`, `${f(r.server_ack_p50_ms, 1)} / ${f(r.server_ack_p99_ms, 1)}`,
+  `${f(r.ttt_p50_ms)} / ${f(r.ttt_p99_ms)}`, f(r.server_cpu_cores, 2), f(r.server_cpu_us_per_record, 1),
+  f(r.server_cpu_s_per_gb, 1), f(r.server_vm_hwm_mb), f(r.client_cpu_cores, 2),
+]);
 JS
   tee "$results_dir/$stamp.md"

@@ -80,31 +80,19 @@ for cfg in $configs; do
     lines+=("$line")
   done
 done
-echo "== raw write + fdatasync on $data (same disk)" >&2
-disk="$("$nobus" bench --disk-baseline "$data/disk" --duration-s 3 --disk-chunk-bytes 4096 65536)"
-echo "$disk" >&2
-load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%s\n' "${lines[@]}" "$disk" >"$results_dir/$stamp.jsonl"
+finish_runs
 
-node - "$disk" "$load_before" "$load_after" "$(nproc)" "$stamp" "$build_note" "${lines[@]}" <<'JS' |
-const [disk, loadBefore, loadAfter, nproc, stamp, buildNote, ...rest] = process.argv.slice(2);
-const runs = rest.map((s) => JSON.parse(s));
-const f = (x, d = 0) => x == null ? '–' : Number(x).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const out = [];
-out.push(`Run ${stamp}: ${nproc} cores, load average ${loadBefore} before, ${loadAfter} after; ` +
-  `${runs[0].duration_s.toFixed(0)} s per configuration, one stream per table, 1 KB JSON records, ` +
-  `flush interval 1 s; ${buildNote}.`, '');
-out.push('| tables × rate | --commit-threads | driver | records/s | ack p99 (ms) | server ack p99 (ms) | time to table p50 / p99 / max (ms) | commits/s | nobusd CPU (cores) | nobusd VmHWM (MB) |');
-out.push('|---|---:|---|---:|---:|---:|---|---:|---:|---:|');
-for (const r of runs) {
-  const load = r.rate_per_stream ? `${f(r.tables)} × ${f(r.rate_per_stream)}/s` : `${f(r.tables)} × full speed`;
-  out.push(`| ${load} | ${r.commit_threads} | ${r.driver} | ${f(r.records_per_s)} | ${f(r.ack_p99_ms, 1)} | ` +
-    `${f(r.server_ack_p99_ms, 1)} | ${f(r.ttt_p50_ms)} / ${f(r.ttt_p99_ms)} / ${f(r.ttt_max_ms)} | ` +
-    `${f(r.commits_per_s)} | ${f(r.server_cpu_cores, 2)} | ${f(r.server_vm_hwm_mb_after_commit)} |`);
-}
-out.push('', '| raw write + fdatasync, bytes per sync | syncs/s | fdatasync p50 / p99 (ms) |', '|---:|---:|---|');
-for (const r of JSON.parse(disk).results)
-  out.push(`| ${f(r.chunk_bytes)} | ${f(r.syncs_per_s)} | ${f(r.sync_p50_ms, 2)} / ${f(r.sync_p99_ms, 2)} |`);
-console.log(out.join('\n'));
+node --input-type=module - "$disk" "$load_before" "$load_after" "$(nproc)" "$stamp" "$build_note" "${lines[@]}" <<'JS' |
+const { f, report } = await import(`${process.cwd()}/bench/report_lib.mjs`);
+report(process.argv.slice(2), 'one stream per table, 1 KB JSON records, flush interval 1 s', [
+  ['tables × rate', '---'], ['--commit-threads', '---:'], ['driver', '---'], ['records/s', '---:'],
+  ['ack p99 (ms)', '---:'], ['server ack p99 (ms)', '---:'], ['time to table p50 / p99 / max (ms)', '---'],
+  ['commits/s', '---:'], ['nobusd CPU (cores)', '---:'], ['nobusd VmHWM (MB)', '---:'],
+], (r) => [
+  r.rate_per_stream ? `${f(r.tables)} × ${f(r.rate_per_stream)}/s` : `${f(r.tables)} × full speed`,
+  r.commit_threads, r.driver, f(r.records_per_s), f(r.ack_p99_ms, 1), f(r.server_ack_p99_ms, 1),
+  `${f(r.ttt_p50_ms)} / ${f(r.ttt_p99_ms)} / ${f(r.ttt_max_ms)}`, f(r.commits_per_s),
+  f(r.server_cpu_cores, 2), f(r.server_vm_hwm_mb_after_commit),
+]);
 JS
   tee "$results_dir/$stamp.md"
