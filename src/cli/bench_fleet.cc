@@ -405,21 +405,21 @@ void Fleet::Run(Clock::time_point start, Clock::time_point deadline,
   for (size_t i = 0; i < streams_.size(); ++i)
     due.emplace(start + periods_[i] * static_cast<int64_t>(i) / static_cast<int64_t>(streams_.size()),
                 i);
-  while (!due.empty()) {
-    const Clock::time_point now = Clock::now();
+  // Every request due before the deadline is sent, even when a sleep overshoots it.
+  while (!due.empty() && due.top().first < deadline) {
     // Sleep only when more than kPacingSlack ahead: bursts of up to 1 ms of requests instead of
     // one wake-up per request.
-    if (due.top().first > now + kPacingSlack) {
-      std::this_thread::sleep_until(std::min(due.top().first, deadline));
-      if (Clock::now() >= deadline) break;
+    if (due.top().first > Clock::now() + kPacingSlack) {
+      std::this_thread::sleep_until(due.top().first);
       continue;
     }
     auto [at, i] = due.top();
     due.pop();
-    if (at >= deadline) break;
     streams_[i]->Due(at);
     due.emplace(at + periods_[i], i);
   }
+  std::this_thread::sleep_until(deadline);  // the run lasts its duration even when the last
+                                            // request came earlier
   for (const auto& s : streams_) s->Close();
   if (!WaitEnded(Clock::now() + close_timeout)) {
     for (const auto& s : streams_) s->Cancel();
