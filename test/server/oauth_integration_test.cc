@@ -66,9 +66,10 @@ class OAuthTest : public ServerTest {
     ASSERT_TRUE(started.ok()) << started.status();
     server_ = std::move(*started);
     stub_ = server_->NewStub();
-    std::string ops = Token("ops", ops_secret_, "grant_type=client_credentials");
-    MakeTable(kTable, "id BIGINT NOT NULL", {}, ops);
-    MakeTable("main.default.other", "id BIGINT NOT NULL", {}, ops);
+    // A fresh token for each call: with --token-ttl-s 1 (whole seconds) one token may expire
+    // between two calls on a slow machine.
+    MakeTable(kTable, "id BIGINT NOT NULL", {}, OpsToken());
+    MakeTable("main.default.other", "id BIGINT NOT NULL", {}, OpsToken());
   }
 
   cli::testing::CliResult Nobus(const std::string& args) {
@@ -95,6 +96,7 @@ class OAuthTest : public ServerTest {
     EXPECT_EQ(r.status, 200) << r.body.dump();
     return r.status == 200 ? r.body["access_token"].get<std::string>() : "";
   }
+  std::string OpsToken() { return Token("ops", ops_secret_, "grant_type=client_credentials"); }
   std::string EtlToken(const std::string& table = kTable) {
     return Token("etl", etl_secret_, SdkForm(table));
   }
@@ -204,9 +206,9 @@ TEST_F(OAuthTest, MalformedForgedAndAlgNoneTokensAreUnauthenticated) {
 }
 
 TEST_F(OAuthTest, ExpiredTokenIsUnauthenticatedAndAFreshOneWorks) {
-  Start({"--token-ttl-s", "1"});
+  Start({"--token-ttl-s", "2"});
   std::string token = EtlToken();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(3100));
   grpc::Status s = Write(token, 1);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_NE(s.error_message().find("expired"), std::string::npos) << s.error_message();
