@@ -104,7 +104,7 @@ TEST_F(JsonStreamTest, ManyConcurrentStreamsOnManyTables) {
       int slot = t * kStreamsPerTable + k;
       threads.emplace_back([&, t, k, slot] {
         auto stub = server_->NewStub();
-        TestStream s(stub.get());
+        TestStream s(stub.get(), {.wait_for_ready = true});
         if (s.Create(table_name(t), zb::JSON).empty()) {
           statuses[slot] = s.Finish();
           ADD_FAILURE() << "create_stream failed on stream " << slot << ": "
@@ -145,7 +145,7 @@ TEST_F(JsonStreamTest, FullBuffersHoldStreamsBackAndLoseNothing) {
   for (int k = 0; k < kStreams; ++k) {
     threads.emplace_back([&, k] {
       auto stub = server_->NewStub();
-      TestStream s(stub.get());
+      TestStream s(stub.get(), {.wait_for_ready = true});
       if (s.Create(kTable, zb::JSON).empty()) return;
       for (int b = 0; b < kBatches; ++b) {
         std::vector<std::string> records;

@@ -12,6 +12,7 @@ TestStream::TestStream(zb::Zerobus::Stub* stub, TestStreamOptions options)
   for (const auto& [key, value] : options.headers) context_.AddMetadata(key, value);
   context_.set_deadline(std::chrono::system_clock::now() +
                         std::chrono::milliseconds(options.call_deadline_ms));
+  context_.set_wait_for_ready(options.wait_for_ready);
   call_ = stub->EphemeralStream(&context_);
 }
 

@@ -36,6 +36,10 @@ struct TestStreamOptions {
   std::map<std::string, std::string> headers;  // e.g. {"authorization", "Bearer t"}
   int64_t call_deadline_ms = 60000;
   int max_in_flight = 64;  // SendNext: requests sent and not yet acknowledged
+  // Waits (up to the deadline) for the connection instead of failing at once when the first
+  // connect attempt fails, as the SDKs' retries would: for tests that open many fresh
+  // connections at once, where a busy machine can refuse one.
+  bool wait_for_ready = false;
 };
 
 class TestStream {
