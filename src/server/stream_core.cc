@@ -128,6 +128,19 @@ void StreamCore::AbortRequest(int64_t offset, int64_t bytes) {
   Pump();
 }
 
+void StreamCore::AwaitAdmission(int64_t offset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  awaiting_admission_ = std::max(awaiting_admission_, offset);
+}
+
+void StreamCore::Admitted(int64_t offset) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    admitted_through_ = std::max(admitted_through_, offset);
+  }
+  Pump();
+}
+
 void StreamCore::CompleteRequest(int64_t offset, int64_t bytes, const absl::Status& durable) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -232,6 +245,7 @@ StreamCore::Actions StreamCore::DecideLocked() {
     if (a.write != nullptr) write_in_flight_ = true;
   }
   bool may_read = !broken_ && !final_ && !half_closed_ && !read_pending_ && !read_processing_ &&
+                  awaiting_admission_ <= admitted_through_ &&
                   (inflight_requests_ == 0 || inflight_bytes_ < max_inflight_bytes_);
   if (may_read) {
     read_pending_ = true;

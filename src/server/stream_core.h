@@ -100,6 +100,10 @@ class StreamCore {
   void BeginRequest(int64_t offset, int64_t bytes);
   // The append was refused: forget the request (the caller then usually calls Fail).
   void AbortRequest(int64_t offset, int64_t bytes);
+  // Request `offset` waits in the node's admission queue (IngestService::AppendOrQueue): no
+  // further read until Admitted(offset), which may come first (from the admission thread).
+  void AwaitAdmission(int64_t offset);
+  void Admitted(int64_t offset);
   // The durable callback of `offset`: OK = durable (ack it once all lower offsets are); an error
   // ends the call with UNAVAILABLE (the client retries and resends what was not acked).
   void CompleteRequest(int64_t offset, int64_t bytes, const absl::Status& durable);
@@ -158,6 +162,8 @@ class StreamCore {
   int64_t inflight_bytes_ = 0;
   int64_t durable_up_to_ = -1;
   int64_t max_received_ = -1;  // highest offset this call received (new or resent)
+  // Reads pause while awaiting_admission_ > admitted_through_ (offsets only grow).
+  int64_t awaiting_admission_ = -1, admitted_through_ = -1;
   int64_t start_durable_ = -1;  // StartAt
   bool commit_acks_ = false;
   int64_t committed_up_to_ = -1, committed_version_ = -1, commit_sent_ = -1;

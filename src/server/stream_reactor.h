@@ -5,8 +5,9 @@
 // writes StreamCore's messages as its own RPC's response message.
 //
 // Lifecycle: created by ZerobusService for each call; deletes itself in OnDone. Reactions run on
-// gRPC threads; the read reaction also decodes and appends (and blocks while the WAL applies
-// backpressure, or while a resume waits for the fenced call's in-flight requests). The shared
+// gRPC threads; the read reaction also decodes and appends (never waiting for room: a stream
+// whose request is queued for admission reads nothing more until it is admitted; it blocks only
+// while a resume waits for the fenced call's in-flight requests). The shared
 // StreamCore outlives it for late durable callbacks.
 #pragma once
 

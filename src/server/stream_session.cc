@@ -62,6 +62,8 @@ void StreamSession::Open(OpenedStream stream, std::string stream_id,
     core_->StartAt(*persistent);
   }
   core_->MarkOpened();
+  log_label_ = std::make_shared<const std::string>(
+      Cat("table=", table_name_, " stream_id=", stream_id_, " peer=", call_->peer()));
   NOBUS_LOG_INFO(
       "stream opened table={} stream_id={} kind={} record_type={} next_offset={} peer={} "
       "sdk=\"{}\" user_agent=\"{}\"",
@@ -78,8 +80,8 @@ void StreamSession::Refuse(const absl::Status& status, const std::string& table)
 }
 
 void StreamSession::Fail(const absl::Status& status) {
-  NOBUS_LOG_WARN_LIMITED("stream failed table={} stream_id={} peer={} error=\"{}\"", table_name_,
-                         stream_id_, call_->peer(), status.ToString());
+  NOBUS_LOG_WARN_LIMITED("stream failed {} error=\"{}\"",
+                         log_label_ ? *log_label_ : Cat("peer=", call_->peer()), status.ToString());
   core_->Fail(ToGrpcStatus(status));
 }
 
@@ -207,7 +209,9 @@ absl::Status StreamSession::DecodeAndAppend(int64_t offset, int count,
   const int64_t started = read_started_nanos_;
   table::StreamMark mark;
   if (persistent_) mark = table::StreamMark{stream_id_, offset};
-  absl::Status s = server_->ingest()->Append(
+  // While the node's buffers are full the append waits in its admission queue, and this stream
+  // reads nothing more until it is admitted: no gRPC thread waits for room.
+  absl::StatusOr<table::Admission> admission = server_->ingest()->AppendOrQueue(
       *stream_->table, std::move(blob), count,
       [core, offset, bytes, count, records_total, bytes_total, latency,
        started](absl::Status durable) {
@@ -218,11 +222,20 @@ absl::Status StreamSession::DecodeAndAppend(int64_t offset, int count,
         }
         core->CompleteRequest(offset, bytes, durable);
       },
+      [core, offset, bytes, label = log_label_](absl::Status admitted) {
+        if (!admitted.ok()) {
+          NOBUS_LOG_WARN_LIMITED("stream failed {} error=\"{}\"", *label, admitted.ToString());
+          core->AbortRequest(offset, bytes);
+          core->Fail(ToGrpcStatus(admitted));
+        }
+        core->Admitted(offset);
+      },
       std::move(mark));
-  if (!s.ok()) {
+  if (!admission.ok()) {
     core_->AbortRequest(offset, bytes);
-    return s;
+    return admission.status();
   }
+  if (*admission == table::Admission::kQueued) core_->AwaitAdmission(offset);
   return absl::OkStatus();
 }
 

@@ -1,8 +1,9 @@
 // What both gRPC ingest RPCs (EphemeralStream, PersistentStream) do once a stream is open
 // (specs/zerobus-wire.md, doc/exactly-once.md): check each request's offset and record kind,
 // decode every record into one row blob (nothing of a request is appended unless all of its
-// records decode) and hand it to IngestService::Append without waiting for durability, so reads
-// continue while earlier requests are being synced. Acks, in-flight limits and ending are
+// records decode) and hand it to IngestService::AppendOrQueue without waiting for durability, so
+// reads continue while earlier requests are being synced; while the node's buffers are full the
+// stream stops reading until its request is admitted (no thread waits). Acks, in-flight limits and ending are
 // StreamCore's job; the reactors (stream_reactor.h) own the gRPC side and the first message.
 //
 // Offsets: an ephemeral stream's requests carry 0, 1, 2, ... on every call; a persistent stream's
@@ -81,6 +82,8 @@ class StreamSession {
   std::optional<OpenedStream> stream_;
   std::string table_name_;
   std::string stream_id_;
+  // "table=... stream_id=... peer=..." for log lines, shared with admission callbacks (Open).
+  std::shared_ptr<const std::string> log_label_;
   bool persistent_ = false;
   Counter* records_total_ = nullptr;
   Counter* bytes_total_ = nullptr;

@@ -187,6 +187,7 @@ void IngestService::CheckWal(int64_t now) {
       NOBUS_LOG_ERROR("the write-ahead log failed: {}. Records are refused (UNAVAILABLE) until "
                       "nobusd has reopened it, which it retries by itself",
                       failure.ToString());
+      room_cv_.notify_all();  // appends waiting for room are refused now
     }
     if (closing_ || now < wal_reopen_at_nanos_) return;
   }

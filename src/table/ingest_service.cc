@@ -12,43 +12,6 @@
 
 namespace nobus::table {
 
-// One accepted append between AppendAsync and its callback. The WAL copies the payloads while
-// AppendAsync runs; the blob is kept here for the table buffer.
-struct IngestService::PendingAppend {
-  std::shared_ptr<TableState> table;
-  std::string header;
-  std::string blob;
-  int64_t num_rows = 0;
-  DurableLsnCallback done;
-  StreamMark stream;
-};
-
-namespace {
-
-// A mark-only record (AppendMark) holds an empty blob of 0 rows.
-absl::Status CheckBlob(std::string_view blob, int64_t num_rows, bool has_mark) {
-  if (num_rows < 0 || (num_rows == 0 && !has_mark))
-    return absl::InvalidArgumentError("an append needs at least one row");
-  absl::StatusOr<int64_t> count = schema::CountRows(blob);
-  if (!count.ok()) {
-    return absl::InvalidArgumentError(Cat("the row blob is malformed: ", count.status().message()));
-  }
-  if (*count != num_rows) {
-    return absl::InvalidArgumentError(
-        Cat("the row blob holds ", *count, " rows but the append claims ", num_rows));
-  }
-  return absl::OkStatus();
-}
-
-// The caller may act on InvalidArgument (too large); anything else means this node's WAL cannot
-// take appends now, and another node (or this one after a restart) can.
-absl::Status WalAppendError(const absl::Status& st) {
-  if (absl::IsInvalidArgument(st)) return st;
-  return absl::UnavailableError(Cat("the write-ahead log refused the append: ", st.message()));
-}
-
-}  // namespace
-
 IngestService::IngestService(env::FileSystem* fs, env::Clock* clock, std::string data_dir,
                              IngestOptions options)
     : fs_(fs), clock_(clock), data_dir_(std::move(data_dir)), options_(std::move(options)) {}
@@ -103,6 +66,7 @@ absl::Status IngestService::Start() {
   if (options_.background_flush) flusher_ = std::thread(&IngestService::FlusherLoop, this);
   if (options_.background_flush && options_.maintenance.enabled)
     maintainer_ = std::thread(&IngestService::MaintenanceLoop, this);
+  admitter_ = std::thread(&IngestService::AdmissionLoop, this);
   return absl::OkStatus();
 }
 
@@ -165,67 +129,6 @@ absl::StatusOr<std::shared_ptr<const LiveTable>> IngestService::OpenTable(const 
   return std::shared_ptr<const LiveTable>(table);
 }
 
-absl::StatusOr<std::shared_ptr<TableState>> IngestService::Admit(const LiveTable& table,
-                                                                  int64_t bytes) {
-  const TableName& name = table.info().name;
-  std::unique_lock<std::mutex> l(mu_);
-  auto full = [&] {
-    return !closing_ && held_bytes_ > 0 && held_bytes_ + bytes > options_.max_buffered_bytes;
-  };
-  auto lookup = [&]() -> absl::StatusOr<std::shared_ptr<TableState>> {
-    if (closing_) {
-      return absl::UnavailableError(
-          "the ingest service is shutting down; retry against another node or after the restart");
-    }
-    auto it = tables_.find(name);
-    if (it == tables_.end() || it->second.get() != &table || it->second->dropping)
-      return absl::NotFoundError(Cat("table '", name.ToString(), "' was dropped"));
-    NOBUS_RETURN_IF_ERROR(RefusalLocked(*it->second));
-    return it->second;
-  };
-  // Appends are admitted in arrival order: while any wait for room, a newcomer queues behind them
-  // even if its own bytes would fit, so a large append is never starved by a stream of small ones
-  // and no waiter loses every wake-up to threads that come back with newer requests.
-  if (full() || !admission_queue_.empty()) {
-    NOBUS_RETURN_IF_ERROR(lookup().status());  // refused: no point waiting for room
-    const auto start = std::chrono::steady_clock::now();
-    if (full() && start - last_full_warning_ >= std::chrono::seconds(10)) {
-      last_full_warning_ = start;
-      NOBUS_LOG_WARN(
-          "ingest buffers full: {} bytes of acknowledged rows wait for their commits "
-          "(max_buffered_bytes = {}); streams wait for room (backpressure)",
-          held_bytes_, options_.max_buffered_bytes);
-    }
-    const uint64_t ticket = next_admission_ticket_++;
-    admission_queue_.push_back(ticket);
-    const bool room = room_cv_.wait_until(
-        l, start + std::chrono::milliseconds(options_.buffer_full_timeout_ms), [&] {
-          return (admission_queue_.front() == ticket && !full()) || admission_paused_ ||
-                 !wal_failure_.ok();
-        });
-    admission_queue_.erase(std::find(admission_queue_.begin(), admission_queue_.end(), ticket));
-    room_cv_.notify_all();  // the next in line may fit too
-    if (backpressure_waits_ != nullptr) {
-      backpressure_waits_->Add();
-      backpressure_ms_->Add(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - start)
-                                .count());
-    }
-    if (!room && full()) {
-      return absl::UnavailableError(
-          Cat("nobusd's ingest buffers stayed full for ", options_.buffer_full_timeout_ms,
-              " ms: ", held_bytes_, " bytes of acknowledged rows wait for their Delta commits "
-              "(max_buffered_bytes = ", options_.max_buffered_bytes,
-              "); commits are failing or slower than ingest. Retry later; the server log "
-              "names failing commits"));
-    }
-  }
-  NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, lookup());
-  ++inflight_;
-  AdjustHeldLocked(bytes);
-  return t;
-}
-
 void IngestService::AdjustHeldLocked(int64_t delta) {
   if (delta == 0) return;
   held_bytes_ += delta;
@@ -234,58 +137,6 @@ void IngestService::AdjustHeldLocked(int64_t delta) {
     room_cv_.notify_all();
     maintenance_cv_.notify_all();  // a compaction waiting for ingest to catch up
   }
-}
-
-absl::Status IngestService::Append(const LiveTable& table, std::string blob, int64_t num_rows,
-                                   DurableCallback done, StreamMark stream) {
-  return AppendWithLsn(
-      table, std::move(blob), num_rows,
-      [done = std::move(done)](absl::StatusOr<wal::Lsn> lsn) { done(lsn.status()); },
-      std::move(stream));
-}
-
-absl::Status IngestService::AppendWithLsn(const LiveTable& table, std::string blob,
-                                          int64_t num_rows, DurableLsnCallback done,
-                                          StreamMark stream) {
-  NOBUS_RETURN_IF_ERROR(CheckBlob(blob, num_rows, !stream.empty()));
-  auto append = std::make_shared<PendingAppend>();
-  append->header =
-      EncodeRecordHeader(table.info().name.ToString(), table.info().table_id, num_rows, stream);
-  append->stream = std::move(stream);
-  append->blob = std::move(blob);
-  append->num_rows = num_rows;
-  append->done = std::move(done);
-  const int64_t bytes = static_cast<int64_t>(append->blob.size());
-  NOBUS_ASSIGN_OR_RETURN(append->table, Admit(table, bytes));
-  std::string_view payloads[2] = {append->header, append->blob};
-  absl::Status st = wal_->AppendAsync(
-      payloads, [this, append](absl::StatusOr<wal::Lsn> lsn) { OnDurable(*append, lsn); });
-  if (st.ok()) return st;
-  std::lock_guard<std::mutex> l(mu_);
-  AdjustHeldLocked(-bytes);
-  if (--inflight_ == 0) inflight_cv_.notify_all();
-  return WalAppendError(st);
-}
-
-void IngestService::OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> lsn) {
-  if (lsn.ok()) {
-    BufferedBlob blob{*lsn, std::move(append.blob), append.num_rows, clock_->MonotonicNanos(),
-                      append.stream};
-    const int64_t now_ms = append.stream.empty() ? 0 : clock_->NowMillis();
-    std::lock_guard<std::mutex> l(mu_);
-    completed_lsn_ = std::max(completed_lsn_, *lsn);
-    if (!append.stream.empty()) append.table->streams.Durable(append.stream, now_ms);
-    BufferLocked(append.table.get(), std::move(blob));
-  } else {
-    std::lock_guard<std::mutex> l(mu_);
-    AdjustHeldLocked(-static_cast<int64_t>(append.blob.size()));
-  }
-  if (append.done)
-    append.done(lsn.ok() ? absl::StatusOr<wal::Lsn>(*lsn) : WalAppendError(lsn.status()));
-  append.done = nullptr;
-  append.table = nullptr;
-  std::lock_guard<std::mutex> l(mu_);
-  if (--inflight_ == 0) inflight_cv_.notify_all();
 }
 
 void IngestService::BufferLocked(TableState* table, BufferedBlob blob) {
@@ -346,10 +197,14 @@ absl::Status IngestService::Close() {
   std::lock_guard<std::mutex> cl(close_mu_);
   if (closed_) return close_status_;
   {
-    std::unique_lock<std::mutex> l(mu_);
+    std::lock_guard<std::mutex> l(mu_);
     closing_ = true;
-    room_cv_.notify_all();
+    room_cv_.notify_all();      // the admission thread refuses what waits, then ends
     inflight_cv_.notify_all();  // a WAL reopen waiting for appends gives up
+  }
+  if (admitter_.joinable()) admitter_.join();
+  {
+    std::unique_lock<std::mutex> l(mu_);
     inflight_cv_.wait(l, [&] { return inflight_ == 0; });
     stop_flusher_ = true;
     stop_maintenance_ = true;

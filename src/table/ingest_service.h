@@ -121,6 +121,16 @@ using DurableCallback = std::function<void(absl::Status)>;
 // The same, with the LSN of the record (its row blob) once durable: a position in the node's WAL
 // that only grows (the Kafka endpoint derives its offsets from it).
 using DurableLsnCallback = std::function<void(absl::StatusOr<wal::Lsn>)>;
+// Called once when a queued append (AppendOrQueue) leaves the node's admission queue, on the
+// admission thread: OK = handed to the WAL (its DurableCallback follows); an error = refused
+// (Append's errors, or Unavailable after buffer_full_timeout_ms; its DurableCallback is never
+// called). Must be quick and must not call back into the service's blocking methods.
+using AdmittedCallback = std::function<void(absl::Status)>;
+// What AppendOrQueue did with an append it accepted.
+enum class Admission {
+  kAppended,  // handed to the WAL now: only its DurableCallback follows
+  kQueued,    // waits for room: its AdmittedCallback follows (then, if admitted, DurableCallback)
+};
 
 
 class IngestService {
@@ -158,11 +168,23 @@ class IngestService {
   // (Unavailable after buffer_full_timeout_ms) and while the WAL's byte budget is exhausted.
   // With a `stream` mark (a persistent stream's request, streams.h) the WAL record carries it,
   // the stream's durable offset rises once it is durable, and its commit carries the stream's txn.
+  // Appends are admitted in arrival order: while any wait for room, a newcomer waits behind them
+  // even if its own bytes would fit (admission.cc).
   [[nodiscard]] absl::Status Append(const LiveTable& table, std::string blob, int64_t num_rows,
                                     DurableCallback done, StreamMark stream = {});
   [[nodiscard]] absl::Status AppendWithLsn(const LiveTable& table, std::string blob,
                                            int64_t num_rows, DurableLsnCallback done,
                                            StreamMark stream = {});
+  // As Append, but never blocks the caller (a front end's I/O thread): where Append would wait
+  // for room (buffers full, earlier appends waiting, or the WAL's byte budget spent) the append
+  // is queued and kQueued returned; the admission thread hands it to the WAL in arrival order
+  // once there is room and then calls `admitted`. An error means refused now: neither callback
+  // is called. The caller should not send the same producer's next append before `admitted`
+  // (the queue holds what producers put in it; a gRPC stream pauses its reads).
+  [[nodiscard]] absl::StatusOr<Admission> AppendOrQueue(const LiveTable& table, std::string blob,
+                                                        int64_t num_rows, DurableCallback done,
+                                                        AdmittedCallback admitted,
+                                                        StreamMark stream = {});
 
   // Persistent streams (persistent_streams.cc, doc/exactly-once.md). The caller (the front end) makes
   // sure no request of the stream is in flight while it resumes or retires one.
@@ -264,9 +286,26 @@ class IngestService {
 
   // Tables (ingest_service.cc).
   [[nodiscard]] absl::StatusOr<std::shared_ptr<TableState>> LoadTable(const TableInfo& info);
-  // Waits for room in the node's buffers, then counts `bytes` as held and the append in flight.
-  [[nodiscard]] absl::StatusOr<std::shared_ptr<TableState>> Admit(const LiveTable& table,
-                                                                  int64_t bytes);
+  // Admission (admission.cc). An accepted append is handed to the WAL at once when it fits and
+  // nothing waits, else queued for the admission thread (AdmissionLoop).
+  struct QueuedAppend {  // an append waiting in the admission queue
+    std::shared_ptr<PendingAppend> append;  // its table: the one it was accepted for
+    int64_t bytes = 0;
+    std::chrono::steady_clock::time_point queued_at;
+    AdmittedCallback admitted;
+  };
+  [[nodiscard]] absl::StatusOr<Admission> Submit(const LiveTable& table, std::string blob,
+                                                 int64_t num_rows, DurableLsnCallback done,
+                                                 StreamMark stream, AdmittedCallback admitted);
+  // Requires mu_: the table's live state when appends to it may be admitted now, else why not.
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<TableState>> AdmissibleLocked(
+      const TableName& name, const LiveTable* expected) const;
+  bool FullLocked(int64_t bytes) const;  // requires mu_: `bytes` more would pass the cap
+  // Hands an admitted append (held bytes and in-flight already counted) to the WAL, waiting for
+  // its byte budget or not; on failure undoes the counts. `wait` false: ResourceExhausted when
+  // the budget is spent.
+  [[nodiscard]] absl::Status ToWal(const std::shared_ptr<PendingAppend>& append, bool wait);
+  void AdmissionLoop();
   void OnDurable(PendingAppend& append, absl::StatusOr<wal::Lsn> lsn);
   void BufferLocked(TableState* table, BufferedBlob blob);  // requires mu_
   // Requires mu_: `delta` row bytes were admitted (> 0) or committed or discarded (< 0); keeps
@@ -394,15 +433,16 @@ class IngestService {
   std::mutex mu_;            // tables_, their buffers and flags, and the fields below
   std::condition_variable inflight_cv_;  // inflight_ reached zero
   std::condition_variable flusher_cv_;   // wake_ or stop_flusher_ set
-  std::condition_variable room_cv_;      // held_bytes_ dropped, or closing_ set
+  std::condition_variable room_cv_;      // held_bytes_ dropped, an append queued, a refusal
+                                         // state changed, or closing_ set (the admission thread)
   std::map<TableName, std::shared_ptr<TableState>> tables_;
   int64_t inflight_ = 0;       // accepted appends whose WAL callback has not finished
   wal::Lsn completed_lsn_ = 0;  // highest LSN whose WAL callback reported success
   int64_t held_bytes_ = 0;      // row bytes admitted and not yet committed or discarded
   std::chrono::steady_clock::time_point last_full_warning_;  // rate-limits the "full" warning
-  // Appends waiting for room, by arrival (tickets): admitted in this order, none passes another.
-  std::deque<uint64_t> admission_queue_;
-  uint64_t next_admission_ticket_ = 0;
+  // Appends waiting for room, by arrival: admitted in this order, none passes another.
+  std::deque<QueuedAppend> admission_queue_;
+  std::thread admitter_;  // AdmissionLoop; ends once closing_ is set and the queue is empty
   bool closing_ = false;
   bool stop_flusher_ = false;
   bool wake_ = false;  // a table got its first buffered blob, passed the size threshold or

@@ -1,5 +1,6 @@
 #include "table/ingest_service.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -506,6 +507,101 @@ TEST_F(BufferCapTest, CloseReleasesAWaitingAppendWithUnavailable) {
   EXPECT_EQ(result.load(), static_cast<int>(absl::StatusCode::kUnavailable));
   Open();
   EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(0, 10));  // the acked blob, committed by Close
+}
+
+// What AppendOrQueue's callbacks reported, in order ("admitted 10", "durable 10", ...).
+class Events {
+ public:
+  DurableCallback Of(std::string what, int64_t first) {
+    return [this, what = std::move(what), first](absl::Status st) {
+      std::lock_guard<std::mutex> l(mu_);
+      log_.push_back(Cat(what, " ", first, st.ok() ? "" : Cat(": ", st.ToString())));
+      cv_.notify_all();
+    };
+  }
+  std::vector<std::string> WaitFor(size_t n) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return log_.size() >= n; });
+    return log_;
+  }
+  std::vector<std::string> Now() {
+    std::lock_guard<std::mutex> l(mu_);
+    return log_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> log_;
+};
+
+// AppendOrQueue never waits: while the buffers are full the appends queue (in order) and are
+// admitted by the admission thread as commits free room, each reported to its callback.
+TEST_F(BufferCapTest, AppendOrQueueQueuesInsteadOfWaitingAndAdmitsInOrder) {
+  ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
+  Events events;
+  for (int64_t first : {10, 20}) {
+    auto a = service_->AppendOrQueue(*table_, MakeBlob(first, 10), 10,
+                                     events.Of("durable", first), events.Of("admitted", first));
+    ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_EQ(*a, Admission::kQueued);  // returned at once: nothing was committed
+  }
+  EXPECT_TRUE(events.Now().empty());
+  // Room for one blob: 10 goes, 20 still waits. (Its durable callback may come first: the WAL
+  // can sync it before the admission thread reports it.)
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_THAT(events.WaitFor(2), ::testing::UnorderedElementsAre("admitted 10", "durable 10"));
+  ASSERT_TRUE(service_->FlushAll().ok());
+  std::vector<std::string> log = events.WaitFor(4);
+  EXPECT_THAT(std::vector<std::string>(log.begin() + 2, log.end()),
+              ::testing::UnorderedElementsAre("admitted 20", "durable 20"));
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(0, 30));
+  EXPECT_NE(Metrics().find("nobus_backpressure_waits_total 2\n"), std::string::npos);
+}
+
+TEST_F(BufferCapTest, AppendOrQueueWithRoomAppendsAtOnce) {
+  Events events;
+  auto a = service_->AppendOrQueue(*table_, MakeBlob(0, 10), 10, events.Of("durable", 0),
+                                   events.Of("admitted", 0));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(*a, Admission::kAppended);
+  EXPECT_EQ(events.WaitFor(1), std::vector<std::string>{"durable 0"});  // no admitted call
+}
+
+// A queued append that cannot be admitted is refused through its admitted callback with the
+// reason, and its durable callback never runs; nothing else is lost.
+TEST_F(BufferCapTest, QueuedAppendsAreRefusedThroughTheirCallback) {
+  table_ = nullptr;
+  ASSERT_TRUE(service_->Close().ok());
+  options_.buffer_full_timeout_ms = 50;
+  Open();
+  table_ = *service_->OpenTable(Name("main.s.t"));
+  auto other = CreateAndOpen(service_.get(), "main.s.other");
+  ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
+  Events events;
+  ASSERT_TRUE(service_->AppendOrQueue(*other, MakeBlob(10, 10), 10, events.Of("durable", 10),
+                                      events.Of("admitted", 10)).ok());
+  std::vector<std::string> log = events.WaitFor(1);  // after buffer_full_timeout_ms
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].rfind("admitted 10: UNAVAILABLE", 0), 0u) << log[0];
+  EXPECT_NE(log[0].find("stayed full for 50 ms"), std::string::npos) << log[0];
+
+  ASSERT_TRUE(service_->AppendOrQueue(*other, MakeBlob(20, 10), 10, events.Of("durable", 20),
+                                      events.Of("admitted", 20)).ok());
+  ASSERT_TRUE(service_->DropTable(Name("main.s.other")).ok());  // the queued one's table goes
+  log = events.WaitFor(2);
+  EXPECT_EQ(log[1].rfind("admitted 20: NOT_FOUND", 0), 0u) << log[1];
+
+  ASSERT_TRUE(service_->AppendOrQueue(*table_, MakeBlob(30, 10), 10, events.Of("durable", 30),
+                                      events.Of("admitted", 30)).ok());
+  ASSERT_TRUE(service_->Close().ok());
+  log = events.WaitFor(3);
+  EXPECT_EQ(log[2].rfind("admitted 30: UNAVAILABLE", 0), 0u) << log[2];
+  EXPECT_NE(log[2].find("shutting down"), std::string::npos) << log[2];
+  EXPECT_EQ(events.Now().size(), 3u);  // no durable callback for any of them
+  Open();
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(0, 10));  // the acked rows
 }
 
 }  // namespace

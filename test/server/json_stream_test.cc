@@ -1,5 +1,6 @@
 // JSON streams over gRPC against a real nobusd: single records, batches, pipelining, half-close,
 // many concurrent streams, and the rows DuckDB reads back from the Delta tables.
+#include <fstream>
 #include <regex>
 #include <set>
 #include <thread>
@@ -20,6 +21,14 @@ class JsonStreamTest : public ServerTest {
 };
 
 std::string Row(int64_t id) { return Cat("{\"id\":", id, ",\"msg\":\"m", id, "\"}"); }
+
+// The process's thread count (/proc/PID/status), -1 if unreadable.
+int Threads(pid_t pid) {
+  std::ifstream status(Cat("/proc/", pid, "/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  return -1;
+}
 
 std::vector<std::string> ExpectedRows(int64_t first, int64_t n) {
   std::vector<std::string> rows;
@@ -165,6 +174,43 @@ TEST_F(JsonStreamTest, FullBuffersHoldStreamsBackAndLoseNothing) {
       << text;
   EXPECT_GT(std::stoll(waits[1]), 0) << "no request ever waited: the cap was not reached";
   EXPECT_EQ(StopAndReadRows(kTable), ExpectedRows(0, kStreams * kBatches * kBatchSize));
+}
+
+// A request waiting for room holds no gRPC thread: its stream just stops reading. With room for
+// one request in the whole node and more streams waiting than the server has callback threads,
+// a new stream still opens and the admitted request's ack still arrives; each commit (the admin
+// retry, as the timed flush is an hour away) lets the next request in, and nothing is lost.
+TEST_F(JsonStreamTest, StreamsWaitingForRoomHoldNoThread) {
+  StartServer(R"({"max_buffered_bytes": 1, "flush_interval_ms": 3600000})");
+  constexpr int kStreams = 24, kRequests = 3;
+  std::vector<std::unique_ptr<TestStream>> streams;
+  for (int k = 0; k < kStreams; ++k) {
+    streams.push_back(std::make_unique<TestStream>(stub_.get()));
+    ASSERT_FALSE(streams.back()->Create(kTable, zb::JSON).empty()) << "stream " << k;
+  }
+  const int threads_before = Threads(server_->pid());
+  for (int r = 0; r < kRequests; ++r)
+    for (int k = 0; k < kStreams; ++k)
+      ASSERT_TRUE(streams[k]->Send(JsonRecord(r, Row(r * kStreams + k))));
+  ASSERT_TRUE(streams[0]->WaitForAck(0));  // the one request the node had room for
+  TestStream late(stub_.get());            // every other stream waits for room
+  ASSERT_FALSE(late.Create(kTable, zb::JSON).empty()) << late.Finish().error_message();
+  // A server that parked a thread per waiting stream would have grown by about kStreams.
+  EXPECT_LT(Threads(server_->pid()) - threads_before, kStreams / 2) << "before: " << threads_before;
+  auto all_acked = [&] {
+    for (const auto& s : streams)
+      if (s->last_ack() != kRequests - 1) return false;
+    return true;
+  };
+  for (int commits = 0; !all_acked(); ++commits) {
+    ASSERT_LT(commits, 10 * kStreams * kRequests) << "waiting requests are not admitted";
+    HttpReply r = HttpCall(*server_, "POST", Cat("/admin/v1/tables/", kTable, "/retry"));
+    ASSERT_EQ(r.status, 200) << r.body.dump();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& s : streams) EXPECT_TRUE(s->CloseAndFinish().ok());
+  EXPECT_TRUE(late.CloseAndFinish().ok());
+  EXPECT_EQ(StopAndReadRows(kTable), ExpectedRows(0, kStreams * kRequests));
 }
 
 TEST_F(JsonStreamTest, EveryColumnTypeRoundTrips) {
