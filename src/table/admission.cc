@@ -9,6 +9,8 @@
 // front end's thread) and tells the producer through its AdmittedCallback. Blocking Append waits
 // for that callback; gRPC streams pause their reads until it comes, so a waiting stream holds no
 // thread and no other stream's acks wait for it.
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -167,6 +169,7 @@ absl::Status IngestService::ToWal(const std::shared_ptr<PendingAppend>& append, 
 }
 
 void IngestService::AdmissionLoop() {
+  pthread_setname_np(pthread_self(), "nobus-admit");
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
     if (admission_queue_.empty()) {
