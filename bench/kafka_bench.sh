@@ -24,7 +24,7 @@
 # Kafka's jars (broker, kafka-tools and their runtime dependencies, pinned in bench/kafka/pom.xml)
 # are copied from Maven Central by `mvn dependency:copy-dependencies` into
 # ${NOBUS_SDK_CACHE:-~/.cache/nobus}/kafka-broker/lib (again only when the pom changes); needs
-# Java 17+ and Maven. nobusd and nobus are copied from BUILD_DIR/bin into the data directory first,
+# Java 17+ and Maven. The jars, the broker's start and stop: bench/kafka_broker_lib.sh. nobusd and nobus are copied from BUILD_DIR/bin into the data directory first,
 # so a rebuild during the run cannot swap them.
 #
 # Usage: bench/kafka_bench.sh [BUILD_DIR]   (default build; build nobusd and nobus first)
@@ -57,37 +57,8 @@ fresh_bin_copy kafka_bench --kafka-listen  # sets $nobus, $build_note; $build is
 mkdir -p "$logs"
 
 # -- Kafka's jars, from Maven Central, outside the repository -----------------------------------
-mkdir -p "$cache"
-exec 9>"$cache.lock"
-flock 9
-pom_stamp="$(sha256sum bench/kafka/pom.xml | cut -c1-16)"
-if [[ "$(cat "$cache/stamp" 2>/dev/null)" != "$pom_stamp" ]]; then
-  echo "== resolving Kafka's jars into $cache/lib (Maven)" >&2
-  rm -rf "$cache/lib"
-  (cd "$cache" && mvn -q -B -f "$OLDPWD/bench/kafka/pom.xml" dependency:copy-dependencies \
-    -Dnobus.kafka.lib="$cache/lib") >&2
-  echo "$pom_stamp" >"$cache/stamp"
-fi
-exec 9>&-
-kafka_version="$(ls "$cache/lib" | sed -n 's/^kafka_2\.13-\(.*\)\.jar$/\1/p')"
-classpath="$cache/lib/*"
-# The JVM options of kafka-run-class.sh (KAFKA_JVM_PERFORMANCE_OPTS); heaps as kafka-server-start.sh
-# and kafka-producer-perf-test.sh set them.
-jvm_opts=(-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
-  -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -Djava.awt.headless=true)
-cat >"$data/log4j2-tools.properties" <<'EOF'
-rootLogger.level = warn
-rootLogger.appenderRef.stderr.ref = stderr
-appender.stderr.type = Console
-appender.stderr.name = stderr
-appender.stderr.target = SYSTEM_ERR
-appender.stderr.layout.type = PatternLayout
-appender.stderr.layout.pattern = [%d] %p %m (%c)%n
-EOF
-tool() {  # MAIN_CLASS ARGS...: a Kafka command-line tool
-  java -Xmx512M "${jvm_opts[@]}" -Dlog4j2.configurationFile="$data/log4j2-tools.properties" \
-    -cp "$classpath" "$@"
-}
+source bench/kafka_broker_lib.sh  # kafka_jars, tool, free_ports, start_kafka_broker, stop_kafka
+kafka_jars "$cache"  # sets $kafka_version, $classpath
 
 # -- the records: one ~1 KB JSON row per line, 1,000 different ones ----------------------------
 payload="$data/payload.jsonl"
@@ -106,81 +77,13 @@ node -e '
 record_bytes="$(head -1 "$payload" | tr -d '\n' | wc -c)"
 columns="id BIGINT NOT NULL, tag STRING, payload STRING"
 
-free_ports() {  # N: N free TCP ports on 127.0.0.1
-  python3 -c 'import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])' "$1"
-}
 proc_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 ticks_per_s="$(getconf CLK_TCK)"
 
-# -- Apache Kafka: a fresh single-node KRaft broker+controller ----------------------------------
-kpid=""
+# -- Apache Kafka: a fresh single-node KRaft broker+controller (bench/kafka_broker_lib.sh) -------
 start_kafka() {  # NAME [extra server.properties lines...]
-  local name="$1" dir="$data/kafka" bport cport
-  shift
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  read -r bport cport <<<"$(free_ports 2)"
-  {
-    echo "process.roles=broker,controller"
-    echo "node.id=1"
-    echo "controller.quorum.voters=1@127.0.0.1:$cport"
-    echo "listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport"
-    echo "advertised.listeners=PLAINTEXT://127.0.0.1:$bport"
-    echo "controller.listener.names=CONTROLLER"
-    echo "inter.broker.listener.name=PLAINTEXT"
-    echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
-    echo "log.dirs=$dir/logs"
-    echo "num.partitions=1"
-    echo "default.replication.factor=1"
-    echo "min.insync.replicas=1"
-    echo "offsets.topic.replication.factor=1"
-    echo "transaction.state.log.replication.factor=1"
-    echo "transaction.state.log.min.isr=1"
-    echo "share.coordinator.state.topic.replication.factor=1"
-    echo "share.coordinator.state.topic.min.isr=1"
-    echo "auto.create.topics.enable=false"
-    printf '%s\n' "$@"
-  } >"$dir/server.properties"
-  cat >"$dir/log4j2.properties" <<EOF
-rootLogger.level = info
-rootLogger.appenderRef.file.ref = file
-appender.file.type = File
-appender.file.name = file
-appender.file.fileName = $logs/kafka-$name.log
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-EOF
-  tool kafka.tools.StorageTool format -t "$(tool kafka.tools.StorageTool random-uuid)" \
-    -c "$dir/server.properties" >"$dir/format.out" 2>&1 ||
-    { cat "$dir/format.out" >&2; exit 1; }
-  java -Xmx1G -Xms1G "${jvm_opts[@]}" -Dlog4j2.configurationFile="$dir/log4j2.properties" \
-    -cp "$classpath" kafka.Kafka "$dir/server.properties" >"$dir/kafka.out" 2>&1 &
-  kpid=$!
-  for _ in $(seq 600); do
-    grep -q 'Kafka Server started' "$logs/kafka-$name.log" 2>/dev/null && break
-    kill -0 "$kpid" 2>/dev/null || break
-    sleep 0.1
-  done
-  grep -q 'Kafka Server started' "$logs/kafka-$name.log" 2>/dev/null || {
-    echo "the Kafka broker did not start:" >&2
-    tail -30 "$dir/kafka.out" "$logs/kafka-$name.log" >&2
-    exit 1
-  }
-  kafka_bootstrap="127.0.0.1:$bport"
-  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$kafka_bootstrap" --create \
-    --topic "$topic" --partitions 1 --replication-factor 1 --config min.insync.replicas=1 \
-    >"$dir/topic.out" 2>&1 || { cat "$dir/topic.out" >&2; exit 1; }
-  echo "== Kafka $kafka_version pid $kpid broker=$kafka_bootstrap controller=127.0.0.1:$cport" \
-    "log.dirs=$dir/logs $*" >&2
-}
-stop_kafka() {
-  [[ -n "$kpid" ]] || return 0
-  kill -TERM "$kpid" 2>/dev/null || true
-  wait "$kpid" 2>/dev/null || true
-  kpid=""
+  start_kafka_broker "$@"
+  kafka_create_topic "$topic"
 }
 
 # -- nobusd: a fresh server with its Kafka endpoint and the table ------------------------------
