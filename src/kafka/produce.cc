@@ -144,6 +144,17 @@ struct Work {
   bool has_records;
 };
 
+// Counts and logs a partition's failed produce and answers it. `counters`: null until the table
+// is known to exist.
+void Reject(Broker::Impl& impl, const TableCounters* counters, ProduceCall& call, const Work& w,
+            int16_t error, std::string message) {
+  if (impl.batches_rejected != nullptr) impl.batches_rejected->Add();
+  if (counters != nullptr) counters->rejected->Add();
+  NOBUS_LOG_WARN_LIMITED("kafka: produce to '{}' from {} failed: error {}: {}",
+                         call.topics[w.topic].name, call.req.peer, error, message);
+  call.Done(w.topic, w.partition, PartitionResult{.error = error, .message = std::move(message)});
+}
+
 // Checks, decodes and appends one partition's batch; ends with call->Done for it.
 void ProducePartition(Broker::Impl& impl, const std::shared_ptr<ProduceCall>& call,
                       const Work& w) {
@@ -153,13 +164,7 @@ void ProducePartition(Broker::Impl& impl, const std::shared_ptr<ProduceCall>& ca
   PartitionResult result;
   const TableCounters* counters = nullptr;  // once the table is known to exist
   auto fail = [&](int16_t error, std::string message) {
-    result.error = error;
-    result.message = std::move(message);
-    if (impl.batches_rejected != nullptr) impl.batches_rejected->Add();
-    if (counters != nullptr) counters->rejected->Add();
-    NOBUS_LOG_WARN_LIMITED("kafka: produce to '{}' from {} failed: error {}: {}", topic,
-                           call->req.peer, result.error, result.message);
-    done(std::move(result));
+    Reject(impl, counters, *call, w, error, std::move(message));
   };
   if (v < 3)
     return fail(kUnsupportedVersion, "Produce v0-2 (message sets before RecordBatch v2) are not "
@@ -227,7 +232,14 @@ void ProducePartition(Broker::Impl& impl, const std::shared_ptr<ProduceCall>& ca
     if (!append) return;
   }
   Broker::Impl* self = &impl;
-  absl::Status appended = (*ingest)->AppendWithLsn(
+  // Refused now or, when it waited for room in the node's buffers (the event-loop thread does
+  // not wait), later from the admission thread.
+  auto refused = [self, call, w, counters, idempotent, producer_key, seq](absl::Status st) {
+    if (st.ok()) return;
+    if (idempotent) self->producers.Finish(producer_key, seq, st);
+    Reject(*self, counters, *call, w, IngestErrorCode(st), std::string(st.message()));
+  };
+  absl::StatusOr<table::Admission> appended = (*ingest)->AppendOrQueue(
       **live, std::move(blob), rows,
       [self, done, seq, idempotent, producer_key, counters, rows](absl::StatusOr<wal::Lsn> lsn) {
         absl::StatusOr<int64_t> offset =
@@ -241,11 +253,8 @@ void ProducePartition(Broker::Impl& impl, const std::shared_ptr<ProduceCall>& ca
         done(PartitionResult{.error = kKafkaStorageError,
                              .message = std::string(offset.status().message())});
       },
-      std::move(mark));
-  if (!appended.ok()) {
-    if (idempotent) impl.producers.Finish(producer_key, seq, appended);
-    fail(IngestErrorCode(appended), std::string(appended.message()));
-  }
+      refused, std::move(mark));
+  if (!appended.ok()) refused(appended.status());
 }
 
 }  // namespace

@@ -214,13 +214,13 @@ absl::Status StreamSession::DecodeAndAppend(int64_t offset, int count,
   absl::StatusOr<table::Admission> admission = server_->ingest()->AppendOrQueue(
       *stream_->table, std::move(blob), count,
       [core, offset, bytes, count, records_total, bytes_total, latency,
-       started](absl::Status durable) {
+       started](absl::StatusOr<wal::Lsn> durable) {
         if (durable.ok()) {
           records_total->Add(count);
           bytes_total->Add(bytes);
           latency->Observe((env::SystemClock()->MonotonicNanos() - started) * 1e-9);
         }
-        core->CompleteRequest(offset, bytes, durable);
+        core->CompleteRequest(offset, bytes, durable.status());
       },
       [core, offset, bytes, label = log_label_](absl::Status admitted) {
         if (!admitted.ok()) {

@@ -87,13 +87,11 @@ absl::Status IngestService::AppendWithLsn(const LiveTable& table, std::string bl
 }
 
 absl::StatusOr<Admission> IngestService::AppendOrQueue(const LiveTable& table, std::string blob,
-                                                       int64_t num_rows, DurableCallback done,
+                                                       int64_t num_rows, DurableLsnCallback done,
                                                        AdmittedCallback admitted,
                                                        StreamMark stream) {
-  return Submit(
-      table, std::move(blob), num_rows,
-      [done = std::move(done)](absl::StatusOr<wal::Lsn> lsn) { done(lsn.status()); },
-      std::move(stream), std::move(admitted));
+  return Submit(table, std::move(blob), num_rows, std::move(done), std::move(stream),
+                std::move(admitted));
 }
 
 absl::StatusOr<Admission> IngestService::Submit(const LiveTable& table, std::string blob,
@@ -121,7 +119,7 @@ absl::StatusOr<Admission> IngestService::Submit(const LiveTable& table, std::str
             held_bytes_, options_.max_buffered_bytes);
       }
       admission_queue_.push_back(QueuedAppend{std::move(append), bytes, now, std::move(admitted)});
-      room_cv_.notify_all();
+      QueueChangedLocked();
       return Admission::kQueued;
     }
     ++inflight_;
@@ -135,7 +133,7 @@ absl::StatusOr<Admission> IngestService::Submit(const LiveTable& table, std::str
   // Refused now if, say, the service closed meanwhile (its admission thread may have ended).
   NOBUS_RETURN_IF_ERROR(AdmissibleLocked(table.info().name, &table).status());
   admission_queue_.push_front(QueuedAppend{std::move(append), bytes, now, std::move(admitted)});
-  room_cv_.notify_all();
+  QueueChangedLocked();
   return Admission::kQueued;
 }
 
@@ -150,6 +148,12 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::AdmissibleLocked(
     return absl::NotFoundError(Cat("table '", name.ToString(), "' was dropped"));
   NOBUS_RETURN_IF_ERROR(RefusalLocked(*it->second));
   return it->second;
+}
+
+void IngestService::QueueChangedLocked() {
+  if (admission_waiting_ != nullptr)
+    admission_waiting_->Set(static_cast<double>(admission_queue_.size()));
+  room_cv_.notify_all();  // wakes the admission thread (its own notify is harmless)
 }
 
 bool IngestService::FullLocked(int64_t bytes) const {
@@ -197,6 +201,7 @@ void IngestService::AdmissionLoop() {
     }
     std::optional<QueuedAppend> q(std::move(admission_queue_.front()));
     admission_queue_.pop_front();
+    QueueChangedLocked();
     if (backpressure_waits_ != nullptr) {
       backpressure_waits_->Add();
       backpressure_ms_->Add(

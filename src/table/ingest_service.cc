@@ -48,6 +48,9 @@ absl::Status IngestService::Start() {
     held_bytes_gauge_ = options_.metrics->GetGauge(
         "nobus_buffered_bytes",
         "Row bytes accepted and not yet committed, node-wide (capped by max_buffered_bytes).");
+    admission_waiting_ = options_.metrics->GetGauge(
+        "nobus_admission_waiting",
+        "Requests waiting for room in the node's buffers (the admission queue).");
     backpressure_waits_ = options_.metrics->GetCounter(
         "nobus_backpressure_waits_total",
         "Requests that waited for room because the node's buffers were full.");

@@ -182,7 +182,7 @@ class IngestService {
   // is called. The caller should not send the same producer's next append before `admitted`
   // (the queue holds what producers put in it; a gRPC stream pauses its reads).
   [[nodiscard]] absl::StatusOr<Admission> AppendOrQueue(const LiveTable& table, std::string blob,
-                                                        int64_t num_rows, DurableCallback done,
+                                                        int64_t num_rows, DurableLsnCallback done,
                                                         AdmittedCallback admitted,
                                                         StreamMark stream = {});
 
@@ -301,6 +301,7 @@ class IngestService {
   [[nodiscard]] absl::StatusOr<std::shared_ptr<TableState>> AdmissibleLocked(
       const TableName& name, const LiveTable* expected) const;
   bool FullLocked(int64_t bytes) const;  // requires mu_: `bytes` more would pass the cap
+  void QueueChangedLocked();  // requires mu_: the gauge, and wakes the admission thread
   // Hands an admitted append (held bytes and in-flight already counted) to the WAL, waiting for
   // its byte budget or not; on failure undoes the counts. `wait` false: ResourceExhausted when
   // the budget is spent.
@@ -479,6 +480,7 @@ class IngestService {
   Gauge* held_bytes_gauge_ = nullptr;
   Gauge* tables_open_gauge_ = nullptr;       // as of the last idle check
   Counter* tables_closed_idle_ = nullptr;
+  Gauge* admission_waiting_ = nullptr;  // admission_queue_.size(), set under mu_
   Counter* backpressure_waits_ = nullptr;
   Counter* backpressure_ms_ = nullptr;
 

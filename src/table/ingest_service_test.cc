@@ -512,12 +512,11 @@ TEST_F(BufferCapTest, CloseReleasesAWaitingAppendWithUnavailable) {
 // What AppendOrQueue's callbacks reported, in order ("admitted 10", "durable 10", ...).
 class Events {
  public:
-  DurableCallback Of(std::string what, int64_t first) {
-    return [this, what = std::move(what), first](absl::Status st) {
-      std::lock_guard<std::mutex> l(mu_);
-      log_.push_back(Cat(what, " ", first, st.ok() ? "" : Cat(": ", st.ToString())));
-      cv_.notify_all();
-    };
+  AdmittedCallback Admitted(int64_t first) {
+    return [this, first](absl::Status st) { Log(Cat("admitted ", first), st); };
+  }
+  DurableLsnCallback Durable(int64_t first) {
+    return [this, first](absl::StatusOr<wal::Lsn> lsn) { Log(Cat("durable ", first), lsn.status()); };
   }
   std::vector<std::string> WaitFor(size_t n) {
     std::unique_lock<std::mutex> l(mu_);
@@ -530,6 +529,12 @@ class Events {
   }
 
  private:
+  void Log(std::string what, const absl::Status& st) {
+    std::lock_guard<std::mutex> l(mu_);
+    log_.push_back(st.ok() ? std::move(what) : Cat(what, ": ", st.ToString()));
+    cv_.notify_all();
+  }
+
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::string> log_;
@@ -542,7 +547,7 @@ TEST_F(BufferCapTest, AppendOrQueueQueuesInsteadOfWaitingAndAdmitsInOrder) {
   Events events;
   for (int64_t first : {10, 20}) {
     auto a = service_->AppendOrQueue(*table_, MakeBlob(first, 10), 10,
-                                     events.Of("durable", first), events.Of("admitted", first));
+                                     events.Durable(first), events.Admitted(first));
     ASSERT_TRUE(a.ok()) << a.status();
     EXPECT_EQ(*a, Admission::kQueued);  // returned at once: nothing was committed
   }
@@ -562,8 +567,8 @@ TEST_F(BufferCapTest, AppendOrQueueQueuesInsteadOfWaitingAndAdmitsInOrder) {
 
 TEST_F(BufferCapTest, AppendOrQueueWithRoomAppendsAtOnce) {
   Events events;
-  auto a = service_->AppendOrQueue(*table_, MakeBlob(0, 10), 10, events.Of("durable", 0),
-                                   events.Of("admitted", 0));
+  auto a = service_->AppendOrQueue(*table_, MakeBlob(0, 10), 10, events.Durable(0),
+                                   events.Admitted(0));
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(*a, Admission::kAppended);
   EXPECT_EQ(events.WaitFor(1), std::vector<std::string>{"durable 0"});  // no admitted call
@@ -580,21 +585,21 @@ TEST_F(BufferCapTest, QueuedAppendsAreRefusedThroughTheirCallback) {
   auto other = CreateAndOpen(service_.get(), "main.s.other");
   ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
   Events events;
-  ASSERT_TRUE(service_->AppendOrQueue(*other, MakeBlob(10, 10), 10, events.Of("durable", 10),
-                                      events.Of("admitted", 10)).ok());
+  ASSERT_TRUE(service_->AppendOrQueue(*other, MakeBlob(10, 10), 10, events.Durable(10),
+                                      events.Admitted(10)).ok());
   std::vector<std::string> log = events.WaitFor(1);  // after buffer_full_timeout_ms
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].rfind("admitted 10: UNAVAILABLE", 0), 0u) << log[0];
   EXPECT_NE(log[0].find("stayed full for 50 ms"), std::string::npos) << log[0];
 
-  ASSERT_TRUE(service_->AppendOrQueue(*other, MakeBlob(20, 10), 10, events.Of("durable", 20),
-                                      events.Of("admitted", 20)).ok());
+  ASSERT_TRUE(service_->AppendOrQueue(*other, MakeBlob(20, 10), 10, events.Durable(20),
+                                      events.Admitted(20)).ok());
   ASSERT_TRUE(service_->DropTable(Name("main.s.other")).ok());  // the queued one's table goes
   log = events.WaitFor(2);
   EXPECT_EQ(log[1].rfind("admitted 20: NOT_FOUND", 0), 0u) << log[1];
 
-  ASSERT_TRUE(service_->AppendOrQueue(*table_, MakeBlob(30, 10), 10, events.Of("durable", 30),
-                                      events.Of("admitted", 30)).ok());
+  ASSERT_TRUE(service_->AppendOrQueue(*table_, MakeBlob(30, 10), 10, events.Durable(30),
+                                      events.Admitted(30)).ok());
   ASSERT_TRUE(service_->Close().ok());
   log = events.WaitFor(3);
   EXPECT_EQ(log[2].rfind("admitted 30: UNAVAILABLE", 0), 0u) << log[2];

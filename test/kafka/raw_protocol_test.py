@@ -6,7 +6,12 @@ grow; INVALID_RECORD with record_errors and error_message and nothing of that ba
 other batches of the request written), and the idempotent producer's rules (a retried batch is
 answered with its original offset and not written again; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER; an
 epoch bump starts at 0; an older epoch is INVALID_PRODUCER_EPOCH)."""
+import json
+import threading
+import time
+
 import kafka_harness as kh
+import nobusd_process as nb
 import raw_kafka as rk
 
 # The produce semantics on the wire, without authentication; the SASL exchange and what an
@@ -226,3 +231,40 @@ def test_api_not_served_closes_only_that_connection(server, table):
         out = keep.produce({topic: {0: rk.record_batch(values(range(3), tag))}})
         assert out[(topic, 0)]["error"] == rk.NONE, out
     kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(3)})
+
+
+def test_a_produce_waiting_for_room_holds_no_event_loop(tmp_path):
+    """With room for one request in the whole node and the next commit an hour away, a produce
+    waits in the admission queue (nobus_admission_waiting 1) without its answer; meanwhile the
+    endpoint's one event-loop thread still answers another connection. A commit (the admin retry)
+    lets it in: answered NONE, every row in the table once."""
+    config = tmp_path / "nobusd.json"
+    config.write_text(json.dumps({"max_buffered_bytes": 1, "flush_interval_ms": 3600000}))
+    server = nb.Nobusd(tmp_path / "data", kafka=True, extra_args=["--config", str(config)])
+    try:
+        topic = kh.table_name("raw", "full_buffers")
+        server.create_table(topic, kh.COLUMNS)
+        tag = "raw-full"
+        answers = {}
+        with rk.Connection(server.kafka_address) as a, rk.Connection(server.kafka_address) as b:
+            first = a.produce({topic: {0: rk.record_batch(values(range(0, 3), tag))}})
+            assert first[(topic, 0)]["error"] == rk.NONE, first  # the room there was
+            waiting = threading.Thread(target=lambda: answers.update(
+                a.produce({topic: {0: rk.record_batch(values(range(3, 6), tag))}})))
+            waiting.start()
+            for _ in range(600):
+                if server.metric("nobus_admission_waiting") == 1:
+                    break
+                time.sleep(0.05)
+            assert server.metric("nobus_admission_waiting") == 1, "the produce did not queue"
+            error, _ = b.api_versions(0)  # the event loop is free
+            assert error == rk.NONE
+            assert waiting.is_alive() and not answers, answers
+            status, body = server.http("POST", f"/admin/v1/tables/{topic}/retry")
+            assert status == 200, body
+            waiting.join(60)
+            assert not waiting.is_alive(), "the waiting produce was never answered"
+        assert answers[(topic, 0)]["error"] == rk.NONE, answers
+        kh.expect_table(server, topic, {i: kh.row(i, tag) for i in range(6)})
+    finally:
+        server.stop()
