@@ -7,8 +7,9 @@
 // it: table dropped or stuck, WAL failed, disk low, shutdown, or still full after
 // buffer_full_timeout_ms), hands it to the WAL (waiting for the WAL's budget there, not on a
 // front end's thread) and tells the producer through its AdmittedCallback. Blocking Append waits
-// for that callback; gRPC streams pause their reads until it comes, so a waiting stream holds no
-// thread and no other stream's acks wait for it.
+// for that callback; gRPC streams pause their reads until it comes (and Kafka connections stop
+// after 16 unanswered requests), so a waiting producer holds no thread and no other producer's
+// acks wait for it.
 #include <pthread.h>
 
 #include <algorithm>
