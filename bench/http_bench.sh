@@ -76,13 +76,7 @@ cleanup() {
 # stop_server, but a front end that does not stop within 60 s gets SIGKILL (and a note).
 stop_nobusd() {
   [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "warning: nobusd did not stop within 60 s of SIGTERM: killed" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
+  stop_within_60s "$pid" nobusd
   pid=""
 }
 trap cleanup EXIT

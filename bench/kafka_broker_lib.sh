@@ -8,6 +8,7 @@
 # when the pom changes (KAFKA_CACHE: ${NOBUS_SDK_CACHE:-~/.cache/nobus}/kafka-broker by default).
 # Needs Java 17+ and Maven.
 #
+# Needs bench/nobusd_lib.sh sourced first (stop_within_60s).
 # Expects $data (the broker's files go to $data/kafka, a tools' log4j config to $data) and $logs
 # (the broker's log goes to $logs/kafka-NAME.log). Sets $kafka_version, $classpath, $jvm_opts
 # (kafka_jars), $kpid and $kafka_bootstrap (start_kafka_broker).
@@ -132,12 +133,6 @@ kafka_create_topic() {
 # stop_kafka: SIGTERM (a controlled shutdown), SIGKILL if the broker is still there after 60 s.
 stop_kafka() {
   [[ -n "$kpid" ]] || return 0
-  kill -TERM "$kpid" 2>/dev/null || true
-  for _ in $(seq 600); do kill -0 "$kpid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$kpid" 2>/dev/null; then
-    echo "warning: the Kafka broker did not stop within 60 s of SIGTERM: killed" >&2
-    kill -KILL "$kpid" 2>/dev/null || true
-  fi
-  wait "$kpid" 2>/dev/null || true
+  stop_within_60s "$kpid" "the Kafka broker"
   kpid=""
 }

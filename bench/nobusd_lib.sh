@@ -39,6 +39,19 @@ stop_server() {
   pid=""
 }
 
+# stop_within_60s PID WHAT: SIGTERM, then SIGKILL (and a warning naming WHAT) if PID is still
+# there after 60 s; reaps it.
+stop_within_60s() {
+  local p="$1" what="$2"
+  kill -TERM "$p" 2>/dev/null || true
+  for _ in $(seq 600); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$p" 2>/dev/null; then
+    echo "warning: $what did not stop within 60 s of SIGTERM: killed" >&2
+    kill -KILL "$p" 2>/dev/null || true
+  fi
+  wait "$p" 2>/dev/null || true
+}
+
 # nobusd's CPU time so far, in clock ticks (utime + stime).
 server_ticks() { sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'; }
 

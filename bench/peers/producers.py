@@ -381,11 +381,11 @@ def proc_tree(root):
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(d))
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
+    out, stack = [], [root]
+    while stack:
+        p = stack.pop()
         out.append(p)
-        todo += children.get(p, [])
+        stack += children.get(p, [])
     return out
 
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "env/mem_env.h"
@@ -413,6 +414,14 @@ class BufferCapTest : public IngestServiceTest {
     });
   }
   std::string Metrics() { return metrics_.Render(); }
+  // Closes the service, lets `change` edit the options, opens it again with main.s.t.
+  void Reopen(const std::function<void(IngestOptions&)>& change) {
+    table_ = nullptr;
+    ASSERT_TRUE(service_->Close().ok());
+    change(options_);
+    Open();
+    table_ = *service_->OpenTable(Name("main.s.t"));
+  }
 
   const int64_t blob_bytes_ = static_cast<int64_t>(MakeBlob(0, 10).size());
   std::shared_ptr<const LiveTable> table_;
@@ -440,11 +449,9 @@ TEST_F(BufferCapTest, AppendWaitsForRoomUntilACommitFreesIt) {
 // Waiting appends are admitted in arrival order: a small append that would fit does not pass a
 // large one already waiting for room (which a stream of small ones could otherwise starve).
 TEST_F(BufferCapTest, AppendsAreAdmittedInArrivalOrder) {
-  table_ = nullptr;
-  ASSERT_TRUE(service_->Close().ok());
-  options_.max_buffered_bytes = 2 * blob_bytes_ + blob_bytes_ / 2;  // 10 rows + 10 more fit
-  Open();
-  table_ = *service_->OpenTable(Name("main.s.t"));
+  ASSERT_NO_FATAL_FAILURE(Reopen([&](IngestOptions& o) {
+    o.max_buffered_bytes = 2 * blob_bytes_ + blob_bytes_ / 2;  // 10 rows + 10 more fit
+  }));
   ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
   std::atomic<int> large{kPending}, small{kPending};
   std::thread large_writer = AppendInBackground(100, &large, 20);  // does not fit: waits
@@ -470,11 +477,7 @@ TEST_F(BufferCapTest, AppendsAreAdmittedInArrivalOrder) {
 // A table holding half the node's buffer while its commits fail is isolated at once (stuck),
 // so the node's buffers do not stay full: its appends fail fast with Unavailable.
 TEST_F(BufferCapTest, AppendFailsUnavailableWhenCommitsStayStuck) {
-  table_ = nullptr;
-  ASSERT_TRUE(service_->Close().ok());
-  options_.buffer_full_timeout_ms = 50;
-  Open();
-  table_ = *service_->OpenTable(Name("main.s.t"));
+  ASSERT_NO_FATAL_FAILURE(Reopen([&](IngestOptions& o) { o.buffer_full_timeout_ms = 50; }));
   ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
   fs_.fail_table_writes = true;
   EXPECT_FALSE(service_->FlushAll().ok());
@@ -577,11 +580,7 @@ TEST_F(BufferCapTest, AppendOrQueueWithRoomAppendsAtOnce) {
 // A queued append that cannot be admitted is refused through its admitted callback with the
 // reason, and its durable callback never runs; nothing else is lost.
 TEST_F(BufferCapTest, QueuedAppendsAreRefusedThroughTheirCallback) {
-  table_ = nullptr;
-  ASSERT_TRUE(service_->Close().ok());
-  options_.buffer_full_timeout_ms = 50;
-  Open();
-  table_ = *service_->OpenTable(Name("main.s.t"));
+  ASSERT_NO_FATAL_FAILURE(Reopen([&](IngestOptions& o) { o.buffer_full_timeout_ms = 50; }));
   auto other = CreateAndOpen(service_.get(), "main.s.other");
   ASSERT_TRUE(AppendDurably(service_.get(), *table_, MakeBlob(0, 10)).ok());
   Events events;
