@@ -24,11 +24,19 @@ std::optional<int64_t> ParseVersion(std::string_view digits) {
   return v;
 }
 
-absl::Status WriteSynced(env::FileSystem* fs, const std::string& path, std::string_view data) {
-  NOBUS_ASSIGN_OR_RETURN(auto file, fs->Open(path, env::OpenMode::kCreateNew));
-  NOBUS_RETURN_IF_ERROR(file->Append(data));
-  NOBUS_RETURN_IF_ERROR(file->Sync());
-  return file->Close();
+// Writes and syncs a new file in `dir`, creating `dir` first when it is missing (a table's first
+// commit).
+absl::Status WriteSynced(env::FileSystem* fs, const std::string& dir, const std::string& path,
+                         std::string_view data) {
+  absl::StatusOr<std::unique_ptr<env::File>> file = fs->Open(path, env::OpenMode::kCreateNew);
+  if (absl::IsNotFound(file.status())) {
+    NOBUS_RETURN_IF_ERROR(fs->CreateDirs(dir));
+    file = fs->Open(path, env::OpenMode::kCreateNew);
+  }
+  NOBUS_RETURN_IF_ERROR(file.status());
+  NOBUS_RETURN_IF_ERROR((*file)->WriteAt(0, data));
+  NOBUS_RETURN_IF_ERROR((*file)->Sync());
+  return (*file)->Close();
 }
 
 }  // namespace
@@ -96,10 +104,9 @@ absl::StatusOr<std::string> LocalLogStore::Read(std::string_view name) {
 }
 
 absl::Status LocalLogStore::PutIfAbsent(std::string_view name, std::string_view data) {
-  NOBUS_RETURN_IF_ERROR(fs_->CreateDirs(log_dir_));
   std::string final_path = env::JoinPath(log_dir_, name);
   std::string tmp_path = env::JoinPath(log_dir_, Cat(".", name, ".", NewUuid(), ".tmp"));
-  absl::Status s = WriteSynced(fs_, tmp_path, data);
+  absl::Status s = WriteSynced(fs_, log_dir_, tmp_path, data);
   if (s.ok()) s = fs_->Link(tmp_path, final_path);
   absl::Status cleanup = fs_->Delete(tmp_path);
   NOBUS_RETURN_IF_ERROR(s);
@@ -108,11 +115,10 @@ absl::Status LocalLogStore::PutIfAbsent(std::string_view name, std::string_view 
 }
 
 absl::Status LocalLogStore::Replace(std::string_view name, std::string_view data) {
-  NOBUS_RETURN_IF_ERROR(fs_->CreateDirs(log_dir_));
   // A temporary name of our own (not env::ReplaceFileAtomically's fixed `<name>.tmp`): several
   // writers may replace `_last_checkpoint` at once.
   std::string tmp_path = env::JoinPath(log_dir_, Cat(".", name, ".", NewUuid(), ".tmp"));
-  absl::Status s = WriteSynced(fs_, tmp_path, data);
+  absl::Status s = WriteSynced(fs_, log_dir_, tmp_path, data);
   if (s.ok()) s = fs_->Rename(tmp_path, env::JoinPath(log_dir_, name));
   if (!s.ok()) {
     (void)fs_->Delete(tmp_path);

@@ -3,13 +3,26 @@
 #include <snappy.h>
 #include <zstd.h>
 
+#include <memory>
+
 namespace nobus::parquet {
 
-Compressor::Compressor(Codec codec, int zstd_level) : codec_(codec), zstd_level_(zstd_level) {}
+namespace {
 
-Compressor::~Compressor() {
-  if (zstd_ctx_ != nullptr) ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(zstd_ctx_));
+struct FreeZstd {
+  void operator()(ZSTD_CCtx* ctx) const { ZSTD_freeCCtx(ctx); }
+};
+
+// The calling thread's ZSTD context, created on first use. ZSTD_compressCCtx starts every frame
+// afresh, so column writers on one thread can share it.
+ZSTD_CCtx* ThreadZstdContext() {
+  thread_local std::unique_ptr<ZSTD_CCtx, FreeZstd> ctx(ZSTD_createCCtx());
+  return ctx.get();
 }
+
+}  // namespace
+
+Compressor::Compressor(Codec codec, int zstd_level) : codec_(codec), zstd_level_(zstd_level) {}
 
 absl::Status Compressor::Compress(std::string_view in, std::string* out) {
   switch (codec_) {
@@ -24,11 +37,10 @@ absl::Status Compressor::Compress(std::string_view in, std::string* out) {
       return absl::OkStatus();
     }
     case Codec::kZstd: {
-      if (zstd_ctx_ == nullptr) zstd_ctx_ = ZSTD_createCCtx();
-      if (zstd_ctx_ == nullptr) return absl::ResourceExhaustedError("ZSTD_createCCtx failed");
+      ZSTD_CCtx* ctx = ThreadZstdContext();
+      if (ctx == nullptr) return absl::ResourceExhaustedError("ZSTD_createCCtx failed");
       out->resize(ZSTD_compressBound(in.size()));
-      size_t n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(zstd_ctx_), out->data(), out->size(),
-                                   in.data(), in.size(), zstd_level_);
+      size_t n = ZSTD_compressCCtx(ctx, out->data(), out->size(), in.data(), in.size(), zstd_level_);
       if (ZSTD_isError(n)) {
         return absl::InternalError(Cat("zstd compression failed: ", ZSTD_getErrorName(n)));
       }

@@ -1,6 +1,7 @@
 // Page compression for the Parquet writer: SNAPPY (raw block format, not framed) and ZSTD
-// (standard frame). One Compressor per column writer, reused for every page so the ZSTD context is
-// allocated once. Not thread-safe; owns its ZSTD context.
+// (standard frame). One Compressor per column writer. Not thread-safe. ZSTD contexts belong to the
+// calling thread (one per thread, kept for the thread's life): creating one costs more than
+// compressing a small page, and a commit worker writes many small files.
 #pragma once
 
 #include <string>
@@ -14,7 +15,6 @@ namespace nobus::parquet {
 class Compressor {
  public:
   Compressor(Codec codec, int zstd_level);
-  ~Compressor();
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
 
@@ -25,7 +25,6 @@ class Compressor {
  private:
   Codec codec_;
   int zstd_level_;
-  void* zstd_ctx_ = nullptr;  // ZSTD_CCtx*, created on first use
 };
 
 }  // namespace nobus::parquet

@@ -100,8 +100,15 @@ absl::StatusOr<std::unique_ptr<FileWriter>> FileWriter::Open(env::File* file,
 }
 
 absl::Status FileWriter::Append(std::string_view data) {
-  NOBUS_RETURN_IF_ERROR(file_->Append(data));
+  pending_.append(data);
   offset_ += static_cast<int64_t>(data.size());
+  return pending_.size() >= kWriteChunkBytes ? WritePending() : absl::OkStatus();
+}
+
+absl::Status FileWriter::WritePending() {
+  const uint64_t at = static_cast<uint64_t>(offset_) - pending_.size();
+  NOBUS_RETURN_IF_ERROR(file_->WriteAt(at, pending_));
+  pending_.clear();
   return absl::OkStatus();
 }
 
@@ -145,6 +152,7 @@ absl::StatusOr<FileResult> FileWriter::Finish() {
   PutFixed32(&footer, static_cast<uint32_t>(footer.size()));
   footer.append(kMagic, 4);
   NOBUS_RETURN_IF_ERROR(Append(footer));
+  NOBUS_RETURN_IF_ERROR(WritePending());
   result_.size_bytes = static_cast<uint64_t>(offset_);
   result_.num_row_groups = static_cast<int>(row_groups_.size());
   return std::move(result_);

@@ -70,8 +70,9 @@ struct RowGroupResult;
 // Writes one Parquet file from any number of RowBatches of one schema, so a large file never
 // needs all its rows in memory at once (compaction streams small files into one). Lifecycle: Open
 // (writes the magic) -> Add* (each batch becomes one or more row groups, cut at
-// row_group_size_bytes) -> Finish (footer; the FileResult covers every batch). Nothing is synced:
-// the caller syncs the file. Not thread-safe; holds `file` unowned. After an error the file is
+// row_group_size_bytes) -> Finish (footer; the FileResult covers every batch). Output is gathered
+// in memory and handed to the file in writes of up to kWriteChunkBytes (a small file is one write);
+// Finish writes the rest. Nothing is synced: the caller syncs the file. Not thread-safe; holds `file` unowned. After an error the file is
 // garbage (the caller deletes it).
 class FileWriter {
  public:
@@ -84,8 +85,9 @@ class FileWriter {
   // InvalidArgument when the batch's schema is not the file's.
   [[nodiscard]] absl::Status Add(const RowBatch& batch);
   [[nodiscard]] absl::StatusOr<FileResult> Finish();
-  // Bytes written so far.
+  // Bytes of the file so far (some may still wait in memory for the next write).
   int64_t bytes_written() const { return offset_; }
+  static constexpr size_t kWriteChunkBytes = 1 << 20;
 
   // Where the next row group starts in one leaf buffer of the batch being added.
   struct Cursor {
@@ -96,6 +98,7 @@ class FileWriter {
  private:
   FileWriter(env::File* file, const schema::Schema& schema, const WriterOptions& options);
   [[nodiscard]] absl::Status Append(std::string_view data);
+  [[nodiscard]] absl::Status WritePending();
   [[nodiscard]] absl::Status WriteRowGroup(const RowBatch& batch, int64_t rows,
                                            std::vector<Cursor>* cursors);
 
@@ -106,7 +109,8 @@ class FileWriter {
   std::vector<std::unique_ptr<ColumnWriter>> writers_;
   std::vector<RowGroupResult> row_groups_;
   FileResult result_;
-  int64_t offset_ = 0;
+  int64_t offset_ = 0;           // the file's length once `pending_` is written
+  std::string pending_;          // output not yet handed to the file
   bool finished_ = false;
 };
 
