@@ -57,8 +57,12 @@ std::string SerializeLastCheckpoint(const LastCheckpoint& info);
 // delta.logRetentionDuration; keeps the newest checkpoint whose file is at or before the cutoff
 // and its commit, and deletes older commits, checkpoints and `.crc` files last modified at or
 // before the cutoff, oldest first; also `.*.tmp` temporaries of crashed writers older than the
-// cutoff. Returns the number of files deleted (0 when the store cannot age files).
+// cutoff. Returns the number of files deleted (0 when the store cannot age files). Lists the log
+// once and stats only the expired prefix of it (versions in order).
 [[nodiscard]] absl::StatusOr<int> CleanupExpiredLogs(LogStore* store, const Metadata& metadata,
                                                      int64_t now_ms);
+// The cutoff CleanupExpiredLogs applies at now_ms. It moves once a day: a second cleanup at the
+// same cutoff finds only what a concurrent writer left, so a committer cleans once per cutoff.
+int64_t LogCleanupCutoffMs(const Metadata& metadata, int64_t now_ms);
 
 }  // namespace nobus::delta

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -131,20 +132,79 @@ TEST_F(CheckpointWriterTest, TxnsTheWriterExpiresAreLeftOut) {
   EXPECT_EQ(ids, (std::vector<std::string>{"also-keep", "keep"}));
 }
 
-TEST_F(CheckpointWriterTest, CleanupDeletesLogsAndTemporariesOlderThanTheCutoff) {
+TEST_F(CheckpointWriterTest, CleanupDeletesLogsAndTemporariesOlderThanTheCutoffOncePerCutoff) {
   // MemFileSystem stamps files with tiny mtimes, so everything is older than the cutoff.
   auto c = Create(false, {{"delta.checkpointInterval", "2"}});
   ASSERT_TRUE(
       env::WriteFileDurably(&fs_, "/t/_delta_log/.00000000000000000003.json.x.tmp", "{").ok());
   Append(*c, 6);
+  // The checkpoint at 2 cleaned up. Those at 4 and 6 had the same cutoff (it moves once a day), so
+  // the committer did not list the log again.
   EXPECT_FALSE(fs_.Exists("/t/_delta_log/.00000000000000000003.json.x.tmp"));
   auto listing = store_.List();
   ASSERT_TRUE(listing.ok());
-  EXPECT_EQ(listing->commits, (std::vector<int64_t>{6}));
-  EXPECT_EQ(listing->checkpoints, (std::vector<int64_t>{6}));
+  EXPECT_EQ(listing->commits, (std::vector<int64_t>{2, 3, 4, 5, 6}));
+  EXPECT_EQ(listing->checkpoints, (std::vector<int64_t>{2, 4, 6}));
+  // A day later the cutoff has moved: the next checkpoint cleans up again.
+  clock_.AdvanceMicros(kDayMicros);
+  Append(*c, 2);
+  listing = store_.List();
+  ASSERT_TRUE(listing.ok());
+  EXPECT_EQ(listing->commits, (std::vector<int64_t>{8}));
+  EXPECT_EQ(listing->checkpoints, (std::vector<int64_t>{8}));
   auto snap = Snapshot::Load(&store_);
   ASSERT_TRUE(snap.ok()) << snap.status();
-  EXPECT_EQ(snap->files().size(), 6u);
+  EXPECT_EQ(snap->files().size(), 8u);
+}
+
+// A log store whose files have the modification times a test gives them, counting the lookups.
+class AgedLogStore final : public LogStore {
+ public:
+  explicit AgedLogStore(LogStore* base) : base_(base) {}
+  absl::StatusOr<std::string> Read(std::string_view name) override { return base_->Read(name); }
+  absl::Status PutIfAbsent(std::string_view name, std::string_view data) override {
+    return base_->PutIfAbsent(name, data);
+  }
+  absl::Status Replace(std::string_view name, std::string_view data) override {
+    return base_->Replace(name, data);
+  }
+  absl::StatusOr<std::vector<std::string>> ListNames() override { return base_->ListNames(); }
+  absl::Status Delete(std::string_view name) override { return base_->Delete(name); }
+  absl::StatusOr<int64_t> ModificationTimeMs(std::string_view name) override {
+    ++lookups;
+    return mtime_ms.at(std::string(name));
+  }
+
+  std::map<std::string, int64_t> mtime_ms;
+  int lookups = 0;
+
+ private:
+  LogStore* base_;
+};
+
+TEST_F(CheckpointWriterTest, CleanupStatsOnlyTheExpiredPrefixOfTheLog) {
+  auto c = Create(false, {{"delta.checkpointInterval", "2"},
+                          {"delta.enableExpiredLogCleanup", "false"}});
+  Append(*c, 6);
+  // Versions 0-3 expired, 4 and 6 fresh; 5 looks expired but comes after a fresh file, so it and
+  // everything after it stay unexamined.
+  AgedLogStore aged(&store_);
+  const int64_t now_ms = clock_.NowMillis();
+  for (int64_t v = 0; v <= 6; ++v) {
+    const int64_t mtime = v == 4 || v == 6 ? now_ms : 0;
+    aged.mtime_ms[CommitFileName(v)] = mtime;
+    aged.mtime_ms[CheckpointFileName(v)] = mtime;
+  }
+  Metadata meta = c->snapshot().metadata();
+  meta.configuration.erase("delta.enableExpiredLogCleanup");
+  auto deleted = CleanupExpiredLogs(&aged, meta, now_ms);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 2);  // commits 0 and 1, made redundant by checkpoint 2
+  EXPECT_EQ(aged.lookups, 6);  // 0, 1, 2, checkpoint 2, 3, and 4 (fresh: the end of the prefix)
+  auto listing = store_.List();
+  ASSERT_TRUE(listing.ok());
+  EXPECT_EQ(listing->commits, (std::vector<int64_t>{2, 3, 4, 5, 6}));
+  EXPECT_EQ(listing->checkpoints, (std::vector<int64_t>{2, 4, 6}));
 }
 
 TEST_F(CheckpointWriterTest, CleanupKeepsLogsNewerThanTheRetention) {

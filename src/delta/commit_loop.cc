@@ -118,7 +118,12 @@ void Committer::AfterCommit(CommitResult* result) {
     return;
   }
   result->checkpoint_version = written->version;
+  // Once per cutoff (a day): the cleanup lists the whole log, which holds a day of commits per
+  // day of retention.
+  const int64_t cutoff_ms = LogCleanupCutoffMs(snapshot_.metadata(), now_ms);
+  if (!ExpiredLogCleanupEnabled(snapshot_.metadata()) || cleaned_cutoff_ms_ == cutoff_ms) return;
   result->checkpoint_status = CleanupExpiredLogs(&store_, snapshot_.metadata(), now_ms).status();
+  if (result->checkpoint_status.ok()) cleaned_cutoff_ms_ = cutoff_ms;
 }
 
 }  // namespace nobus::delta

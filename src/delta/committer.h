@@ -149,6 +149,7 @@ class Committer {
   LocalLogStore store_;
   Snapshot snapshot_;
   int64_t confirmed_at_ms_ = 0;  // when snapshot_ was last known to be the latest version
+  std::optional<int64_t> cleaned_cutoff_ms_;  // the cutoff of this committer's last log cleanup
 };
 
 }  // namespace nobus::delta

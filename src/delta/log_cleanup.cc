@@ -16,7 +16,6 @@ struct AgedFile {
   std::string name;
   int64_t version = 0;
   bool is_checkpoint = false;
-  int64_t mtime_ms = 0;
 };
 
 // The version of a commit, checkpoint or `<N>.crc` name.
@@ -54,30 +53,38 @@ absl::StatusOr<int> DeleteStaleTemporaries(LogStore* store, const std::vector<st
 
 }  // namespace
 
+int64_t LogCleanupCutoffMs(const Metadata& metadata, int64_t now_ms) {
+  return MidnightUtc(now_ms - LogRetentionMs(metadata));
+}
+
 absl::StatusOr<int> CleanupExpiredLogs(LogStore* store, const Metadata& metadata, int64_t now_ms) {
   if (!ExpiredLogCleanupEnabled(metadata)) return 0;
-  int64_t cutoff_ms = MidnightUtc(now_ms - LogRetentionMs(metadata));
+  const int64_t cutoff_ms = LogCleanupCutoffMs(metadata, now_ms);
   NOBUS_ASSIGN_OR_RETURN(std::vector<std::string> names, store->ListNames());
   std::vector<AgedFile> files;
-  for (const std::string& name : names) {
-    auto v = VersionOf(name);
-    if (!v) continue;
-    absl::StatusOr<int64_t> mtime = store->ModificationTimeMs(name);
-    if (absl::IsUnimplemented(mtime.status())) return 0;
-    if (!mtime.ok()) continue;  // vanished under a concurrent cleanup
-    files.push_back(AgedFile{name, v->first, v->second, *mtime});
-  }
-  std::optional<int64_t> keep;
-  for (const AgedFile& f : files)
-    if (f.is_checkpoint && f.mtime_ms <= cutoff_ms)
-      keep = std::max(keep.value_or(f.version), f.version);
-  NOBUS_ASSIGN_OR_RETURN(int deleted, DeleteStaleTemporaries(store, names, cutoff_ms));
-  if (!keep) return deleted;
+  for (const std::string& name : names)
+    if (auto v = VersionOf(name)) files.push_back(AgedFile{name, v->first, v->second});
   std::sort(files.begin(), files.end(),
             [](const AgedFile& a, const AgedFile& b) { return a.version < b.version; });
-  for (const AgedFile& f : files) {
-    if (f.version >= *keep || f.mtime_ms > cutoff_ms) continue;
-    absl::Status s = store->Delete(f.name);
+  // Oldest first, up to the first file newer than the cutoff: the log is written in version
+  // order, so later versions are newer (a file out of order only makes us delete less). A
+  // long-lived table's log holds a day of commits per day of retention; only the expired
+  // prefix is stat'ed.
+  size_t expired = 0;
+  for (; expired < files.size(); ++expired) {
+    absl::StatusOr<int64_t> mtime = store->ModificationTimeMs(files[expired].name);
+    if (absl::IsUnimplemented(mtime.status())) return 0;
+    if (absl::IsNotFound(mtime.status())) continue;  // vanished under a concurrent cleanup
+    NOBUS_RETURN_IF_ERROR(mtime.status());
+    if (*mtime > cutoff_ms) break;
+  }
+  std::optional<int64_t> keep;
+  for (size_t i = 0; i < expired; ++i)
+    if (files[i].is_checkpoint) keep = files[i].version;
+  NOBUS_ASSIGN_OR_RETURN(int deleted, DeleteStaleTemporaries(store, names, cutoff_ms));
+  if (!keep) return deleted;
+  for (size_t i = 0; i < expired && files[i].version < *keep; ++i) {
+    absl::Status s = store->Delete(files[i].name);
     if (!s.ok() && !absl::IsNotFound(s)) return s;
     if (s.ok()) ++deleted;
   }
