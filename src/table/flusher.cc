@@ -30,11 +30,14 @@ void IngestService::FlusherLoop() {
   pthread_setname_np(pthread_self(), "nobus-flusher");
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_flusher_) {
-    auto wait = std::chrono::milliseconds(NextWakeMs());
-    flusher_cv_.wait_for(l, wait, [&] { return stop_flusher_ || wake_; });
+    const int64_t wait_ms = NextWakeMs();
+    flusher_wakes_at_nanos_ = clock_->MonotonicNanos() + wait_ms * kNanosPerMilli;
+    flusher_cv_.wait_for(l, std::chrono::milliseconds(wait_ms),
+                         [&] { return stop_flusher_ || wake_; });
+    flusher_wakes_at_nanos_ = 0;
     wake_ = false;
     if (stop_flusher_) break;
-    std::vector<DueTable> due = DueTablesLocked(/*all=*/false, /*for_workers=*/true);
+    std::vector<DueTable> due = TakeDueLocked();
     const wal::Lsn upto = completed_lsn_;  // what arrives later waits for the table's next commit
     const bool release = std::exchange(release_pending_, false);
     l.unlock();
@@ -57,17 +60,24 @@ void IngestService::RunTimedCommit(const DueTable& due, wal::Lsn upto) {
   std::lock_guard<std::mutex> l(mu_);
   t->commit_queued = false;
   release_pending_ = true;
-  // Rows that arrived during the commit may be due already (a long commit, the size threshold).
-  if (!t->buffer.empty() && clock_->MonotonicNanos() >= DueAtNanosLocked(*t)) {
-    wake_ = true;
-    flusher_cv_.notify_one();
-  }
+  // Rows that arrived during the commit, or a retry after a failure.
+  ScheduleLocked(t);
 }
 
 int64_t IngestService::DueAtNanosLocked(const TableState& t) const {
-  if (t.flush_requested) return t.retry_at_nanos;
+  if (t.stuck || t.flush_requested) return t.retry_at_nanos;
   return std::max(t.retry_at_nanos,
                   t.buffer.oldest_ack_nanos() + options_.flush_interval_ms * kNanosPerMilli);
+}
+
+void IngestService::ScheduleLocked(TableState* t) {
+  if (t->commit_queued || t->dropped || (t->buffer.empty() && !t->stuck)) return;
+  const int64_t at = DueAtNanosLocked(*t);
+  due_queue_.push(DueEntry{at, t->weak_from_this()});
+  if (at < flusher_wakes_at_nanos_) {
+    wake_ = true;
+    flusher_cv_.notify_one();
+  }
 }
 
 int64_t IngestService::NextWakeMs() {
@@ -75,20 +85,47 @@ int64_t IngestService::NextWakeMs() {
   const int64_t now = clock_->MonotonicNanos();
   // A finished commit's WAL release waits a little, to serve several commits at once.
   int64_t wait_ms = release_pending_ ? std::min<int64_t>(interval_ms, 20) : interval_ms;
-  for (const auto& [name, t] : tables_) {
-    if (t->buffer.empty() || t->commit_queued) continue;
-    wait_ms = std::min(wait_ms, (DueAtNanosLocked(*t) - now + kNanosPerMilli - 1) / kNanosPerMilli);
-  }
+  int64_t next = next_sweep_nanos_;
+  if (!due_queue_.empty()) next = std::min(next, due_queue_.top().at_nanos);
+  wait_ms = std::min(wait_ms, (next - now + kNanosPerMilli - 1) / kNanosPerMilli);
   return std::max<int64_t>(wait_ms, 1);
 }
 
-std::vector<IngestService::DueTable> IngestService::DueTablesLocked(bool all, bool for_workers) {
+std::vector<IngestService::DueTable> IngestService::TakeDueLocked() {
+  std::vector<DueTable> due;
+  // While the WAL is being reopened its buffers are rebuilt (and rescheduled): nothing to commit.
+  if (!wal_failure_.ok()) return due;
+  const int64_t now = clock_->MonotonicNanos();
+  if (now >= next_sweep_nanos_) {
+    next_sweep_nanos_ = now + std::max<int64_t>(options_.flush_interval_ms, 1) * kNanosPerMilli;
+    for (const auto& [name, t] : tables_) ScheduleLocked(t.get());
+  }
+  while (!due_queue_.empty() && due_queue_.top().at_nanos <= now) {
+    std::shared_ptr<TableState> t = due_queue_.top().table.lock();
+    due_queue_.pop();
+    if (t == nullptr || t->commit_queued || t->dropped) continue;
+    if (t->stuck ? closing_ : t->buffer.empty()) continue;  // stuck at shutdown: rows stay in the WAL
+    const int64_t at = DueAtNanosLocked(*t);
+    if (at > now) {
+      due_queue_.push(DueEntry{at, std::move(t)});
+      continue;
+    }
+    t->commit_queued = true;
+    const bool stuck = t->stuck;
+    const int64_t since = stuck ? t->retry_at_nanos : t->buffer.oldest_ack_nanos();
+    due.push_back(DueTable{std::move(t), stuck, since});
+  }
+  std::sort(due.begin(), due.end(),
+            [](const DueTable& a, const DueTable& b) { return a.since_nanos < b.since_nanos; });
+  return due;
+}
+
+std::vector<IngestService::DueTable> IngestService::DueTablesLocked(bool all) {
   std::vector<DueTable> due;
   // While the WAL is being reopened its buffers are rebuilt: nothing to commit meanwhile.
   if (!wal_failure_.ok()) return due;
   const int64_t now = clock_->MonotonicNanos();
   for (const auto& [name, t] : tables_) {
-    if (for_workers && t->commit_queued) continue;
     if (t->stuck) {  // at shutdown its rows simply stay in the WAL for the next start
       if (!closing_ && (all || now >= t->retry_at_nanos))
         due.push_back(DueTable{t, /*stuck=*/true, t->retry_at_nanos});
@@ -101,8 +138,6 @@ std::vector<IngestService::DueTable> IngestService::DueTablesLocked(bool all, bo
   }
   std::sort(due.begin(), due.end(),
             [](const DueTable& a, const DueTable& b) { return a.since_nanos < b.since_nanos; });
-  if (for_workers)
-    for (DueTable& d : due) d.table->commit_queued = true;
   return due;
 }
 
@@ -160,7 +195,7 @@ absl::Status IngestService::Flush(bool all) {
   wal::Lsn upto;
   {
     std::lock_guard<std::mutex> l(mu_);
-    due = DueTablesLocked(all, /*for_workers=*/false);
+    due = DueTablesLocked(all);
     upto = completed_lsn_;  // everything acknowledged so far
   }
   std::vector<absl::Status> results(due.size());
@@ -218,6 +253,7 @@ absl::Status IngestService::FlushBatch(TableState* t) {
       t->metrics.buffered_bytes->Set(static_cast<double>(t->buffer.bytes()));
     if (st.ok()) OnCommitSuccessLocked(t);
     else if (!t->dropped) OnCommitFailureLocked(t, st);
+    ScheduleLocked(t);  // what is left, or the retry (a queued commit schedules when it ends)
   }
   if (st.ok()) return st;
   t->needs_refresh = true;

@@ -211,8 +211,11 @@ void IngestService::CheckWal(int64_t now) {
 }
 
 void IngestService::RetryStuckSoonLocked() {
-  for (const auto& [name, t] : tables_)
-    if (t->stuck) t->retry_at_nanos = 0;
+  for (const auto& [name, t] : tables_) {
+    if (!t->stuck) continue;
+    t->retry_at_nanos = 0;
+    ScheduleLocked(t.get());
+  }
   wake_ = true;
   flusher_cv_.notify_all();
 }

@@ -160,10 +160,7 @@ void IngestService::BufferLocked(TableState* table, BufferedBlob blob) {
   bool newly_over =
       !table->flush_requested && table->buffer.bytes() >= options_.flush_threshold_bytes;
   if (newly_over) table->flush_requested = true;
-  if (was_empty || newly_over) {
-    wake_ = true;
-    flusher_cv_.notify_one();
-  }
+  if (was_empty || newly_over) ScheduleLocked(table);
 }
 
 absl::Status IngestService::DropTable(const TableName& name) {

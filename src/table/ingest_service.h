@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <queue>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -369,8 +370,14 @@ class IngestService {
   void FlusherLoop();
   int64_t NextWakeMs();  // requires mu_
   // When a table with buffered rows is due for a commit (Clock nanos): its oldest row waited
-  // flush_interval_ms, or at once past the size threshold; never before retry_at. Requires mu_.
+  // flush_interval_ms, or at once past the size threshold; never before retry_at. A stuck table:
+  // its retry time. Requires mu_.
   int64_t DueAtNanosLocked(const TableState& table) const;
+  // Queues `table` for the flusher to look at when it comes due, and wakes the flusher when that
+  // is sooner than it planned. Call after any change that can bring a table's due time forward
+  // (first buffered row, size threshold, a commit or retry ending, retry time cleared); a no-op
+  // for a table that is empty and not stuck, or whose commit is queued. Requires mu_.
+  void ScheduleLocked(TableState* table);
   [[nodiscard]] absl::Status Flush(bool all);
   // A table due for a commit (or a stuck table due for a retry), oldest row first.
   struct DueTable {
@@ -378,9 +385,12 @@ class IngestService {
     bool stuck = false;
     int64_t since_nanos = 0;  // its oldest buffered row's ack (stuck: its retry time)
   };
-  // Requires mu_. `all`: every table with rows (FlushAll, Close); else the timed ones.
-  // `for_workers`: only tables no background commit has queued yet, which are marked queued.
-  std::vector<DueTable> DueTablesLocked(bool all, bool for_workers);
+  // Requires mu_. `all`: every table with rows (FlushAll, Close); else the timed ones. Scans every
+  // table: for explicit flushes, not for the flusher's rounds.
+  std::vector<DueTable> DueTablesLocked(bool all);
+  // The flusher's round: the due tables from due_queue_ (and, once per flush interval, a sweep of
+  // every table), marked queued. Requires mu_.
+  std::vector<DueTable> TakeDueLocked();
   // Takes the shared commit gate and the table's commit mutex, then commits its rows up to `upto`
   // (or retries it, when stuck).
   [[nodiscard]] absl::Status CommitDue(const DueTable& due, wal::Lsn upto);
@@ -403,7 +413,7 @@ class IngestService {
   [[nodiscard]] absl::Status FlushBatch(TableState* table);
   [[nodiscard]] absl::Status CommitBlobs(TableState* table, const std::vector<BufferedBlob>& blobs);
   void ReleaseWal();  // requires flush_mu_ (shared)
-  // Stuck tables (stuck_table.cc). After a failed commit: counts it and isolates the table once
+  // Stuck tables (stuck_tables.cc). After a failed commit: counts it and isolates the table once
   // it has failed long enough; requires mu_.
   void OnCommitFailureLocked(TableState* table, const absl::Status& error);
   void OnCommitSuccessLocked(TableState* table);
@@ -412,6 +422,9 @@ class IngestService {
   // Re-reads a stuck table's parked rows from the WAL and commits them (and its buffer), then
   // lifts the isolation; requires LockTableCommits(table).
   [[nodiscard]] absl::Status RetryStuck(TableState* table);
+  // RetryStuck's outcome `st` applied to the table (parked rows up to `upto` retried); requires mu_.
+  [[nodiscard]] absl::Status RetryEndedLocked(TableState* table, wal::Lsn upto,
+                                              const absl::Status& st);
   void UpdateWalMetrics();  // requires flush_mu_ (shared)
 
   env::FileSystem* const fs_;
@@ -446,10 +459,24 @@ class IngestService {
   std::thread admitter_;  // AdmissionLoop; ends once closing_ is set and the queue is empty
   bool closing_ = false;
   bool stop_flusher_ = false;
-  bool wake_ = false;  // a table got its first buffered blob, passed the size threshold or
-                       // finished a commit while due again
+  bool wake_ = false;  // something the flusher must see before its planned wake
   bool release_pending_ = false;  // a background commit finished since the last WAL release
   int64_t next_idle_check_nanos_ = 0;  // flusher thread only
+  // Tables that may come due, soonest first, so a flusher round costs what is due, not the number
+  // of tables. Lazy: an entry may be early (the table is queued again for its real due time) or
+  // stale (the table committed, is queued or closed: dropped). ScheduleLocked pushes entries; a
+  // sweep every flush interval pushes one for every table with rows or stuck, so a missed push
+  // costs one interval at most.
+  struct DueEntry {
+    int64_t at_nanos = 0;
+    std::weak_ptr<TableState> table;  // weak: an entry never keeps a closed table open
+  };
+  struct LaterFirst {
+    bool operator()(const DueEntry& a, const DueEntry& b) const { return a.at_nanos > b.at_nanos; }
+  };
+  std::priority_queue<DueEntry, std::vector<DueEntry>, LaterFirst> due_queue_;
+  int64_t next_sweep_nanos_ = 0;
+  int64_t flusher_wakes_at_nanos_ = 0;  // when the sleeping flusher wakes by itself (0: awake)
   bool closed_ = false;  // guarded by close_mu_
   // Health (guarded by mu_).
   bool admission_paused_ = false;  // the free-space guard

@@ -114,6 +114,12 @@ absl::Status IngestService::RetryStuck(TableState* t) {
     if (st.ok() && !batch.empty()) st = CommitBlobs(t, batch);
   }
   std::lock_guard<std::mutex> l(mu_);
+  absl::Status result = RetryEndedLocked(t, upto, st);
+  ScheduleLocked(t);  // the next retry, or rows that arrived (a queued retry schedules when it ends)
+  return result;
+}
+
+absl::Status IngestService::RetryEndedLocked(TableState* t, wal::Lsn upto, const absl::Status& st) {
   if (!st.ok()) {
     t->needs_refresh = true;
     if (t->metrics.commit_failures != nullptr) t->metrics.commit_failures->Add();

@@ -83,7 +83,7 @@ struct TableMetrics {
 // not be committed to it.
 [[nodiscard]] absl::Status CheckSameTable(const TableInfo& info, const delta::Snapshot& snapshot);
 
-class TableState final : public LiveTable {
+class TableState final : public LiveTable, public std::enable_shared_from_this<TableState> {
  public:
   TableState(TableInfo info, std::unique_ptr<schema::RecordDecoder> decoder,
              std::unique_ptr<delta::Committer> committer, TableMetrics metrics)
