@@ -12,7 +12,7 @@ namespace {
 
 constexpr int64_t kMsPerDay = 24LL * 3600 * 1000;
 
-struct AgedFile {
+struct VersionedFile {
   std::string name;
   int64_t version = 0;
   bool is_checkpoint = false;
@@ -61,11 +61,11 @@ absl::StatusOr<int> CleanupExpiredLogs(LogStore* store, const Metadata& metadata
   if (!ExpiredLogCleanupEnabled(metadata)) return 0;
   const int64_t cutoff_ms = LogCleanupCutoffMs(metadata, now_ms);
   NOBUS_ASSIGN_OR_RETURN(std::vector<std::string> names, store->ListNames());
-  std::vector<AgedFile> files;
+  std::vector<VersionedFile> files;
   for (const std::string& name : names)
-    if (auto v = VersionOf(name)) files.push_back(AgedFile{name, v->first, v->second});
+    if (auto v = VersionOf(name)) files.push_back(VersionedFile{name, v->first, v->second});
   std::sort(files.begin(), files.end(),
-            [](const AgedFile& a, const AgedFile& b) { return a.version < b.version; });
+            [](const VersionedFile& a, const VersionedFile& b) { return a.version < b.version; });
   // Oldest first, up to the first file newer than the cutoff: the log is written in version
   // order, so later versions are newer (a file out of order only makes us delete less). A
   // long-lived table's log holds a day of commits per day of retention; only the expired

@@ -20,6 +20,13 @@ constexpr int64_t kNanosPerMilli = 1'000'000;
 
 double Seconds(int64_t nanos) { return static_cast<double>(nanos) / 1e9; }
 
+// Commit order: the table whose oldest row (or retry) waited longest first.
+template <typename Due>
+void SortOldestFirst(std::vector<Due>* due) {
+  std::sort(due->begin(), due->end(),
+            [](const Due& a, const Due& b) { return a.since_nanos < b.since_nanos; });
+}
+
 }  // namespace
 
 absl::Status IngestService::FlushAll() { return Flush(/*all=*/true); }
@@ -115,8 +122,7 @@ std::vector<IngestService::DueTable> IngestService::TakeDueLocked() {
     const int64_t since = stuck ? t->retry_at_nanos : t->buffer.oldest_ack_nanos();
     due.push_back(DueTable{std::move(t), stuck, since});
   }
-  std::sort(due.begin(), due.end(),
-            [](const DueTable& a, const DueTable& b) { return a.since_nanos < b.since_nanos; });
+  SortOldestFirst(&due);
   return due;
 }
 
@@ -136,8 +142,7 @@ std::vector<IngestService::DueTable> IngestService::DueTablesLocked(bool all) {
     if (all || now >= DueAtNanosLocked(*t))
       due.push_back(DueTable{t, /*stuck=*/false, t->buffer.oldest_ack_nanos()});
   }
-  std::sort(due.begin(), due.end(),
-            [](const DueTable& a, const DueTable& b) { return a.since_nanos < b.since_nanos; });
+  SortOldestFirst(&due);
   return due;
 }
 
