@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 debs=(
   build-essential cmake ninja-build ccache pkg-config git curl
-  libabsl-dev libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
+  libabsl-dev libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsimdjson-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev
