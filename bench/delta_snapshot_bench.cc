@@ -36,10 +36,10 @@ delta::CommitActions AppendCommit(int64_t v) {
                                     .is_blind_append = true,
                                     .operation_metrics = {},
                                     .engine_info = "nobus/bench",
-                                    .txn_id = delta::NewUuid()};
+                                    .txn_id = nobus::NewUuid()};
   a.txns.push_back(delta::Txn{"wal-1", v * 1000, 1'735'689'600'000 + v});
   delta::AddFile add;
-  add.path = Cat("part-00000-", delta::NewUuid(), "-c000.zstd.parquet");
+  add.path = Cat("part-00000-", nobus::NewUuid(), "-c000.zstd.parquet");
   add.size_bytes = 841'454 + v;
   add.modification_time_ms = 1'735'689'600'000 + v;
   add.stats = Cat(R"({"numRecords":5000,"minValues":{"id":)", v * 5000,

@@ -9,9 +9,20 @@ curl_ca="${curl_ca:-}"
 pid=""
 fetch() { curl -sf ${curl_ca:+--cacert "$curl_ca"} "$scheme://$http$1"; }
 
+# retire_dir DIR: moves DIR (if present) into $data.trash, which finish_runs empties once the
+# measurements are over. Deleting a run's many thousand files right before the next run would
+# slow that run's file creations on ext4 without a journal (the inode allocator skips, one by
+# one, every inode deleted in the last 30 s; doc/delta.md, "Commit protocol").
+retire_dir() {
+  [[ -e "$1" ]] || return 0
+  mkdir -p "$data.trash"
+  mv "$1" "$data.trash/$(date +%s%N)"
+}
+
 # start_server [extra nobusd flags...]: a fresh nobusd (and data directory) on free ports.
 start_server() {
-  rm -rf "$data/nobusd" "$data/nobusd.out"  # a stale .out would name the previous run's ports
+  retire_dir "$data/nobusd"
+  rm -f "$data/nobusd.out"  # a stale .out would name the previous run's ports
   "$build/bin/nobusd" --data-dir "$data/nobusd" --grpc-listen 127.0.0.1:0 \
     --http-listen 127.0.0.1:0 "$@" >"$data/nobusd.out" 2>"$data/nobusd.log" &
   pid=$!
@@ -75,14 +86,15 @@ need_tools() {
   done
 }
 
-# fresh_bin_copy NAME FLAG: a fresh data directory $data (removed first; refused on tmpfs, where
+# fresh_bin_copy NAME FLAG: a fresh data directory $data (the old one retired; refused on tmpfs, where
 # fdatasync would cost nothing) with a copy of $build/bin/nobusd and nobus in $data/bin, that
 # nobusd knowing FLAG (e.g. --mqtt-listen). Sets $nobus (the copy of nobus), $build_note (the
 # build dir, its build type, the date of its nobusd) and then $build="$data": start_server
 # starts the copy. NAME is the script's name in the error messages.
 fresh_bin_copy() {
   local name="$1" flag="$2"
-  rm -rf "$data"
+  rm -rf "$data.trash"  # left by a script that ended before finish_runs
+  retire_dir "$data"
   mkdir -p "$data/bin"
   if [[ "$(df --output=fstype "$data" | tail -1 | tr -d ' ')" == tmpfs ]]; then
     echo "data dir $data is on tmpfs: fdatasync would cost nothing" >&2
@@ -98,12 +110,13 @@ fresh_bin_copy() {
 }
 
 # finish_runs: after the configurations, the raw write + fdatasync baseline of the data dir's disk,
-# then every JSON line ("${lines[@]}" and the baseline) saved to $results_dir/$stamp.jsonl. Sets
-# $disk (the baseline's line) and $load_after.
+# then every JSON line ("${lines[@]}" and the baseline) saved to $results_dir/$stamp.jsonl, then
+# the retired data directories deleted. Sets $disk (the baseline's line) and $load_after.
 finish_runs() {
   echo "== raw write + fdatasync on $data (same disk)" >&2
   disk="$("$nobus" bench --disk-baseline "$data/disk" --duration-s 3 --disk-chunk-bytes 4096 65536)"
   echo "$disk" >&2
   load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
   printf '%s\n' "${lines[@]}" "$disk" >"$results_dir/$stamp.jsonl"
+  rm -rf "$data.trash"
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <random>
 
 namespace nobus::delta {
 namespace {
@@ -57,21 +56,6 @@ std::optional<LogFileName> ParseLogFileName(std::string_view name) {
   return std::nullopt;
 }
 
-std::string NewUuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t hi = rng(), lo = rng();
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;              // version 4
-  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08llx-%04llx-%04llx-%04llx-%012llx",
-                static_cast<unsigned long long>(hi >> 32),
-                static_cast<unsigned long long>((hi >> 16) & 0xFFFF),
-                static_cast<unsigned long long>(hi & 0xFFFF),
-                static_cast<unsigned long long>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
-  return buf;
-}
-
 absl::StatusOr<LogListing> LogStore::List() {
   NOBUS_ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames());
   LogListing listing;
@@ -107,10 +91,11 @@ absl::Status LocalLogStore::PutIfAbsent(std::string_view name, std::string_view 
   std::string final_path = env::JoinPath(log_dir_, name);
   std::string tmp_path = env::JoinPath(log_dir_, Cat(".", name, ".", NewUuid(), ".tmp"));
   absl::Status s = WriteSynced(fs_, log_dir_, tmp_path, data);
-  if (s.ok()) s = fs_->Link(tmp_path, final_path);
-  absl::Status cleanup = fs_->Delete(tmp_path);
-  NOBUS_RETURN_IF_ERROR(s);
-  if (!cleanup.ok() && !absl::IsNotFound(cleanup)) return cleanup;
+  if (s.ok()) s = fs_->RenameNoReplace(tmp_path, final_path);
+  if (!s.ok()) {
+    (void)fs_->Delete(tmp_path);
+    return s;
+  }
   return fs_->SyncDir(log_dir_);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/uuid.h"
 #include "env/env.h"
 
 namespace nobus::delta {
@@ -35,9 +36,6 @@ struct LogListing {
   std::vector<int64_t> commits;
   std::vector<int64_t> checkpoints;
 };
-
-// A random RFC 4122 version-4 UUID in canonical lower-case form.
-std::string NewUuid();
 
 // Abstract log storage. Implementations are thread-safe; several processes may share one log.
 class LogStore {
@@ -82,8 +80,8 @@ class JsonOnlyLogStore final : public LogStore {
 };
 
 // A LogStore on an env::FileSystem (a local disk or POSIX mount). PutIfAbsent writes
-// `.<name>.<uuid>.tmp`, syncs it, hard-links it to `name` (the atomic put-if-absent), deletes the
-// temporary and syncs the directory. Replace writes and syncs `.<name>.<uuid>.tmp`, renames it
+// `.<name>.<uuid>.tmp`, syncs it, renames it to `name` unless `name` exists (the atomic
+// put-if-absent; env::FileSystem::RenameNoReplace) and syncs the directory. Replace writes and syncs `.<name>.<uuid>.tmp`, renames it
 // over `name` and syncs the directory. Holds `fs` unowned; `fs` must outlive the store.
 class LocalLogStore final : public LogStore {
  public:

@@ -26,13 +26,6 @@ TEST(LogFileNameTest, FormatsAndParsesVersions) {
   EXPECT_FALSE(ParseLogFileName("_last_checkpoint"));
 }
 
-TEST(LogFileNameTest, UuidsAreCanonicalAndDistinct) {
-  std::string a = NewUuid(), b = NewUuid();
-  EXPECT_EQ(a.size(), 36u);
-  EXPECT_EQ(a[14], '4');
-  EXPECT_NE(a, b);
-}
-
 TEST_F(LogStoreTest, PutIfAbsentCreatesTheCommit) {
   ASSERT_TRUE(store_.PutIfAbsent(CommitFileName(0), "abc\n").ok());
   auto body = store_.Read(CommitFileName(0));

@@ -68,8 +68,9 @@ class FileSystem {
   [[nodiscard]] virtual absl::Status Delete(std::string_view path) = 0;
   // Atomically replaces `to` with `from` (rename(2)). Durable after SyncDir of both parents.
   [[nodiscard]] virtual absl::Status Rename(std::string_view from, std::string_view to) = 0;
-  // Creates `to` as a new name for `from`; AlreadyExists if `to` exists (put-if-absent).
-  [[nodiscard]] virtual absl::Status Link(std::string_view from, std::string_view to) = 0;
+  // Renames `from` to `to` only if `to` does not exist: AlreadyExists otherwise, and nothing
+  // changes (put-if-absent; renameat2 RENAME_NOREPLACE). Durable after SyncDir of both parents.
+  [[nodiscard]] virtual absl::Status RenameNoReplace(std::string_view from, std::string_view to) = 0;
   // Creates `path` and any missing parents; OK if it exists.
   [[nodiscard]] virtual absl::Status CreateDirs(std::string_view path) = 0;
   [[nodiscard]] virtual absl::Status DeleteDir(std::string_view path) = 0;

@@ -66,12 +66,15 @@ TEST_P(FileSystemTest, DiskSpaceOfAnExistingPath) {
   EXPECT_EQ(fs_->GetDiskSpace(root_)->free_bytes, 700u);
 }
 
-TEST_P(FileSystemTest, LinkIsPutIfAbsent) {
+TEST_P(FileSystemTest, RenameNoReplaceIsPutIfAbsent) {
   ASSERT_TRUE(WriteFileDurably(fs_, P("tmp1"), "one").ok());
   ASSERT_TRUE(WriteFileDurably(fs_, P("tmp2"), "two").ok());
-  ASSERT_TRUE(fs_->Link(P("tmp1"), P("final")).ok());
-  EXPECT_EQ(fs_->Link(P("tmp2"), P("final")).code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(fs_->RenameNoReplace(P("tmp1"), P("final")).ok());
+  EXPECT_FALSE(fs_->Exists(P("tmp1")));
+  EXPECT_EQ(fs_->RenameNoReplace(P("tmp2"), P("final")).code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(*ReadFile(fs_, P("final")), "one");
+  EXPECT_EQ(*ReadFile(fs_, P("tmp2")), "two");  // the loser is left alone
+  EXPECT_TRUE(absl::IsNotFound(fs_->RenameNoReplace(P("tmp1"), P("other"))));
 }
 
 TEST_P(FileSystemTest, ListDirAndStatAndReplace) {

@@ -29,8 +29,8 @@ class ForwardingFileSystem : public FileSystem {
   absl::Status Rename(std::string_view from, std::string_view to) override {
     return base_->Rename(from, to);
   }
-  absl::Status Link(std::string_view from, std::string_view to) override {
-    return base_->Link(from, to);
+  absl::Status RenameNoReplace(std::string_view from, std::string_view to) override {
+    return base_->RenameNoReplace(from, to);
   }
   absl::Status CreateDirs(std::string_view path) override { return base_->CreateDirs(path); }
   absl::Status DeleteDir(std::string_view path) override { return base_->DeleteDir(path); }

@@ -36,9 +36,9 @@ TEST(ForwardingFileSystem, DefaultsToPosixAndForwardsEveryCall) {
   EXPECT_EQ(fs.Stat(a)->size_bytes, 5u);
 
   const std::string b = JoinPath(dir, "b");
-  ASSERT_TRUE(fs.Link(a, b).ok());
-  EXPECT_TRUE(absl::IsAlreadyExists(fs.Link(a, b)));
-  ASSERT_TRUE(fs.Rename(b, JoinPath(dir, "c")).ok());
+  ASSERT_TRUE(WriteFileDurably(&fs, b, "bee").ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(fs.RenameNoReplace(b, a)));
+  ASSERT_TRUE(fs.RenameNoReplace(b, JoinPath(dir, "c")).ok());
   ASSERT_TRUE(fs.SyncDir(dir).ok());
   EXPECT_EQ(fs.ListDir(dir).value_or(std::vector<std::string>{}),
             (std::vector<std::string>{"a", "c"}));

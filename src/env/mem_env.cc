@@ -123,13 +123,14 @@ absl::Status MemFileSystem::Rename(std::string_view from, std::string_view to) {
   return absl::OkStatus();
 }
 
-absl::Status MemFileSystem::Link(std::string_view from, std::string_view to) {
+absl::Status MemFileSystem::RenameNoReplace(std::string_view from, std::string_view to) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = files_.find(Normalize(from));
   if (it == files_.end())
-    return absl::NotFoundError(Cat("link ", from, ": No such file or directory"));
+    return absl::NotFoundError(Cat("rename ", from, ": No such file or directory"));
   if (!files_.emplace(Normalize(to), it->second).second)
-    return absl::AlreadyExistsError(Cat("link ", from, " -> ", to, ": File exists"));
+    return absl::AlreadyExistsError(Cat("rename ", from, " -> ", to, ": File exists"));
+  files_.erase(it);
   return absl::OkStatus();
 }
 

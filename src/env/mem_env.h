@@ -23,7 +23,7 @@ class MemFileSystem final : public FileSystem {
   absl::StatusOr<std::unique_ptr<File>> Open(std::string_view path, OpenMode mode) override;
   absl::Status Delete(std::string_view path) override;
   absl::Status Rename(std::string_view from, std::string_view to) override;
-  absl::Status Link(std::string_view from, std::string_view to) override;
+  absl::Status RenameNoReplace(std::string_view from, std::string_view to) override;
   absl::Status CreateDirs(std::string_view path) override;
   absl::Status DeleteDir(std::string_view path) override;
   absl::Status SyncDir(std::string_view path) override;

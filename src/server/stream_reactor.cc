@@ -1,8 +1,6 @@
 #include "server/stream_reactor.h"
 
-#include <cstdio>
-#include <random>
-
+#include "common/uuid.h"
 #include "server/stream_registry.h"
 #include "table/streams.h"
 
@@ -11,19 +9,6 @@ namespace {
 
 // How long a resume waits for the fenced call's in-flight requests.
 constexpr int64_t kFenceTimeoutMs = 30'000;
-
-std::string NewUuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t hi = rng(), lo = rng();
-  hi = (hi & ~0xF000ull) | 0x4000ull;                  // version 4
-  lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);  // variant 10
-  char out[37];
-  std::snprintf(out, sizeof(out), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
-  return out;
-}
 
 // StreamMessage -> the RPC's response message (both name their fields alike).
 template <typename Response>

@@ -268,7 +268,7 @@ absl::Status Catalog::Drop(const TableName& name) {
   absl::StatusOr<TableInfo> info = Load(n);
   if (info.ok()) NOBUS_RETURN_IF_ERROR(RecordDropped(info->table_id));
   std::string tombstones = env::JoinPath(root_, kTombstoneDir);
-  std::string tombstone = env::JoinPath(tombstones, delta::NewUuid());
+  std::string tombstone = env::JoinPath(tombstones, NewUuid());
   NOBUS_RETURN_IF_ERROR(fs_->CreateDirs(tombstones));
   NOBUS_RETURN_IF_ERROR(fs_->Rename(dir, tombstone));
   NOBUS_RETURN_IF_ERROR(fs_->SyncDir(env::Dirname(dir)));

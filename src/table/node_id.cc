@@ -22,7 +22,7 @@ absl::StatusOr<std::string> LoadOrCreateNodeId(env::FileSystem* fs, const std::s
   std::string path = env::JoinPath(data_dir, "node_id");
   absl::StatusOr<std::string> text = env::ReadFile(fs, path);
   if (absl::IsNotFound(text.status())) {
-    std::string id = delta::NewUuid();
+    std::string id = NewUuid();
     NOBUS_RETURN_IF_ERROR(env::ReplaceFileAtomically(fs, path, id + "\n"));
     return id;
   }
