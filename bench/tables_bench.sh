@@ -89,7 +89,8 @@ report(process.argv.slice(2), 'one stream per table, 1 KB JSON records, flush in
   ['ack p99 (ms)', '---:'], ['server ack p99 (ms)', '---:'], ['time to table p50 / p99 / max (ms)', '---'],
   ['commits/s', '---:'], ['nobusd CPU (cores)', '---:'], ['nobusd VmHWM (MB)', '---:'],
 ], (r) => [
-  r.rate_per_stream ? `${f(r.tables)} × ${f(r.rate_per_stream)}/s` : `${f(r.tables)} × full speed`,
+  r.rate_per_stream ? `${f(r.tables)} × ${f(r.rate_per_stream, r.rate_per_stream < 1 ? 1 : 0)}/s`
+    : `${f(r.tables)} × full speed`,
   r.commit_threads, r.driver, f(r.records_per_s), f(r.ack_p99_ms, 1), f(r.server_ack_p99_ms, 1),
   `${f(r.ttt_p50_ms)} / ${f(r.ttt_p99_ms)} / ${f(r.ttt_max_ms)}`, f(r.commits_per_s),
   f(r.server_cpu_cores, 2), f(r.server_vm_hwm_mb_after_commit),
