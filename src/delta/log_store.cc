@@ -88,23 +88,22 @@ absl::StatusOr<std::string> LocalLogStore::Read(std::string_view name) {
 }
 
 absl::Status LocalLogStore::PutIfAbsent(std::string_view name, std::string_view data) {
-  std::string final_path = env::JoinPath(log_dir_, name);
-  std::string tmp_path = env::JoinPath(log_dir_, Cat(".", name, ".", NewUuid(), ".tmp"));
-  absl::Status s = WriteSynced(fs_, log_dir_, tmp_path, data);
-  if (s.ok()) s = fs_->RenameNoReplace(tmp_path, final_path);
-  if (!s.ok()) {
-    (void)fs_->Delete(tmp_path);
-    return s;
-  }
-  return fs_->SyncDir(log_dir_);
+  return WriteThenRename(name, data, /*replace=*/false);
 }
 
 absl::Status LocalLogStore::Replace(std::string_view name, std::string_view data) {
+  return WriteThenRename(name, data, /*replace=*/true);
+}
+
+absl::Status LocalLogStore::WriteThenRename(std::string_view name, std::string_view data,
+                                            bool replace) {
   // A temporary name of our own (not env::ReplaceFileAtomically's fixed `<name>.tmp`): several
-  // writers may replace `_last_checkpoint` at once.
+  // writers may write the same name at once.
   std::string tmp_path = env::JoinPath(log_dir_, Cat(".", name, ".", NewUuid(), ".tmp"));
+  std::string final_path = env::JoinPath(log_dir_, name);
   absl::Status s = WriteSynced(fs_, log_dir_, tmp_path, data);
-  if (s.ok()) s = fs_->Rename(tmp_path, env::JoinPath(log_dir_, name));
+  if (s.ok())
+    s = replace ? fs_->Rename(tmp_path, final_path) : fs_->RenameNoReplace(tmp_path, final_path);
   if (!s.ok()) {
     (void)fs_->Delete(tmp_path);
     return s;

@@ -81,7 +81,8 @@ class JsonOnlyLogStore final : public LogStore {
 
 // A LogStore on an env::FileSystem (a local disk or POSIX mount). PutIfAbsent writes
 // `.<name>.<uuid>.tmp`, syncs it, renames it to `name` unless `name` exists (the atomic
-// put-if-absent; env::FileSystem::RenameNoReplace) and syncs the directory. Replace writes and syncs `.<name>.<uuid>.tmp`, renames it
+// put-if-absent; env::FileSystem::RenameNoReplace) and syncs the directory. Replace writes and
+// syncs `.<name>.<uuid>.tmp`, renames it
 // over `name` and syncs the directory. Holds `fs` unowned; `fs` must outlive the store.
 class LocalLogStore final : public LogStore {
  public:
@@ -98,6 +99,10 @@ class LocalLogStore final : public LogStore {
   const std::string& log_dir() const { return log_dir_; }
 
  private:
+  // Writes and syncs a temporary, renames it to `name` (over an existing file only if `replace`),
+  // syncs the directory; deletes the temporary when that fails.
+  absl::Status WriteThenRename(std::string_view name, std::string_view data, bool replace);
+
   env::FileSystem* fs_;
   std::string table_root_;
   std::string log_dir_;

@@ -113,23 +113,25 @@ absl::Status MemFileSystem::Delete(std::string_view path) {
 }
 
 absl::Status MemFileSystem::Rename(std::string_view from, std::string_view to) {
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = files_.find(Normalize(from));
-  if (it == files_.end())
-    return absl::NotFoundError(Cat("rename ", from, ": No such file or directory"));
-  auto node = it->second;
-  files_.erase(it);
-  files_[Normalize(to)] = std::move(node);
-  return absl::OkStatus();
+  return Move(from, to, /*replace=*/true);
 }
 
 absl::Status MemFileSystem::RenameNoReplace(std::string_view from, std::string_view to) {
+  return Move(from, to, /*replace=*/false);
+}
+
+absl::Status MemFileSystem::Move(std::string_view from, std::string_view to, bool replace) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = files_.find(Normalize(from));
   if (it == files_.end())
     return absl::NotFoundError(Cat("rename ", from, ": No such file or directory"));
-  if (!files_.emplace(Normalize(to), it->second).second)
-    return absl::AlreadyExistsError(Cat("rename ", from, " -> ", to, ": File exists"));
+  auto [dest, inserted] = files_.try_emplace(Normalize(to), it->second);
+  if (!inserted) {
+    if (!replace)
+      return absl::AlreadyExistsError(Cat("rename ", from, " -> ", to, ": File exists"));
+    if (dest == it) return absl::OkStatus();  // renamed onto itself
+    dest->second = it->second;
+  }
   files_.erase(it);
   return absl::OkStatus();
 }

@@ -40,6 +40,9 @@ class MemFileSystem final : public FileSystem {
   struct Node;
 
  private:
+  // Rename and RenameNoReplace: moves `from` to `to`, over an existing `to` only if `replace`.
+  absl::Status Move(std::string_view from, std::string_view to, bool replace);
+
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Node>> files_;          // live namespace
   std::map<std::string, std::shared_ptr<Node>> durable_files_;  // as of the last SyncDir

@@ -7,7 +7,7 @@
 
 int main(int argc, char** argv) {
 #ifndef NOBUS_WITH_JEMALLOC
-  // Without jemalloc (the sanitizer builds; src/main/CMakeLists.txt), two glibc malloc arenas: the
+  // Without jemalloc (sanitizer and fuzz builds; CMakeLists.txt), two glibc malloc arenas: the
   // commit workers (table/ingest_service.h commit_threads) each build and free batches of up to
   // flush_threshold_bytes, and glibc's default of an arena per thread kept those freed batches in
   // up to eight arenas (peak RSS 817 MB instead of 562 MB at full speed on one table;
