@@ -51,7 +51,7 @@ delta::CommitActions AppendCommit(int64_t v) {
 
 struct BenchLog {
   std::string root;
-  std::unique_ptr<delta::LocalLogStore> store;
+  std::unique_ptr<delta::FileLogStore> store;
 
   BenchLog() {
     const char* env = std::getenv("NOBUS_DELTA_BENCH_DIR");
@@ -63,7 +63,7 @@ struct BenchLog {
                  {"ts", nobus::schema::Primitive(nobus::schema::TypeKind::kTimestamp), true}}};
     auto committer = delta::Committer::Create(fs, nobus::env::SystemClock(), root, o);
     if (!committer.ok()) std::abort();
-    store = std::make_unique<delta::LocalLogStore>(fs, root);
+    store = std::make_unique<delta::FileLogStore>(fs, root);
     std::string log = Cat(root, "/_delta_log/");
     for (int64_t v = 1; v <= kCommits; ++v) {
       auto file = fs->Open(log + delta::CommitFileName(v), nobus::env::OpenMode::kTruncate);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything nobus needs to build and test on a fresh Debian bookworm machine:
 # the Debian packages of the C++ build (and kcat and mosquitto-clients, the Kafka and MQTT
-# command-line clients of test/kafka and test/mqtt) and the npm packages of the
+# command-line clients of test/kafka and test/mqtt, and Ceph's radosgw, the S3 server of
+# test/objstore) and the npm packages of the
 # independent-reader tests, and checks the toolchains the SDK and reader tests use
 # (Python, Rust, Go, Java + Maven, Node: they come with the machine). The SDK drivers and
 # reference readers install their own pinned registry packages when they first run
@@ -16,8 +17,9 @@ debs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsimdjson-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev
-  libssl-dev openssl libboost-dev
+  libssl-dev openssl libboost-dev libpugixml-dev
   kcat mosquitto-clients
+  radosgw ceph-mon ceph-osd   # the object-store tests' S3 server (test/objstore/rgw.sh)
 )
 command -v node >/dev/null 2>&1 || debs+=(nodejs)
 command -v npm >/dev/null 2>&1 || debs+=(npm)

@@ -54,7 +54,7 @@ bool IsKeyFileName(std::string_view name) {
 }
 
 absl::Status WritePrivate(env::FileSystem* fs, const std::string& path, std::string_view data) {
-  NOBUS_RETURN_IF_ERROR(env::ReplaceFileAtomically(fs, path, data));
+  NOBUS_RETURN_IF_ERROR(fs->PutAtomically(path, data));
   ::chmod(path.c_str(), 0600);
   return absl::OkStatus();
 }

@@ -10,7 +10,7 @@ namespace nobus::cli::bench {
 
 struct CommitWatcher::Table {
   explicit Table(const std::string& root) : store(env::PosixFileSystem(), root) {}
-  delta::LocalLogStore store;
+  delta::FileLogStore store;
   int64_t next_version = 0;
   std::vector<Range> ranges;  // guarded by mu_
 };

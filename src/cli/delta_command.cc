@@ -54,7 +54,7 @@ void PrintSnapshot(const delta::Snapshot& snap) {
 }
 
 absl::Status RunShow(const std::string& path, std::optional<int64_t> version) {
-  delta::LocalLogStore store(env::PosixFileSystem(), path);
+  delta::FileLogStore store(env::PosixFileSystem(), path);
   NOBUS_ASSIGN_OR_RETURN(delta::Snapshot snap, delta::Snapshot::Load(&store, version));
   PrintSnapshot(snap);
   return absl::OkStatus();

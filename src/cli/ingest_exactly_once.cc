@@ -285,7 +285,7 @@ absl::StatusOr<std::string> ReadStreamIdFile(env::FileSystem* fs, const std::str
 
 absl::Status WriteStreamIdFile(env::FileSystem* fs, const std::string& path,
                                const std::string& id) {
-  return env::ReplaceFileAtomically(fs, path, Cat(id, "\n"));
+  return fs->PutAtomically(path, Cat(id, "\n"));
 }
 
 }  // namespace nobus::cli

@@ -37,7 +37,7 @@ class CheckpointWriterTest : public ::testing::Test {
 
   env::MemFileSystem fs_;
   env::ManualClock clock_;
-  LocalLogStore store_{&fs_, "/t"};
+  FileLogStore store_{&fs_, "/t"};
 };
 
 TEST_F(CheckpointWriterTest, SchemaHasSparksColumnsInOrder) {

@@ -146,7 +146,7 @@ class Committer {
   env::Clock* clock_;
   std::string table_root_;
   CommitterOptions options_;
-  LocalLogStore store_;
+  FileLogStore store_;
   Snapshot snapshot_;
   int64_t confirmed_at_ms_ = 0;  // when snapshot_ was last known to be the latest version
   std::optional<int64_t> cleaned_cutoff_ms_;  // the cutoff of this committer's last log cleanup

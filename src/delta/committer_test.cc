@@ -55,7 +55,7 @@ class CommitterTest : public ::testing::Test {
 
   env::MemFileSystem fs_;
   env::ManualClock clock_;
-  LocalLogStore store_{&fs_, "/t"};
+  FileLogStore store_{&fs_, "/t"};
 };
 
 TEST_F(CommitterTest, CreateWritesProtocolMetadataAndDefaultConfiguration) {

@@ -23,19 +23,14 @@ std::optional<int64_t> ParseVersion(std::string_view digits) {
   return v;
 }
 
-// Writes and syncs a new file in `dir`, creating `dir` first when it is missing (a table's first
-// commit).
-absl::Status WriteSynced(env::FileSystem* fs, const std::string& dir, const std::string& path,
-                         std::string_view data) {
-  absl::StatusOr<std::unique_ptr<env::File>> file = fs->Open(path, env::OpenMode::kCreateNew);
-  if (absl::IsNotFound(file.status())) {
-    NOBUS_RETURN_IF_ERROR(fs->CreateDirs(dir));
-    file = fs->Open(path, env::OpenMode::kCreateNew);
-  }
-  NOBUS_RETURN_IF_ERROR(file.status());
-  NOBUS_RETURN_IF_ERROR((*file)->WriteAt(0, data));
-  NOBUS_RETURN_IF_ERROR((*file)->Sync());
-  return (*file)->Close();
+// Runs a whole-file write into the log directory, creating the directory first when the write
+// finds it missing (a table's first commit).
+template <typename Write>
+absl::Status InLogDir(env::FileSystem* fs, const std::string& log_dir, Write write) {
+  absl::Status s = write();
+  if (!absl::IsNotFound(s)) return s;
+  NOBUS_RETURN_IF_ERROR(fs->CreateDirs(log_dir));
+  return write();
 }
 
 }  // namespace
@@ -78,52 +73,38 @@ absl::Status LogStore::Delete(std::string_view) {
   return absl::UnimplementedError("this log store cannot delete");
 }
 
-LocalLogStore::LocalLogStore(env::FileSystem* fs, std::string table_root)
+FileLogStore::FileLogStore(env::FileSystem* fs, std::string table_root)
     : fs_(fs),
       table_root_(std::move(table_root)),
       log_dir_(env::JoinPath(table_root_, kLogDirName)) {}
 
-absl::StatusOr<std::string> LocalLogStore::Read(std::string_view name) {
+absl::StatusOr<std::string> FileLogStore::Read(std::string_view name) {
   return env::ReadFile(fs_, env::JoinPath(log_dir_, name));
 }
 
-absl::Status LocalLogStore::PutIfAbsent(std::string_view name, std::string_view data) {
-  return WriteThenRename(name, data, /*replace=*/false);
+absl::Status FileLogStore::PutIfAbsent(std::string_view name, std::string_view data) {
+  return InLogDir(fs_, log_dir_,
+                  [&] { return fs_->PutIfAbsent(env::JoinPath(log_dir_, name), data); });
 }
 
-absl::Status LocalLogStore::Replace(std::string_view name, std::string_view data) {
-  return WriteThenRename(name, data, /*replace=*/true);
+absl::Status FileLogStore::Replace(std::string_view name, std::string_view data) {
+  return InLogDir(fs_, log_dir_,
+                  [&] { return fs_->PutAtomically(env::JoinPath(log_dir_, name), data); });
 }
 
-absl::Status LocalLogStore::WriteThenRename(std::string_view name, std::string_view data,
-                                            bool replace) {
-  // A temporary name of our own (not env::ReplaceFileAtomically's fixed `<name>.tmp`): several
-  // writers may write the same name at once.
-  std::string tmp_path = env::JoinPath(log_dir_, Cat(".", name, ".", NewUuid(), ".tmp"));
-  std::string final_path = env::JoinPath(log_dir_, name);
-  absl::Status s = WriteSynced(fs_, log_dir_, tmp_path, data);
-  if (s.ok())
-    s = replace ? fs_->Rename(tmp_path, final_path) : fs_->RenameNoReplace(tmp_path, final_path);
-  if (!s.ok()) {
-    (void)fs_->Delete(tmp_path);
-    return s;
-  }
-  return fs_->SyncDir(log_dir_);
-}
-
-absl::StatusOr<std::vector<std::string>> LocalLogStore::ListNames() {
+absl::StatusOr<std::vector<std::string>> FileLogStore::ListNames() {
   auto names = fs_->ListDir(log_dir_);
   if (absl::IsNotFound(names.status()))
     return absl::NotFoundError(Cat("not a Delta table: ", log_dir_, " does not exist"));
   return names;
 }
 
-absl::StatusOr<int64_t> LocalLogStore::ModificationTimeMs(std::string_view name) {
+absl::StatusOr<int64_t> FileLogStore::ModificationTimeMs(std::string_view name) {
   NOBUS_ASSIGN_OR_RETURN(env::FileInfo info, fs_->Stat(env::JoinPath(log_dir_, name)));
   return info.mtime_ms;
 }
 
-absl::Status LocalLogStore::Delete(std::string_view name) {
+absl::Status FileLogStore::Delete(std::string_view name) {
   return fs_->Delete(env::JoinPath(log_dir_, name));
 }
 

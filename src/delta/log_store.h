@@ -79,14 +79,13 @@ class JsonOnlyLogStore final : public LogStore {
   LogStore* base_;
 };
 
-// A LogStore on an env::FileSystem (a local disk or POSIX mount). PutIfAbsent writes
-// `.<name>.<uuid>.tmp`, syncs it, renames it to `name` unless `name` exists (the atomic
-// put-if-absent; env::FileSystem::RenameNoReplace) and syncs the directory. Replace writes and
-// syncs `.<name>.<uuid>.tmp`, renames it
-// over `name` and syncs the directory. Holds `fs` unowned; `fs` must outlive the store.
-class LocalLogStore final : public LogStore {
+// A LogStore on an env::FileSystem: a local disk, a POSIX mount or an object store. PutIfAbsent
+// and Replace are the file system's own (env::FileSystem::PutIfAbsent/PutAtomically: a synced
+// temporary renamed into place on disk, one conditional PUT on an object store). Holds `fs`
+// unowned; `fs` must outlive the store.
+class FileLogStore final : public LogStore {
  public:
-  LocalLogStore(env::FileSystem* fs, std::string table_root);
+  FileLogStore(env::FileSystem* fs, std::string table_root);
 
   absl::StatusOr<std::string> Read(std::string_view name) override;
   absl::Status PutIfAbsent(std::string_view name, std::string_view data) override;
@@ -99,10 +98,6 @@ class LocalLogStore final : public LogStore {
   const std::string& log_dir() const { return log_dir_; }
 
  private:
-  // Writes and syncs a temporary, renames it to `name` (over an existing file only if `replace`),
-  // syncs the directory; deletes the temporary when that fails.
-  absl::Status WriteThenRename(std::string_view name, std::string_view data, bool replace);
-
   env::FileSystem* fs_;
   std::string table_root_;
   std::string log_dir_;

@@ -10,7 +10,7 @@ namespace {
 class LogStoreTest : public ::testing::Test {
  protected:
   env::MemFileSystem fs_;
-  LocalLogStore store_{&fs_, "/t"};
+  FileLogStore store_{&fs_, "/t"};
 };
 
 TEST(LogFileNameTest, FormatsAndParsesVersions) {

@@ -71,7 +71,7 @@ class MaintenanceTest : public ::testing::Test {
 
   env::MemFileSystem fs_;
   env::ManualClock clock_;
-  LocalLogStore store_{&fs_, "/t"};
+  FileLogStore store_{&fs_, "/t"};
 };
 
 TEST_F(MaintenanceTest, FullCompactionMergesEachPartitionIntoOneFileWithTheSameRows) {

@@ -32,7 +32,7 @@ class SnapshotTest : public ::testing::Test {
   void Put(int64_t version, const CommitActions& a) { Put(version, SerializeCommit(a)); }
 
   env::MemFileSystem fs_;
-  LocalLogStore store_{&fs_, "/t"};
+  FileLogStore store_{&fs_, "/t"};
 };
 
 TEST_F(SnapshotTest, ReplaysCommitsInOrder) {

@@ -82,6 +82,17 @@ class FileSystem {
   // Free and total bytes of the file system holding `path` (which must exist).
   [[nodiscard]] virtual absl::StatusOr<DiskSpace> GetDiskSpace(std::string_view path) = 0;
 
+  // Whole-file writes with the atomicity the Delta log needs. The defaults write and sync a
+  // temporary `.<name>.<uuid>.tmp` beside `path` (a name of its own: several writers may race
+  // for one path), rename it into place and sync the directory; an object store overrides them
+  // with one PUT.
+  // Creates `path` holding `data` only if no file of that name exists. OK: durable and whole
+  // (readers never see a partial file); AlreadyExists: it exists and nothing changed; any other
+  // error leaves the outcome unknown (read `path` back to decide).
+  [[nodiscard]] virtual absl::Status PutIfAbsent(std::string_view path, std::string_view data);
+  // Creates or replaces `path` with `data`; durable on OK; readers see the old or the new, whole.
+  [[nodiscard]] virtual absl::Status PutAtomically(std::string_view path, std::string_view data);
+
   bool Exists(std::string_view path) { return Stat(path).ok(); }
 };
 
@@ -103,9 +114,6 @@ Clock* SystemClock();
 // Writes `data` to a new file at `path` (truncating), syncs it and its directory.
 [[nodiscard]] absl::Status WriteFileDurably(FileSystem* fs, std::string_view path,
                                             std::string_view data);
-// Writes `data` to `path` via a synced temporary file and rename: readers see old or new, whole.
-[[nodiscard]] absl::Status ReplaceFileAtomically(FileSystem* fs, std::string_view path,
-                                                 std::string_view data);
 std::string JoinPath(std::string_view dir, std::string_view name);
 std::string_view Dirname(std::string_view path);
 

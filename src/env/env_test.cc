@@ -80,8 +80,8 @@ TEST_P(FileSystemTest, RenameNoReplaceIsPutIfAbsent) {
 TEST_P(FileSystemTest, ListDirAndStatAndReplace) {
   ASSERT_TRUE(fs_->CreateDirs(P("d/e")).ok());
   ASSERT_TRUE(WriteFileDurably(fs_, P("d/b"), "12").ok());
-  ASSERT_TRUE(ReplaceFileAtomically(fs_, P("d/a"), "1").ok());
-  ASSERT_TRUE(ReplaceFileAtomically(fs_, P("d/a"), "123").ok());
+  ASSERT_TRUE(fs_->PutAtomically(P("d/a"), "1").ok());
+  ASSERT_TRUE(fs_->PutAtomically(P("d/a"), "123").ok());
   auto names = fs_->ListDir(P("d"));
   ASSERT_TRUE(names.ok());
   EXPECT_EQ(*names, (std::vector<std::string>{"a", "b", "e"}));
@@ -89,6 +89,15 @@ TEST_P(FileSystemTest, ListDirAndStatAndReplace) {
   EXPECT_TRUE(fs_->Stat(P("d/e"))->is_dir);
   ASSERT_TRUE(fs_->Delete(P("d/a")).ok());
   EXPECT_FALSE(fs_->Exists(P("d/a")));
+}
+
+TEST_P(FileSystemTest, PutIfAbsentWritesOnceAndLeavesNoTemporaries) {
+  ASSERT_TRUE(fs_->CreateDirs(P("log")).ok());
+  ASSERT_TRUE(fs_->PutIfAbsent(P("log/1.json"), "first").ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(fs_->PutIfAbsent(P("log/1.json"), "second")));
+  EXPECT_EQ(*ReadFile(fs_, P("log/1.json")), "first");
+  EXPECT_EQ(*fs_->ListDir(P("log")), (std::vector<std::string>{"1.json"}));
+  EXPECT_TRUE(absl::IsNotFound(fs_->PutIfAbsent(P("none/1.json"), "x")));
 }
 
 INSTANTIATE_TEST_SUITE_P(PosixAndMem, FileSystemTest, ::testing::Bool(),

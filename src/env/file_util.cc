@@ -1,3 +1,4 @@
+#include "common/uuid.h"
 #include "env/env.h"
 
 namespace nobus::env {
@@ -20,16 +21,38 @@ absl::Status WriteFileDurably(FileSystem* fs, std::string_view path, std::string
   return fs->SyncDir(Dirname(path));
 }
 
-absl::Status ReplaceFileAtomically(FileSystem* fs, std::string_view path, std::string_view data) {
-  std::string tmp = Cat(path, ".tmp");
-  {
-    NOBUS_ASSIGN_OR_RETURN(auto file, fs->Open(tmp, OpenMode::kTruncate));
+namespace {
+
+// The default whole-file write: a synced temporary of our own, renamed into place (over an
+// existing file only if `replace`), then the directory synced; the temporary is deleted when the
+// write or the rename fails.
+absl::Status WriteThenRename(FileSystem* fs, std::string_view path, std::string_view data,
+                             bool replace) {
+  std::string_view dir = Dirname(path);
+  std::string_view name = path.substr(path.rfind('/') + 1);
+  std::string tmp = JoinPath(dir, Cat(".", name, ".", NewUuid(), ".tmp"));
+  absl::Status s = [&]() -> absl::Status {
+    NOBUS_ASSIGN_OR_RETURN(auto file, fs->Open(tmp, OpenMode::kCreateNew));
     NOBUS_RETURN_IF_ERROR(file->Append(data));
     NOBUS_RETURN_IF_ERROR(file->Sync());
-    NOBUS_RETURN_IF_ERROR(file->Close());
+    return file->Close();
+  }();
+  if (s.ok()) s = replace ? fs->Rename(tmp, path) : fs->RenameNoReplace(tmp, path);
+  if (!s.ok()) {
+    (void)fs->Delete(tmp);
+    return s;
   }
-  NOBUS_RETURN_IF_ERROR(fs->Rename(tmp, path));
-  return fs->SyncDir(Dirname(path));
+  return fs->SyncDir(dir);
+}
+
+}  // namespace
+
+absl::Status FileSystem::PutIfAbsent(std::string_view path, std::string_view data) {
+  return WriteThenRename(this, path, data, /*replace=*/false);
+}
+
+absl::Status FileSystem::PutAtomically(std::string_view path, std::string_view data) {
+  return WriteThenRename(this, path, data, /*replace=*/true);
 }
 
 std::string JoinPath(std::string_view dir, std::string_view name) {

@@ -1,6 +1,8 @@
 // ForwardingFileSystem: a FileSystem that passes every call unchanged to a base FileSystem. Meant
 // for tests and decorators: subclass it and override only the methods that inject faults or add
-// behaviour; everything else reaches the base as is.
+// behaviour; everything else reaches the base as is. PutIfAbsent and PutAtomically are not
+// forwarded: FileSystem's defaults build them from this object's Open, RenameNoReplace, Rename and
+// SyncDir, so a subclass that overrides those sees every whole-file write too.
 // Ownership: borrows `base` (default: the process-wide PosixFileSystem()), which must outlive this
 // object and every File opened through it. Files are the base's own, not wrapped.
 // Thread-safety: as thread-safe as the base (FileSystem implementations are); subclasses must keep

@@ -130,7 +130,7 @@ absl::Status Catalog::RecordDropped(const std::string& table_id) {
   std::string text;
   for (const std::string& id : dropped_ids_) text += id + "\n";
   text += table_id + "\n";
-  NOBUS_RETURN_IF_ERROR(env::ReplaceFileAtomically(fs_, DroppedIdsPath(), text));
+  NOBUS_RETURN_IF_ERROR(fs_->PutAtomically(DroppedIdsPath(), text));
   dropped_ids_.insert(table_id);
   return absl::OkStatus();
 }
@@ -159,7 +159,7 @@ absl::Status Catalog::CleanTombstones() {
 }
 
 absl::StatusOr<bool> Catalog::IsTable(const std::string& dir) {
-  delta::LocalLogStore store(fs_, dir);
+  delta::FileLogStore store(fs_, dir);
   absl::StatusOr<delta::LogListing> listing = store.List();
   if (absl::IsNotFound(listing.status())) return false;
   if (!listing.ok()) return listing.status();
@@ -170,7 +170,7 @@ absl::StatusOr<TableInfo> Catalog::Load(const TableName& name) {
   std::string dir = TableDir(name);
   NOBUS_ASSIGN_OR_RETURN(bool exists, IsTable(dir));
   if (!exists) return NotFound(name);
-  delta::LocalLogStore store(fs_, dir);
+  delta::FileLogStore store(fs_, dir);
   absl::StatusOr<delta::Snapshot> snapshot = delta::Snapshot::Load(&store);
   if (!snapshot.ok()) return Annotate(snapshot.status(), Cat("table '", name.ToString(), "'"));
   TableInfo info;

@@ -174,7 +174,7 @@ absl::StatusOr<delta::VacuumResult> IngestService::Vacuum(const TableName& name,
 absl::StatusOr<std::vector<delta::HistoryEntry>> IngestService::History(const TableName& name,
                                                                        int64_t limit) {
   NOBUS_ASSIGN_OR_RETURN(TableInfo info, catalog_->Get(name));
-  delta::LocalLogStore store(fs_, info.storage_location);
+  delta::FileLogStore store(fs_, info.storage_location);
   NOBUS_ASSIGN_OR_RETURN(delta::Snapshot latest, delta::Snapshot::Load(&store));
   return delta::ReadHistory(&store, latest, limit);
 }

@@ -23,7 +23,7 @@ absl::StatusOr<std::string> LoadOrCreateNodeId(env::FileSystem* fs, const std::s
   absl::StatusOr<std::string> text = env::ReadFile(fs, path);
   if (absl::IsNotFound(text.status())) {
     std::string id = NewUuid();
-    NOBUS_RETURN_IF_ERROR(env::ReplaceFileAtomically(fs, path, id + "\n"));
+    NOBUS_RETURN_IF_ERROR(fs->PutAtomically(path, id + "\n"));
     return id;
   }
   if (!text.ok()) return text.status();

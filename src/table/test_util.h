@@ -168,7 +168,7 @@ inline absl::Status AppendDurably(IngestService* service, const LiveTable& table
 
 inline delta::Snapshot LoadSnapshot(const std::string& table_root,
                                     env::FileSystem* fs = env::PosixFileSystem()) {
-  delta::LocalLogStore store(fs, table_root);
+  delta::FileLogStore store(fs, table_root);
   auto snapshot = delta::Snapshot::Load(&store);
   EXPECT_TRUE(snapshot.ok()) << snapshot.status();
   return snapshot.ok() ? *snapshot : delta::Snapshot();

@@ -65,7 +65,7 @@ class IngestTest : public ::testing::Test {
 
   // Rows committed to the table so far (its latest snapshot; 0 before the first commit).
   int64_t CommittedRecords() const {
-    delta::LocalLogStore store(env::PosixFileSystem(),
+    delta::FileLogStore store(env::PosixFileSystem(),
                                TableRoot(scratch_->path() + "/data", table_));
     absl::StatusOr<delta::Snapshot> s = delta::Snapshot::Load(&store);
     return s.ok() ? s->CountRecords().records : 0;

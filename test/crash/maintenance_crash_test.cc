@@ -141,7 +141,7 @@ TEST_F(MaintenanceCrashTest, KillsDuringCompactionVacuumAndLogCleanupLoseNothing
   HttpReply history = HttpCall(*server_, "GET", Admin("history"));
   ASSERT_EQ(server_->SignalAndWait(SIGTERM), 0) << server_->Log();
 
-  delta::LocalLogStore store(env::PosixFileSystem(), Root());
+  delta::FileLogStore store(env::PosixFileSystem(), Root());
   auto snap = delta::Snapshot::Load(&store);
   ASSERT_TRUE(snap.ok()) << snap.status();
   std::set<std::string> left;

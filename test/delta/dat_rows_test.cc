@@ -20,7 +20,7 @@ class DatRowsTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(DatRowsTest, LiveFilesHoldTheExpectedRows) {
   std::string dir = Cat(DatDir(), "/", GetParam());
-  LocalLogStore store(env::PosixFileSystem(), dir + "/delta");
+  FileLogStore store(env::PosixFileSystem(), dir + "/delta");
   auto snap = Snapshot::Load(&store);
   ASSERT_TRUE(snap.ok()) << snap.status();
   std::string content = dir + "/expected/latest/table_content";

@@ -61,7 +61,7 @@ class DatTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(DatTest, ReplaysToTheExpectedLatestVersion) {
   std::string table = CaseDir() + "/delta";
-  LocalLogStore store(env::PosixFileSystem(), table);
+  FileLogStore store(env::PosixFileSystem(), table);
   auto snap = Snapshot::Load(&store);
   ASSERT_TRUE(snap.ok()) << snap.status();
   Expected e = ReadExpected(CaseDir() + "/expected/latest/table_version_metadata.json");
@@ -71,7 +71,7 @@ TEST_P(DatTest, ReplaysToTheExpectedLatestVersion) {
 
 TEST_P(DatTest, ReplaysEveryExpectedOlderVersion) {
   std::string table = CaseDir() + "/delta";
-  LocalLogStore store(env::PosixFileSystem(), table);
+  FileLogStore store(env::PosixFileSystem(), table);
   auto names = env::PosixFileSystem()->ListDir(CaseDir() + "/expected");
   ASSERT_TRUE(names.ok());
   for (const std::string& name : *names) {
@@ -88,7 +88,7 @@ TEST_P(DatTest, ReplaysEveryExpectedOlderVersion) {
 class DatCheckpointTest : public DatTest {};
 
 TEST_P(DatCheckpointTest, CheckpointReplayEqualsJsonReplay) {
-  LocalLogStore store(env::PosixFileSystem(), CaseDir() + "/delta");
+  FileLogStore store(env::PosixFileSystem(), CaseDir() + "/delta");
   JsonOnlyLogStore json_only(&store);
   auto from_checkpoint = Snapshot::Load(&store);
   auto from_json = Snapshot::Load(&json_only);

@@ -85,7 +85,7 @@ class ProcessTest : public ::testing::Test {
   absl::StatusOr<Snapshot> Load() { return Snapshot::Load(&store_); }
 
   testing::TempDir dir_;
-  LocalLogStore store_{env::PosixFileSystem(), dir_.path() + "/t"};
+  FileLogStore store_{env::PosixFileSystem(), dir_.path() + "/t"};
 };
 
 TEST_F(ProcessTest, ConcurrentWritersLandEveryBatchExactlyOnce) {

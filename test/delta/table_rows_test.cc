@@ -79,7 +79,7 @@ class TableRowsTest : public ::testing::Test {
     EXPECT_EQ(rows, want) << got->dump();
   }
   std::unique_ptr<Snapshot> Load() {
-    LocalLogStore store(env::PosixFileSystem(), root());
+    FileLogStore store(env::PosixFileSystem(), root());
     auto snap = Snapshot::Load(&store);
     EXPECT_TRUE(snap.ok()) << snap.status();
     return std::make_unique<Snapshot>(std::move(*snap));

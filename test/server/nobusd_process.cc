@@ -318,7 +318,7 @@ std::string TableRoot(const std::string& data_dir, const std::string& full_name)
 absl::StatusOr<std::vector<std::string>> ReadRows(const std::string& data_dir,
                                                   const std::string& full_name) {
   std::string root = TableRoot(data_dir, full_name);
-  delta::LocalLogStore store(env::PosixFileSystem(), root);
+  delta::FileLogStore store(env::PosixFileSystem(), root);
   NOBUS_ASSIGN_OR_RETURN(delta::Snapshot snapshot, delta::Snapshot::Load(&store));
   if (snapshot.files().empty()) return std::vector<std::string>{};
   NOBUS_ASSIGN_OR_RETURN(nlohmann::json out, delta::testing::ReadTableWithDuckdb(snapshot, root));
@@ -338,7 +338,7 @@ absl::StatusOr<std::vector<nlohmann::json>> ReadJsonRows(const std::string& data
 absl::StatusOr<std::vector<std::vector<nlohmann::json>>> ReadRowsPerFile(
     const std::string& data_dir, const std::string& full_name) {
   std::string root = TableRoot(data_dir, full_name);
-  delta::LocalLogStore store(env::PosixFileSystem(), root);
+  delta::FileLogStore store(env::PosixFileSystem(), root);
   NOBUS_ASSIGN_OR_RETURN(delta::Snapshot latest, delta::Snapshot::Load(&store));
   std::vector<std::string> files;  // in commit order
   std::set<std::string> seen;

@@ -51,12 +51,12 @@ class TableAdminTest : public ServerTest {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   int64_t Version() {
-    delta::LocalLogStore store(env::PosixFileSystem(), Root());
+    delta::FileLogStore store(env::PosixFileSystem(), Root());
     auto snap = delta::Snapshot::Load(&store);
     return snap.ok() ? snap->version() : -1;
   }
   delta::Snapshot Load(std::optional<int64_t> version = std::nullopt) {
-    delta::LocalLogStore store(env::PosixFileSystem(), Root());
+    delta::FileLogStore store(env::PosixFileSystem(), Root());
     auto snap = delta::Snapshot::Load(&store, version);
     EXPECT_TRUE(snap.ok()) << snap.status();
     return snap.ok() ? *snap : delta::Snapshot();
@@ -165,7 +165,7 @@ TEST_F(TableAdminTest, EveryVersionInsideTheRetentionWindowReadsWithTheRowsItsHi
         << "version " << e["version"];
   }
   EXPECT_EQ(entries.front()["table_rows"], next);
-  delta::LocalLogStore store(env::PosixFileSystem(), Root());
+  delta::FileLogStore store(env::PosixFileSystem(), Root());
   auto gone = delta::Snapshot::Load(&store, oldest - 1);
   EXPECT_TRUE(absl::IsNotFound(gone.status())) << gone.status();
   EXPECT_NE(gone.status().message().find("no longer readable"), std::string::npos) << gone.status();
