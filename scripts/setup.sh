@@ -20,6 +20,7 @@ debs=(
   libssl-dev openssl libboost-dev libpugixml-dev
   kcat mosquitto-clients
   radosgw ceph-mon ceph-osd   # the object-store tests' S3 server (test/objstore/rgw.sh)
+  haproxy systemd             # deploy/check.sh checks deploy/ with them
 )
 command -v node >/dev/null 2>&1 || debs+=(nodejs)
 command -v npm >/dev/null 2>&1 || debs+=(npm)

@@ -1,5 +1,5 @@
 // Byte coding shared by every on-disk and on-wire format of nobus: little-endian fixed-width
-// integers, LEB128 varints and zigzag. Pure functions, thread-safe. Decoders never trust their
+// integers, LEB128 varints, zigzag and percent-encoding. Pure functions, thread-safe. Decoders never trust their
 // input: they return false (or nullptr) on truncated or overlong data instead of asserting.
 #pragma once
 
@@ -49,6 +49,25 @@ inline uint64_t ZigZagEncode64(int64_t v) {
 }
 inline int64_t ZigZagDecode64(uint64_t v) {
   return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+// `text` with every byte `keep(byte)` rejects written as %XX (uppercase hex): URI paths and
+// queries (objstore/sigv4), Hive partition directories (delta/data_files).
+template <typename Keep>
+std::string PercentEncode(std::string_view text, Keep keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (keep(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
 }
 
 }  // namespace nobus

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <set>
 
+#include "common/coding.h"
 #include "delta/log_store.h"
 
 namespace nobus::delta {
@@ -13,20 +14,7 @@ namespace {
 
 bool SafeByte(unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; }
 
-std::string EscapeDirValue(const std::string& value) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (SafeByte(c)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string EscapeDirValue(const std::string& value) { return PercentEncode(value, SafeByte); }
 
 }  // namespace
 

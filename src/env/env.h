@@ -93,6 +93,10 @@ class FileSystem {
   // Creates or replaces `path` with `data`; durable on OK; readers see the old or the new, whole.
   [[nodiscard]] virtual absl::Status PutAtomically(std::string_view path, std::string_view data);
 
+  // How users and other tools name `path`: the path itself on a disk, s3://bucket/key on an
+  // object store.
+  virtual std::string Location(std::string_view path) { return std::string(path); }
+
   bool Exists(std::string_view path) { return Stat(path).ok(); }
 };
 

@@ -34,21 +34,13 @@ int64_t ParseAmzDate(const std::string& text) {
   return timegm(&tm);
 }
 
-std::string IsoTime(int64_t s) {
-  std::time_t t = s;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-  return buf;
-}
-
-std::string HttpTime(int64_t s) {
+// `s` seconds since the epoch, UTC, in strftime `format`.
+std::string FormatUtc(int64_t s, const char* format) {
   std::time_t t = s;
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[40];
-  std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  std::strftime(buf, sizeof(buf), format, &tm);
   return buf;
 }
 
@@ -207,7 +199,7 @@ struct FakeS3::Impl {
       return Error(res, 404, "NoSuchKey", call.key);
     }
     res.set_header("ETag", ETag(it->second.data));
-    res.set_header("Last-Modified", HttpTime(it->second.mtime_s));
+    res.set_header("Last-Modified", FormatUtc(it->second.mtime_s, "%a, %d %b %Y %H:%M:%S GMT"));
     // cpp-httplib answers a Range header itself (206, or 416 past the end).
     res.set_content(it->second.data, "application/octet-stream");
   }
@@ -247,7 +239,7 @@ struct FakeS3::Impl {
       }
       pugi::xml_node c = result.append_child("Contents");
       c.append_child("Key").text().set(key.c_str());
-      c.append_child("LastModified").text().set(IsoTime(it->second.mtime_s).c_str());
+      c.append_child("LastModified").text().set(FormatUtc(it->second.mtime_s, "%Y-%m-%dT%H:%M:%S.000Z").c_str());
       c.append_child("ETag").text().set(ETag(it->second.data).c_str());
       c.append_child("Size").text().set(static_cast<unsigned long long>(it->second.data.size()));
       last = key;

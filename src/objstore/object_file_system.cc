@@ -264,4 +264,6 @@ absl::Status ObjectFileSystem::PutAtomically(std::string_view path, std::string_
   return client_->Put(Key(path), data, /*if_absent=*/false);
 }
 
+std::string ObjectFileSystem::Location(std::string_view path) { return client_->Url(Key(path)); }
+
 }  // namespace nobus::objstore

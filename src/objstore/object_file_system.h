@@ -64,6 +64,8 @@ class ObjectFileSystem final : public env::FileSystem {
   absl::StatusOr<env::DiskSpace> GetDiskSpace(std::string_view path) override;
   absl::Status PutIfAbsent(std::string_view path, std::string_view data) override;
   absl::Status PutAtomically(std::string_view path, std::string_view data) override;
+  // s3://bucket/key.
+  std::string Location(std::string_view path) override;
 
  private:
   const std::unique_ptr<S3Client> client_;

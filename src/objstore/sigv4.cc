@@ -8,6 +8,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "common/coding.h"
+
 namespace nobus::objstore {
 namespace {
 
@@ -82,20 +84,10 @@ std::string AmzDate(int64_t unix_seconds) {
 }  // namespace
 
 std::string UriEncode(std::string_view text, bool encode_slash) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
-        (c == '/' && !encode_slash)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 0xf]);
-    }
-  }
-  return out;
+  return PercentEncode(text, [encode_slash](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
+           (c == '/' && !encode_slash);
+  });
 }
 
 std::string Sha256Hex(std::string_view data) {

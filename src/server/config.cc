@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "env/env.h"
+#include "objstore/s3_location.h"
 
 namespace nobus::server {
 namespace {
@@ -141,7 +142,8 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   if (!doc.is_object())
     return absl::InvalidArgumentError(Cat("config ", origin, ": must be a JSON object"));
   static const char* const kKeys[] = {
-      "data_dir",          "grpc_listen",       "http_listen",       "ops_listen",
+      "data_dir",          "table_root",        "s3_endpoint",       "s3_region",
+      "s3_path_style",     "grpc_listen",       "http_listen",       "ops_listen",
       "kafka_listen",      "kafka_advertised",  "mqtt_listen",       "mqtt_routes",
       "flush_interval_ms", "commit_threads", "wal_group_delay_us", "max_message_bytes", "max_inflight_bytes_per_stream",
       "max_buffered_bytes", "drain_timeout_ms", "log_level",
@@ -161,6 +163,15 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   }
   ServerConfig config;
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "data_dir", &config.data_dir));
+  for (auto [key, out] : {std::pair{"table_root", &config.table_root},
+                          std::pair{"s3_endpoint", &config.s3_endpoint},
+                          std::pair{"s3_region", &config.s3_region}})
+    NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, key, out));
+  if (doc.contains("s3_path_style")) {
+    if (!doc["s3_path_style"].is_boolean())
+      return KeyError(origin, "s3_path_style", "must be a boolean");
+    config.s3_path_style = doc["s3_path_style"].get<bool>();
+  }
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "grpc_listen", &config.grpc_listen));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "http_listen", &config.http_listen));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "ops_listen", &config.ops_listen));
@@ -285,6 +296,8 @@ std::string PublicListeners(const ServerConfig& config) {
 
 absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
   if (config.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
+  if (objstore::IsS3Url(config.table_root))
+    NOBUS_RETURN_IF_ERROR(Annotate(objstore::ParseS3Url(config.table_root).status(), "table_root"));
   if (config.max_message_bytes > (1 << 30))
     return absl::InvalidArgumentError(
         Cat("max_message_bytes ", config.max_message_bytes, " is above the 1 GiB maximum"));

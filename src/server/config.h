@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,14 @@ inline constexpr std::string_view kDefaultMqttTlsListen = "127.0.0.1:8883";
 
 struct ServerConfig {
   std::string data_dir = "./data";
+  // Where the Delta tables live (doc/operations.md "Tables on object storage"): empty =
+  // <data_dir>/tables; a directory (for example a mount several nodes share); or
+  // s3://bucket/prefix on an S3-compatible store, with the settings below (empty: from the AWS
+  // environment; credentials only from there). The WAL always stays under data_dir.
+  std::string table_root;
+  std::string s3_endpoint;
+  std::string s3_region;
+  std::optional<bool> s3_path_style;
   std::string grpc_listen = "127.0.0.1:7070";
   std::string http_listen = "127.0.0.1:7071";
   // Optional second HTTP listener with only /livez, /readyz, /healthz and /metrics, on its own

@@ -21,6 +21,10 @@ namespace {
 struct Flags {
   std::string config_file;
   std::string data_dir;
+  std::string table_root;
+  std::string s3_endpoint;
+  std::string s3_region;
+  bool s3_path_style = false;
   std::string grpc_listen;
   std::string http_listen;
   std::string ops_listen;
@@ -46,7 +50,21 @@ void AddFlags(CLI::App& app, Flags* f) {
                  "max_message_bytes, max_buffered_bytes (memory bound, default 256 MiB), tokens, "
                  "...; see doc/server.md). Flags override it.");
   app.add_option("--data-dir", f->data_dir,
-                 "Directory holding the WAL and the Delta tables (default ./data)");
+                 "Directory holding the WAL (and the Delta tables, unless --table-root) "
+                 "(default ./data)");
+  app.add_option("--table-root", f->table_root,
+                 "Where the Delta tables live: a directory (e.g. a mount nodes share) or "
+                 "s3://BUCKET/PREFIX on an S3-compatible store (credentials from "
+                 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials; "
+                 "doc/operations.md). Default <data-dir>/tables");
+  app.add_option("--s3-endpoint", f->s3_endpoint,
+                 "S3 endpoint URL for an s3:// --table-root, e.g. http://127.0.0.1:7480 (default "
+                 "AWS_ENDPOINT_URL, else AWS S3 in the region)");
+  app.add_option("--s3-region", f->s3_region,
+                 "Region signed into S3 requests (default AWS_REGION, else us-east-1)");
+  app.add_option("--s3-path-style", f->s3_path_style,
+                 "true: ENDPOINT/BUCKET/KEY URLs (RGW, MinIO); false: BUCKET.ENDPOINT/KEY (default: "
+                 "true with an explicit endpoint, false for AWS)");
   app.add_option(
       "--grpc-listen", f->grpc_listen,
       "HOST:PORT of the Zerobus gRPC endpoint (default 127.0.0.1:7070; port 0 picks one)");
@@ -114,6 +132,10 @@ bool BuildConfig(const CLI::App& app, const Flags& f, ServerConfig* config) {
     *config = std::move(*loaded);
   }
   if (app.count("--data-dir")) config->data_dir = f.data_dir;
+  if (app.count("--table-root")) config->table_root = f.table_root;
+  if (app.count("--s3-endpoint")) config->s3_endpoint = f.s3_endpoint;
+  if (app.count("--s3-region")) config->s3_region = f.s3_region;
+  if (app.count("--s3-path-style")) config->s3_path_style = f.s3_path_style;
   if (app.count("--grpc-listen")) config->grpc_listen = f.grpc_listen;
   if (app.count("--http-listen")) config->http_listen = f.http_listen;
   if (app.count("--ops-listen")) config->ops_listen = f.ops_listen;
@@ -243,7 +265,7 @@ int RunNobusd(int argc, char** argv) {
   CLI::App app{
       "nobusd: the nobus ingestion server. Speaks the Databricks Zerobus Ingest gRPC protocol "
       "(official SDKs work unchanged), makes records durable in a write-ahead log before acking "
-      "them and commits them to Delta Lake tables under --data-dir.\n"
+      "them and commits them to Delta Lake tables under --data-dir (or --table-root: a directory or s3://BUCKET/PREFIX).\n"
       "On start it prints 'nobusd listening grpc=HOST:PORT http=HOST:PORT'. SIGTERM/SIGINT drain "
       "gracefully; a second signal exits at once; SIGHUP re-reads TLS files and the auth "
       "directory.\n"

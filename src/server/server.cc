@@ -12,6 +12,7 @@
 #include "kafka/broker.h"
 #include "kafka/server.h"
 #include "mqtt/endpoint.h"
+#include "objstore/s3_location.h"
 #include "common/logging.h"
 #include "server/context.h"
 #include "server/http_api.h"
@@ -204,6 +205,28 @@ absl::Status Server::StartHttp() {
   return absl::OkStatus();
 }
 
+absl::Status Server::OpenTableRoot(table::IngestOptions* options) {
+  const ServerConfig& config = context_->config();
+  if (config.table_root.empty()) return absl::OkStatus();
+  if (objstore::IsS3Url(config.table_root)) {
+    objstore::S3Settings settings{config.s3_endpoint, config.s3_region, config.s3_path_style};
+    absl::StatusOr<std::unique_ptr<objstore::ObjectFileSystem>> s3 =
+        objstore::OpenS3(config.table_root, settings);
+    if (!s3.ok()) return Annotate(s3.status(), Cat("table_root ", config.table_root));
+    NOBUS_LOG_INFO("tables on {} (endpoint {}, region {})", config.table_root,
+                   (*s3)->client()->options().endpoint, (*s3)->client()->options().region);
+    tables_fs_ = std::move(*s3);
+    options->tables_fs = tables_fs_.get();
+    options->tables_root = "/";
+    return absl::OkStatus();
+  }
+  std::error_code ec;
+  std::string root = std::filesystem::absolute(config.table_root, ec).lexically_normal().string();
+  options->tables_fs = fs_;
+  options->tables_root = ec ? config.table_root : root;
+  return absl::OkStatus();
+}
+
 absl::Status Server::Recover() {
   const ServerConfig& config = context_->config();
   std::error_code ec;
@@ -231,6 +254,7 @@ absl::Status Server::Recover() {
   // A request's row blob may be larger than its message (e.g. varints widened): leave room.
   options.wal.max_record_bytes =
       std::max<uint64_t>(options.wal.max_record_bytes, 8 * config.max_message_bytes);
+  NOBUS_RETURN_IF_ERROR(OpenTableRoot(&options));
   auto started = std::chrono::steady_clock::now();
   absl::StatusOr<std::unique_ptr<table::IngestService>> ingest =
       table::IngestService::Open(fs_, clock_, data_dir, options);

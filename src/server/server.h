@@ -27,6 +27,7 @@ class Server;
 
 namespace nobus::table {
 class IngestService;
+struct IngestOptions;
 }
 
 namespace nobus::kafka {
@@ -71,6 +72,8 @@ class Server {
 
   // Opens the data directory (WAL recovery) and starts accepting streams and table requests.
   [[nodiscard]] absl::Status Recover();
+  // Points `options` at config().table_root when set (opening the object store for s3://).
+  [[nodiscard]] absl::Status OpenTableRoot(table::IngestOptions* options);
   // Graceful stop, as described above. Idempotent.
   [[nodiscard]] absl::Status Shutdown();
   // SIGHUP: re-reads the TLS certificate and key, and the auth directory. Open streams stay.
@@ -107,6 +110,9 @@ class Server {
   std::unique_ptr<net::FramedServer> kafka_;  // null without the Kafka endpoint
   std::unique_ptr<mqtt::Endpoint> mqtt_endpoint_;
   std::unique_ptr<net::FramedServer> mqtt_;  // null without the MQTT endpoint
+  // The tables' FileSystem when table_root is on an object store (declared before ingest_, which
+  // borrows it).
+  std::unique_ptr<env::FileSystem> tables_fs_;
   std::unique_ptr<table::IngestService> ingest_;
   std::string grpc_address_;
   std::string http_address_;

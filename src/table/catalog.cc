@@ -177,7 +177,8 @@ absl::StatusOr<TableInfo> Catalog::Load(const TableName& name) {
   info.name = name;
   info.schema = snapshot->schema();
   info.partition_columns = snapshot->metadata().partition_columns;
-  info.storage_location = dir;
+  info.path = dir;
+  info.storage_location = fs_->Location(dir);
   info.table_id = snapshot->metadata().id;
   info.created_at_ms = snapshot->metadata().created_time_ms.value_or(0);
   info.version = snapshot->version();

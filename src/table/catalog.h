@@ -44,7 +44,8 @@ struct TableInfo {
   TableName name;
   schema::Schema schema;
   std::vector<std::string> partition_columns;
-  std::string storage_location;  // absolute path of the Delta table root
+  std::string path;              // the Delta table root in the catalog's FileSystem
+  std::string storage_location;  // the same as users name it (FileSystem::Location)
   std::string table_id;          // Delta metaData.id: a re-created table gets a new one
   int64_t created_at_ms = 0;
   int64_t version = 0;  // latest Delta version when read

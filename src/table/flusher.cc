@@ -307,6 +307,7 @@ absl::Status IngestService::CommitBlobs(TableState* t, const std::vector<Buffere
   m.commit_seconds->Observe(Seconds(end - start));
   m.last_commit_version->Set(static_cast<double>(result.version));
   m.rows_committed->Add(num_rows);
+  if (result.attempts > 1) m.commit_conflicts->Add(result.attempts - 1);
   for (const BufferedBlob& b : blobs)
     if (static_cast<int64_t>(b.lsn) > landed) m.time_to_table_seconds->Observe(Seconds(end - b.acked_nanos));
   return absl::OkStatus();

@@ -27,7 +27,7 @@ bool Recovered(const DiskReport& d) {
 }  // namespace
 
 std::array<std::string, 2> IngestService::WatchedDirs() const {
-  return {env::JoinPath(data_dir_, "wal"), env::JoinPath(data_dir_, "tables")};
+  return {env::JoinPath(data_dir_, "wal"), tables_root_};
 }
 
 absl::StatusOr<std::unique_ptr<wal::Wal>> IngestService::OpenWal() {
@@ -86,7 +86,8 @@ void IngestService::CheckDisks() {
   for (const std::string& path : WatchedDirs()) {
     DiskReport d;
     d.path = path;
-    absl::StatusOr<env::DiskSpace> space = fs_->GetDiskSpace(path);
+    env::FileSystem* fs = disks.empty() ? fs_ : tables_fs_;  // the WAL's, then the tables'
+    absl::StatusOr<env::DiskSpace> space = fs->GetDiskSpace(path);
     if (space.ok()) {
       d.space = *space;
       d.pause_below_bytes =

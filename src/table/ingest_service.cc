@@ -14,7 +14,13 @@ namespace nobus::table {
 
 IngestService::IngestService(env::FileSystem* fs, env::Clock* clock, std::string data_dir,
                              IngestOptions options)
-    : fs_(fs), clock_(clock), data_dir_(std::move(data_dir)), options_(std::move(options)) {}
+    : fs_(fs),
+      clock_(clock),
+      data_dir_(std::move(data_dir)),
+      options_(std::move(options)),
+      tables_fs_(options_.tables_fs != nullptr ? options_.tables_fs : fs_),
+      tables_root_(options_.tables_fs != nullptr ? options_.tables_root
+                                                 : env::JoinPath(data_dir_, "tables")) {}
 
 absl::StatusOr<std::unique_ptr<IngestService>> IngestService::Open(env::FileSystem* fs,
                                                                    env::Clock* clock,
@@ -35,7 +41,7 @@ absl::Status IngestService::Start() {
   NOBUS_ASSIGN_OR_RETURN(std::string node_id, LoadOrCreateNodeId(fs_, data_dir_));
   wal_id_ = Cat("nobus-wal-", node_id);
   node_id_ = node_id;
-  NOBUS_ASSIGN_OR_RETURN(catalog_, Catalog::Open(fs_, clock_, env::JoinPath(data_dir_, "tables")));
+  NOBUS_ASSIGN_OR_RETURN(catalog_, Catalog::Open(tables_fs_, clock_, tables_root_));
   if (options_.metrics != nullptr) {
     wal_bytes_ = options_.metrics->GetCounter("nobus_wal_bytes_written_total",
                                               "Bytes written and synced to the write-ahead log.");
@@ -91,7 +97,7 @@ const std::string& IngestService::wal_id() const { return wal_id_; }
 
 absl::StatusOr<std::shared_ptr<TableState>> IngestService::LoadTable(const TableInfo& info) {
   auto committer = delta::Committer::Open(
-      fs_, clock_, info.storage_location,
+      tables_fs_, clock_, info.path,
       delta::CommitterOptions{.node_id = node_id_, .expire_txns = ExpiredStreamTxn});
   if (!committer.ok())
     return Annotate(committer.status(), Cat("opening table '", info.name.ToString(), "'"));

@@ -102,6 +102,12 @@ struct IngestOptions {
   MaintenanceOptions maintenance;
   HealthOptions health;  // fault handling (table/health.h); its thread runs with background_flush
   CommitListener on_commit;  // optional: commit acks of persistent streams
+  // Where the Delta tables live: by default under <data_dir>/tables on the service's own
+  // FileSystem; with `tables_fs` (borrowed, must outlive the service) under `tables_root` there,
+  // e.g. an objstore::ObjectFileSystem for tables on S3 shared by several nodes. The WAL and the
+  // node id stay under <data_dir>.
+  env::FileSystem* tables_fs = nullptr;
+  std::string tables_root;
 };
 
 // A table open for writing, shared by the streams writing it. Immutable; cheap to copy around.
@@ -136,7 +142,7 @@ enum class Admission {
 
 class IngestService {
  public:
-  // Opens (creating) `<data_dir>/tables`, `<data_dir>/wal` and the node id file
+  // Opens (creating) the tables root (IngestOptions::tables_fs), `<data_dir>/wal` and the node id file
   // `<data_dir>/node_id`, recovers as described above, then starts the flusher (if background_flush).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<IngestService>> Open(
       env::FileSystem* fs, env::Clock* clock, std::string data_dir, IngestOptions options);
@@ -431,6 +437,8 @@ class IngestService {
   env::Clock* const clock_;
   const std::string data_dir_;
   const IngestOptions options_;
+  env::FileSystem* const tables_fs_;  // options_.tables_fs, or fs_
+  const std::string tables_root_;     // options_.tables_root, or <data_dir>/tables
   std::string wal_id_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<wal::Wal> wal_;

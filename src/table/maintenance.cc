@@ -87,7 +87,7 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
   for (const delta::CompactionBin& bin : bins) {
     std::string bad_input;
     absl::StatusOr<delta::AddFile> add =
-        delta::RewriteFiles(fs_, clock_, root, schema, metadata, bin, options,
+        delta::RewriteFiles(tables_fs_, clock_, root, schema, metadata, bin, options,
                             [this] { return YieldToIngest(); }, &bad_input);
     if (!bad_input.empty()) {
       // Not ours to rewrite (another engine's layout, no statistics): leave it where it is and
@@ -122,7 +122,7 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
     if (!committed.ok()) {
       // Another writer compacted or removed an input first: nothing lost, the output goes. An
       // unknown outcome keeps the file (a later VACUUM removes it if it did not land).
-      if (DefinitelyNotCommitted(committed.status())) (void)fs_->Delete(output);
+      if (DefinitelyNotCommitted(committed.status())) (void)tables_fs_->Delete(output);
       return Annotate(committed.status(), Cat("committing the compaction of table '", name, "'"));
     }
     ++report.commits;
@@ -150,7 +150,7 @@ absl::StatusOr<delta::VacuumResult> IngestService::VacuumLocked(
     TableState* t, const delta::VacuumOptions& options) {
   const std::string name = t->info().name.ToString();
   NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<delta::Committer> c,
-                         delta::Committer::Open(fs_, clock_, t->info().storage_location,
+                         delta::Committer::Open(tables_fs_, clock_, t->info().path,
                                                 delta::CommitterOptions{.node_id = node_id_}));
   absl::StatusOr<delta::VacuumResult> result = delta::Vacuum(c.get(), options);
   if (!result.ok()) return Annotate(result.status(), Cat("vacuuming table '", name, "'"));
@@ -174,7 +174,7 @@ absl::StatusOr<delta::VacuumResult> IngestService::Vacuum(const TableName& name,
 absl::StatusOr<std::vector<delta::HistoryEntry>> IngestService::History(const TableName& name,
                                                                        int64_t limit) {
   NOBUS_ASSIGN_OR_RETURN(TableInfo info, catalog_->Get(name));
-  delta::FileLogStore store(fs_, info.storage_location);
+  delta::FileLogStore store(tables_fs_, info.path);
   NOBUS_ASSIGN_OR_RETURN(delta::Snapshot latest, delta::Snapshot::Load(&store));
   return delta::ReadHistory(&store, latest, limit);
 }

@@ -59,6 +59,9 @@ TableMetrics TableMetrics::Register(MetricsRegistry* r, const std::string& table
                                  "Bytes of acknowledged rows waiting for the table's next commit.", l);
   m.commit_failures = r->GetCounter("nobus_commit_failures_total",
                                     "Failed commits of buffered rows (retried next interval).", l);
+  m.commit_conflicts = r->GetCounter(
+      "nobus_table_commit_conflicts_total",
+      "Commit attempts that found their version taken by another writer and retried.", l);
   m.live_files = r->GetGauge("nobus_table_live_files", "Data files in the table's latest version.", l);
   m.live_bytes = r->GetGauge("nobus_table_live_bytes", "Bytes of the table's live data files.", l);
   m.small_files = r->GetGauge("nobus_table_small_files",

@@ -65,6 +65,9 @@ struct TableMetrics {
   Histogram* time_to_table_seconds = nullptr;
   Gauge* buffered_bytes = nullptr;
   Counter* commit_failures = nullptr;
+  // Versions another writer (another node sharing the table) took first: each one cost a rebase
+  // and another put-if-absent.
+  Counter* commit_conflicts = nullptr;
   // Table upkeep (maintenance.cc).
   Gauge* live_files = nullptr;
   Gauge* live_bytes = nullptr;
