@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
+
 namespace nobus::objstore {
 namespace {
 
@@ -11,19 +13,13 @@ std::string Get(const GetEnv& getenv, const char* name) {
   return v == nullptr ? "" : v;
 }
 
-std::string Trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  size_t e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
 // The keys of one profile of an AWS shared credentials file (INI); false if the file is absent.
 bool ReadProfile(const std::string& path, const std::string& profile, Credentials* out) {
   std::ifstream in(path);
   if (!in) return false;
   bool inside = false;
   for (std::string line; std::getline(in, line);) {
-    line = Trim(line);
+    line = std::string(absl::StripAsciiWhitespace(line));
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       inside = line == "[" + profile + "]";
@@ -31,7 +27,8 @@ bool ReadProfile(const std::string& path, const std::string& profile, Credential
     }
     size_t eq = line.find('=');
     if (!inside || eq == std::string::npos) continue;
-    std::string key = Trim(line.substr(0, eq)), value = Trim(line.substr(eq + 1));
+    std::string key(absl::StripAsciiWhitespace(line.substr(0, eq)));
+    std::string value(absl::StripAsciiWhitespace(line.substr(eq + 1)));
     if (key == "aws_access_key_id") out->access_key_id = value;
     if (key == "aws_secret_access_key") out->secret_access_key = value;
     if (key == "aws_session_token") out->session_token = value;
