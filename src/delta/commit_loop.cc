@@ -17,15 +17,18 @@ absl::StatusOr<Verdict> CheckWinner(const CommitActions& winner, int64_t version
   if (winner.metadata)
     return absl::FailedPreconditionError(Cat("MetadataChanged: concurrent commit ", version,
                                              " changed the table metadata; rebuild the batch"));
-  // The first txn is the batch's identity (AppendOnce); later ones only ride along.
-  if (!ours.txns.empty()) {
-    const Txn& ours_txn = ours.txns.front();
+  // The first txn is the batch's identity (AppendOnce). Later ones name what else the batch holds
+  // (persistent streams): a winner that carries one of them may hold some of the same requests
+  // (another node wrote them during a failover), so the batch must be rebuilt against it.
+  for (size_t i = 0; i < ours.txns.size(); ++i) {
+    const Txn& ours_txn = ours.txns[i];
     for (const Txn& t : winner.txns) {
       if (t.app_id != ours_txn.app_id) continue;
-      if (t.version >= ours_txn.version) return Verdict::kAlreadyLanded;
+      if (i == 0 && t.version >= ours_txn.version) return Verdict::kAlreadyLanded;
       return absl::AbortedError(Cat("ConcurrentTransaction: commit ", version,
                                     " carries txn for appId '", t.app_id, "' at version ",
-                                    t.version, " while we commit ", ours_txn.version));
+                                    t.version, " while we commit ", ours_txn.version,
+                                    "; rebuild the batch against it"));
     }
   }
   for (const RemoveFile& r : winner.removes)
@@ -46,22 +49,33 @@ absl::Status CheckWritable(const Snapshot& snap) {
   return absl::OkStatus();
 }
 
-// Reads every commit after the snapshot, checks each against `ours` and applies it. Returns true
-// when one of them shows our batch already landed (its version in `landed_version`).
-absl::StatusOr<bool> Committer::CatchUp(const CommitActions& ours, int64_t* landed_version) {
+absl::Status Committer::ApplyNewCommits(
+    const std::function<absl::StatusOr<bool>(const CommitActions&, int64_t)>& visit) {
   for (int64_t v = snapshot_.version() + 1;; ++v) {
     std::string name = CommitFileName(v);
     absl::StatusOr<std::string> body = store_.Read(name);
-    if (absl::IsNotFound(body.status())) return false;
+    if (absl::IsNotFound(body.status())) return absl::OkStatus();
     NOBUS_RETURN_IF_ERROR(body.status());
-    NOBUS_ASSIGN_OR_RETURN(CommitActions winner, ParseCommit(*body, name));
-    NOBUS_ASSIGN_OR_RETURN(Verdict verdict, CheckWinner(winner, v, ours));
-    NOBUS_RETURN_IF_ERROR(snapshot_.Apply(winner, v));
-    if (verdict == Verdict::kAlreadyLanded) {
-      *landed_version = v;
-      return true;
-    }
+    NOBUS_ASSIGN_OR_RETURN(CommitActions commit, ParseCommit(*body, name));
+    NOBUS_ASSIGN_OR_RETURN(bool more, visit(commit, v));
+    NOBUS_RETURN_IF_ERROR(snapshot_.Apply(commit, v));
+    if (!more) return absl::OkStatus();
   }
+}
+
+// Reads every commit after the snapshot, checks each against `ours` and applies it. Returns true
+// when one of them shows our batch already landed (its version in `landed_version`).
+absl::StatusOr<bool> Committer::CatchUp(const CommitActions& ours, int64_t* landed_version) {
+  bool landed = false;
+  NOBUS_RETURN_IF_ERROR(
+      ApplyNewCommits([&](const CommitActions& winner, int64_t v) -> absl::StatusOr<bool> {
+        NOBUS_ASSIGN_OR_RETURN(Verdict verdict, CheckWinner(winner, v, ours));
+        if (verdict != Verdict::kAlreadyLanded) return true;
+        *landed_version = v;
+        landed = true;
+        return false;
+      }));
+  return landed;
 }
 
 // After a put whose outcome is unknown: true if `version` holds our commit (same txnId), false

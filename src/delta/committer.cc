@@ -101,6 +101,14 @@ absl::Status Committer::Refresh() {
   return absl::OkStatus();
 }
 
+absl::Status Committer::CatchUpLatest() {
+  NOBUS_RETURN_IF_ERROR(RefreshIfStale());
+  const int64_t now_ms = clock_->NowMillis();
+  NOBUS_RETURN_IF_ERROR(ApplyNewCommits([](const CommitActions&, int64_t) { return true; }));
+  confirmed_at_ms_ = now_ms;
+  return absl::OkStatus();
+}
+
 absl::Status Committer::RefreshIfStale() {
   if (clock_->NowMillis() - confirmed_at_ms_ <= LogRetentionMs(snapshot_.metadata()) / 2)
     return absl::OkStatus();

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,9 @@ class Committer {
   // metadata cleanup may by then have deleted commits after it, and a put-if-absent at such a
   // deleted version would succeed where it must not.
   [[nodiscard]] absl::Status Refresh();
+  // Applies the commits other writers made after snapshot() (reads only those), so the snapshot
+  // is current without a full reload; a reload when it is stale as above.
+  [[nodiscard]] absl::Status CatchUpLatest();
 
   // An empty row container for the table's current schema and partition columns.
   [[nodiscard]] absl::StatusOr<std::unique_ptr<PartitionedRows>> NewRows() const;
@@ -101,7 +105,9 @@ class Committer {
   // The exactly-once recipe: if txn[app_id] >= txn_version the batch already landed (nothing is
   // written); else Append with txn{app_id, txn_version}. `also` are further txn actions the
   // commit carries (e.g. persistent stream offsets); only txn{app_id} decides whether the batch
-  // landed, and a concurrent commit's txn for one of `also` never aborts this one.
+  // landed. A concurrent commit that carries a txn for one of `also` aborts this one (Aborted
+  // "ConcurrentTransaction"): it may hold some of the same requests, so the caller rebuilds the
+  // batch against the new snapshot (Refresh) without what that commit already holds.
   [[nodiscard]] absl::StatusOr<CommitResult> AppendOnce(const std::string& app_id,
                                                         int64_t txn_version,
                                                         const PartitionedRows& rows,
@@ -135,6 +141,10 @@ class Committer {
   [[nodiscard]] absl::StatusOr<CommitResult> CommitWrite(std::vector<AddFile> adds,
                                                          std::optional<Txn> txn, int64_t rows,
                                                          std::vector<Txn> also = {});
+  // Reads the commits after the snapshot in order; `visit` sees each before it is applied and
+  // returns false to stop after applying it (or an error: stop before).
+  [[nodiscard]] absl::Status ApplyNewCommits(
+      const std::function<absl::StatusOr<bool>(const CommitActions&, int64_t)>& visit);
   [[nodiscard]] absl::StatusOr<bool> CatchUp(const CommitActions& ours, int64_t* landed_version);
   [[nodiscard]] absl::StatusOr<bool> ResolveAmbiguous(const CommitActions& ours, int64_t version,
                                                       const absl::Status& error);

@@ -120,11 +120,19 @@ absl::StatusOr<bool> StreamSession::CheckOffset(bool has_offset, int64_t offset_
     core_->Duplicate(offset_id);
     return false;
   }
-  if (persistent_)
+  if (persistent_) {
+    std::string gap = Cat(what, ".offset_id ", offset_id,
+                          " leaves a gap: the next offset of persistent stream '", stream_id_,
+                          "' is ", next_offset_);
+    // After a failover the requests in between may be acknowledged and waiting in the old node's
+    // WAL: retriable, the resume answers more once that node is back and has committed them.
+    if (server_->ingest()->WrittenByOtherNodes(*stream_->table))
+      return absl::UnavailableError(Cat(
+          gap, " on this node; other nodes write this table, and the requests in between may "
+               "wait in another node's write-ahead log until it is back: resume later"));
     return absl::InvalidArgumentError(
-        Cat(what, ".offset_id ", offset_id, " leaves a gap: the next offset of persistent stream '",
-            stream_id_, "' is ", next_offset_,
-            " (offsets continue across connections; a resume returns the last durable one)"));
+        Cat(gap, " (offsets continue across connections; a resume returns the last durable one)"));
+  }
   return absl::InvalidArgumentError(Cat(what, ".offset_id out of order: expected ", next_offset_,
                                         ", got ", offset_id,
                                         " (offsets start at 0 on every call and grow by 1 "

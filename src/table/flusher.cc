@@ -269,21 +269,41 @@ absl::Status IngestService::FlushBatch(TableState* t) {
 }
 
 absl::Status IngestService::CommitBlobs(TableState* t, const std::vector<BufferedBlob>& blobs) {
+  // Aborted: a concurrent commit (another node's) carries a txn of one of the batch's streams and
+  // may hold some of its requests; the next attempt builds the batch against it.
+  constexpr int kBuilds = 3;
+  for (int build = 1;; ++build) {
+    absl::Status st = CommitBlobsOnce(t, blobs);
+    if (!absl::IsAborted(st) || build == kBuilds) return st;
+    NOBUS_LOG_INFO("rebuilding a batch after a concurrent commit table={} reason={}",
+                   t->info().name.ToString(), std::string(st.message()));
+    t->needs_refresh = true;
+  }
+}
+
+absl::Status IngestService::CommitBlobsOnce(TableState* t, const std::vector<BufferedBlob>& blobs) {
   delta::Committer* c = t->committer.get();
   if (t->needs_refresh) {
     NOBUS_RETURN_IF_ERROR(c->Refresh());
     t->needs_refresh = false;
   }
-  NOBUS_RETURN_IF_ERROR(CheckSameTable(t->info(), c->snapshot()));
+  const delta::Snapshot& snapshot = c->snapshot();
+  NOBUS_RETURN_IF_ERROR(CheckSameTable(t->info(), snapshot));
   // After an ambiguous failure the batch may have landed: skip what txn[appId] already covers.
-  const int64_t landed = c->snapshot().TxnVersion(wal_id_).value_or(0);
+  const int64_t landed = snapshot.TxnVersion(wal_id_).value_or(0);
   NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<delta::PartitionedRows> rows, c->NewRows());
   NOBUS_ASSIGN_OR_RETURN(std::unique_ptr<RowsSink> sink, RowsSink::Create(rows.get()));
-  int64_t num_rows = 0;
+  int64_t num_rows = 0, elsewhere = 0;
   std::vector<const StreamMark*> marks;
   for (const BufferedBlob& b : blobs) {
     if (static_cast<int64_t>(b.lsn) <= landed) continue;
-    if (!b.stream.empty()) marks.push_back(&b.stream);
+    if (CommittedByTable(b.stream, snapshot)) {  // another node committed it (failover)
+      ++elsewhere;
+      continue;
+    }
+    // A stream retired in the table (maybe through another node) gets no txn: it would hide that.
+    if (!b.stream.empty() && snapshot.TxnVersion(b.stream.stream_id) != kRetiredStreamVersion)
+      marks.push_back(&b.stream);
     absl::Status st = schema::ReplayRows(t->info().schema, t->info().partition_columns, b.blob,
                                          sink.get());
     if (!st.ok()) return Annotate(st, Cat("rows of the WAL record ending at LSN ", b.lsn));
@@ -303,10 +323,14 @@ absl::Status IngestService::CommitBlobs(TableState* t, const std::vector<Buffere
   if (options_.on_commit)
     for (const delta::Txn& txn : stream_txns) options_.on_commit(txn.app_id, txn.version, result.version);
   const TableMetrics& m = t->metrics;
+  if (elsewhere > 0)
+    NOBUS_LOG_INFO("left out requests another node committed table={} requests={}",
+                   t->info().name.ToString(), elsewhere);
   if (m.commit_seconds == nullptr) return absl::OkStatus();
   m.commit_seconds->Observe(Seconds(end - start));
   m.last_commit_version->Set(static_cast<double>(result.version));
   m.rows_committed->Add(num_rows);
+  m.requests_committed_elsewhere->Add(elsewhere);
   if (result.attempts > 1) m.commit_conflicts->Add(result.attempts - 1);
   for (const BufferedBlob& b : blobs)
     if (static_cast<int64_t>(b.lsn) > landed) m.time_to_table_seconds->Observe(Seconds(end - b.acked_nanos));

@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<IngestService>> IngestService::Open(env::FileSyst
 absl::Status IngestService::Start() {
   NOBUS_RETURN_IF_ERROR(fs_->CreateDirs(data_dir_));
   NOBUS_ASSIGN_OR_RETURN(std::string node_id, LoadOrCreateNodeId(fs_, data_dir_));
-  wal_id_ = Cat("nobus-wal-", node_id);
+  wal_id_ = Cat(kWalTxnPrefix, node_id);
   node_id_ = node_id;
   NOBUS_ASSIGN_OR_RETURN(catalog_, Catalog::Open(tables_fs_, clock_, tables_root_));
   if (options_.metrics != nullptr) {

@@ -110,6 +110,9 @@ struct IngestOptions {
   std::string tables_root;
 };
 
+// Every node's commits carry txn{appId = kWalTxnPrefix + node id, version = its WAL's LSN}.
+inline constexpr std::string_view kWalTxnPrefix = "nobus-wal-";
+
 // A table open for writing, shared by the streams writing it. Immutable; cheap to copy around.
 class LiveTable {
  public:
@@ -150,7 +153,7 @@ class IngestService {
 
   // For creating, reading and listing tables. Drop tables with DropTable, not Catalog::Drop.
   Catalog* catalog();
-  // The txn appId of this node's commits ("nobus-wal-<uuid>").
+  // The txn appId of this node's commits (kWalTxnPrefix + its node id).
   const std::string& wal_id() const;
 
   // NotFound when the table does not exist.
@@ -230,6 +233,10 @@ class IngestService {
   };
   [[nodiscard]] std::optional<Committed> CommittedOffset(const LiveTable& table,
                                                          const std::string& id);
+  // Whether other nodes commit to `table` too (its log carries another node's WAL txn): then a
+  // stream's acknowledged requests may wait in another node's WAL (doc/exactly-once.md "Several
+  // nodes"). Reads the table's latest commits; waits for a commit in progress.
+  [[nodiscard]] bool WrittenByOtherNodes(const LiveTable& table);
   // Ends stream `id` for good: commits the table's buffered rows, then a commit holding only
   // txn{id, kRetiredStreamVersion}. Idempotent. NotFound (table), InvalidArgument (id).
   [[nodiscard]] absl::Status RetireStream(const TableName& name, const std::string& id);
@@ -417,8 +424,15 @@ class IngestService {
   // Both require LockTableCommits(table).
   [[nodiscard]] absl::Status FlushTable(TableState* table, wal::Lsn upto);
   [[nodiscard]] absl::Status FlushBatch(TableState* table);
+  // Commits `blobs` (those not yet in the table); rebuilds the batch when a concurrent commit
+  // holds some of its stream requests (CommitBlobsOnce: one build and commit).
   [[nodiscard]] absl::Status CommitBlobs(TableState* table, const std::vector<BufferedBlob>& blobs);
+  [[nodiscard]] absl::Status CommitBlobsOnce(TableState* table,
+                                             const std::vector<BufferedBlob>& blobs);
   void ReleaseWal();  // requires flush_mu_ (shared)
+  // Stream `id`'s txn in the table's latest commit (another node may have committed the stream
+  // since this node read the table); takes LockTableCommits(table).
+  std::optional<delta::Txn> LatestTxn(TableState* table, const std::string& id);
   // Stuck tables (stuck_tables.cc). After a failed commit: counts it and isolates the table once
   // it has failed long enough; requires mu_.
   void OnCommitFailureLocked(TableState* table, const absl::Status& error);

@@ -39,8 +39,14 @@ absl::StatusOr<std::optional<int64_t>> IngestService::ResumeStream(const LiveTab
   NOBUS_RETURN_IF_ERROR(CheckTableOf(id, table.info()));
   NOBUS_ASSIGN_OR_RETURN(ParsedStreamId parsed, ParseStreamId(id));
   NOBUS_ASSIGN_OR_RETURN(std::shared_ptr<TableState> t, FindOrOpen(table.info().name));
+  std::optional<delta::Txn> committed = LatestTxn(t.get(), id);
   const int64_t now_ms = clock_->NowMillis();
   std::lock_guard<std::mutex> l(mu_);
+  if (committed && committed->version == kRetiredStreamVersion) {
+    t->streams.Retire(id, committed->last_updated_ms.value_or(now_ms));
+  } else if (committed) {
+    t->streams.Durable(StreamMark{id, committed->version}, committed->last_updated_ms.value_or(0));
+  }
   const int64_t retention_ms = t->stream_retention_ms;
   std::optional<StreamStatus> s = t->streams.Find(id);
   if (s && s->retired)
@@ -58,6 +64,20 @@ absl::StatusOr<std::optional<int64_t>> IngestService::ResumeStream(const LiveTab
   return s ? s->durable : std::nullopt;
 }
 
+std::optional<delta::Txn> IngestService::LatestTxn(TableState* t, const std::string& id) {
+  TableCommitLock lock = LockTableCommits(t);
+  absl::Status st = t->committer->CatchUpLatest();
+  if (!st.ok()) {  // resume from what this node knows; a stale answer only costs resends
+    t->needs_refresh = true;
+    NOBUS_LOG_WARN("could not read the table's latest commits table={} error={}",
+                   t->info().name.ToString(), st.ToString());
+  }
+  const auto& txns = t->committer->snapshot().txns();
+  auto it = txns.find(id);
+  if (it == txns.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<IngestService::Committed> IngestService::CommittedOffset(const LiveTable& table,
                                                                      const std::string& id) {
   absl::StatusOr<std::shared_ptr<TableState>> t = FindOrOpen(table.info().name);
@@ -67,6 +87,16 @@ std::optional<IngestService::Committed> IngestService::CommittedOffset(const Liv
   std::optional<int64_t> offset = snapshot.TxnVersion(id);
   if (!offset || *offset == kRetiredStreamVersion) return std::nullopt;
   return Committed{*offset, snapshot.version()};
+}
+
+bool IngestService::WrittenByOtherNodes(const LiveTable& table) {
+  absl::StatusOr<std::shared_ptr<TableState>> t = FindOrOpen(table.info().name);
+  if (!t.ok()) return false;
+  TableCommitLock lock = LockTableCommits(t->get());
+  if (!(*t)->committer->CatchUpLatest().ok()) (*t)->needs_refresh = true;  // then what it knows
+  for (const auto& [app_id, txn] : (*t)->committer->snapshot().txns())
+    if (app_id.starts_with(kWalTxnPrefix) && app_id != wal_id_) return true;
+  return false;
 }
 
 std::optional<int64_t> IngestService::DurableMark(const LiveTable& table, const std::string& id) {

@@ -143,6 +143,14 @@ bool ExpiredStreamTxn(const delta::Txn& txn, const delta::Metadata& metadata, in
   return *txn.last_updated_ms < now_ms - delta::StreamRetentionMs(metadata);
 }
 
+bool CommittedByTable(const StreamMark& mark, const delta::Snapshot& snapshot) {
+  if (mark.empty()) return false;
+  std::optional<int64_t> txn = snapshot.TxnVersion(mark.stream_id);
+  if (!txn || *txn == kRetiredStreamVersion) return false;
+  if (IsIdempotencyId(mark.stream_id)) return *txn == mark.offset;
+  return ParseStreamId(mark.stream_id).ok() && *txn >= mark.offset;
+}
+
 std::vector<delta::Txn> StreamTxns(const std::vector<const StreamMark*>& marks,
                                    const StreamOffsets& offsets, int64_t now_ms) {
   std::map<std::string, int64_t> highest;

@@ -97,6 +97,14 @@ class StreamOffsets {
 // checkpoints stay bounded; every other txn (the nodes' WAL txns, other writers') is kept.
 bool ExpiredStreamTxn(const delta::Txn& txn, const delta::Metadata& metadata, int64_t now_ms);
 
+// Whether the table already holds the request `mark` names, whichever node committed it: a
+// persistent stream's offset at or below the table's txn for the stream, or an idempotency key
+// whose txn has the same fingerprint. During a failover another node may commit requests that
+// this node's WAL also holds (doc/exactly-once.md "Several nodes"); a commit skips them. Kafka and
+// MQTT marks are never skipped (they are numbered per node), nor are a retired stream's (its txn
+// no longer tells which offsets landed: at-least-once rather than a loss).
+bool CommittedByTable(const StreamMark& mark, const delta::Snapshot& snapshot);
+
 // The txn actions a commit of `marks` carries: per stream, the highest offset among them, skipping
 // streams `offsets` knows as retired (a txn after the retirement would hide it).
 std::vector<delta::Txn> StreamTxns(const std::vector<const StreamMark*>& marks,

@@ -62,6 +62,10 @@ TableMetrics TableMetrics::Register(MetricsRegistry* r, const std::string& table
   m.commit_conflicts = r->GetCounter(
       "nobus_table_commit_conflicts_total",
       "Commit attempts that found their version taken by another writer and retried.", l);
+  m.requests_committed_elsewhere = r->GetCounter(
+      "nobus_table_requests_committed_elsewhere_total",
+      "Acknowledged requests of persistent streams (or idempotency keys) left out of a commit "
+      "because the table already held them, committed by another node during a failover.", l);
   m.live_files = r->GetGauge("nobus_table_live_files", "Data files in the table's latest version.", l);
   m.live_bytes = r->GetGauge("nobus_table_live_bytes", "Bytes of the table's live data files.", l);
   m.small_files = r->GetGauge("nobus_table_small_files",

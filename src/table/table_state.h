@@ -68,6 +68,8 @@ struct TableMetrics {
   // Versions another writer (another node sharing the table) took first: each one cost a rebase
   // and another put-if-absent.
   Counter* commit_conflicts = nullptr;
+  // Requests left out of a commit because the table already held them (CommittedByTable).
+  Counter* requests_committed_elsewhere = nullptr;
   // Table upkeep (maintenance.cc).
   Gauge* live_files = nullptr;
   Gauge* live_bytes = nullptr;
