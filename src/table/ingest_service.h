@@ -233,10 +233,12 @@ class IngestService {
   };
   [[nodiscard]] std::optional<Committed> CommittedOffset(const LiveTable& table,
                                                          const std::string& id);
-  // Whether other nodes commit to `table` too (its log carries another node's WAL txn): then a
-  // stream's acknowledged requests may wait in another node's WAL (doc/exactly-once.md "Several
-  // nodes"). Reads the table's latest commits; waits for a commit in progress.
-  [[nodiscard]] bool WrittenByOtherNodes(const LiveTable& table);
+  // Whether other nodes may commit to `table` too: the tables root was given to this node
+  // (IngestOptions::tables_fs, storage others may share) or the table's log carries another
+  // node's WAL txn. Then a stream's acknowledged requests may wait in another node's WAL
+  // (doc/exactly-once.md "Several nodes"). Reads the table's latest commits; waits for a commit
+  // in progress.
+  [[nodiscard]] bool OtherNodesMayWrite(const LiveTable& table);
   // Ends stream `id` for good: commits the table's buffered rows, then a commit holding only
   // txn{id, kRetiredStreamVersion}. Idempotent. NotFound (table), InvalidArgument (id).
   [[nodiscard]] absl::Status RetireStream(const TableName& name, const std::string& id);

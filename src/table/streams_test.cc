@@ -124,6 +124,13 @@ TEST_F(PersistentStreamTest, DurableOffsetsSurviveACrashAndWalRelease) {
   EXPECT_EQ(ReadIds(TableDir()), Range(100, 4));
 }
 
+TEST_F(PersistentStreamTest, ANodeOnItsOwnTablesKnowsNoOtherWriter) {
+  std::string id = *service_->CreateStream(*table_);
+  ASSERT_TRUE(AppendMarked(id, 0, 1).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_FALSE(service_->OtherNodesMayWrite(*table_));  // a gap stays INVALID_ARGUMENT
+}
+
 TEST_F(PersistentStreamTest, CompactionKeepsTheStreamOffsets) {
   std::string id = *service_->CreateStream(*table_);
   for (int64_t i = 0; i < 4; ++i) {  // four commits: four small files
