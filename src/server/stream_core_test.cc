@@ -1,4 +1,5 @@
 #include "server/stream_core.h"
+#include "server/stream_registry.h"
 
 #include <gtest/gtest.h>
 
@@ -250,6 +251,28 @@ TEST_F(StreamCoreTest, WaitIdleReturnsOnceInFlightRequestsComplete) {
   std::thread durable([&] { core_.CompleteRequest(0, 10, absl::OkStatus()); });
   EXPECT_TRUE(core_.WaitIdle(60'000));
   durable.join();
+}
+
+}  // namespace
+}  // namespace nobus::server
+
+namespace nobus::server {
+namespace {
+
+TEST(StreamRegistryGapTest, AResumeIsRefusedUntilTheGapFillsOrTheHoldEnds) {
+  StreamRegistry registry;
+  const int64_t t = 1'000'000;
+  EXPECT_TRUE(registry.CheckGap("s", 5, t).ok());  // no gap noted
+  registry.NoteGap("s", 5, t);
+  absl::Status refused = registry.CheckGap("s", 5, t + 100);
+  EXPECT_TRUE(absl::IsUnavailable(refused)) << refused;
+  EXPECT_NE(refused.message().find("after offset 5"), std::string_view::npos) << refused;
+  EXPECT_TRUE(absl::IsUnavailable(registry.CheckGap("s", std::nullopt, t + 100)));
+  EXPECT_TRUE(registry.CheckGap("other", 5, t + 100).ok());
+  EXPECT_TRUE(registry.CheckGap("s", 9, t + 200).ok());  // the old node committed: filled
+  EXPECT_TRUE(registry.CheckGap("s", 5, t + 300).ok());  // and forgotten
+  registry.NoteGap("s", 5, t);
+  EXPECT_TRUE(registry.CheckGap("s", 5, t + StreamRegistry::kGapHoldMs + 1).ok());  // held long enough
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "server/stream_reactor.h"
 
 #include "common/uuid.h"
+#include "env/env.h"
 #include "server/stream_registry.h"
 #include "table/streams.h"
 
@@ -156,6 +157,11 @@ void PersistentReactor::HandleResume(const zb::ResumeIngestStreamRequest& reques
   absl::StatusOr<OpenedStream> opened = OpenStream(create, session_.Headers(), session_.server());
   if (!opened.ok()) return session_.Refuse(opened.status(), parsed->table);
   absl::StatusOr<std::optional<int64_t>> durable = Claim(*opened, id, /*resume=*/true);
+  if (durable.ok()) {  // a failover's gap that is still open: refused until it fills
+    absl::Status gap =
+        session_.registry().CheckGap(id, *durable, env::SystemClock()->NowMillis());
+    if (!gap.ok()) durable = gap;
+  }
   if (!durable.ok()) return session_.Refuse(durable.status(), parsed->table);
   const bool commit_acks = session_.Header("x-nobus-commit-acks") == "true";
   std::optional<table::IngestService::Committed> committed;

@@ -110,6 +110,28 @@ void StreamRegistry::Committed(const std::string& id, int64_t offset, int64_t ve
   if (owner != nullptr) owner->Committed(offset, version);  // issues ops: outside our lock
 }
 
+void StreamRegistry::NoteGap(const std::string& id, int64_t durable, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(gaps_, [&](const auto& entry) { return entry.second.at_ms < now_ms - kGapHoldMs; });
+  gaps_[id] = Gap{durable, now_ms};
+}
+
+absl::Status StreamRegistry::CheckGap(const std::string& id, std::optional<int64_t> durable,
+                                      int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = gaps_.find(id);
+  if (it == gaps_.end()) return absl::OkStatus();
+  const Gap gap = it->second;
+  if (durable.value_or(-1) > gap.durable || gap.at_ms < now_ms - kGapHoldMs) {
+    gaps_.erase(it);
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(Cat(
+      "persistent stream '", id, "' continues after offset ", gap.durable,
+      " with requests another node acknowledged and has not committed yet (it may be down): "
+      "resume again later"));
+}
+
 int StreamRegistry::WaitUntilEmpty(int64_t timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
   empty_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return streams_.empty(); });

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,12 +50,26 @@ class StreamRegistry {
   // call, which sends a commit ack if it asked for them.
   void Committed(const std::string& id, int64_t offset, int64_t version);
 
+  // Gaps after a failover (doc/exactly-once.md "Several nodes"): a call of stream `id` ended with
+  // a gap after `durable` because requests past it may wait in another node's WAL. For
+  // kGapHoldMs after that, a resume that still finds `durable` or less is refused (Unavailable)
+  // instead of being opened to fail again: SDKs back off between refused creations, not between
+  // calls that fail after opening. A resume that finds more clears it.
+  static constexpr int64_t kGapHoldMs = 10'000;
+  void NoteGap(const std::string& id, int64_t durable, int64_t now_ms);
+  [[nodiscard]] absl::Status CheckGap(const std::string& id, std::optional<int64_t> durable,
+                                      int64_t now_ms);
+
  private:
   mutable std::mutex mu_;
   std::condition_variable empty_;
   std::map<const StreamCore*, std::shared_ptr<StreamCore>> streams_;
   std::map<const StreamCore*, auth::Caller> callers_;  // streams opened with an access token
   std::map<std::string, std::weak_ptr<StreamCore>> owners_;  // persistent stream id -> its call
+  struct Gap {
+    int64_t durable = -1, at_ms = 0;
+  };
+  std::map<std::string, Gap> gaps_;  // persistent stream id -> its last gap (NoteGap)
 
   absl::Status Replace(const std::string& id, std::shared_ptr<StreamCore> owner,
                        const std::string& why, int64_t timeout_ms);

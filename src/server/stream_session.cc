@@ -126,11 +126,13 @@ absl::StatusOr<bool> StreamSession::CheckOffset(bool has_offset, int64_t offset_
                           "' is ", next_offset_);
     // After a failover the requests in between may be acknowledged and waiting in the old node's
     // WAL: retriable, the resume answers more once that node is back and has committed them.
-    if (server_->ingest()->OtherNodesMayWrite(*stream_->table))
+    if (server_->ingest()->OtherNodesMayWrite(*stream_->table)) {
+      registry_->NoteGap(stream_id_, next_offset_ - 1, env::SystemClock()->NowMillis());
       return absl::UnavailableError(Cat(
           gap, " on this node; other nodes may write this table (shared --table-root), and the "
                "requests in between may wait in another node's write-ahead log until it is back: "
                "resume later"));
+    }
     return absl::InvalidArgumentError(
         Cat(gap, " (offsets continue across connections; a resume returns the last durable one)"));
   }
