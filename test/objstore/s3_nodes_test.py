@@ -23,6 +23,9 @@ BUCKET = "nobus-nodes"
 TABLE = "main.s3.events"
 BATCH = 20
 PACE_S = 0.03
+# Batches of the first two writers (about 16 a second each): NOBUS_S3_NODES_BATCHES=4000 makes
+# it a run of minutes (the CI run is about 25 s).
+BATCHES = int(os.environ.get("NOBUS_S3_NODES_BATCHES", "400"))
 
 
 def port_block_free(base):
@@ -104,18 +107,18 @@ def test_two_nodes_append_to_one_table_on_s3_and_every_acked_id_lands_once(rgw, 
         status, seen = b.http("GET", f"/api/2.1/unity-catalog/tables/{TABLE}")
         assert status == 200 and seen["table_id"] == created["table_id"], seen
 
-        first = [Writer(a, 0, 400), Writer(b, 1_000_000, 400)]
+        first = [Writer(a, 0, BATCHES), Writer(b, 1_000_000, BATCHES)]
         for w in first:
             w.start()
-        while len(first[0].acked) < 100 * BATCH:
+        while len(first[0].acked) < BATCHES // 4 * BATCH:
             time.sleep(0.01)
         a.kill()  # mid-run: acked rows of node a may still be only in its WAL
         first[0].join(60)
         a.start()
-        second = Writer(a, 2_000_000, 150)
+        second = Writer(a, 2_000_000, BATCHES * 3 // 8)
         second.start()
         for w in (first[1], second):
-            w.join(120)
+            w.join(120 + BATCHES / 4)
             assert w.ended is None and not w.is_alive(), w.ended
         conflicts = sum(n.metric("nobus_table_commit_conflicts_total") for n in (a, b))
         nb.log(f"commit conflicts (a version taken by the other node, rebased): {conflicts}")

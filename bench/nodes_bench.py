@@ -1,0 +1,148 @@
+"""Scale-out on one machine: 1, 2 and 3 nobusd nodes sharing one table root on a real S3 server
+(Ceph RGW, test/objstore/rgw.sh), beside one node with its tables on the local disk (the
+baseline), all in one run. Each node gets its own `nobus bench` (one stream at full speed, 1 KB
+JSON records, its own table: what a load balancer hashing by table gives) for the same time.
+Reports aggregate records/s and the ratio to one node on S3, each node's CPU, and from the nodes'
+own metrics the commit time (write Parquet + put the commit) and the time to table (ack -> the
+commit holding the rows) p50/p99. The nodes share the machine's 2 cores with the load generators
+and RGW, so this shows the cost of the object store and of coordination, not capacity.
+
+Usage: test/server/run_python.sh bench/nodes_bench.py [--seconds 20] [--nodes 1,2,3]
+Prints a markdown table; the raw lines go to build/nodes-results/<stamp>.jsonl."""
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "test" / "server"))
+import nobusd_process as nb  # noqa: E402
+
+BUCKET = "nobus-bench"
+
+
+def free_block():
+    for base in random.sample(range(20000, 30000, 10), 50):
+        try:
+            for port in range(base, base + 10):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free block of 10 ports")
+
+
+def start_rgw(directory):
+    subprocess.run([REPO / "test/objstore/rgw.sh", "start", directory, str(free_block())],
+                   check=True)
+    env = dict(line.split("=", 1) for line in (Path(directory) / "env").read_text().split())
+    subprocess.run(["curl", "-sf", "-X", "PUT", "--aws-sigv4", "aws:amz:us-east-1:s3",
+                    "--user", f"{env['AWS_ACCESS_KEY_ID']}:{env['AWS_SECRET_ACCESS_KEY']}",
+                    "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+                    f"{env['AWS_ENDPOINT_URL']}/{BUCKET}"], check=True)
+    return env
+
+
+def histogram_quantiles(text, name, qs=(0.5, 0.99)):
+    """Quantiles (bucket upper bounds, ms) of a histogram summed over its label sets."""
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith(name + "_bucket{"):
+            le = line.split('le="')[1].split('"')[0]
+            bound = float("inf") if le == "+Inf" else float(le)
+            buckets[bound] = buckets.get(bound, 0) + float(line.rsplit(" ", 1)[1])
+    total = buckets.get(float("inf"), 0)
+    out = []
+    for q in qs:
+        bound = next((b for b in sorted(buckets) if total and buckets[b] >= q * total), None)
+        out.append(None if bound is None else round(bound * 1000, 1))
+    return out
+
+
+def run_config(where, n, seconds, work, rgw, stamp):
+    root = f"s3://{BUCKET}/{stamp}-{n}" if where == "s3" else None
+    nodes = []
+    for i in range(n):
+        args = ["--no-maintenance"] + (["--table-root", root] if root else [])
+        nodes.append(nb.Nobusd(work / f"{where}{n}-node{i}", kafka=False, mqtt=False,
+                               extra_args=args))
+    results = [None] * n
+
+    def bench(i):
+        node = nodes[i]
+        out = subprocess.run(
+            [nb.BIN_DIR / "nobus", "bench", "--server", f"http://{node.grpc_address}",
+             "--http", f"http://{node.http_address}", "--streams", "1", "--tables", "1",
+             "--table-prefix", f"main.bench.node{i}_", "--create-tables",
+             "--duration-s", str(seconds), "--server-pid", str(node.proc.pid),
+             "--ttt-wait-s", "0"], capture_output=True, text=True, check=True)
+        results[i] = json.loads(out.stdout.strip().splitlines()[-1])
+
+    threads = [threading.Thread(target=bench, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    time.sleep(2)  # the last commits
+    metrics = [node.metrics() for node in nodes]
+    for node in nodes:
+        node.stop()
+    commit = histogram_quantiles("\n".join(metrics), "nobus_table_commit_seconds")
+    ttt = histogram_quantiles("\n".join(metrics), "nobus_table_time_to_table_seconds")
+    conflicts = sum(nb.metric_value(m, "nobus_table_commit_conflicts_total") for m in metrics)
+    commits = sum(nb.metric_value(m, "nobus_table_commit_seconds_count") for m in metrics)
+    return {"tables_on": where, "nodes": n, "records_per_s": sum(r["records_per_s"] for r in results),
+            "node_records_per_s": [r["records_per_s"] for r in results],
+            "node_cpu_cores": [r.get("server_cpu_cores") for r in results],
+            "node_us_per_record": [r.get("server_cpu_us_per_record") for r in results],
+            "ack_p99_ms": [r.get("ack_p99_ms") for r in results],
+            "commit_p50_ms": commit[0], "commit_p99_ms": commit[1],
+            "ttt_p50_ms": ttt[0], "ttt_p99_ms": ttt[1], "commits": commits,
+            "conflicts": conflicts}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--nodes", default="1,2,3")
+    a = p.parse_args()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    work = REPO / "build" / "nodes-bench-data" / stamp
+    rgw_dir = f"/tmp/nobus-bench-rgw-{os.getpid()}"
+    rgw = start_rgw(rgw_dir)
+    os.environ.update(rgw)
+    lines = []
+    try:
+        configs = [("local", 1)] + [("s3", int(n)) for n in a.nodes.split(",")]
+        for where, n in configs:
+            nb.log(f"{n} node(s), tables on {where}, {a.seconds:g} s")
+            lines.append(run_config(where, n, a.seconds, work, rgw, stamp))
+            nb.log(json.dumps(lines[-1]))
+    finally:
+        subprocess.run([REPO / "test/objstore/rgw.sh", "stop", rgw_dir, "--clean"], check=False)
+    results = REPO / "build" / "nodes-results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{stamp}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    one = next((x["records_per_s"] for x in lines if x["tables_on"] == "s3" and x["nodes"] == 1), 0)
+    print(f"Run {stamp}, {a.seconds:g} s per configuration, one stream of 1 KB JSON records per node:\n")
+    print("| tables on | nodes | records/s (× 1 node on S3) | per node: records/s, CPU cores, µs/record "
+          "| commit p50 / p99 (ms) | time to table p50 / p99 (ms) | commits | conflicts |")
+    print("|---|---:|---|---|---|---|---:|---:|")
+    for x in lines:
+        ratio = f" ({x['records_per_s'] / one:.2f}×)" if one and x["tables_on"] == "s3" else ""
+        per = "; ".join(f"{r:,.0f}, {c:.2f}, {u:.1f}" for r, c, u in
+                        zip(x["node_records_per_s"], x["node_cpu_cores"], x["node_us_per_record"]))
+        print(f"| {x['tables_on']} | {x['nodes']} | {x['records_per_s']:,.0f}{ratio} | {per} | "
+              f"{x['commit_p50_ms']} / {x['commit_p99_ms']} | {x['ttt_p50_ms']} / {x['ttt_p99_ms']} | "
+              f"{x['commits']:.0f} | {x['conflicts']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
