@@ -5,7 +5,8 @@
 #   test/objstore/rgw.sh start DIR [PORT]    start it (~2 s); prints the seconds it took
 #   test/objstore/rgw.sh stop DIR [--clean]  stop it (<1 s); --clean also deletes DIR
 #
-# start runs one monitor, one OSD on memstore (objects live in RAM, 1 GiB at most), no manager,
+# start runs one monitor, one OSD on memstore (objects live in RAM: 1 GiB at most, or
+# RGW_MEMSTORE_BYTES), no manager,
 # no cephx, and radosgw on http://127.0.0.1:PORT (default 7480); creates one S3 user, no bucket;
 # and writes DIR/env (`set -a; . DIR/env`): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
 # AWS_ENDPOINT_URL. RGW accepts SigV4 signatures for any region; us-east-1 keeps SDKs from sending
@@ -22,6 +23,7 @@ set -euo pipefail
 ACCESS_KEY=nobus-test
 SECRET_KEY=nobus-test-secret
 TIMEOUT=${RGW_TIMEOUT:-60}
+MEMSTORE_BYTES=${RGW_MEMSTORE_BYTES:-1073741824}  # the OSD's RAM for objects
 DAEMONS=(client.rgw osd.0 mon.a)   # in stop order
 
 die() { echo "rgw.sh: $*" >&2; exit 1; }
@@ -100,6 +102,7 @@ crash dir = $D/crash
 mon data = $D/\$name
 osd data = $D/\$name
 osd objectstore = memstore
+memstore device bytes = $MEMSTORE_BYTES
 mon allow pool size one = true
 mon max pg per osd = 1000
 osd pool default size = 1
