@@ -196,31 +196,6 @@ class Fleet:
             raise KeyError(path)
 
 
-def control_server(fleet):
-    import http.server
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            try:
-                status, body = 200, fleet.control(self.path)
-            except Exception as e:  # noqa: BLE001 - reported to the driver and the log
-                status, body = 500, {"error": repr(e)}
-            log(f"control {self.path} -> {status} {body}")
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def test_three_nodes_behind_haproxy_lose_no_acked_row(rgw, tmp_path):
     certs = harness.make_certs(BIN_DIR, tmp_path)
     clients = {sdk: harness.create_principal(BIN_DIR, tmp_path / "auth", f"fleet-{sdk}", sdk)
@@ -234,7 +209,7 @@ def test_three_nodes_behind_haproxy_lose_no_acked_row(rgw, tmp_path):
         fleet.lb.wait_all_up()
         for sdk, cases in RUNS:  # through the balancer: any node creates them, all serve them
             harness.create_tables(fleet, sdk, cases)
-        control = control_server(fleet)
+        control = harness.Control(lambda path: (200, fleet.control(path)))
         acked = {}
         for sdk, cases in RUNS:
             env = harness.driver_env(fleet, fleet, certs, clients[sdk], f"sdk.{sdk}.", control)

@@ -195,26 +195,23 @@ class Nobusd:
 
 
 class Control(http.server.ThreadingHTTPServer):
-    """The driver's handle on the server: POST /close-all, POST /restart."""
+    """The driver's handle on the server: POST /close-all, POST /restart. `act(path)` does it and
+    returns (status, JSON body); one at a time; an exception answers 500."""
 
-    def __init__(self, server):
-        self.nobusd = server
+    def __init__(self, act):
+        self.act = act
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), ControlHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
 class ControlHandler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
-        srv = self.server
-        with srv.lock:
-            if self.path == "/close-all":
-                status, body = call("POST", f"{srv.nobusd.workspace_url()}/admin/v1/streams/close-all",
-                                    token=ADMIN_TOKEN, timeout=120)
-            elif self.path == "/restart":
-                srv.nobusd.restart()
-                status, body = 200, {"restarted": True}
-            else:
-                status, body = 404, {"error": f"unknown control {self.path}"}
+        with self.server.lock:
+            try:
+                status, body = self.server.act(self.path)
+            except Exception as e:  # noqa: BLE001 - reported to the driver and the log
+                status, body = 500, {"error": repr(e)}
         log(f"control {self.path} -> {status} {body}")
         payload = json.dumps(body).encode()
         self.send_response(status)
@@ -225,6 +222,19 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def single_node_control(server):
+    """close-all: every open stream gets close_stream_signal; restart: SIGKILL and start again."""
+    def act(path):
+        if path == "/close-all":
+            return call("POST", f"{server.workspace_url()}/admin/v1/streams/close-all",
+                        token=ADMIN_TOKEN, timeout=120)
+        if path == "/restart":
+            server.restart()
+            return 200, {"restarted": True}
+        return 404, {"error": f"unknown control {path}"}
+    return act
 
 
 def run_driver(sdk, folder, args, env):
@@ -353,8 +363,7 @@ def run_sdk(sdk, bin_dir, corpus):
     server = Nobusd(bin_dir, work / "data", certs, work / "auth")
     short = Nobusd(bin_dir, work / "short", certs, work / "auth",
                    ["--token-ttl-s", str(SHORT_TOKEN_TTL_S)])
-    control = Control(server)
-    threading.Thread(target=control.serve_forever, daemon=True).start()
+    control = Control(single_node_control(server))
     prefix = f"sdk.{schema}."
     try:
         create_tables(server, schema,
