@@ -19,6 +19,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -115,6 +116,7 @@ def run_config(where, n, seconds, work, rgw_pids, stamp, rate):
     metrics = [node.metrics() for node in nodes]
     for node in nodes:
         node.stop()
+        shutil.rmtree(node.data_dir, ignore_errors=True)  # GBs of WAL at full speed
     commit = histogram_quantiles("\n".join(metrics), "nobus_table_commit_seconds")
     ttt = histogram_quantiles("\n".join(metrics), "nobus_table_time_to_table_seconds")
     conflicts = sum(nb.metric_value(m, "nobus_table_commit_conflicts_total") for m in metrics)

@@ -104,6 +104,8 @@ osd data = $D/\$name
 osd objectstore = memstore
 memstore device bytes = $MEMSTORE_BYTES
 mon allow pool size one = true
+# the monitor refuses to start when its disk has under 5 % free; its data here is a few MB
+mon data avail crit = 0
 mon max pg per osd = 1000
 osd pool default size = 1
 osd pool default pg num = 8
