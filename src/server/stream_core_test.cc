@@ -273,6 +273,9 @@ TEST(StreamRegistryGapTest, AResumeIsRefusedUntilTheGapFillsOrTheHoldEnds) {
   EXPECT_TRUE(registry.CheckGap("s", 5, t + 300).ok());  // and forgotten
   registry.NoteGap("s", 5, t);
   EXPECT_TRUE(registry.CheckGap("s", 5, t + StreamRegistry::kGapHoldMs + 1).ok());  // held long enough
+  registry.NoteGap("s", -1, t);  // nothing of it committed anywhere yet
+  EXPECT_NE(registry.CheckGap("s", std::nullopt, t).message().find("from its first offset"),
+            std::string_view::npos);
 }
 
 }  // namespace

@@ -127,7 +127,9 @@ absl::Status StreamRegistry::CheckGap(const std::string& id, std::optional<int64
     return absl::OkStatus();
   }
   return absl::UnavailableError(Cat(
-      "persistent stream '", id, "' continues after offset ", gap.durable,
+      "persistent stream '", id, "' continues ",
+      gap.durable < 0 ? std::string("from its first offset")
+                      : Cat("after offset ", gap.durable),
       " with requests another node acknowledged and has not committed yet (it may be down): "
       "resume again later"));
 }
