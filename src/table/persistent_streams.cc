@@ -45,7 +45,8 @@ absl::StatusOr<std::optional<int64_t>> IngestService::ResumeStream(const LiveTab
   if (committed && committed->version == kRetiredStreamVersion) {
     t->streams.Retire(id, committed->last_updated_ms.value_or(now_ms));
   } else if (committed) {
-    t->streams.Durable(StreamMark{id, committed->version}, committed->last_updated_ms.value_or(0));
+    t->streams.Durable(StreamMark{id, committed->version},
+                       committed->last_updated_ms.value_or(parsed.created_ms));
   }
   const int64_t retention_ms = t->stream_retention_ms;
   std::optional<StreamStatus> s = t->streams.Find(id);
