@@ -42,12 +42,7 @@ absl::StatusOr<std::optional<int64_t>> IngestService::ResumeStream(const LiveTab
   std::optional<delta::Txn> committed = LatestTxn(t.get(), id);
   const int64_t now_ms = clock_->NowMillis();
   std::lock_guard<std::mutex> l(mu_);
-  if (committed && committed->version == kRetiredStreamVersion) {
-    t->streams.Retire(id, committed->last_updated_ms.value_or(now_ms));
-  } else if (committed) {
-    t->streams.Durable(StreamMark{id, committed->version},
-                       committed->last_updated_ms.value_or(parsed.created_ms));
-  }
+  if (committed) t->streams.Merge(*committed, parsed.created_ms);
   const int64_t retention_ms = t->stream_retention_ms;
   std::optional<StreamStatus> s = t->streams.Find(id);
   if (s && s->retired)

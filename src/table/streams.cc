@@ -76,12 +76,15 @@ absl::StatusOr<ParsedStreamId> ParseStreamId(std::string_view id) {
 void StreamOffsets::Load(const delta::Snapshot& snapshot, std::string_view table) {
   const std::string prefix = Cat(table, "/");
   for (const auto& [app_id, txn] : snapshot.txns()) {
-    if (!app_id.starts_with(prefix) || !IsStateId(app_id)) continue;
-    StreamStatus& s = streams_[app_id];
-    s.retired = txn.version == kRetiredStreamVersion;
-    if (!s.retired) s.durable = std::max(s.durable.value_or(-1), txn.version);
-    s.last_active_ms = std::max(s.last_active_ms, txn.last_updated_ms.value_or(0));
+    if (app_id.starts_with(prefix) && IsStateId(app_id)) Merge(txn);
   }
+}
+
+void StreamOffsets::Merge(const delta::Txn& txn, int64_t updated_if_unknown_ms) {
+  StreamStatus& s = streams_[txn.app_id];
+  s.retired = txn.version == kRetiredStreamVersion;
+  if (!s.retired) s.durable = std::max(s.durable.value_or(-1), txn.version);
+  s.last_active_ms = std::max(s.last_active_ms, txn.last_updated_ms.value_or(updated_if_unknown_ms));
 }
 
 void StreamOffsets::Minted(const std::string& id, int64_t now_ms) {

@@ -65,6 +65,10 @@ class StreamOffsets {
  public:
   // Seeds every stream of table `table` from the snapshot's txn actions.
   void Load(const delta::Snapshot& snapshot, std::string_view table);
+  // One txn of the table (Load's step; also a resume's look at the latest commit): raises the
+  // durable offset, marks retirement, and counts the txn's lastUpdated (else
+  // `updated_if_unknown_ms`) as activity.
+  void Merge(const delta::Txn& txn, int64_t updated_if_unknown_ms = 0);
   // A stream id was minted (create): known from now on, nothing durable.
   void Minted(const std::string& id, int64_t now_ms);
   // A request of `mark` is durable (WAL replay too). A stream's offset only grows; a key's
