@@ -17,10 +17,8 @@ Prints a markdown table; the raw lines go to build/nodes-results/<stamp>.jsonl."
 import argparse
 import json
 import os
-import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -29,33 +27,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "test" / "server"))
+sys.path.insert(0, str(REPO / "test" / "objstore"))
 import nobusd_process as nb  # noqa: E402
+import rgw_env  # noqa: E402
 
 BUCKET = "nobus-bench"
-
-
-def free_block():
-    for base in random.sample(range(20000, 30000, 10), 50):
-        try:
-            for port in range(base, base + 10):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free block of 10 ports")
-
-
-def start_rgw(directory):
-    # Each configuration writes a few GB of Parquet: the OSD keeps objects in RAM.
-    subprocess.run([REPO / "test/objstore/rgw.sh", "start", directory, str(free_block())],
-                   check=True, env={**os.environ, "RGW_MEMSTORE_BYTES": str(12 << 30)})
-    env = dict(line.split("=", 1) for line in (Path(directory) / "env").read_text().split())
-    subprocess.run(["curl", "-sf", "-X", "PUT", "--aws-sigv4", "aws:amz:us-east-1:s3",
-                    "--user", f"{env['AWS_ACCESS_KEY_ID']}:{env['AWS_SECRET_ACCESS_KEY']}",
-                    "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
-                    f"{env['AWS_ENDPOINT_URL']}/{BUCKET}"], check=True)
-    return env
 
 
 def histogram_quantiles(text, name, qs=(0.5, 0.99)):
@@ -144,7 +120,8 @@ def main():
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     work = REPO / "build" / "nodes-bench-data" / stamp
     rgw_dir = f"/tmp/nobus-bench-rgw-{os.getpid()}"
-    rgw = start_rgw(rgw_dir)
+    # Each configuration writes a few GB of Parquet: the OSD keeps objects in RAM.
+    rgw = rgw_env.start(rgw_dir, BUCKET, memstore_bytes=12 << 30)
     os.environ.update(rgw)
     rgw_pids = [int(p.read_text()) for p in Path(rgw_dir, "run").glob("*.pid")]
     lines = []
@@ -158,7 +135,7 @@ def main():
             lines.append(run_config(where, n, a.seconds, work, rgw_pids, stamp, rate))
             nb.log(json.dumps(lines[-1]))
     finally:
-        subprocess.run([REPO / "test/objstore/rgw.sh", "stop", rgw_dir, "--clean"], check=False)
+        rgw_env.stop(rgw_dir)
     results = REPO / "build" / "nodes-results"
     results.mkdir(parents=True, exist_ok=True)
     (results / f"{stamp}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))

@@ -20,17 +20,22 @@ REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "deploy/haproxy/haproxy.cfg"
 
 
-def free_port():
-    with socket.socket() as s:
+def free_ports(n):
+    """n distinct loopback ports free now (bound together, then released)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
 
 
 class HAProxy:
     def __init__(self, work, certs, nodes):
         self.work = Path(work)
         self.nodes = nodes
-        self.grpc_port, self.http_port = free_port(), free_port()
+        self.grpc_port, self.http_port = free_ports(2)
         self.socket_path = self.work / "haproxy.sock"
         self.config_path = self.work / "haproxy.cfg"
         self.log_path = self.work / "haproxy.log"

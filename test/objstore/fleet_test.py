@@ -19,7 +19,6 @@ doc/operations.md "A fleet behind HAProxy", driven by the official SDKs.
 Run through run_python.sh (pytest)."""
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -32,8 +31,10 @@ import pytest
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "test/sdk"))
+sys.path.insert(0, str(REPO / "test/server"))
 sys.path.insert(0, str(HERE))
 import fleet_haproxy  # noqa: E402
+import nobusd_process as nb  # noqa: E402
 import harness  # noqa: E402  (the official SDK harness: certs, principals, drivers)
 from s3_nodes_test import rgw  # noqa: E402,F401  (pytest fixture: RGW with an empty bucket)
 
@@ -51,25 +52,13 @@ def log(msg):
     print(f"fleet: {msg}", file=sys.stderr, flush=True)
 
 
-def free_ports(n):
-    import socket
-
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 class Node:
     """One nobusd of the fleet on fixed loopback ports (HAProxy names them); start() returns once
     its ops listener says /readyz 200."""
 
     def __init__(self, name, work, certs, rgw_env):
         self.name = name
-        self.grpc, self.http, self.ops = free_ports(3)
+        self.grpc, self.http, self.ops = fleet_haproxy.free_ports(3)
         self.data_dir = work / name
         self.log_path = work / f"{name}.nobusd.log"
         config = work / f"{name}.config.json"
@@ -109,19 +98,8 @@ class Node:
         except OSError:
             return 0, ""
 
-    def metric(self, name):
-        """The sum of a metric's series."""
-        return sum(self.metric_by_table(name).values())
-
-    def metric_by_table(self, name):
-        """{table label (or ""): value} of a metric's series."""
-        text = self.ops_get("/metrics")[1]
-        out = {}
-        for m in re.finditer(rf"^{name}(\{{[^}}]*\}})? (\S+)$", text, re.M):
-            table = re.search(r'table="([^"]*)"', m.group(1) or "")
-            key = table[1] if table else ""
-            out[key] = out.get(key, 0.0) + float(m.group(2))
-        return out
+    def metric(self, name, labels=None):
+        return nb.metric_value(self.ops_get("/metrics")[1], name, labels)
 
     def kill(self):
         self.proc.kill()
@@ -141,7 +119,8 @@ class Node:
 class Fleet:
     """The nodes, HAProxy and the control actions the drivers call (serialized)."""
 
-    def __init__(self, work, certs, rgw_env):
+    def __init__(self, work, certs, rgw_env, tables):
+        self.tables = tables  # "catalog.schema.table" of every case
         self.nodes = [Node(f"n{k}", work, certs, rgw_env) for k in (1, 2, 3)]
         self.lb = fleet_haproxy.HAProxy(work, certs, self.nodes)
         self.lock = threading.Lock()
@@ -168,7 +147,8 @@ class Fleet:
         node = self.serving()
         # With a 10 s flush interval the rows the driver just had acknowledged are still
         # uncommitted: only in this node's WAL when it dies.
-        buffered = {t: b for t, b in node.metric_by_table("nobus_table_buffered_bytes").items() if b}
+        buffered = {t: b for t in self.tables
+                    if (b := node.metric("nobus_table_buffered_bytes", {"table": t}))}
         node.kill()
         self.lb.wait_status(node.name, "DOWN")  # from now on its tables hash to the others
         thread = threading.Thread(target=node.start, daemon=True)
@@ -210,7 +190,7 @@ def test_three_nodes_behind_haproxy_lose_no_acked_row(rgw, tmp_path):
     certs = harness.make_certs(BIN_DIR, tmp_path)
     clients = {sdk: harness.create_principal(BIN_DIR, tmp_path / "auth", f"fleet-{sdk}", sdk)
                for sdk, _ in RUNS}
-    fleet = Fleet(tmp_path, certs, rgw)
+    fleet = Fleet(tmp_path, certs, rgw, [f"sdk.{sdk}.{case}" for sdk, cases in RUNS for case in cases])
     control = None
     try:
         for n in fleet.nodes:

@@ -5,9 +5,6 @@ conditional PUTs and rebase); one node is SIGKILLed mid-run and restarted (WAL r
 what it had acked). Every acked id must land exactly once, read back by delta-rs straight from
 the object store. Run through run_python.sh (pytest)."""
 import os
-import random
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -16,9 +13,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import nobusd_process as nb  # noqa: E402
+import rgw_env  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
 BUCKET = "nobus-nodes"
 TABLE = "main.s3.events"
 BATCH = 20
@@ -28,31 +26,15 @@ PACE_S = 0.03
 BATCHES = int(os.environ.get("NOBUS_S3_NODES_BATCHES", "400"))
 
 
-def port_block_free(base):
-    for port in range(base, base + 10):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
-
-
 @pytest.fixture(scope="module")
-def rgw(tmp_path_factory):
+def rgw():
     """A running RGW with an empty bucket; yields its environment (AWS_*)."""
     directory = Path(f"/tmp/nobus-rgw-{os.getpid()}")
-    base = next(p for p in random.sample(range(20000, 30000, 10), 50) if port_block_free(p))
-    subprocess.run([HERE / "rgw.sh", "start", directory, str(base)], check=True)
+    env = rgw_env.start(directory, BUCKET)
     try:
-        env = dict(line.split("=", 1) for line in (directory / "env").read_text().split())
-        subprocess.run(["curl", "-sf", "-X", "PUT", "--aws-sigv4", "aws:amz:us-east-1:s3",
-                        "--user", f"{env['AWS_ACCESS_KEY_ID']}:{env['AWS_SECRET_ACCESS_KEY']}",
-                        "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
-                        f"{env['AWS_ENDPOINT_URL']}/{BUCKET}"], check=True)
         yield env
     finally:
-        subprocess.run([HERE / "rgw.sh", "stop", directory, "--clean"], check=False)
+        rgw_env.stop(directory)
 
 
 def start_node(tmp_path, name, rgw):
