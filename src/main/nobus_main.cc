@@ -1,4 +1,8 @@
 // Entry point of the `nobus` command-line tool; everything else lives in src/cli.
 #include "cli/cli.h"
+#include "main/process_setup.h"
 
-int main(int argc, char** argv) { return nobus::cli::Run(argc, argv); }
+int main(int argc, char** argv) {
+  nobus::SetUpProcess();
+  return nobus::cli::Run(argc, argv);
+}

@@ -3,9 +3,11 @@
 
 #include <cstdlib>
 
+#include "main/process_setup.h"
 #include "server/server.h"
 
 int main(int argc, char** argv) {
+  nobus::SetUpProcess();
 #ifndef NOBUS_WITH_JEMALLOC
   // Without jemalloc (sanitizer and fuzz builds; CMakeLists.txt), two glibc malloc arenas: the
   // commit workers (table/ingest_service.h commit_threads) each build and free batches of up to

@@ -98,7 +98,9 @@ const std::string& IngestService::wal_id() const { return wal_id_; }
 absl::StatusOr<std::shared_ptr<TableState>> IngestService::LoadTable(const TableInfo& info) {
   auto committer = delta::Committer::Open(
       tables_fs_, clock_, info.path,
-      delta::CommitterOptions{.node_id = node_id_, .expire_txns = ExpiredStreamTxn});
+      delta::CommitterOptions{.node_id = node_id_,
+                              .writer = {.zstd_level = kIngestZstdLevel},
+                              .expire_txns = ExpiredStreamTxn});
   if (!committer.ok())
     return Annotate(committer.status(), Cat("opening table '", info.name.ToString(), "'"));
   NOBUS_ASSIGN_OR_RETURN(auto decoder, schema::RecordDecoder::ForJson(info.schema));

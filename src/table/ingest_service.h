@@ -113,6 +113,13 @@ struct IngestOptions {
 // Every node's commits carry txn{appId = kWalTxnPrefix + node id, version = its WAL's LSN}.
 inline constexpr std::string_view kWalTxnPrefix = "nobus-wal-";
 
+// zstd levels of the data files: the commits' files compress at 1, the cheapest (against 3, zstd
+// went from 30 % to about 10 % of nobusd's CPU at full speed, for files about 5 % larger;
+// doc/performance.md "CPU per record"); compaction rewrites them at 3, off the ingest path, into
+// the files that stay.
+inline constexpr int kIngestZstdLevel = 1;
+inline constexpr int kCompactedZstdLevel = 3;
+
 // A table open for writing, shared by the streams writing it. Immutable; cheap to copy around.
 class LiveTable {
  public:

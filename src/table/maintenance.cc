@@ -81,8 +81,8 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
     metadata = snap.metadata();
     root = c->table_root();
   }
-  const delta::DataFileOptions options{t->committer->options().writer,
-                                       delta::NumIndexedCols(metadata)};
+  delta::DataFileOptions options{t->committer->options().writer, delta::NumIndexedCols(metadata)};
+  options.writer.zstd_level = kCompactedZstdLevel;
   const std::string name = t->info().name.ToString();
   for (const delta::CompactionBin& bin : bins) {
     std::string bad_input;
