@@ -3,6 +3,7 @@
 #include <snappy.h>
 #include <zstd.h>
 
+#include <charconv>
 #include <memory>
 
 namespace nobus::parquet {
@@ -21,6 +22,34 @@ ZSTD_CCtx* ThreadZstdContext() {
 }
 
 }  // namespace
+
+absl::Status ParseCompression(std::string_view text, WriterOptions* options) {
+  if (text == "snappy") {
+    options->codec = Codec::kSnappy;
+    return absl::OkStatus();
+  }
+  if (text == "none") {
+    options->codec = Codec::kUncompressed;
+    return absl::OkStatus();
+  }
+  if (text == "zstd") {
+    options->codec = Codec::kZstd;
+    options->zstd_level = 3;
+    return absl::OkStatus();
+  }
+  int level = 0;
+  const std::string_view digits = text.starts_with("zstd:") ? text.substr(5) : "";
+  const char* end = digits.data() + digits.size();
+  if (!digits.empty() && std::from_chars(digits.data(), end, level).ptr == end &&
+      level >= kMinZstdLevel && level <= kMaxZstdLevel && level != 0) {
+    options->codec = Codec::kZstd;
+    options->zstd_level = level;
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      Cat("unknown Parquet compression '", text, "': use snappy, zstd, zstd:LEVEL (LEVEL from ",
+          kMinZstdLevel, " to ", kMaxZstdLevel, ", not 0; lower is faster and larger) or none"));
+}
 
 Compressor::Compressor(Codec codec, int zstd_level) : codec_(codec), zstd_level_(zstd_level) {}
 

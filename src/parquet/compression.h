@@ -12,6 +12,15 @@
 
 namespace nobus::parquet {
 
+// zstd levels a setting may name: the fast negative levels down to -7, up to zstd's maximum.
+inline constexpr int kMinZstdLevel = -7;
+inline constexpr int kMaxZstdLevel = 22;
+
+// Reads a data-file compression setting (nobusd's --parquet-compression): "snappy", "zstd" (level
+// 3), "zstd:LEVEL" (lower is faster and larger) or "none". Sets options->codec and, for zstd,
+// options->zstd_level; InvalidArgument naming the accepted forms otherwise.
+[[nodiscard]] absl::Status ParseCompression(std::string_view text, WriterOptions* options);
+
 class Compressor {
  public:
   Compressor(Codec codec, int zstd_level);

@@ -9,6 +9,7 @@
 #include "common/coding.h"
 #include "env/mem_env.h"
 #include "parquet/column_writer.h"
+#include "parquet/compression.h"
 #include "parquet/schema_mapping.h"
 #include "parquet/stats.h"
 #include "parquet/test_util.h"
@@ -93,6 +94,33 @@ TEST(ColumnWriterTest, RowsNeverSpanPages) {
   options.page_size_bytes = 64;
   ChunkResult r = WriteWholeChunk(*batch, options);
   EXPECT_EQ(r.num_data_pages, 2);
+}
+
+TEST(CompressionSettingTest, NamesEveryCodecAndZstdLevel) {
+  WriterOptions o;
+  ASSERT_TRUE(ParseCompression("snappy", &o).ok());
+  EXPECT_EQ(o.codec, Codec::kSnappy);
+  ASSERT_TRUE(ParseCompression("none", &o).ok());
+  EXPECT_EQ(o.codec, Codec::kUncompressed);
+  ASSERT_TRUE(ParseCompression("zstd", &o).ok());
+  EXPECT_EQ(o.codec, Codec::kZstd);
+  EXPECT_EQ(o.zstd_level, 3);
+  ASSERT_TRUE(ParseCompression("zstd:-3", &o).ok());
+  EXPECT_EQ(o.zstd_level, -3);
+  ASSERT_TRUE(ParseCompression("zstd:22", &o).ok());
+  EXPECT_EQ(o.zstd_level, 22);
+}
+
+TEST(CompressionSettingTest, RefusesUnknownCodecsAndLevelsAndKeepsTheOptions) {
+  for (const char* bad : {"", "gzip", "ZSTD", "zstd:", "zstd:0", "zstd:23", "zstd:-8", "zstd:1x",
+                          "snappy:1"}) {
+    WriterOptions o;
+    o.codec = Codec::kSnappy;
+    absl::Status st = ParseCompression(bad, &o);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("use snappy, zstd, zstd:LEVEL"), std::string_view::npos) << st;
+    EXPECT_EQ(o.codec, Codec::kSnappy) << bad;
+  }
 }
 
 TEST(StatsTest, NanNeverABoundAndZerosAreSigned) {

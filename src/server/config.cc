@@ -6,6 +6,7 @@
 
 #include "env/env.h"
 #include "objstore/s3_location.h"
+#include "parquet/compression.h"
 
 namespace nobus::server {
 namespace {
@@ -145,7 +146,8 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
       "data_dir",          "table_root",        "s3_endpoint",       "s3_region",
       "s3_path_style",     "grpc_listen",       "http_listen",       "ops_listen",
       "kafka_listen",      "kafka_advertised",  "mqtt_listen",       "mqtt_routes",
-      "flush_interval_ms", "commit_threads", "wal_group_delay_us", "max_message_bytes", "max_inflight_bytes_per_stream",
+      "flush_interval_ms", "commit_threads", "wal_group_delay_us", "parquet_compression",
+      "max_message_bytes", "max_inflight_bytes_per_stream",
       "max_buffered_bytes", "drain_timeout_ms", "log_level",
       "tokens",            "tls_cert",          "tls_key",
       "tls_client_ca",     "insecure",          "auth_dir",
@@ -182,6 +184,8 @@ absl::StatusOr<ServerConfig> ParseConfigJson(std::string_view text, std::string_
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "mqtt_listen", &config.mqtt_listen));
   NOBUS_RETURN_IF_ERROR(ParseMqttRoutes(doc, origin, &config));
   NOBUS_RETURN_IF_ERROR(ReadString(doc, origin, "log_level", &config.log_level));
+  NOBUS_RETURN_IF_ERROR(
+      ReadString(doc, origin, "parquet_compression", &config.parquet_compression));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "flush_interval_ms", &config.flush_interval_ms));
   NOBUS_RETURN_IF_ERROR(ReadPositive(doc, origin, "commit_threads", &config.commit_threads));
   if (config.commit_threads > 256)
@@ -301,6 +305,9 @@ absl::Status ValidateConfig(const ServerConfig& config, bool principals_exist) {
   if (config.max_message_bytes > (1 << 30))
     return absl::InvalidArgumentError(
         Cat("max_message_bytes ", config.max_message_bytes, " is above the 1 GiB maximum"));
+  parquet::WriterOptions data_files;
+  NOBUS_RETURN_IF_ERROR(Annotate(parquet::ParseCompression(config.parquet_compression, &data_files),
+                                 "parquet_compression"));
   if (config.http_max_header_bytes < 1024 || config.http_max_header_bytes > (1 << 20))
     return absl::InvalidArgumentError(Cat("http_max_header_bytes ", config.http_max_header_bytes,
                                           " must be between 1024 and 1048576"));

@@ -54,6 +54,9 @@ struct ServerConfig {
   int64_t commit_threads = 8;
   // WAL group commit delay in microseconds (wal::WalOptions::group_delay_us; 0 = off).
   int64_t wal_group_delay_us = 0;
+  // How commits compress their Parquet data files (parquet::ParseCompression: snappy, zstd,
+  // zstd:LEVEL or none). Compaction rewrites files with zstd either way.
+  std::string parquet_compression = "snappy";
   // Largest accepted request message (gRPC message or REST body). Larger gRPC messages fail the
   // call with INVALID_ARGUMENT; beyond grpc_hard_limit_bytes() gRPC itself answers
   // RESOURCE_EXHAUSTED (doc/server.md "Message size").
@@ -119,6 +122,7 @@ struct ServerConfig {
 
 // Reads a JSON config file. Keys: data_dir, grpc_listen, http_listen, ops_listen, kafka_listen,
 // kafka_advertised, mqtt_listen, flush_interval_ms, commit_threads, wal_group_delay_us,
+// parquet_compression,
 // max_message_bytes, max_inflight_bytes_per_stream, max_buffered_bytes, drain_timeout_ms,
 // maintenance, maintenance_interval_ms, disk_pause_below_free_bytes, disk_pause_below_free_percent,
 // disk_resume_above_free_bytes, disk_resume_above_free_percent, slow_sync_ms,

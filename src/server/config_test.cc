@@ -42,6 +42,24 @@ TEST(ConfigTest, EmptyObjectKeepsDefaults) {
   EXPECT_FALSE(ParseConfigJson(R"({"maintenance": "yes"})", "test").ok());
 }
 
+TEST(ConfigTest, ParquetCompressionIsValidatedWhereverItComesFrom) {
+  auto c = ParseConfigJson("{}", "t");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->parquet_compression, "snappy");
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+  c = ParseConfigJson(R"({"parquet_compression": "zstd:1"})", "t");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->parquet_compression, "zstd:1");
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+  EXPECT_FALSE(ParseConfigJson(R"({"parquet_compression": 1})", "t").ok());
+  // A flag sets the field directly: ValidateConfig refuses a bad value, naming the setting.
+  c->parquet_compression = "gzip";
+  absl::Status st = ValidateConfig(*c);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("parquet_compression"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("'gzip'"), std::string::npos) << st;
+}
+
 TEST(ConfigTest, CommitThreadsArePositiveAndAtMost256) {
   EXPECT_EQ(ParseConfigJson("{}", "t")->commit_threads, 8);
   EXPECT_EQ(ParseConfigJson(R"({"commit_threads": 32})", "t")->commit_threads, 32);

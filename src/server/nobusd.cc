@@ -33,6 +33,7 @@ struct Flags {
   int64_t flush_interval_ms = 0;
   int64_t commit_threads = 0;
   int64_t wal_group_delay_us = 0;
+  std::string parquet_compression;
   std::string log_level;
   std::string tls_cert;
   std::string tls_key;
@@ -95,6 +96,10 @@ void AddFlags(CLI::App& app, Flags* f) {
                  "fdatasync (default 0). Many small requests: fewer syncs and less CPU per "
                  "request, at up to this much more ack latency (doc/server.md)")
       ->check(CLI::Range(int64_t{0}, int64_t{100'000}));
+  app.add_option("--parquet-compression", f->parquet_compression,
+                 "How commits compress their Parquet files: snappy (default; the cheapest), zstd, "
+                 "zstd:LEVEL (-7 to 22) or none. Compaction rewrites files with zstd "
+                 "(doc/server.md)");
   app.add_option("--log-level", f->log_level, "debug, info, warn or error (default info)");
   app.add_option("--tls-cert", f->tls_cert,
                  "PEM certificate chain: serve TLS on both listeners (https://; try `nobus "
@@ -150,6 +155,7 @@ bool BuildConfig(const CLI::App& app, const Flags& f, ServerConfig* config) {
   if (app.count("--flush-interval-ms")) config->flush_interval_ms = f.flush_interval_ms;
   if (app.count("--commit-threads")) config->commit_threads = f.commit_threads;
   if (app.count("--wal-group-delay-us")) config->wal_group_delay_us = f.wal_group_delay_us;
+  if (app.count("--parquet-compression")) config->parquet_compression = f.parquet_compression;
   if (app.count("--log-level")) config->log_level = f.log_level;
   if (app.count("--tls-cert")) config->tls_cert = f.tls_cert;
   if (app.count("--tls-key")) config->tls_key = f.tls_key;

@@ -13,6 +13,7 @@
 #include "kafka/server.h"
 #include "mqtt/endpoint.h"
 #include "objstore/s3_location.h"
+#include "parquet/compression.h"
 #include "common/logging.h"
 #include "server/context.h"
 #include "server/http_api.h"
@@ -237,6 +238,8 @@ absl::Status Server::Recover() {
   options.flush_interval_ms = config.flush_interval_ms;
   options.commit_threads = static_cast<int>(config.commit_threads);
   options.wal.group_delay_us = config.wal_group_delay_us;
+  // ValidateConfig accepted the setting.
+  NOBUS_RETURN_IF_ERROR(parquet::ParseCompression(config.parquet_compression, &options.data_files));
   options.max_buffered_bytes = config.max_buffered_bytes;
   options.maintenance.enabled = config.maintenance;
   options.maintenance.check_interval_ms = config.maintenance_interval_ms;

@@ -99,7 +99,7 @@ absl::StatusOr<std::shared_ptr<TableState>> IngestService::LoadTable(const Table
   auto committer = delta::Committer::Open(
       tables_fs_, clock_, info.path,
       delta::CommitterOptions{.node_id = node_id_,
-                              .writer = {.zstd_level = kIngestZstdLevel},
+                              .writer = options_.data_files,
                               .expire_txns = ExpiredStreamTxn});
   if (!committer.ok())
     return Annotate(committer.status(), Cat("opening table '", info.name.ToString(), "'"));

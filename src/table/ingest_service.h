@@ -38,6 +38,7 @@
 #include "delta/history.h"
 #include "delta/vacuum.h"
 #include "env/env.h"
+#include "parquet/writer.h"
 #include "schema/record_decoder.h"
 #include "table/catalog.h"
 #include "table/health.h"
@@ -86,6 +87,10 @@ struct IngestOptions {
   int64_t max_buffered_bytes = 256 << 20;
   int64_t buffer_full_timeout_ms = 30'000;
   wal::WalOptions wal;                              // WAL under <data dir>/wal
+  // How the commits write their data files. Snappy, the Parquet default of Spark and delta-rs, is
+  // the cheapest: at one stream's full speed zstd took a quarter of nobusd's CPU even at level 1,
+  // for files a fifth smaller (doc/performance.md "CPU per record"). Compaction recompresses.
+  parquet::WriterOptions data_files{.codec = parquet::Codec::kSnappy};
   MetricsRegistry* metrics = nullptr;               // optional
   // Run the flusher thread. Off only where the owner calls FlushDue/FlushAll itself (tests on an
   // env::ManualClock, which a background flush would race).
@@ -113,11 +118,8 @@ struct IngestOptions {
 // Every node's commits carry txn{appId = kWalTxnPrefix + node id, version = its WAL's LSN}.
 inline constexpr std::string_view kWalTxnPrefix = "nobus-wal-";
 
-// zstd levels of the data files: the commits' files compress at 1, the cheapest (against 3, zstd
-// went from 30 % to about 10 % of nobusd's CPU at full speed, for files about 5 % larger;
-// doc/performance.md "CPU per record"); compaction rewrites them at 3, off the ingest path, into
-// the files that stay.
-inline constexpr int kIngestZstdLevel = 1;
+// Compaction rewrites data files with zstd at this level, off the ingest path, into the files that
+// stay, whatever IngestOptions::data_files chose for the commits' own files.
 inline constexpr int kCompactedZstdLevel = 3;
 
 // A table open for writing, shared by the streams writing it. Immutable; cheap to copy around.

@@ -83,6 +83,33 @@ TEST_F(IngestServiceTest, AckedRowsLandAtFlushWithLastLsnAsTxn) {
   EXPECT_EQ(LoadSnapshot(TableDir("main.s.t")).CountRecords().records, 5);
 }
 
+std::vector<std::string> FileSuffixes(const delta::Snapshot& snapshot) {
+  std::vector<std::string> out;
+  for (const auto& [path, add] : snapshot.files()) out.push_back(path.substr(path.find("c000.")));
+  return out;
+}
+
+TEST_F(IngestServiceTest, CommitsUseTheConfiguredCodecAndCompactionRewritesWithZstd) {
+  auto t = CreateAndOpen(service_.get(), "main.s.t");
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(1, 3)).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_THAT(FileSuffixes(LoadSnapshot(TableDir("main.s.t"))),
+              ::testing::ElementsAre("c000.snappy.parquet"));  // the default
+  t.reset();
+  ASSERT_TRUE(service_->Close().ok());
+  options_.data_files.codec = parquet::Codec::kZstd;
+  Open();
+  t = *service_->OpenTable(Name("main.s.t"));
+  ASSERT_TRUE(AppendDurably(service_.get(), *t, MakeBlob(4, 2)).ok());
+  ASSERT_TRUE(service_->FlushAll().ok());
+  EXPECT_THAT(FileSuffixes(LoadSnapshot(TableDir("main.s.t"))),
+              ::testing::UnorderedElementsAre("c000.snappy.parquet", "c000.zstd.parquet"));
+  ASSERT_TRUE(service_->Optimize(Name("main.s.t")).ok());
+  EXPECT_THAT(FileSuffixes(LoadSnapshot(TableDir("main.s.t"))),
+              ::testing::ElementsAre("c000.zstd.parquet"));
+  EXPECT_EQ(ReadIds(TableDir("main.s.t")), Range(1, 5));
+}
+
 TEST_F(IngestServiceTest, FlushWithNothingBufferedCommitsNothing) {
   CreateAndOpen(service_.get(), "main.s.t");
   ASSERT_TRUE(service_->FlushAll().ok());

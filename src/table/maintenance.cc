@@ -82,6 +82,7 @@ absl::StatusOr<CompactionReport> IngestService::CompactLocked(TableState* t, boo
     root = c->table_root();
   }
   delta::DataFileOptions options{t->committer->options().writer, delta::NumIndexedCols(metadata)};
+  options.writer.codec = parquet::Codec::kZstd;
   options.writer.zstd_level = kCompactedZstdLevel;
   const std::string name = t->info().name.ToString();
   for (const delta::CompactionBin& bin : bins) {

@@ -103,6 +103,16 @@ TEST(StartupTest, BadConfigNamesTheKeyAndExits2) {
   EXPECT_NE(out.find("'flush_interval_ms'"), std::string::npos) << out;
 }
 
+TEST(StartupTest, UnknownParquetCompressionNamesTheChoicesAndExits2) {
+  std::string out;
+  EXPECT_EQ(Nobusd::RunToExit({"--data-dir", "/nonexistent/never-created",
+                               "--parquet-compression", "gzip"},
+                              &out),
+            2);
+  EXPECT_NE(out.find("unknown Parquet compression 'gzip'"), std::string::npos) << out;
+  EXPECT_NE(out.find("use snappy, zstd"), std::string::npos) << out;
+}
+
 TEST(StartupTest, UnknownFlagExits2) {
   std::string out;
   EXPECT_EQ(Nobusd::RunToExit({"--no-such-flag"}, &out), 2);
