@@ -1,16 +1,20 @@
 // ByteBuffer: the growable byte array behind a leaf column's values (LeafBuffer::values).
 //
 // Why not std::string: a commit decodes up to flush_threshold_bytes (128 MiB) of rows into one
-// RowBatch, most of it in one string column. Growing a std::string allocates a new buffer of twice
-// the size and copies, so for a moment the old and the new buffer both exist: ~3x the data at peak
-// and a full copy per doubling. ByteBuffer grows with realloc, which glibc serves for large blocks
-// (above its mmap threshold, at most 32 MiB) with mremap: the pages move without a copy and the
-// peak stays at the capacity. Untouched capacity of such blocks is not resident either.
+// RowBatch, most of it in one string column, and where that memory comes from matters. Small
+// buffers grow with realloc. Large blocks (kPooledBlockBytes and up) come from, and go back to, a
+// process-wide pool: fresh memory costs a page fault and the kernel zeroing the page at first
+// touch, and with every commit decoding into new column buffers that was 11 % of nobusd's CPU at
+// 1,000 streams × 50 records/s and 7-9 % at full speed (under 1 % with the pool;
+// doc/performance.md "CPU per record"). The pool holds at most kBlockPoolCapBytes, keeping the
+// blocks given last (a commit's largest); TrimBlockPool frees those no buffer took for a while
+// (nobusd's flusher calls it every flush interval with 10 s).
 //
-// Not thread-safe (one owner, like std::string). Throws std::bad_alloc when memory runs out, as
-// the standard containers do.
+// ByteBuffer is not thread-safe (one owner, like std::string); the pool is. Throws std::bad_alloc
+// when memory runs out, as the standard containers do.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -20,10 +24,18 @@
 
 namespace nobus::parquet {
 
+inline constexpr size_t kPooledBlockBytes = size_t{2} << 20;
+inline constexpr size_t kBlockPoolCapBytes = size_t{256} << 20;
+
+// Frees the pooled blocks that no buffer took for at least `idle` (0: all of them).
+void TrimBlockPool(std::chrono::steady_clock::duration idle);
+// Bytes the pool holds now.
+size_t BlockPoolBytes();
+
 class ByteBuffer {
  public:
   ByteBuffer() = default;
-  ~ByteBuffer() { std::free(data_); }
+  ~ByteBuffer() { Release(data_, capacity_); }
   ByteBuffer(const ByteBuffer& other) { append(other.data_, other.size_); }
   ByteBuffer& operator=(const ByteBuffer& other) {
     if (this != &other) {
@@ -39,7 +51,7 @@ class ByteBuffer {
   // A moved-from buffer is empty.
   ByteBuffer& operator=(ByteBuffer&& other) noexcept {
     if (this != &other) {
-      std::free(data_);
+      Release(data_, capacity_);
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
       capacity_ = std::exchange(other.capacity_, 0);
@@ -69,14 +81,8 @@ class ByteBuffer {
   void clear() { size_ = 0; }
 
  private:
-  void Grow(size_t min_capacity) {
-    size_t capacity = capacity_ < 64 ? 64 : capacity_ * 2;
-    if (capacity < min_capacity) capacity = min_capacity;
-    void* grown = std::realloc(data_, capacity);
-    if (grown == nullptr) throw std::bad_alloc();
-    data_ = static_cast<char*>(grown);
-    capacity_ = capacity;
-  }
+  void Grow(size_t min_capacity);
+  static void Release(char* data, size_t capacity);
 
   char* data_ = nullptr;
   size_t size_ = 0;

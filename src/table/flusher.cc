@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "parquet/byte_buffer.h"
 #include "schema/row_codec.h"
 #include "table/ingest_service.h"
 #include "table/rows_sink.h"
@@ -57,6 +58,8 @@ void IngestService::FlusherLoop() {
       UpdateWalMetrics();
     }
     CloseIdleTables();
+    // The column buffers' blocks that no commit reused for a while go back to the system.
+    parquet::TrimBlockPool(std::chrono::seconds(10));
     l.lock();
   }
 }
