@@ -753,6 +753,9 @@ def failed_note(c):
         bits.append(f"{c['producers_without_ack']} producers never got an ack")
     if bits and c["error_samples"]:
         bits.append(f"e.g. `{c['error_samples'][0][:140]}`")
+    if c.get("exit_after"):
+        bits.append(f"then the producers' process exited with {c['exit_after']} "
+                    "(logs/producers.log)")
     return "; ".join(bits) or None
 
 
@@ -761,7 +764,15 @@ def report(results_dir):
     meta = next((l for l in lines if l.get("what") == "meta"), {})
     disk = next((l for l in lines if l.get("what") == "disk"), None)
     cells = [l for l in lines if l.get("what") == "cell"]
-    failed = [l for l in lines if l.get("what") == "cell_failed"]
+    failed = []
+    for f in (l for l in lines if l.get("what") == "cell_failed"):
+        # A process that wrote its cell and then failed on the way out (delta-rs' native code has
+        # aborted at exit): the numbers stand, with a note; otherwise the cell failed.
+        done = [c for c in cells if (c["system"], c["n"], c["mode"]) == (f["system"], f["n"], f["mode"])]
+        if done:
+            done[-1]["exit_after"] = f["exit"]
+        else:
+            failed.append(f)
     base = {(c["n"], c["mode"]): c for c in cells if c["system"] == "nobus-grpc"}
     order = list(SYSTEMS)
     modes = [m for m in ("single", "batch") if any(c["mode"] == m for c in cells + failed)]
