@@ -19,9 +19,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Large blocks freed by ByteBuffers, for the next buffers to grow into, oldest given first (a few
-// dozen at most: a vector). A pooled block is poisoned for AddressSanitizer: a use after Release
-// still shows.
+// Large blocks freed by ByteBuffers, for the next buffers to grow into, oldest given first (at most
+// 128: the cap over the smallest pooled size, so a vector). A pooled block is poisoned for
+// AddressSanitizer: a use after Release still shows.
 class BlockPool {
  public:
   // The smallest block of at least `min`, or nullptr. A larger block than needed saves the
