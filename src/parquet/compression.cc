@@ -34,7 +34,7 @@ absl::Status ParseCompression(std::string_view text, WriterOptions* options) {
   }
   if (text == "zstd") {
     options->codec = Codec::kZstd;
-    options->zstd_level = 3;
+    options->zstd_level = WriterOptions{}.zstd_level;
     return absl::OkStatus();
   }
   int level = 0;
